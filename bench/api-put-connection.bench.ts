@@ -1,0 +1,35 @@
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { readSettings } from '../src/config/env.ts';
+import { startConnector } from '../src/runtime/connector.ts';
+import type { BenchResult } from './types.ts';
+
+/** F0: authenticated PUT of a connection per second, beside an authenticated no-op route in the same run. */
+export default async function run(): Promise<BenchResult[]> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'itsmc-bench-'));
+  const settings = readSettings({ PORT: '0', ITSMC_HOST: '127.0.0.1', ITSMC_DATA_DIR: dataDir, ITSMC_SANDBOX: '0' });
+  const connector = await startConnector({ settings, listen: false });
+  connector.app.get('/api/v1/noop', { config: { access: 'reader' } }, async () => ({ ok: true }));
+  const address = await connector.app.listen({ port: 0, host: '127.0.0.1' });
+  const headers = { authorization: `Bearer ${connector.adminToken}`, 'content-type': 'application/json' };
+  try {
+    const body = JSON.stringify({ partnerType: 'SCSM', serverUrl: 'https://scsm.example.com', clientId: 'app', clientSecret: 'secret', syncDataDays: 30 });
+    await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 1); // warm-up
+    const put = await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 5);
+    const noop = await load(`${address}/api/v1/noop`, 'GET', headers, undefined, 5);
+    return [
+      { id: 'F0', name: 'Authenticated PUT connection (SQLite)', value: put, unit: 'req/s', goal: null, baseline: noop, ratio: put / noop },
+    ];
+  } finally {
+    await connector.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function load(url: string, method: 'GET' | 'PUT', headers: Record<string, string>, body: string | undefined, seconds: number): Promise<number> {
+  const result = await autocannon({ url, method, headers, body, connections: 10, duration: seconds });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${method} ${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}

@@ -1,0 +1,64 @@
+/** The one error shape of the API: `{"error":{"code","message","details"}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) => new ApiError(400, 'BadRequest', message, details);
+export const notFound = (message: string) => new ApiError(404, 'NotFound', message);
+export const conflict = (message: string, details?: unknown) => new ApiError(409, 'Conflict', message, details);
+export const unauthorized = (message: string) => new ApiError(401, 'Unauthorized', message);
+export const forbidden = (message: string) => new ApiError(403, 'Forbidden', message);
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+const fastifyCodes: Record<string, { status: number; code: string; message?: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PayloadTooLarge', message: 'request body is larger than the limit' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UnsupportedMediaType' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'BadRequest', message: 'body is empty but Content-Type is application/json' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'InvalidJson' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BadRequest' },
+};
+
+/** Maps anything thrown in a request to a status and the error body; never leaks a stack trace. */
+export function toErrorResponse(err: any): { status: number; body: ErrorBody } {
+  if (err instanceof ApiError) {
+    return { status: err.statusCode, body: { error: { code: err.code, message: err.message, details: err.details } } };
+  }
+  if (err?.validation) {
+    const problems = (err.validation as any[]).map((v) => ({
+      path: `${err.validationContext ?? 'body'}${v.instancePath || ''}`,
+      message: v.message,
+      ...(v.params?.allowedValues ? { allowed: v.params.allowedValues } : {}),
+      ...(v.params?.additionalProperty ? { property: v.params.additionalProperty } : {}),
+    }));
+    return { status: 400, body: { error: { code: 'BadRequest', message: `${err.validationContext ?? 'body'}: ${describe(problems[0])}`, details: problems } } };
+  }
+  const known = err?.code ? fastifyCodes[err.code] : undefined;
+  if (known) return { status: known.status, body: { error: { code: known.code, message: known.message ?? cleanMessage(err.message) } } };
+  if (err instanceof SyntaxError || err?.code?.startsWith?.('FST_ERR_CTP')) {
+    return { status: 400, body: { error: { code: 'InvalidJson', message: cleanMessage(err.message) } } };
+  }
+  const status = Number(err?.statusCode);
+  if (status >= 400 && status < 500) return { status, body: { error: { code: 'BadRequest', message: cleanMessage(err.message) } } };
+  return { status: 500, body: { error: { code: 'InternalError', message: 'internal error; see the server log' } } };
+}
+
+function describe(p: { path: string; message?: string; allowed?: unknown[]; property?: string }): string {
+  const where = p.path.replace(/^body\/?/, '') || 'body';
+  if (p.property) return `${where}: unknown property '${p.property}'`;
+  if (p.allowed) return `${where} ${p.message}: ${p.allowed.join(', ')}`;
+  return `${where} ${p.message}`;
+}
+
+function cleanMessage(message: unknown): string {
+  return String(message ?? 'bad request').replace(/^FST_\w+:\s*/, '').slice(0, 500);
+}

@@ -1,0 +1,135 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
+import { api, startTestConnector, testDialects, type TestConnector } from '../helpers/stores.ts';
+
+const adminAuth = 'Basic ' + Buffer.from('admin:admin').toString('base64');
+
+async function snow(sandbox: ServiceNowSandbox, method: string, pathname: string, body?: unknown) {
+  const res = await fetch(sandbox.url + pathname, {
+    method,
+    headers: { authorization: adminAuth, accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Sets up an integration user and OAuth client of the test's own, as an admin would on a real instance. */
+async function createIntegrationUser(sandbox: ServiceNowSandbox, password: string, clientSecret: string) {
+  const suffix = randomBytes(3).toString('hex');
+  const user = await snow(sandbox, 'POST', '/api/now/table/sys_user?sysparm_input_display_value=true', { user_name: `itsmc.test.${suffix}`, user_password: password, active: 'true' });
+  assert.equal(user.status, 201, JSON.stringify(user.body));
+  const roles = await snow(sandbox, 'GET', '/api/now/table/sys_user_has_role?sysparm_query=user.user_name=itsmc.integration&sysparm_fields=role');
+  for (const r of roles.body.result) {
+    const granted = await snow(sandbox, 'POST', '/api/now/table/sys_user_has_role', { user: user.body.result.sys_id, role: r.role.value ?? r.role });
+    assert.equal(granted.status, 201);
+  }
+  const clientId = `client-${suffix}`;
+  const entity = await snow(sandbox, 'POST', '/api/now/table/oauth_entity', { name: `OpenITSMC test ${suffix}`, client_id: clientId, client_secret: clientSecret });
+  assert.equal(entity.status, 201);
+  return { username: `itsmc.test.${suffix}`, clientId };
+}
+
+function filesUnder(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+}
+
+for (const dialect of testDialects) {
+  describe(`ServiceNow connection lifecycle on ${dialect}`, () => {
+    let sandbox: ServiceNowSandbox;
+    let c: TestConnector;
+    const password = `pw-${randomBytes(10).toString('hex')}`;
+    const clientSecret = `cs-${randomBytes(10).toString('hex')}`;
+    let creds: { username: string; clientId: string };
+    let body: Record<string, unknown>;
+    const conn = '/api/v1/workspaces/default/connections/snow';
+
+    before(async () => {
+      sandbox = await startServiceNowSandbox({ port: 0, volume: { incidents: 50, changeRequests: 10, computers: 20 } });
+      c = await startTestConnector(dialect, { ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host });
+      creds = await createIntegrationUser(sandbox, password, clientSecret);
+      body = { partnerType: 'ServiceNow', serverUrl: sandbox.url, username: creds.username, password, clientId: creds.clientId, clientSecret, dataSyncScope: ['Incident'], syncDataDays: 30 };
+    });
+    after(async () => {
+      await c.cleanup();
+      await sandbox.close();
+    });
+
+    it('names a wrong client secret as the cause, with a 400', async () => {
+      const res = await api(c.url, c.adminToken, 'PUT', conn, { ...body, clientSecret: 'wrong' });
+      assert.equal(res.status, 400);
+      assert.match(res.body.error.message, /client/i);
+      assert.equal(res.body.error.details.cause, 'auth');
+      assert.equal((await api(c.url, c.adminToken, 'GET', conn)).status, 404, 'nothing is stored after a failed check');
+    });
+
+    it('names a wrong password as the cause, with a 400', async () => {
+      const res = await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: 'wrong' });
+      assert.equal(res.status, 400);
+      assert.match(res.body.error.message, /password|user/i);
+    });
+
+    it('says the instance is unreachable when nothing listens there', async () => {
+      const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/gone', { ...body, serverUrl: 'http://127.0.0.1:9' });
+      assert.equal(res.status, 400, 'allow-list refuses it or the check fails');
+    });
+
+    it('ends Healthy with templates and choices synced, and shows no secret', async () => {
+      const res = await api(c.url, c.adminToken, 'PUT', conn, body);
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+      assert.equal(res.body.status, 'Healthy');
+      assert.ok(res.body.tokenExpiresAt && res.body.refreshTokenExpiresAt);
+      const text = JSON.stringify(res.body);
+      assert.ok(!text.includes(password) && !text.includes(clientSecret));
+      const templates = await api(c.url, c.adminToken, 'GET', `${conn}/templates`);
+      assert.ok(templates.body.value.length > 0);
+      const states = await api(c.url, c.adminToken, 'GET', `${conn}/choices?table=incident&field=state`);
+      assert.ok(states.body.value.some((ch: any) => ch.value === '6'));
+    });
+
+    it('keeps the password nowhere on disk and the client secret only encrypted', () => {
+      for (const file of filesUnder(c.settings.dataDir)) {
+        const bytes = fs.readFileSync(file);
+        assert.equal(bytes.includes(Buffer.from(password)), false, `password in ${file}`);
+        assert.equal(bytes.includes(Buffer.from(clientSecret)), false, `client secret in ${file}`);
+      }
+    });
+
+    it('refreshes an expired access token on its own when tested', async () => {
+      assert.equal((await snow(sandbox, 'POST', '/api/x_sandbox/oauth/expire_access_tokens')).status < 300, true);
+      const res = await api(c.url, c.adminToken, 'POST', `${conn}/test`);
+      assert.equal(res.status, 200);
+      assert.equal(res.body.status, 'Healthy', res.body.lastError);
+    });
+
+    it('puts the connection in Error with advice when the refresh token is revoked, and recovers after a new password', async () => {
+      await snow(sandbox, 'POST', '/api/x_sandbox/oauth/revoke_all');
+      const failed = await api(c.url, c.adminToken, 'POST', `${conn}/test`);
+      assert.equal(failed.body.status, 'Error');
+      assert.match(failed.body.lastError, /password/);
+      const fixed = await api(c.url, c.adminToken, 'PUT', conn, { ...body, clientSecret: undefined });
+      assert.equal(fixed.status, 200, JSON.stringify(fixed.body));
+      assert.equal(fixed.body.status, 'Healthy');
+    });
+
+    it('reports a hibernating instance as Degraded, not as bad credentials', async () => {
+      await snow(sandbox, 'POST', '/api/x_sandbox/oauth/expire_access_tokens');
+      await snow(sandbox, 'PUT', '/api/x_sandbox/faults', { hibernating: true });
+      try {
+        const res = await api(c.url, c.adminToken, 'POST', `${conn}/test`);
+        assert.equal(res.body.status, 'Degraded');
+        assert.match(res.body.lastError, /hibernat/i);
+      } finally {
+        await snow(sandbox, 'POST', '/api/x_sandbox/reset_faults');
+      }
+    });
+
+    it('refuses to delete a connection that does not exist with 404', async () => {
+      assert.equal((await api(c.url, c.adminToken, 'DELETE', '/api/v1/workspaces/default/connections/nope')).status, 404);
+    });
+  });
+}
