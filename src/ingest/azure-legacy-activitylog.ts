@@ -1,0 +1,119 @@
+/**
+ * Legacy activity log alert webhook (`schemaId: Microsoft.Insights/activityLogs`), including service health and
+ * resource health events, which carry their details in `activityLog.properties`.
+ * The payload names no alert rule: the rule is the event's `operationName` (service health: plus the tracking id,
+ * so each service incident gets its own work item).
+ */
+import type { MonitorCondition, NormalizedAlert } from '../core/alert.ts';
+import type { ParseContext } from './build.ts';
+import { Details, htmlToText, httpLink, syntheticId } from './build.ts';
+import { isResourceCiTarget, isResourceId, resourceName, UniqueList } from './ci.ts';
+import { parseTimestamp } from './dates.ts';
+import type { Probe } from './json.ts';
+import { asRec, pick, str, stringMap, text } from './json.ts';
+import { DEFAULT_SEVERITY, fromEventLevel } from './severity.ts';
+
+export const ACTIVITY_LOG_SCHEMA_ID = 'Microsoft.Insights/activityLogs';
+
+export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContext): NormalizedAlert[] {
+  const root = p.obj(body, '$', 'a JSON object');
+  const schemaId = pick(root, 'schemaId');
+  if (text(schemaId)?.toLowerCase() !== ACTIVITY_LOG_SCHEMA_ID.toLowerCase())
+    p.fail('schemaId', `"${ACTIVITY_LOG_SCHEMA_ID}"`, schemaId);
+  p.strong();
+  const data = p.obj(pick(root, 'data'), 'data');
+  const context = p.obj(pick(data, 'context'), 'data.context');
+  const al = p.obj(pick(context, 'activityLog'), 'data.context.activityLog');
+  const operation = p.str(pick(al, 'operationName'), 'data.context.activityLog.operationName');
+  const statusRaw = pick(data, 'status');
+  let condition: MonitorCondition = 'Fired';
+  if (statusRaw !== undefined) {
+    const s = p.oneOf(statusRaw, 'data.status', ['Activated', 'Resolved', 'Fired'] as const);
+    condition = s === 'Resolved' ? 'Resolved' : 'Fired';
+  }
+
+  const props = asRec(pick(al, 'properties'));
+  const eventSource = text(pick(al, 'eventSource'))?.toLowerCase() ?? '';
+  const opLower = operation.toLowerCase();
+  const isServiceHealth = eventSource === 'servicehealth' || opLower.startsWith('microsoft.servicehealth/');
+  const isResourceHealth = eventSource === 'resourcehealth' || opLower.startsWith('microsoft.resourcehealth/');
+
+  const details = new Details();
+  const targets = new UniqueList();
+  const cis = new UniqueList();
+  const rid = text(pick(al, 'resourceId'));
+  if (rid) {
+    targets.add(rid);
+    if (isResourceCiTarget(rid)) cis.add(resourceName(rid));
+    else if (!isResourceId(rid)) cis.add(rid);
+  }
+  let rule = operation;
+  let description = str(pick(al, 'description'))?.trim() ?? '';
+  let instanceKey: string | undefined;
+  if (isServiceHealth) {
+    const tracking = text(pick(props, 'trackingId'));
+    const stage = text(pick(props, 'stage'));
+    const title = text(pick(props, 'title', 'defaultLanguageTitle'));
+    details.add('Title', title);
+    details.add('Service', pick(props, 'service'));
+    details.add('Region', pick(props, 'region'));
+    details.add('Incident type', pick(props, 'incidentType'));
+    details.add('Tracking id', tracking);
+    details.add('Stage', stage);
+    const comm = text(pick(props, 'communication', 'defaultLanguageContent'));
+    if (comm) details.add('Communication', htmlToText(comm));
+    if (tracking) {
+      rule = `${operation} (${tracking})`;
+      instanceKey = `servicehealth:${tracking.toLowerCase()}`;
+    }
+    if (!description && title) description = title;
+    if (stage && /^(resolved|complete|completed|canceled|cancelled|rca)$/i.test(stage)) condition = 'Resolved';
+  } else if (isResourceHealth) {
+    const title = text(pick(props, 'title'));
+    const current = text(pick(props, 'currentHealthStatus'));
+    const previous = text(pick(props, 'previousHealthStatus'));
+    details.add('Title', title);
+    details.add('Details', pick(props, 'details'));
+    details.add('Current health status', current);
+    details.add('Previous health status', previous);
+    details.add('Type', pick(props, 'type'));
+    details.add('Cause', pick(props, 'cause'));
+    if (!description && title) description = title;
+    if (rid) instanceKey = `resourcehealth:${rid.toLowerCase()}`;
+    if (current?.toLowerCase() === 'available' && previous?.toLowerCase() !== 'available') condition = 'Resolved';
+  }
+  details.add('Operation', operation);
+  details.add('Status', [text(pick(al, 'status')), text(pick(al, 'subStatus'))].filter(Boolean).join(' / '));
+  details.add('Caller', pick(al, 'caller'));
+  details.add('Event source', pick(al, 'eventSource'));
+  details.add('Level', pick(al, 'level'));
+  details.add('Resource group', pick(al, 'resourceGroupName'));
+  details.add('Resource type', pick(al, 'resourceType'));
+  details.add('Correlation id', pick(al, 'correlationId'));
+  details.add('Subscription', pick(al, 'subscriptionId'));
+
+  const firedAt =
+    parseTimestamp(pick(al, 'eventTimestamp')) ?? parseTimestamp(pick(al, 'submissionTimestamp')) ?? ctx.receivedAt;
+  const link = rid && isResourceId(rid) ? httpLink(`https://portal.azure.com/#resource${rid}`) : undefined;
+  const alert: NormalizedAlert = {
+    family: 'azure-legacy-activitylog',
+    alertId:
+      text(pick(al, 'eventDataId')) ??
+      syntheticId('activity', [operation, text(pick(al, 'correlationId')), firedAt, rid, condition]),
+    rule,
+    severity: fromEventLevel(pick(al, 'level')) ?? DEFAULT_SEVERITY,
+    signalType: isServiceHealth || isResourceHealth ? 'Health' : 'Activity Log',
+    monitorCondition: condition,
+    firedAt,
+    ...(condition === 'Resolved' ? { resolvedAt: firedAt } : {}),
+    targets: targets.items,
+    configurationItems: cis.items,
+    description,
+    ...(link ? { link } : {}),
+    labels: stringMap(pick(data, 'properties')),
+    ...(instanceKey ? { instanceKey } : {}),
+    details: details.items,
+    raw: body,
+  };
+  return [alert];
+}
