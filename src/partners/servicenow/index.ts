@@ -1,0 +1,25 @@
+/** ServiceNow partner: factory plus the helpers the action and sync layers use. */
+import type { PartnerFactory } from '../partner.ts';
+import { ServiceNowClient } from './client.ts';
+
+export const serviceNowPartner: PartnerFactory = {
+  type: 'ServiceNow',
+  create: (ctx) => new ServiceNowClient(ctx),
+};
+
+export { ServiceNowClient, partnerKey, CORRELATION_DISPLAY, EVENT_SOURCE } from './client.ts';
+export type { ServiceNowClientOptions } from './client.ts';
+export {
+  serviceDeskColumns,
+  toServiceDeskRow,
+  eventSeverity,
+  isEventSeverity,
+  isIncidentClosed,
+  isChangeClosed,
+  isAlertClosed,
+  snDateToIso,
+  isoToSnDate,
+} from './mapping.ts';
+export type { ServiceDeskColumn, KustoType, EventSeverity, ServiceDeskRow } from './mapping.ts';
+export { encodeQuery, assertSafeValue } from './query.ts';
+export type { Condition, Operator, QuerySpec } from './query.ts';
