@@ -1,0 +1,154 @@
+/**
+ * High-fidelity ServiceNow emulator ("sandbox"): a real HTTP(S) server with its own SQLite store,
+ * deterministic seed data and run-time fault injection. See server.ts for the routes and the admin API.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { buildApp } from './server.ts';
+import { SEEDED_CREDENTIALS, seedStore } from './seed.ts';
+import { SnStore } from './store.ts';
+
+export { SEEDED_CREDENTIALS, INTEGRATION_ROLES } from './seed.ts';
+export type { SandboxRules, OAuthSettings } from './config.ts';
+export type { FaultConfig, RateRule } from './faults.ts';
+
+export interface ServiceNowSandboxOptions {
+  host?: string;
+  /** 0 = random. */
+  port?: number;
+  /** undefined = in-memory; otherwise `<dataDir>/servicenow.sqlite` (seeded only on first creation). */
+  dataDir?: string;
+  seed?: number;
+  days?: number;
+  volume?: { incidents?: number; changeRequests?: number; computers?: number };
+  /** PEM contents; HTTPS when given. */
+  tls?: { cert: string; key: string };
+  logger?: boolean;
+  /** Anchor time of the seed data (default: now). Same seed + same anchor → identical data. */
+  now?: Date | string | number;
+}
+
+export interface ServiceNowSandbox {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Bumped whenever the stored schema changes; an older data file is refused rather than misread. */
+const SCHEMA_VERSION = '1';
+
+export const DEFAULT_VOLUME = { incidents: 6000, changeRequests: 1500, computers: 500 };
+
+export async function startServiceNowSandbox(opts: ServiceNowSandboxOptions = {}): Promise<ServiceNowSandbox> {
+  return (await startWithStore(opts)).sandbox;
+}
+
+/**
+ * Same as startServiceNowSandbox, also handing back the sandbox's own store (for benchmarks that
+ * compare the HTTP path with reading the same SQLite database directly). Not part of the public contract.
+ */
+export async function startWithStore(opts: ServiceNowSandboxOptions = {}): Promise<{ sandbox: ServiceNowSandbox; store: SnStore }> {
+  const host = opts.host ?? '127.0.0.1';
+  const store = new SnStore(opts.dataDir);
+  try {
+    store.createTables();
+    const version = store.getMeta('schema_version');
+    if (store.getMeta('seeded_at') && version !== SCHEMA_VERSION) {
+      throw new Error(`${store.file} was made by another version of the ServiceNow sandbox (schema ${version ?? '?'}); delete it to reseed`);
+    }
+    if (!store.getMeta('seeded_at')) {
+      const nowMs = opts.now === undefined ? Date.now() : new Date(opts.now).getTime();
+      const seedOpts = {
+        seed: opts.seed ?? 1,
+        days: opts.days ?? 120,
+        nowMs,
+        incidents: opts.volume?.incidents ?? DEFAULT_VOLUME.incidents,
+        changeRequests: opts.volume?.changeRequests ?? DEFAULT_VOLUME.changeRequests,
+        computers: opts.volume?.computers ?? DEFAULT_VOLUME.computers,
+      };
+      // Data and the "seeded" marker commit together, so a crash never leaves a half-seeded file.
+      store.bulk(() =>
+        store.db.transaction(() => {
+          seedStore(store, seedOpts);
+          store.setMeta('seed', JSON.stringify(seedOpts));
+          store.setMeta('schema_version', SCHEMA_VERSION);
+          store.setMeta('seeded_at', new Date().toISOString());
+        })(),
+      );
+    }
+    store.createIndexes();
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls });
+  try {
+    await app.listen({ host, port: opts.port ?? 0 });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  let closed = false;
+  const sandbox: ServiceNowSandbox = {
+    url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
+    port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      abortHeld();
+      await app.close();
+      store.close();
+    },
+  };
+  return { sandbox, store };
+}
+
+/** Adds `sandbox servicenow …` to a commander program (reuses an existing `sandbox` command). */
+export function registerSandboxCommand(program: Command): void {
+  const sandbox = program.commands.find((c) => c.name() === 'sandbox') ?? program.command('sandbox').description('Run bundled ITSM emulators');
+  sandbox
+    .command('servicenow')
+    .description('Run the ServiceNow emulator (Table API, oauth_token.do, Event Management) until SIGINT/SIGTERM')
+    .option('--port <port>', 'port to listen on', '8081')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
+    .option('--tls-key <file>', 'PEM private key (HTTPS)')
+    .option('--seed <n>', 'seed of the generated data', '1')
+    .option('--days <d>', 'days of incident/change history', '120')
+    .option('--data-dir <dir>', 'keep the instance in <dir>/servicenow.sqlite (seeded on first creation only)')
+    .option('--incidents <n>', 'number of seeded incidents')
+    .option('--changes <n>', 'number of seeded change requests')
+    .option('--computers <n>', 'number of seeded computers')
+    .action(async (o: Record<string, string | undefined>) => {
+      if (!!o.tlsCert !== !!o.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+      const int = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number.parseInt(v, 10));
+      const sb = await startServiceNowSandbox({
+        host: o.host,
+        port: int(o.port),
+        seed: int(o.seed),
+        days: int(o.days),
+        dataDir: o.dataDir,
+        tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') } : undefined,
+        volume: { incidents: int(o.incidents), changeRequests: int(o.changes), computers: int(o.computers) },
+      });
+      const c = SEEDED_CREDENTIALS;
+      process.stdout.write(
+        `ServiceNow sandbox listening on ${sb.url}\n` +
+          `  admin: ${c.admin.user} / ${c.admin.password}   integration user: ${c.integration.user} / ${c.integration.password}\n` +
+          `  OAuth client: ${c.oauthClient.clientId} / ${c.oauthClient.clientSecret}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await sb.close();
+    });
+}
