@@ -13,9 +13,23 @@ export function storeTokenVault(store: Store, box: SecretBox, connectionId: stri
       return row?.tokens_enc ? (JSON.parse(box.decrypt(row.tokens_enc, tokensAad(connectionId))) as TokenSet) : null;
     },
     async save(tokens) {
-      await store.connections.update(connectionId, { tokens_enc: box.encrypt(JSON.stringify(tokens), tokensAad(connectionId)) });
+      const stamped = await withRefreshExpiry(tokens, () => this.load());
+      await store.connections.update(connectionId, { tokens_enc: box.encrypt(JSON.stringify(stamped), tokensAad(connectionId)) });
     },
   };
+}
+
+/**
+ * ServiceNow's token response does not say when the refresh token expires. We stamp the expiry when a new
+ * refresh token is issued, assuming the instance default lifespan (8,640,000 s; ITSMC_REFRESH_TOKEN_LIFETIME_S
+ * overrides it), so the connection can warn before it runs out.
+ */
+export async function withRefreshExpiry(tokens: TokenSet, previous: () => Promise<TokenSet | null>): Promise<TokenSet> {
+  if (!tokens.refreshToken || tokens.refreshExpiresAt) return tokens;
+  const before = await previous().catch(() => null);
+  if (before?.refreshToken === tokens.refreshToken && before.refreshExpiresAt) return { ...tokens, refreshExpiresAt: before.refreshExpiresAt };
+  const lifetimeS = Number(process.env.ITSMC_REFRESH_TOKEN_LIFETIME_S) || 8_640_000;
+  return { ...tokens, refreshExpiresAt: Date.now() + lifetimeS * 1000 };
 }
 
 /** Holds tokens in memory until the connection row exists (the first login happens before the insert). */
@@ -26,7 +40,7 @@ export function memoryTokenVault(): TokenVault & { current: TokenSet | null } {
       return vault.current;
     },
     async save(tokens: TokenSet) {
-      vault.current = tokens;
+      vault.current = await withRefreshExpiry(tokens, async () => vault.current);
     },
   };
   return vault;

@@ -128,6 +128,17 @@ for (const dialect of testDialects) {
       }
     });
 
+    it('warns before the refresh token expires', async () => {
+      process.env.ITSMC_REFRESH_TOKEN_LIFETIME_S = String(3 * 86400);
+      try {
+        const res = await api(c.url, c.adminToken, 'PUT', conn, { ...body, clientSecret: undefined });
+        assert.equal(res.status, 200);
+        assert.match(res.body.warnings.join(' '), /refresh token expires in 2 day/);
+      } finally {
+        delete process.env.ITSMC_REFRESH_TOKEN_LIFETIME_S;
+      }
+    });
+
     it('refuses to delete a connection that does not exist with 404', async () => {
       assert.equal((await api(c.url, c.adminToken, 'DELETE', '/api/v1/workspaces/default/connections/nope')).status, 404);
     });
