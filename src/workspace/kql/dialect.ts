@@ -1,0 +1,259 @@
+/**
+ * Everything that differs between SQLite and PostgreSQL SQL, behind one interface. The compiler
+ * builds SQL from these fragments only; it never branches on the dialect itself.
+ *
+ * Conventions: datetimes and timespans are BIGINT milliseconds, bools are 0/1 (SQLite) or boolean
+ * (PostgreSQL), dynamic values are JSON text. Arguments are SQL fragments (already parenthesised
+ * where needed); `p(value, type)` creates a bound parameter and returns its placeholder.
+ */
+import type { KType } from './ast.ts';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** Creates a bound parameter; returns the placeholder fragment. */
+export type ParamFn = (value: unknown, type: KType) => string;
+
+/** Milliseconds between 0001-01-01 and 1970-01-01: Kusto aligns bins to 0001-01-01. */
+export const EPOCH_OFFSET_MS = 62135596800000;
+export const DAY_MS = 86400000;
+export const WEEK_MS = 7 * DAY_MS;
+
+export interface Dialect {
+  readonly name: DialectName;
+  /** Placeholder for parameter number `index` (1-based) of the given type. */
+  placeholder(index: number, type: KType): string;
+  /** Convert a JS value into what the driver binds for the given type. */
+  bindValue(value: unknown, type: KType): unknown;
+  typedNull(type: KType): string;
+  /** Null-safe equality (for joining on keys that may be null). */
+  nullSafeEq(a: string, b: string): string;
+  /** Make a string expression compare/sort by code point (PostgreSQL collations differ). */
+  binaryCollate(x: string): string;
+  lower(x: string): string;
+  upper(x: string): string;
+  strlen(x: string): string;
+  greatest(a: string, b: string): string;
+  /** 1-based substring. */
+  substr(s: string, start: string, len?: string): string;
+  castText(x: string): string;
+  castReal(x: string): string;
+  /** Integer from a numeric value, truncating toward zero. */
+  truncToLong(x: string): string;
+  realToText(x: string): string;
+  /** string → long, null when not an integer literal. */
+  stringToLong(x: string): string;
+  /** string → real, null when not a number. */
+  stringToReal(x: string): string;
+  /** string → epoch ms, null when not a datetime. */
+  stringToDatetime(x: string): string;
+  /** datetime (ms) → `YYYY-MM-DDTHH:MM:SS[.fff]Z`. */
+  isoDatetime(x: string): string;
+  /** Calendar field of a datetime (ms): integer expression. */
+  datePart(part: 'year' | 'month' | 'day', x: string): string;
+  /** Zero-padded decimal text of a non-negative integer expression. */
+  pad(x: string, width: number): string;
+  floor(x: string): string;
+  round(x: string, digits: number, integral: boolean, p: ParamFn): string;
+  /** Regex match (pattern is a fragment, usually a parameter). */
+  regexMatch(x: string, pattern: string): string;
+  /** `has` term match with a constant needle. */
+  has(x: string, needle: string, caseSensitive: boolean, p: ParamFn): string;
+  /** Case-insensitive LIKE with a constant pattern (already escaped with backslash). */
+  ilike(x: string, pattern: string): string;
+  /** Case-sensitive substring test (non-constant operands). */
+  containsCs(x: string, needle: string): string;
+  startsWithCs(x: string, prefix: string): string;
+  endsWithCs(x: string, suffix: string): string;
+  /** Remove leading/trailing matches of a constant regex. */
+  trimRegex(x: string, regex: string, p: ParamFn): string;
+  /** split(s, delimiter) → JSON array text. */
+  split(s: string, delim: string): string;
+  /** JSON element `key` of JSON text `x`, as JSON text (null when absent). */
+  jsonMember(x: string, key: string | number, p: ParamFn): string;
+  /** tostring() of JSON text: strings unquoted, other values as JSON. */
+  jsonToText(x: string): string;
+  /** JSON array text with one element (JSON text) — for split(s, d, i). */
+  jsonArray1(elemJson: string): string;
+  /** A value as a JSON element for make_set/make_list (given its SQL value and JSON-ready form). */
+  jsonElement(x: string, type: KType, iso: (x: string) => string): string;
+  makeList(elem: string, notNull: string, distinct: boolean): string;
+  percentile(x: string, fraction: string): string;
+  minMax(fn: 'min' | 'max', x: string, type: KType): string;
+  boolText(x: string): string;
+}
+
+const PG_TYPES: Record<KType, string> = {
+  string: 'text',
+  dynamic: 'text',
+  long: 'bigint',
+  int: 'bigint',
+  datetime: 'bigint',
+  timespan: 'bigint',
+  real: 'double precision',
+  bool: 'boolean',
+  unsupported: 'text',
+};
+
+
+const ALNUM = /[\p{L}\p{N}]/u;
+
+export const sqlite: Dialect = {
+  name: 'sqlite',
+  placeholder: () => '?',
+  bindValue(v, type) {
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+    if ((type === 'long' || type === 'int' || type === 'datetime' || type === 'timespan') && typeof v === 'number' && Number.isInteger(v)) {
+      return BigInt(v); // bind as INTEGER so that `/` is integer division, as in Kusto
+    }
+    if (typeof v === 'number' && !Number.isFinite(v)) return null;
+    return v;
+  },
+  typedNull: (type) => (type === 'string' ? "''" : 'NULL'),
+  nullSafeEq: (a, b) => `(${a} IS ${b})`,
+  binaryCollate: (x) => x,
+  lower: (x) => `lower(${x})`,
+  upper: (x) => `upper(${x})`,
+  strlen: (x) => `length(${x})`,
+  greatest: (a, b) => `max(${a}, ${b})`,
+  substr: (s, start, len) => (len === undefined ? `substr(${s}, ${start})` : `substr(${s}, ${start}, ${len})`),
+  castText: (x) => `CAST(${x} AS TEXT)`,
+  castReal: (x) => `CAST(${x} AS REAL)`,
+  truncToLong: (x) => `CAST(${x} AS INTEGER)`,
+  realToText: (x) =>
+    `(CASE WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(CAST(${x} AS INTEGER) AS TEXT) ELSE CAST(${x} AS TEXT) END)`,
+  stringToLong: (x) =>
+    `(CASE WHEN trim(${x}) GLOB '[0-9]*' AND NOT trim(${x}) GLOB '*[^0-9]*' AND length(trim(${x})) <= 18 THEN CAST(trim(${x}) AS INTEGER)` +
+    ` WHEN trim(${x}) GLOB '[+-][0-9]*' AND NOT substr(trim(${x}), 2) GLOB '*[^0-9]*' AND length(trim(${x})) <= 19 THEN CAST(trim(${x}) AS INTEGER) END)`,
+  stringToReal: (x) => `kql_todouble(${x})`,
+  stringToDatetime: (x) => `CAST(round(unixepoch(trim(${x}), 'subsec') * 1000) AS INTEGER)`,
+  isoDatetime: (x) =>
+    `(CASE WHEN ${x} % 1000 = 0 THEN strftime('%Y-%m-%dT%H:%M:%SZ', ${x} / 1000, 'unixepoch')` +
+    ` ELSE strftime('%Y-%m-%dT%H:%M:%fZ', ${x} / 1000.0, 'unixepoch') END)`,
+  datePart: (part, x) => {
+    const f = part === 'year' ? '%Y' : part === 'month' ? '%m' : '%d';
+    return `CAST(strftime('${f}', ${x} / 1000, 'unixepoch') AS INTEGER)`;
+  },
+  pad: (x, width) => `printf('%0${width}d', ${x})`,
+  floor: (x) => `floor(${x})`,
+  round: (x, digits, integral, p) => {
+    if (digits >= 0) return integral ? `${x}` : `round(${x}, ${p(digits, 'long')})`;
+    const f = p(10 ** -digits, 'real');
+    const r = `(round(CAST(${x} AS REAL) / ${f}) * ${f})`;
+    return integral ? `CAST(${r} AS INTEGER)` : r;
+  },
+  regexMatch: (x, pattern) => `kql_regex(${pattern}, ${x})`,
+  has(x, needle, cs, p) {
+    if (needle === '') return '(1 = 1)';
+    // LIKE (case-insensitive for ASCII) pre-filters cheaply before the exact term check.
+    const pre = /^[\x20-\x7e]*$/.test(needle) ? `${x} LIKE ${p('%' + needle.replace(/[\\%_]/g, '\\$&') + '%', 'string')} ESCAPE '\\' AND ` : '';
+    return `(${pre}kql_has(${x}, ${p(needle, 'string')}, ${cs ? 1 : 0}) = 1)`;
+  },
+  ilike: (x, pattern) => `(${x} LIKE ${pattern} ESCAPE '\\')`,
+  containsCs: (x, n) => `(instr(${x}, ${n}) > 0)`,
+  startsWithCs: (x, n) => `(instr(${x}, ${n}) = 1)`,
+  endsWithCs: (x, n) => `(length(${x}) >= length(${n}) AND substr(${x}, length(${x}) - length(${n}) + 1) = ${n})`,
+  trimRegex: (x, re, p) => `kql_trim(${p(re, 'string')}, ${x})`,
+  split: (s, d) => `kql_split(${s}, ${d})`,
+  jsonMember: (x, key, p) => `(${x} -> ${p(typeof key === 'number' ? `$[${key}]` : `$.${JSON.stringify(key)}`, 'string')})`,
+  jsonToText: (x) => `(CASE json_type(${x}) WHEN 'text' THEN ${x} ->> '$' WHEN 'null' THEN '' ELSE json(${x}) END)`,
+  jsonArray1: (e) => `(CASE WHEN ${e} IS NULL THEN '[]' ELSE json_array(json(${e})) END)`,
+  jsonElement: (x, type, iso) => {
+    switch (type) {
+      case 'bool':
+        return `json(CASE WHEN ${x} THEN 'true' ELSE 'false' END)`;
+      case 'datetime':
+        return iso(x);
+      case 'dynamic':
+        return `json(${x})`;
+      default:
+        return x;
+    }
+  },
+  makeList: (elem, notNull, distinct) => `json_group_array(${distinct ? 'DISTINCT ' : ''}${elem}) FILTER (WHERE ${notNull} IS NOT NULL)`,
+  percentile: (x, fraction) => `kql_percentile(${x}, ${fraction})`,
+  minMax: (fn, x) => `${fn}(${x})`,
+  boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
+};
+
+export const postgres: Dialect = {
+  name: 'postgres',
+  placeholder: (i, type) => `$${i}::${PG_TYPES[type]}`,
+  bindValue(v, type) {
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'bigint') return v.toString();
+    if (typeof v === 'number' && !Number.isFinite(v)) return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
+    if ((type === 'long' || type === 'int' || type === 'datetime' || type === 'timespan') && typeof v === 'number') return Math.round(v);
+    return v;
+  },
+  typedNull: (type) => (type === 'string' ? "''" : `NULL::${PG_TYPES[type]}`),
+  nullSafeEq: (a, b) => `(${a} IS NOT DISTINCT FROM ${b})`,
+  binaryCollate: (x) => `${x} COLLATE "C"`,
+  lower: (x) => `lower(${x})`,
+  upper: (x) => `upper(${x})`,
+  strlen: (x) => `char_length(${x})`,
+  greatest: (a, b) => `GREATEST(${a}, ${b})`,
+  substr: (s, start, len) => (len === undefined ? `substr(${s}, (${start})::int)` : `substr(${s}, (${start})::int, (${len})::int)`),
+  castText: (x) => `(${x})::text`,
+  castReal: (x) => `(${x})::double precision`,
+  truncToLong: (x) => `trunc(${x})::bigint`,
+  realToText: (x) => `(${x})::text`,
+  stringToLong: (x) => `(CASE WHEN ${x} ~ '^\\s*[+-]?[0-9]{1,18}\\s*$' THEN trim(${x})::bigint END)`,
+  stringToReal: (x) =>
+    `(CASE WHEN ${x} ~* '^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)(e[+-]?[0-9]{1,3})?\\s*$' THEN trim(${x})::double precision END)`,
+  stringToDatetime: (x) => `kql_todatetime(${x})`,
+  isoDatetime: (x) =>
+    `(CASE WHEN ${x} % 1000 = 0 THEN to_char(to_timestamp(${x} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')` +
+    ` ELSE to_char(to_timestamp(${x} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END)`,
+  datePart: (part, x) => `extract(${part} FROM to_timestamp(${x} / 1000.0) AT TIME ZONE 'UTC')::bigint`,
+  pad: (x, width) => `lpad((${x})::text, ${width}, '0')`,
+  floor: (x) => `floor(${x})`,
+  round: (x, digits, integral, p) => {
+    const r = `round((${x})::numeric, (${p(digits, 'long')})::int)`;
+    return integral ? `${r}::bigint` : `${r}::double precision`;
+  },
+  regexMatch: (x, pattern) => `(${x} ~ ${pattern})`,
+  has(x, needle, cs, p) {
+    if (needle === '') return '(1 = 1)';
+    const body = needle.replace(/[^\p{L}\p{N}\s_]/gu, '\\$&');
+    const pre = ALNUM.test(needle[0]) ? '(^|[^[:alnum:]])' : '';
+    const post = ALNUM.test(needle[needle.length - 1]) ? '($|[^[:alnum:]])' : '';
+    return `(${x} ${cs ? '~' : '~*'} ${p(pre + body + post, 'string')})`;
+  },
+  ilike: (x, pattern) => `(${x} ILIKE ${pattern} ESCAPE '\\')`,
+  containsCs: (x, n) => `(strpos(${x}, ${n}) > 0)`,
+  startsWithCs: (x, n) => `starts_with(${x}, ${n})`,
+  endsWithCs: (x, n) => `(right(${x}, char_length(${n})) = ${n})`,
+  trimRegex: (x, re, p) =>
+    `regexp_replace(regexp_replace(${x}, ${p('^(' + re + ')+', 'string')}, ''), ${p('(' + re + ')+$', 'string')}, '')`,
+  split: (s, d) => `(CASE WHEN ${s} IS NULL THEN NULL WHEN ${s} = '' THEN '[""]' ELSE array_to_json(string_to_array(${s}, ${d}))::text END)`,
+  jsonMember: (x, key, p) =>
+    typeof key === 'number' ? `((${x})::jsonb -> ${p(key, 'int')}::int)::text` : `((${x})::jsonb -> ${p(key, 'string')})::text`,
+  jsonToText: (x) =>
+    `(CASE jsonb_typeof((${x})::jsonb) WHEN 'string' THEN (${x})::jsonb #>> '{}' WHEN 'null' THEN '' ELSE ((${x})::jsonb)::text END)`,
+  jsonArray1: (e) => `(CASE WHEN ${e} IS NULL THEN '[]' ELSE jsonb_build_array((${e})::jsonb)::text END)`,
+  jsonElement: (x, type, iso) => {
+    switch (type) {
+      case 'datetime':
+        return `to_jsonb(${iso(x)})`;
+      case 'dynamic':
+        return `(${x})::jsonb`;
+      default:
+        return `to_jsonb(${x})`;
+    }
+  },
+  makeList: (elem, notNull, distinct) =>
+    `coalesce(jsonb_agg(${distinct ? 'DISTINCT ' : ''}${elem}) FILTER (WHERE ${notNull} IS NOT NULL), '[]'::jsonb)::text`,
+  percentile: (x, fraction) => `percentile_disc(${fraction}) WITHIN GROUP (ORDER BY ${x})`,
+  minMax: (fn, x, type) => {
+    if (type === 'bool') return `${fn === 'min' ? 'bool_and' : 'bool_or'}(${x})`;
+    if (type === 'string') return `${fn}(${x} COLLATE "C")`;
+    return `${fn}(${x})`;
+  },
+  boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
+};
+
+export function dialectFor(name: DialectName): Dialect {
+  return name === 'postgres' ? postgres : sqlite;
+}
+
