@@ -15,6 +15,15 @@ export interface Settings {
   bodyLimitBytes: number;
   logLevel: string;
   publicUrl?: string;
+  /** KQL query API: statement timeout (ITSMC_QUERY_TIMEOUT_MS) and row cap (ITSMC_QUERY_ROW_CAP). */
+  queryTimeoutMs: number;
+  queryRowCap: number;
+  /** Data sync scheduler on (ITSMC_SYNC=0 turns it off; on-demand sync still works). */
+  syncEnabled: boolean;
+  /** Records per partner page during data sync (ITSMC_SYNC_PAGE_SIZE). */
+  syncPageSize: number;
+  /** Sync lease time to live (ITSMC_SYNC_LEASE_MS): how long a crashed process on another host blocks a connection. */
+  syncLeaseMs: number;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -35,6 +44,11 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     bodyLimitBytes: intOr(env.ITSMC_BODY_LIMIT_BYTES, 1024 * 1024),
     logLevel: env.ITSMC_LOG_LEVEL || 'info',
     publicUrl: env.ITSMC_PUBLIC_URL || undefined,
+    queryTimeoutMs: Math.max(100, intOr(env.ITSMC_QUERY_TIMEOUT_MS, 30_000)),
+    queryRowCap: Math.max(1, intOr(env.ITSMC_QUERY_ROW_CAP, 30_000)),
+    syncEnabled: env.ITSMC_SYNC !== '0',
+    syncPageSize: Math.min(10_000, Math.max(1, intOr(env.ITSMC_SYNC_PAGE_SIZE, 1000))),
+    syncLeaseMs: Math.max(1000, intOr(env.ITSMC_SYNC_LEASE_MS, 60_000)),
   };
 }
 

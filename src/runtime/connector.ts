@@ -10,6 +10,17 @@ import { buildApp } from '../server/app.ts';
 import '../partners/index.ts';
 import { sandboxHost, startQuickStart } from './quickstart.ts';
 import type { ServiceNowSandbox } from '../sandbox/servicenow/index.ts';
+import { connectionEventLogger, createSyncService, workspaceConnectorLog, type SyncService } from '../sync/index.ts';
+import { syncRoutes } from '../server/routes/sync.ts';
+import { queryRoutes } from '../server/routes/query.ts';
+import { ActionGroupService } from '../actiongroups/service.ts';
+import { IngestService } from '../delivery/ingest.ts';
+import { DeliveryEngine } from '../delivery/engine.ts';
+import { readDeliverySettings, type DeliverySettings } from '../delivery/settings.ts';
+import { ensureSandboxActionGroup } from '../delivery/sandbox-group.ts';
+import { actionGroupRoutes } from '../server/routes/action-groups.ts';
+import { hookRoutes } from '../server/routes/hooks.ts';
+import { deadLetterRoutes } from '../server/routes/dead-letter.ts';
 
 export interface Connector {
   app: FastifyInstance;
@@ -22,6 +33,13 @@ export interface Connector {
   url: string;
   /** The bundled ServiceNow sandbox, when ITSMC_SANDBOX is not 0. */
   sandboxUrl?: string;
+  /** Data sync (engine + scheduler); the scheduler runs unless ITSMC_SYNC=0. */
+  sync: SyncService;
+  actionGroups: ActionGroupService;
+  ingest: IngestService;
+  delivery: DeliveryEngine;
+  /** Webhook URL of the quick start's `sandbox` action group, when it exists. */
+  sandboxWebhookUrl?: string;
   close(): Promise<void>;
 }
 
@@ -31,10 +49,12 @@ export interface StartOptions {
   pgSchema?: string;
   logger?: boolean;
   listen?: boolean;
+  /** Delivery settings over those from the environment (tests: short backoff, workers off …). */
+  delivery?: Partial<DeliverySettings>;
 }
 
 /** Wires store, secrets, services and the HTTP server together; the CLI's `serve` and the tests use it. */
-export async function startConnector({ settings, pgSchema, logger = false, listen = true }: StartOptions): Promise<Connector> {
+export async function startConnector({ settings, pgSchema, logger = false, listen = true, delivery: deliveryOverrides }: StartOptions): Promise<Connector> {
   fs.mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
   const box = new SecretBox(loadMasterKeys(settings.dataDir, settings.masterKey, process.env.ITSMC_MASTER_KEY_PREVIOUS));
   const store = await Store.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, pgSchema });
@@ -42,9 +62,25 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   await store.workspaces.ensure('default');
   const { adminToken, created } = resolveAdminToken(settings);
   const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, sandboxHost()] : settings.allowedPartnerHosts;
-  const connections = new ConnectionService(store, box, { allowedPartnerHosts });
+  const connectorLog = workspaceConnectorLog(store);
+  const deliverySettings = { ...readDeliverySettings(process.env), ...deliveryOverrides };
+  const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
+  const actionGroups = new ActionGroupService(store, box);
+  const logTo: { app?: FastifyInstance } = {};
+  const delivery = new DeliveryEngine(store, connections, actionGroups, deliverySettings.engine, (level, message, err) => logTo.app?.log[level]({ err }, message));
+  const ingest = new IngestService(store, deliverySettings.ingest, () => delivery.wake());
+  const sync = createSyncService({ store, connections, log: connectorLog, schedule: settings.syncEnabled, engine: { pageSize: settings.syncPageSize, leaseTtlMs: settings.syncLeaseMs } });
   const https = settings.tlsCert && settings.tlsKey ? { cert: fs.readFileSync(settings.tlsCert, 'utf8'), key: fs.readFileSync(settings.tlsKey, 'utf8') } : undefined;
-  const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, logger: logger ? { level: settings.logLevel } : false, https });
+  const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
+      syncRoutes(store, connections, sync.engine),
+      queryRoutes(store, { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
+      actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
+      hookRoutes({ groups: actionGroups, ingest }),
+      deadLetterRoutes({ store, onReplay: () => delivery.wake() }),
+    ],
+    connectionHooks: { usedBy: (ws, name) => actionGroups.usedBy(ws, name) },
+  });
+  logTo.app = app;
   let sandbox: ServiceNowSandbox | undefined;
   if (settings.sandbox) sandbox = await startQuickStart({ dataDir: settings.dataDir, store, connections });
   let url = '';
@@ -52,6 +88,10 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
     const address = await app.listen({ port: settings.port, host: settings.host });
     url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   }
+  sync.start();
+  const sandboxGroup = await ensureSandboxActionGroup(store, actionGroups);
+  const sandboxWebhookUrl = sandboxGroup ? `${(settings.publicUrl ?? url).replace(/\/+$/, '')}/hooks/${actionGroups.secretOf(sandboxGroup)}` : undefined;
+  if (deliverySettings.enabled) delivery.start();
   return {
     app,
     store,
@@ -61,8 +101,16 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
     adminTokenCreated: created,
     url,
     sandboxUrl: sandbox?.url,
+    sync,
+    actionGroups,
+    ingest,
+    delivery,
+    sandboxWebhookUrl,
     async close() {
       await app.close();
+      await ingest.close();
+      await delivery.stop();
+      await sync.close();
       await sandbox?.close();
       await store.close();
     },

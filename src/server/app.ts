@@ -9,7 +9,7 @@ import { toErrorResponse } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
-import { connectionRoutes } from './routes/connections.ts';
+import { connectionRoutes, type ConnectionRouteHooks } from './routes/connections.ts';
 
 export interface AppDeps {
   store: Store;
@@ -21,6 +21,8 @@ export interface AppDeps {
   metrics?: Metrics;
   /** Extra route plugins (alerts, query …) registered after the core ones. */
   extraRoutes?: ((app: FastifyInstance) => Promise<void>)[];
+  /** Hooks of the connection routes (which action groups use a connection). */
+  connectionHooks?: ConnectionRouteHooks;
 }
 
 /** Secrets that must never reach a log line. */
@@ -75,7 +77,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(healthRoutes(deps.store, metrics));
   await app.register(workspaceRoutes(deps.store));
-  await app.register(connectionRoutes(deps.connections));
+  await app.register(connectionRoutes(deps.connections, deps.connectionHooks));
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
   return app;
 }

@@ -57,9 +57,9 @@ export class LeaseRepo {
     return this.db.selectFrom('leases').selectAll().where('name', '=', name).executeTakeFirst();
   }
 
-  /** Removes expired leases (housekeeping; correctness never depends on it). */
-  async purgeExpired(now = Date.now()): Promise<number> {
-    const result = await sql`DELETE FROM leases WHERE expires_at <= ${now}`.execute(this.db);
+  /** Removes leases named `<prefix>…` that expired before `before` (housekeeping; correctness never depends on it). */
+  async purgeExpired(prefix: string, before: number): Promise<number> {
+    const result = await sql`DELETE FROM leases WHERE name LIKE ${prefix.replace(/[%_\\]/g, '\\$&') + '%'} ESCAPE '\\' AND expires_at < ${before}`.execute(this.db);
     return Number(result.numAffectedRows ?? 0);
   }
 }

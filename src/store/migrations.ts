@@ -77,6 +77,44 @@ export const migrations: Migration[] = [
     name: 'workspace tables',
     statements: (d) => createWorkspaceTablesSql(d),
   },
+  {
+    version: 3,
+    name: 'data sync: record hashes and run history',
+    // sync_records: one content hash per synced record, so a sync appends a row only when the record changed.
+    // sync_runs: who ran which sync when (lease holder), for status and for proving mutual exclusion.
+    statements: (d) =>
+      ddl(
+        d,
+        `
+      CREATE TABLE sync_records (
+        connection_id TEXT NOT NULL, scope TEXT NOT NULL, record_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+        updated_at TEXT, PRIMARY KEY (connection_id, scope, record_id))${d === 'sqlite' ? ' WITHOUT ROWID' : ''};
+      CREATE TABLE sync_runs (
+        id $AUTO, connection_id TEXT NOT NULL, holder TEXT NOT NULL, started_at $BIG NOT NULL, finished_at $BIG,
+        status TEXT, fetched $BIG NOT NULL, appended $BIG NOT NULL, error TEXT);
+      CREATE INDEX sync_runs_connection ON sync_runs (connection_id, id)
+      `,
+      ),
+  },
+  {
+    version: 4,
+    name: 'delivery: job workspace, coalesced occurrence notes',
+    // jobs.workspace: dead letters are listed and replayed per workspace.
+    // jobs_due replaces jobs_ready (state, run_at): the claim scan reads the ordering key from the index.
+    // work_item_links.decision_state: the rest of the grouping LinkState (generation, firing instances, seen events, folded occurrences).
+    statements: (d) =>
+      ddl(
+        d,
+        `
+      ALTER TABLE jobs ADD COLUMN workspace TEXT;
+      DROP INDEX jobs_ready;
+      CREATE INDEX jobs_due ON jobs (state, run_at, ordering_key);
+      ALTER TABLE work_item_links ADD COLUMN decision_state TEXT;
+      ALTER TABLE work_item_links ADD COLUMN action_group TEXT;
+      ALTER TABLE work_item_links ADD COLUMN receiver TEXT
+      `,
+      ),
+  },
 ];
 
 /**

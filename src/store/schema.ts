@@ -94,7 +94,7 @@ export interface JobsTable {
   last_error: string | null;
   created_at: number;
   updated_at: number;
-  /** Workspace of the action group that enqueued the job (dead-letter lists are per workspace). Migration 3. */
+  /** Workspace of the action group that enqueued the job (dead-letter lists are per workspace). Migration 4. */
   workspace: string | null;
 }
 
@@ -116,9 +116,9 @@ export interface WorkItemLinksTable {
   cis: string; // JSON array
   created_at: number;
   updated_at: number;
-  /** JSON summary of occurrences not yet written as a work note (storm coalescing). Migration 3. */
-  pending_note: string | null;
-  /** Action group id and receiver name that own the link. Migration 3. */
+  /** JSON of the rest of the grouping LinkState (generation, firing instances, seen events, folded occurrences). Migration 4. */
+  decision_state: string | null;
+  /** Action group id and receiver name that own the link. Migration 4. */
   action_group: string | null;
   receiver: string | null;
 }

@@ -1,21 +1,28 @@
 import type { RawHandle } from './open.ts';
+import { registerSqliteFunctions } from '../workspace/kql/sqlite-functions.ts';
+import { QueryTimeoutError, type SqlRunner } from '../workspace/query.ts';
 
-/** Runs one compiled read-only statement with bound parameters and returns rows as arrays. */
-export interface SqlRunner {
-  dialect: 'sqlite' | 'postgres';
-  query(text: string, params: unknown[], opts?: { timeoutMs?: number }): Promise<{ rows: unknown[][] }>;
-}
+export type { SqlRunner };
 
 export function createSqlRunner(raw: RawHandle): SqlRunner {
   if (raw.dialect === 'sqlite') {
     const db = raw.sqlite;
+    // Compiled KQL calls kql_* helpers (regex, split, percentile …) that SQLite lacks.
+    registerSqliteFunctions(db);
     return {
       dialect: 'sqlite',
-      // better-sqlite3 is synchronous and cannot be interrupted; the KQL layer caps rows instead.
-      async query(text, params) {
+      // better-sqlite3 cannot interrupt a statement: the timeout is checked between returned rows, so an
+      // aggregate that returns few rows answers when it ends.
+      async query(text, params, opts) {
         const statement = db.prepare(text);
         if (!statement.reader) throw new Error('only statements that return rows may run here');
-        return { rows: statement.raw(true).all(...(params as any[])) as unknown[][] };
+        const deadline = opts?.timeoutMs ? performance.now() + opts.timeoutMs : Infinity;
+        const rows: unknown[][] = [];
+        for (const row of statement.raw(true).iterate(...(params as unknown[]))) {
+          rows.push(row as unknown[]);
+          if ((rows.length & 1023) === 0 && performance.now() > deadline) throw new QueryTimeoutError('query timeout');
+        }
+        return { rows };
       },
     };
   }

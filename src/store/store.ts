@@ -7,6 +7,14 @@ import { WorkspaceRepo } from './workspaces.ts';
 import { ApiKeyRepo } from './api-keys.ts';
 import { ConnectionRepo } from './connections.ts';
 import { createSqlRunner, type SqlRunner } from './sql-runner.ts';
+import { ActionGroupRepo } from './action-groups.ts';
+import { AlertRepo } from './alerts.ts';
+import { JobRepo } from './jobs.ts';
+import { LinkRepo } from './links.ts';
+import { AsyncMutex, writeTransaction } from './write-tx.ts';
+import { LeaseRepo } from './leases.ts';
+import { SyncRunRepo, SyncStateRepo } from './sync-state.ts';
+import { WorkspaceRows } from './workspace-rows.ts';
 
 /**
  * The one store interface, over SQLite (embedded default) or PostgreSQL (scale-out). Everything that
@@ -17,6 +25,16 @@ export class Store {
   readonly apiKeys: ApiKeyRepo;
   readonly connections: ConnectionRepo;
   readonly sql: SqlRunner;
+  readonly actionGroups: ActionGroupRepo;
+  readonly alerts: AlertRepo;
+  readonly jobs: JobRepo;
+  readonly links: LinkRepo;
+  /** SQLite: write transactions of the main thread and the ingest writer thread take turns (see write-tx.ts). */
+  readonly writeLock = new AsyncMutex();
+  readonly leases: LeaseRepo;
+  readonly syncState: SyncStateRepo;
+  readonly syncRuns: SyncRunRepo;
+  readonly workspaceRows: WorkspaceRows;
 
   private constructor(
     readonly db: Kysely<Database>,
@@ -27,11 +45,24 @@ export class Store {
     this.apiKeys = new ApiKeyRepo(db);
     this.connections = new ConnectionRepo(db);
     this.sql = createSqlRunner(raw);
+    this.actionGroups = new ActionGroupRepo(db);
+    this.alerts = new AlertRepo(db, raw, this.writeLock);
+    this.jobs = new JobRepo(db, dialect, this.writeLock);
+    this.links = new LinkRepo(db);
+    this.leases = new LeaseRepo(db);
+    this.syncState = new SyncStateRepo(db);
+    this.syncRuns = new SyncRunRepo(db);
+    this.workspaceRows = new WorkspaceRows(db, raw);
   }
 
   static async open(options: OpenOptions): Promise<Store> {
     const opened = await openDatabase(options);
     return new Store(opened.db, opened.raw, opened.dialect);
+  }
+
+  /** A read-write transaction (BEGIN IMMEDIATE on SQLite; see write-tx.ts). */
+  writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+    return writeTransaction(this.db, this.dialect, fn, this.writeLock);
   }
 
   migrate(): Promise<number[]> {
@@ -49,6 +80,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.alerts.close();
     await this.db.destroy();
   }
 }

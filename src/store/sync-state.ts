@@ -1,5 +1,31 @@
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 import type { Database, SyncStateTable } from './schema.ts';
+
+/** Tables added by migration 3 (data sync); declared here, beside their only users. */
+export interface SyncRecordsTable {
+  connection_id: string;
+  scope: string;
+  record_id: string;
+  content_hash: string;
+  updated_at: string | null;
+}
+
+export interface SyncRunsTable {
+  id: Generated<number>;
+  connection_id: string;
+  holder: string;
+  started_at: number;
+  finished_at: number | null;
+  status: string | null;
+  fetched: number;
+  appended: number;
+  error: string | null;
+}
+
+export interface SyncDatabase extends Database {
+  sync_records: SyncRecordsTable;
+  sync_runs: SyncRunsTable;
+}
 
 /**
  * Where a connection's data sync stands, per scope. `watermark` is the last-modified time (ISO UTC) up to
@@ -74,6 +100,19 @@ export class SyncStateRepo {
       .execute();
   }
 
+  /**
+   * Drops the sync bookkeeping (position, record hashes, run history) of deleted connections. The rows
+   * they synced stay in the workspace (log semantics). Returns the number of hashes removed.
+   */
+  async purgeOrphans(): Promise<number> {
+    const db = this.db as unknown as Kysely<SyncDatabase>;
+    const live = db.selectFrom('connections').select('id');
+    const hashes = await db.deleteFrom('sync_records').where('connection_id', 'not in', live).executeTakeFirst();
+    await db.deleteFrom('sync_state').where('connection_id', 'not in', live).execute();
+    await db.deleteFrom('sync_runs').where('connection_id', 'not in', live).execute();
+    return Number(hashes.numDeletedRows);
+  }
+
   /** Forgets a connection's sync position (the next run backfills again); rows already synced stay. */
   async reset(connectionId: string): Promise<void> {
     await this.db.deleteFrom('sync_state').where('connection_id', '=', connectionId).execute();
@@ -90,3 +129,52 @@ VALUES ($1, $2, $3, $4, $5, $6, NULL, $7)
 ON CONFLICT (connection_id, scope) DO UPDATE SET watermark = excluded.watermark, cursor = excluded.cursor,
   backfill_done = excluded.backfill_done, last_run_at = excluded.last_run_at, last_error = NULL,
   records_synced = sync_state.records_synced + excluded.records_synced`;
+
+export interface SyncRunView {
+  holder: string;
+  startedAt: number;
+  finishedAt: number | null;
+  status: string | null;
+  fetched: number;
+  appended: number;
+  error: string | null;
+}
+
+const RUNS_KEPT = 200;
+
+/** History of sync runs per connection (the last 200): status pages, and the proof that runs never overlap. */
+export class SyncRunRepo {
+  private readonly db: Kysely<SyncDatabase>;
+  constructor(db: Kysely<Database>) {
+    this.db = db as unknown as Kysely<SyncDatabase>;
+  }
+
+  async start(connectionId: string, holder: string, startedAt: number): Promise<number> {
+    const row = await this.db
+      .insertInto('sync_runs')
+      .values({ connection_id: connectionId, holder, started_at: startedAt, finished_at: null, status: 'running', fetched: 0, appended: 0, error: null })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return Number(row.id);
+  }
+
+  async finish(id: number, finishedAt: number, status: string, fetched: number, appended: number, error: string | null): Promise<void> {
+    const run = await this.db.updateTable('sync_runs').set({ finished_at: finishedAt, status, fetched, appended, error }).where('id', '=', id).returning('connection_id').executeTakeFirst();
+    if (run && id % 50 === 0) {
+      await this.db.deleteFrom('sync_runs').where('connection_id', '=', run.connection_id).where('id', '<=', id - RUNS_KEPT).execute();
+    }
+  }
+
+  async list(connectionId: string, limit = 20): Promise<SyncRunView[]> {
+    const rows = await this.db.selectFrom('sync_runs').selectAll().where('connection_id', '=', connectionId).orderBy('id', 'desc').limit(limit).execute();
+    return rows.map((r) => ({
+      holder: r.holder,
+      startedAt: Number(r.started_at),
+      finishedAt: r.finished_at === null ? null : Number(r.finished_at),
+      status: r.status,
+      fetched: Number(r.fetched),
+      appended: Number(r.appended),
+      error: r.error,
+    }));
+  }
+}

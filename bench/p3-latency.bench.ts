@@ -1,0 +1,111 @@
+/**
+ * P3: alert → work item latency at 200 alerts/s against the ServiceNow sandbox (SQLite store, default
+ * delivery settings). Every alert is a new rule, so every alert creates an incident. Latency per alert =
+ * the outcome row's time (the incident exists and its link is committed) − the time the webhook request
+ * arrived. Measured in the same run: the sandbox's own service time for the same create
+ * (POST /api/now/table/incident at 200/s with an OAuth token). Load is open-loop (a request every 5 ms,
+ * whatever the answers), like independent senders. Reported: p50/p99 above that service time.
+ */
+import { drained, metricAlert, startRig } from '../test/delivery/helpers.ts';
+import type { BenchResult } from './types.ts';
+
+const RATE = 200;
+const SECONDS = Number(process.env.P3_SECONDS ?? 10);
+
+function pct(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export default async function run(): Promise<BenchResult[]> {
+  const rig = await startRig('sqlite', { enabled: true });
+  try {
+    const put = await fetch(`${rig.c.url}/api/v1/workspaces/default/actionGroups/latency`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${rig.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } }] }),
+    });
+    const { webhookUrl } = (await put.json()) as { webhookUrl: string };
+
+    // Warm-up: CI lookup cached, token fresh, JIT.
+    for (let i = 0; i < 20; i++) await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metricAlert({ rule: `warm-${i}`, alertId: `warm-${i}` })) });
+    await drained(rig.c);
+
+    // The sandbox alone: the same create at the same rate.
+    const token = await oauthToken(rig.sandbox.url);
+    const direct = await paced(RATE, SECONDS, async (n) => {
+      const res = await fetch(`${rig.sandbox.url}/api/now/table/incident?sysparm_fields=sys_id,number,state`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({ short_description: `[Sev2] direct-${n} on vm-01`, description: 'x'.repeat(900), correlation_id: `direct:${n}`, correlation_display: 'OpenITSMC', impact: '2', urgency: '2' }),
+      });
+      await res.text();
+      if (res.status !== 201) throw new Error(`sandbox direct create: ${res.status}`);
+    });
+
+    // Through the connector.
+    const startedAt = Date.now();
+    const runId = Date.now().toString(36);
+    const accept = await paced(RATE, SECONDS, async (n) => {
+      const res = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metricAlert({ rule: `lat-${runId}-${n}`, alertId: `lat-${runId}-${n}` })) });
+      await res.text();
+      if (res.status !== 202) throw new Error(`webhook: ${res.status}`);
+    });
+    await drained(rig.c, 120_000);
+
+    const ph = rig.c.store.dialect === 'sqlite' ? '?' : '$1';
+    const alerts = await rig.c.store.sql.query(`SELECT alert_id, received_at FROM alerts WHERE received_at >= ${ph}`, [startedAt]);
+    const outcomes = await rig.c.store.sql.query(`SELECT "AlertId_s", "TimeGenerated" FROM ws_itsmactionoutcome_cl WHERE "Operation_s" = 'Created' AND "TimeGenerated" >= ${ph}`, [startedAt]);
+    const created = new Map(outcomes.rows.map((r) => [String(r[0]), Number(r[1])]));
+    const latencies: number[] = [];
+    for (const [alertId, receivedAt] of alerts.rows) {
+      const at = created.get(String(alertId));
+      if (at !== undefined) latencies.push(at - Number(receivedAt));
+    }
+    if (latencies.length < alerts.rows.length * 0.99) throw new Error(`only ${latencies.length} of ${alerts.rows.length} alerts have a Created outcome`);
+    latencies.sort((a, b) => a - b);
+    const e2e50 = pct(latencies, 50);
+    const e2e99 = pct(latencies, 99);
+    const svc50 = pct(direct, 50);
+    const svc99 = pct(direct, 99);
+    process.stderr.write(`  P3: ${latencies.length} alerts; alert→work item p50 ${e2e50} ms, p99 ${e2e99} ms; sandbox create p50 ${svc50.toFixed(1)} ms, p99 ${svc99.toFixed(1)} ms; webhook accept p50 ${pct(accept, 50).toFixed(1)} ms, p99 ${pct(accept, 99).toFixed(1)} ms\n`);
+    return [
+      { id: 'P3', name: `Alert → work item latency p50 above the sandbox's create (${RATE}/s)`, value: e2e50 - svc50, unit: 'ms', goal: 'p50 ≤ 30 ms', baseline: svc50, ratio: svc50 > 0 ? e2e50 / svc50 : null },
+      { id: 'P3', name: `Alert → work item latency p99 above the sandbox's create (${RATE}/s)`, value: e2e99 - svc99, unit: 'ms', goal: 'p99 ≤ 150 ms', baseline: svc99, ratio: svc99 > 0 ? e2e99 / svc99 : null },
+    ];
+  } finally {
+    await rig.cleanup();
+  }
+}
+
+/** Starts `fn(n)` at a fixed rate (open loop, like independent senders); returns each call's latency, sorted. */
+async function paced(rate: number, seconds: number, fn: (n: number) => Promise<void>): Promise<number[]> {
+  const total = rate * seconds;
+  const t0 = performance.now();
+  const latencies: number[] = [];
+  const calls: Promise<void>[] = [];
+  for (let n = 1; n <= total; n++) {
+    const wait = t0 + ((n - 1) * 1000) / rate - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    calls.push(
+      (async () => {
+        const started = performance.now();
+        await fn(n);
+        latencies.push(performance.now() - started);
+      })(),
+    );
+  }
+  await Promise.all(calls);
+  return latencies.sort((a, b) => a - b);
+}
+
+async function oauthToken(base: string): Promise<string> {
+  const res = await fetch(`${base}/oauth_token.do`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: 'itsmc-sandbox', client_secret: 'sandbox-secret', username: 'itsmc.integration', password: 'sandbox' }),
+  });
+  const json = (await res.json()) as { access_token?: string };
+  if (!json.access_token) throw new Error(`sandbox token: ${res.status} ${JSON.stringify(json)}`);
+  return json.access_token;
+}
