@@ -369,6 +369,44 @@ describe('incidents', () => {
     assert.equal(rec.reopen_count, '1');
   });
 
+  it('creates an incident with three CIs: the first in cmdb_ci, the other two as task_ci rows', async () => {
+    const { client } = await connected();
+    const stamp = Date.now();
+    const cis = [];
+    for (const n of [1, 2, 3]) cis.push((await client.findOrCreateCi(`itest-multi-${stamp}-${n}`, true))!);
+    const ref = await client.createWorkItem(incidentInput(`multi-ci-${stamp}`, { ciIds: cis.map((c) => c.id) }));
+    const [rec] = await raw('incident', `sys_id=${ref.id}`);
+    assert.equal(rec.cmdb_ci, cis[0].id);
+    const links = await raw('task_ci', `task=${ref.id}`, 'task,ci_item,sys_created_by');
+    assert.deepEqual(links.map((l) => l.ci_item).sort(), [cis[1].id, cis[2].id].sort());
+    for (const l of links) {
+      assert.equal(l.task, ref.id);
+      assert.equal(l.sys_created_by, 'itsmc.integration');
+    }
+    // Adding a CI that is already linked does not link it twice.
+    await client.updateWorkItem(ref, '', {}, [cis[0].id, cis[1].id]);
+    assert.equal((await raw('task_ci', `task=${ref.id}`, 'ci_item')).length, 2);
+  });
+
+  it('still returns the created incident when linking the extra CIs fails, and notes the failure on it', async () => {
+    const { client, responses } = await connected();
+    const stamp = Date.now();
+    const cis = [];
+    for (const n of [1, 2]) cis.push((await client.findOrCreateCi(`itest-linkfail-${stamp}-${n}`, true))!);
+    await faults({ paths: ['/api/now/table/task_ci'], failNext: 10, errorStatus: 503 });
+    const ref = await client.createWorkItem(incidentInput(`link-fail-${stamp}`, { ciIds: cis.map((c) => c.id) }));
+    assert.equal(ref.type, 'Incident');
+    assert.ok(responses.some((r) => r.path.includes('/task_ci') && r.status === 503), 'the failed link call reached onResponse');
+    await admin('POST', '/api/x_sandbox/reset_faults');
+    const [rec] = await raw('incident', `sys_id=${ref.id}`);
+    assert.equal(rec.number, ref.number);
+    assert.equal(rec.cmdb_ci, cis[0].id);
+    assert.deepEqual(await raw('task_ci', `task=${ref.id}`), []);
+    const notes = await raw('sys_journal_field', `element_id=${ref.id}^element=work_notes`);
+    assert.equal(notes.length, 1);
+    assert.match(notes[0].value, new RegExp(`could not link .*${cis[1].id}`));
+  });
+
   it('applies a ServiceNow template under the explicit fields', async () => {
     const { client } = await connected();
     const ref = await client.createWorkItem(incidentInput(`tmpl-${Date.now()}`, { templateName: 'Network connectivity', fields: { impact: '1' } }));

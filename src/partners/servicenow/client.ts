@@ -240,8 +240,25 @@ export class ServiceNowClient implements PartnerClient {
     if (input.ciIds.length > 0) body.cmdb_ci = input.ciIds[0];
     const created = await this.insert('incident', body, ['sys_id', 'number', 'state']);
     const ref = this.incidentRef(created);
-    if (input.ciIds.length > 1) await this.linkCis(ref.id, input.ciIds.slice(1));
+    if (input.ciIds.length > 1) await this.linkCisAfterCreate(ref, input.ciIds.slice(1));
     return ref;
+  }
+
+  /**
+   * Links the extra CIs of a just-created incident. The incident exists at this point, so nothing here may
+   * make createWorkItem throw: a throw would hide the created ref from the caller, and an error that does
+   * not count as an attempt (429, expired sign-in) would let the caller create the incident a second time.
+   * A link failure is reported where the people working the incident see it — a work note on the incident
+   * naming the CIs that are not linked and why (best effort; the failed calls also reach onResponse).
+   */
+  private async linkCisAfterCreate(ref: WorkItemRef, ciIds: readonly string[]): Promise<void> {
+    try {
+      await this.linkCis(ref.id, ciIds);
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      const note = `${CORRELATION_DISPLAY} could not link ${ciIds.length === 1 ? 'this configuration item' : 'these configuration items'} to the incident (affected CIs): ${ciIds.join(', ')}. Reason: ${why}`;
+      await this.patch('incident', ref.id, { work_notes: note }, ['sys_id']).catch(() => undefined);
+    }
   }
 
   /** Fields a sys_template sets (its encoded `template` string), for a table. */

@@ -73,6 +73,29 @@ describe('POST /api/global/em/jsonv2', () => {
     assert.equal(alerts[0].cmdb_ci.value, ci.sys_id);
   });
 
+  test('em_alert work_notes and comments read back "" and are appended to sys_journal_field', async () => {
+    await send([{ source: 'Azure Monitor', node: 'vm-notes', severity: '2', message_key: 'notes-1' }]);
+    const [alert] = await alertsFor('notes-1');
+    assert.equal(alert.work_notes, '');
+    assert.equal(alert.comments, '');
+    const upd = await call(sb, 'PATCH', `/api/now/table/em_alert/${alert.sys_id}`, {
+      auth: INTEGRATION,
+      body: { work_notes: 'linked to INC0010001', comments: 'seen by ITSMC' },
+    });
+    assert.equal(upd.status, 200);
+    assert.equal(upd.body.result.work_notes, '');
+    assert.equal(upd.body.result.comments, '');
+    const j = await call(sb, 'GET', `/api/now/table/sys_journal_field?sysparm_query=${q(`element_id=${alert.sys_id}^ORDERBYelement`)}`, { auth: INTEGRATION });
+    assert.equal(j.status, 200);
+    assert.deepEqual(
+      j.body.result.map((e: Record<string, string>) => [e.name, e.element, e.value, e.sys_created_by]),
+      [
+        ['em_alert', 'comments', 'seen by ITSMC', 'itsmc.integration'],
+        ['em_alert', 'work_notes', 'linked to INC0010001', 'itsmc.integration'],
+      ],
+    );
+  });
+
   test('needs evt_mgmt_integration; a body without records is a 400', async () => {
     const u = await call(sb, 'POST', '/api/now/table/sys_user?sysparm_input_display_value=true', {
       body: { user_name: 'itil.only', user_password: 'pw-123456' },

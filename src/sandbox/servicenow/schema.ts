@@ -459,6 +459,14 @@ export const TABLE_DEFS: TableDef[] = [
     { parent: 'cmdb_ci' },
   ),
   table(
+    'task_ci',
+    'Affected CI',
+    'ci_item',
+    [...SYS_FIELDS, 'task:r:task', 'ci_item:r:cmdb_ci|Configuration Item'],
+    // Affected CIs are edited from the task form: whoever may work incidents may link CIs.
+    acl(ITIL, ITIL, ITIL),
+  ),
+  table(
     'cmdb_rel_type',
     'CI Relationship Type',
     'name',
@@ -724,6 +732,8 @@ export const TABLE_DEFS: TableDef[] = [
       'parent:r:em_alert',
       'group_source:ci',
       'correlation_rule_group:ci=0',
+      'work_notes:j',
+      'comments:j',
       'sys_domain:r:sys_user_group=global',
     ],
     acl([...EVT_READ, 'itil'], ['evt_mgmt_operator', 'evt_mgmt_admin'], ADMIN, ['evt_mgmt_integration', 'evt_mgmt_admin']),

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { ServiceNowSandbox } from './index.ts';
-import { ADMIN, basic, call, q, SMALL, startSmall } from './test-support.ts';
+import { ADMIN, basic, call, INTEGRATION, q, SMALL, startSmall } from './test-support.ts';
 
 const SYS_ID = /^[0-9a-f]{32}$/;
 const DATE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
@@ -405,6 +405,42 @@ describe('ACLs and the CMDB class hierarchy', () => {
     const r = await call(sb, 'POST', '/api/now/table/incident', { auth: basic('itsmc.integration', 'sandbox'), body: { short_description: 'from ITSMC' } });
     assert.equal(r.status, 201);
     assert.equal(r.body.result.sys_created_by, 'itsmc.integration');
+  });
+
+  test('task_ci links extra CIs to an incident: the integration user creates and queries them like any table', async () => {
+    const inc = await call(sb, 'POST', '/api/now/table/incident', { auth: INTEGRATION, body: { short_description: 'multi-CI' } });
+    assert.equal(inc.status, 201);
+    const incId = inc.body.result.sys_id;
+    const cis = (await call(sb, 'GET', '/api/now/table/cmdb_ci_computer?sysparm_limit=2&sysparm_fields=sys_id,name&sysparm_query=ORDERBYname')).body.result;
+    assert.equal(cis.length, 2);
+    for (const ci of cis) {
+      const r = await call(sb, 'POST', '/api/now/table/task_ci', { auth: INTEGRATION, body: { task: incId, ci_item: ci.sys_id } });
+      assert.equal(r.status, 201);
+      assert.match(r.headers.get('location') ?? '', /\/api\/now\/v2\/table\/task_ci\/[0-9a-f]{32}$/);
+      assert.match(r.body.result.sys_id, SYS_ID);
+      assert.equal(r.body.result.task.value, incId);
+      assert.equal(r.body.result.task.link, `${sb.url}/api/now/v2/table/task/${incId}`);
+      assert.equal(r.body.result.ci_item.value, ci.sys_id);
+      assert.equal(r.body.result.sys_created_by, 'itsmc.integration');
+      assert.equal(r.body.result.sys_updated_by, 'itsmc.integration');
+      assert.match(r.body.result.sys_created_on, DATE);
+      assert.match(r.body.result.sys_updated_on, DATE);
+      assert.equal(r.body.result.sys_mod_count, '0');
+    }
+    const list = await call(sb, 'GET', `/api/now/table/task_ci?sysparm_display_value=all&sysparm_query=${q(`task=${incId}^ORDERBYci_item.name`)}`, { auth: INTEGRATION });
+    assert.equal(list.status, 200);
+    assert.equal(list.headers.get('x-total-count'), '2');
+    assert.deepEqual(
+      list.body.result.map((r: Record<string, { value: string; display_value: string }>) => [r.task.display_value, r.ci_item.value, r.ci_item.display_value]),
+      cis.map((ci: { sys_id: string; name: string }) => [inc.body.result.number, ci.sys_id, ci.name]),
+    );
+    const byCi = await call(sb, 'GET', `/api/now/table/task_ci?sysparm_fields=task&sysparm_query=${q(`ci_item=${cis[0].sys_id}`)}`, { auth: INTEGRATION });
+    assert.ok(byCi.body.result.some((r: { task: { value: string } }) => r.task.value === incId));
+    const noRoles = await call(sb, 'POST', '/api/now/table/sys_user?sysparm_input_display_value=true', { body: { user_name: 'no.itil', user_password: 'Secret-456' } });
+    assert.equal(noRoles.status, 201);
+    const denied = await call(sb, 'POST', '/api/now/table/task_ci', { auth: basic('no.itil', 'Secret-456'), body: { task: incId, ci_item: cis[0].sys_id } });
+    assert.equal(denied.status, 403);
+    assert.equal((await call(sb, 'GET', '/api/now/table/task_ci', { auth: basic('no.itil', 'Secret-456') })).status, 403);
   });
 
   test('cmdb_ci returns records of every subclass with their sys_class_name; a subclass table returns only its classes', async () => {
