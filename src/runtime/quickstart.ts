@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { ConnectionService } from '../connections/service.ts';
 import type { Store } from '../store/store.ts';
-import { startServiceNowSandbox, type ServiceNowSandbox } from '../sandbox/servicenow/index.ts';
+import { SEEDED_CREDENTIALS, startServiceNowSandbox, type ServiceNowSandbox } from '../sandbox/servicenow/index.ts';
+import type { ConnectionInput } from '../connections/model.ts';
 
 export const SANDBOX_CONNECTION = 'servicenow-sandbox';
 export const SANDBOX_PORT = 8081;
@@ -18,17 +19,22 @@ export function sandboxHost(port = SANDBOX_PORT): string {
 export async function startQuickStart(opts: { dataDir: string; store: Store; connections: ConnectionService; port?: number }): Promise<ServiceNowSandbox> {
   const sandbox = await startServiceNowSandbox({ host: '127.0.0.1', port: opts.port ?? SANDBOX_PORT, dataDir: path.join(opts.dataDir, 'sandbox') });
   if (!(await opts.store.connections.get('default', SANDBOX_CONNECTION))) {
-    await opts.connections.put('default', SANDBOX_CONNECTION, {
-      partnerType: 'ServiceNow',
-      serverUrl: sandbox.url,
-      username: 'itsmc.integration',
-      password: 'sandbox',
-      clientId: 'itsmc-sandbox',
-      clientSecret: 'sandbox-secret',
-      dataSyncScope: ['Incident', 'ChangeRequest'],
-      syncDataDays: 120,
-      createNewConfigurationItems: true,
-    });
+    await opts.connections.put('default', SANDBOX_CONNECTION, sandboxConnectionInput(sandbox.url, { syncDataDays: 120, createNewConfigurationItems: true }));
   }
   return sandbox;
+}
+
+/** A connection to a ServiceNow sandbox with its seeded integration user and OAuth client. */
+export function sandboxConnectionInput(serverUrl: string, extra: Partial<ConnectionInput> = {}): ConnectionInput {
+  const c = SEEDED_CREDENTIALS;
+  return {
+    partnerType: 'ServiceNow',
+    serverUrl,
+    username: c.integration.user,
+    password: c.integration.password,
+    clientId: c.oauthClient.clientId,
+    clientSecret: c.oauthClient.clientSecret,
+    dataSyncScope: ['Incident', 'ChangeRequest'],
+    ...extra,
+  };
 }

@@ -1,6 +1,7 @@
 /** Helpers shared by the sync and query integration tests: the sandbox's Table API and the Logs query API. */
 import assert from 'node:assert/strict';
 import type { ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
+import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
 import { api } from '../helpers/stores.ts';
 
 export const SN_ADMIN = 'Basic ' + Buffer.from('admin:admin').toString('base64');
@@ -67,16 +68,7 @@ export async function kqlCounts(base: string, token: string, query: string, colu
 
 /** Connection body for the sandbox's seeded integration user and OAuth client. */
 export function sandboxConnection(sandbox: ServiceNowSandbox, extra: Record<string, unknown> = {}) {
-  return {
-    partnerType: 'ServiceNow',
-    serverUrl: sandbox.url,
-    username: 'itsmc.integration',
-    password: 'sandbox',
-    clientId: 'itsmc-sandbox',
-    clientSecret: 'sandbox-secret',
-    dataSyncScope: ['Incident', 'ChangeRequest'],
-    ...extra,
-  };
+  return sandboxConnectionInput(sandbox.url, extra);
 }
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 50): Promise<T> {
