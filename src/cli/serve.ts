@@ -15,6 +15,10 @@ export function registerServeCommand(program: Command): void {
       if (connector.adminTokenCreated) {
         console.log(`  admin token (shown once; also in ${settings.dataDir}/admin.token, mode 0600): ${connector.adminToken}`);
       }
+      // The webhook URL carries the action group's secret (anyone holding it can post alerts). Unlike a
+      // generated admin token it is printed on every start, which is fine: the console belongs to the
+      // operator who runs the connector, and the URL is what they paste into their monitoring tool.
+      if (connector.sandboxWebhookUrl) console.log(`  webhook for action group 'sandbox': ${connector.sandboxWebhookUrl}`);
       const stop = async () => {
         await connector.close();
         process.exit(0);

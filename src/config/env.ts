@@ -1,4 +1,8 @@
 import path from 'node:path';
+import type { DeliverySettings } from '../delivery/settings.ts';
+import { defaultBackoff } from '../delivery/backoff.ts';
+import { defaultGateOptions } from '../delivery/gate.ts';
+import { defaultGroupCommit } from '../delivery/group-commit.ts';
 
 /** Every environment variable the connector reads, in one place (the README lists the same). */
 export interface Settings {
@@ -8,6 +12,8 @@ export interface Settings {
   databaseUrl?: string;
   adminToken?: string;
   masterKey?: string;
+  /** Former master key(s) still accepted for decryption during a key rotation (ITSMC_MASTER_KEY_PREVIOUS). */
+  masterKeyPrevious?: string;
   sandbox: boolean;
   allowedPartnerHosts: string[];
   tlsCert?: string;
@@ -24,6 +30,8 @@ export interface Settings {
   syncPageSize: number;
   /** Sync lease time to live (ITSMC_SYNC_LEASE_MS): how long a crashed process on another host blocks a connection. */
   syncLeaseMs: number;
+  /** Delivery workers, ingest group commit and partner calls (ITSMC_DELIVERY_*, ITSMC_INGEST_*, ITSMC_PARTNER_TIMEOUT_MS). */
+  delivery: DeliverySettings;
 }
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
@@ -34,6 +42,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     databaseUrl: env.ITSMC_DATABASE_URL || undefined,
     adminToken: env.ITSMC_ADMIN_TOKEN || undefined,
     masterKey: env.ITSMC_MASTER_KEY || undefined,
+    masterKeyPrevious: env.ITSMC_MASTER_KEY_PREVIOUS || undefined,
     sandbox: env.ITSMC_SANDBOX !== '0',
     allowedPartnerHosts: (env.ITSMC_ALLOWED_PARTNER_HOSTS || '')
       .split(',')
@@ -49,6 +58,37 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     syncEnabled: env.ITSMC_SYNC !== '0',
     syncPageSize: Math.min(10_000, Math.max(1, intOr(env.ITSMC_SYNC_PAGE_SIZE, 1000))),
     syncLeaseMs: Math.max(1000, intOr(env.ITSMC_SYNC_LEASE_MS, 60_000)),
+    delivery: readDeliverySettings(env),
+  };
+}
+
+/** The delivery variables (see the README's configuration table and src/delivery/settings.ts). */
+function readDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
+  const int = (v: string | undefined, fallback: number, min = 0): number => {
+    const n = v === undefined || v === '' ? NaN : Number(v);
+    return Number.isFinite(n) && n >= min ? Math.floor(n) : fallback;
+  };
+  return {
+    enabled: env.ITSMC_DELIVERY !== '0',
+    engine: {
+      leaseMs: int(env.ITSMC_DELIVERY_LEASE_MS, 30_000, 100),
+      pollMs: int(env.ITSMC_DELIVERY_POLL_MS, 250, 5),
+      backoff: { baseMs: int(env.ITSMC_DELIVERY_BACKOFF_BASE_MS, defaultBackoff.baseMs, 1), maxMs: int(env.ITSMC_DELIVERY_BACKOFF_MAX_MS, defaultBackoff.maxMs, 1) },
+      authPauseMs: int(env.ITSMC_DELIVERY_AUTH_PAUSE_MS, 30_000, 10),
+      gate: {
+        ...defaultGateOptions,
+        concurrency: int(env.ITSMC_DELIVERY_CONCURRENCY, defaultGateOptions.concurrency, 1),
+        ratePerSecond: int(env.ITSMC_DELIVERY_RATE, defaultGateOptions.ratePerSecond, 1),
+        burst: int(env.ITSMC_DELIVERY_RATE, defaultGateOptions.burst, 1),
+        failureThreshold: int(env.ITSMC_DELIVERY_BREAKER_FAILURES, defaultGateOptions.failureThreshold, 1),
+        openMs: int(env.ITSMC_DELIVERY_BREAKER_OPEN_MS, defaultGateOptions.openMs, 10),
+      },
+    },
+    ingest: {
+      maxAttempts: int(env.ITSMC_DELIVERY_MAX_ATTEMPTS, 10, 1),
+      groupCommit: { maxItems: int(env.ITSMC_INGEST_BATCH, defaultGroupCommit.maxItems, 1), maxDelayMs: int(env.ITSMC_INGEST_BATCH_MS, defaultGroupCommit.maxDelayMs, 0) },
+    },
+    partnerTimeoutMs: env.ITSMC_PARTNER_TIMEOUT_MS ? int(env.ITSMC_PARTNER_TIMEOUT_MS, 30_000, 100) : undefined,
   };
 }
 

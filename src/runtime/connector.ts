@@ -16,7 +16,7 @@ import { queryRoutes } from '../server/routes/query.ts';
 import { ActionGroupService } from '../actiongroups/service.ts';
 import { IngestService } from '../delivery/ingest.ts';
 import { DeliveryEngine } from '../delivery/engine.ts';
-import { readDeliverySettings, type DeliverySettings } from '../delivery/settings.ts';
+import type { DeliverySettings } from '../delivery/settings.ts';
 import { ensureSandboxActionGroup } from '../delivery/sandbox-group.ts';
 import { actionGroupRoutes } from '../server/routes/action-groups.ts';
 import { hookRoutes } from '../server/routes/hooks.ts';
@@ -49,21 +49,21 @@ export interface StartOptions {
   pgSchema?: string;
   logger?: boolean;
   listen?: boolean;
-  /** Delivery settings over those from the environment (tests: short backoff, workers off …). */
+  /** Delivery settings over `settings.delivery` (tests: short backoff, workers off …). */
   delivery?: Partial<DeliverySettings>;
 }
 
 /** Wires store, secrets, services and the HTTP server together; the CLI's `serve` and the tests use it. */
 export async function startConnector({ settings, pgSchema, logger = false, listen = true, delivery: deliveryOverrides }: StartOptions): Promise<Connector> {
   fs.mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
-  const box = new SecretBox(loadMasterKeys(settings.dataDir, settings.masterKey, process.env.ITSMC_MASTER_KEY_PREVIOUS));
+  const box = new SecretBox(loadMasterKeys(settings.dataDir, settings.masterKey, settings.masterKeyPrevious));
   const store = await Store.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, pgSchema });
   await store.migrate();
   await store.workspaces.ensure('default');
   const { adminToken, created } = resolveAdminToken(settings);
   const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, sandboxHost()] : settings.allowedPartnerHosts;
   const connectorLog = workspaceConnectorLog(store);
-  const deliverySettings = { ...readDeliverySettings(process.env), ...deliveryOverrides };
+  const deliverySettings: DeliverySettings = { ...settings.delivery, ...deliveryOverrides };
   const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
   const actionGroups = new ActionGroupService(store, box);
   const logTo: { app?: FastifyInstance } = {};

@@ -1,8 +1,12 @@
 import type { Kysely, Updateable } from 'kysely';
 import type { ActionGroupsTable, Database } from './schema.ts';
+import { ungated, type WriteGate } from './write-tx.ts';
 
 export class ActionGroupRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly write: WriteGate = ungated,
+  ) {}
 
   get(workspace: string, name: string): Promise<ActionGroupsTable | undefined> {
     return this.db.selectFrom('action_groups').selectAll().where('workspace', '=', workspace).where('name', '=', name).executeTakeFirst();
@@ -26,15 +30,15 @@ export class ActionGroupRepo {
   }
 
   async insert(row: ActionGroupsTable): Promise<void> {
-    await this.db.insertInto('action_groups').values(row).execute();
+    await this.write(() => this.db.insertInto('action_groups').values(row).execute());
   }
 
   async update(id: string, changes: Updateable<ActionGroupsTable>): Promise<void> {
-    await this.db.updateTable('action_groups').set({ ...changes, updated_at: Date.now() }).where('id', '=', id).execute();
+    await this.write(() => this.db.updateTable('action_groups').set({ ...changes, updated_at: Date.now() }).where('id', '=', id).execute());
   }
 
   async delete(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('action_groups').where('id', '=', id).executeTakeFirst();
+    const result = await this.write(() => this.db.deleteFrom('action_groups').where('id', '=', id).executeTakeFirst());
     return Number(result.numDeletedRows) > 0;
   }
 }

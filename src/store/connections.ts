@@ -1,8 +1,12 @@
 import type { Kysely, Updateable } from 'kysely';
 import type { ConnectionsTable, Database } from './schema.ts';
+import { ungated, type WriteGate } from './write-tx.ts';
 
 export class ConnectionRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly write: WriteGate = ungated,
+  ) {}
 
   get(workspace: string, name: string): Promise<ConnectionsTable | undefined> {
     return this.db.selectFrom('connections').selectAll().where('workspace', '=', workspace).where('name', '=', name).executeTakeFirst();
@@ -21,15 +25,15 @@ export class ConnectionRepo {
   }
 
   async insert(row: ConnectionsTable): Promise<void> {
-    await this.db.insertInto('connections').values(row).execute();
+    await this.write(() => this.db.insertInto('connections').values(row).execute());
   }
 
   async update(id: string, changes: Updateable<ConnectionsTable>): Promise<void> {
-    await this.db.updateTable('connections').set({ ...changes, updated_at: Date.now() }).where('id', '=', id).execute();
+    await this.write(() => this.db.updateTable('connections').set({ ...changes, updated_at: Date.now() }).where('id', '=', id).execute());
   }
 
   async delete(id: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
+    const result = await this.write(() => this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst());
     return Number(result.numDeletedRows) > 0;
   }
 }

@@ -11,7 +11,7 @@ import { ActionGroupRepo } from './action-groups.ts';
 import { AlertRepo } from './alerts.ts';
 import { JobRepo } from './jobs.ts';
 import { LinkRepo } from './links.ts';
-import { AsyncMutex, writeTransaction } from './write-tx.ts';
+import { AsyncMutex, writeGate, writeTransaction, type WriteGate } from './write-tx.ts';
 import { LeaseRepo } from './leases.ts';
 import { SyncRunRepo, SyncStateRepo } from './sync-state.ts';
 import { WorkspaceRows } from './workspace-rows.ts';
@@ -31,6 +31,8 @@ export class Store {
   readonly links: LinkRepo;
   /** SQLite: write transactions of the main thread and the ingest writer thread take turns (see write-tx.ts). */
   readonly writeLock = new AsyncMutex();
+  /** Runs a main-thread write in its turn on `writeLock` (SQLite); PostgreSQL runs it directly. Every repository's writes go through it. */
+  readonly writeGate: WriteGate;
   readonly leases: LeaseRepo;
   readonly syncState: SyncStateRepo;
   readonly syncRuns: SyncRunRepo;
@@ -41,18 +43,19 @@ export class Store {
     readonly raw: RawHandle,
     readonly dialect: Dialect,
   ) {
-    this.workspaces = new WorkspaceRepo(db);
-    this.apiKeys = new ApiKeyRepo(db);
-    this.connections = new ConnectionRepo(db);
+    const gate = (this.writeGate = writeGate(dialect, this.writeLock));
+    this.workspaces = new WorkspaceRepo(db, gate);
+    this.apiKeys = new ApiKeyRepo(db, gate);
+    this.connections = new ConnectionRepo(db, gate);
     this.sql = createSqlRunner(raw);
-    this.actionGroups = new ActionGroupRepo(db);
+    this.actionGroups = new ActionGroupRepo(db, gate);
     this.alerts = new AlertRepo(db, raw, this.writeLock);
     this.jobs = new JobRepo(db, dialect, this.writeLock);
     this.links = new LinkRepo(db);
-    this.leases = new LeaseRepo(db);
-    this.syncState = new SyncStateRepo(db);
-    this.syncRuns = new SyncRunRepo(db);
-    this.workspaceRows = new WorkspaceRows(db, raw);
+    this.leases = new LeaseRepo(db, gate);
+    this.syncState = new SyncStateRepo(db, gate);
+    this.syncRuns = new SyncRunRepo(db, gate);
+    this.workspaceRows = new WorkspaceRows(db, raw, gate);
   }
 
   static async open(options: OpenOptions): Promise<Store> {

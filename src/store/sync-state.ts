@@ -1,5 +1,6 @@
 import type { Generated, Kysely } from 'kysely';
 import type { Database, SyncStateTable } from './schema.ts';
+import { ungated, type WriteGate } from './write-tx.ts';
 
 /** Tables added by migration 3 (data sync); declared here, beside their only users. */
 export interface SyncRecordsTable {
@@ -79,7 +80,10 @@ function toView(row: SyncStateTable): SyncStateView {
 }
 
 export class SyncStateRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly write: WriteGate = ungated,
+  ) {}
 
   async get(connectionId: string, scope: string): Promise<SyncStateView | null> {
     const row = await this.db.selectFrom('sync_state').selectAll().where('connection_id', '=', connectionId).where('scope', '=', scope).executeTakeFirst();
@@ -93,11 +97,13 @@ export class SyncStateRepo {
 
   /** Records a failed run without touching watermark or cursor. */
   async recordError(connectionId: string, scope: string, error: string, now = Date.now()): Promise<void> {
-    await this.db
-      .insertInto('sync_state')
-      .values({ connection_id: connectionId, scope, watermark: null, cursor: null, backfill_done: 0, last_run_at: now, last_error: error, records_synced: 0 })
-      .onConflict((oc) => oc.columns(['connection_id', 'scope']).doUpdateSet({ last_run_at: now, last_error: error }))
-      .execute();
+    await this.write(() =>
+      this.db
+        .insertInto('sync_state')
+        .values({ connection_id: connectionId, scope, watermark: null, cursor: null, backfill_done: 0, last_run_at: now, last_error: error, records_synced: 0 })
+        .onConflict((oc) => oc.columns(['connection_id', 'scope']).doUpdateSet({ last_run_at: now, last_error: error }))
+        .execute(),
+    );
   }
 
   /**
@@ -107,15 +113,17 @@ export class SyncStateRepo {
   async purgeOrphans(): Promise<number> {
     const db = this.db as unknown as Kysely<SyncDatabase>;
     const live = db.selectFrom('connections').select('id');
-    const hashes = await db.deleteFrom('sync_records').where('connection_id', 'not in', live).executeTakeFirst();
-    await db.deleteFrom('sync_state').where('connection_id', 'not in', live).execute();
-    await db.deleteFrom('sync_runs').where('connection_id', 'not in', live).execute();
-    return Number(hashes.numDeletedRows);
+    return this.write(async () => {
+      const hashes = await db.deleteFrom('sync_records').where('connection_id', 'not in', live).executeTakeFirst();
+      await db.deleteFrom('sync_state').where('connection_id', 'not in', live).execute();
+      await db.deleteFrom('sync_runs').where('connection_id', 'not in', live).execute();
+      return Number(hashes.numDeletedRows);
+    });
   }
 
   /** Forgets a connection's sync position (the next run backfills again); rows already synced stay. */
   async reset(connectionId: string): Promise<void> {
-    await this.db.deleteFrom('sync_state').where('connection_id', '=', connectionId).execute();
+    await this.write(() => this.db.deleteFrom('sync_state').where('connection_id', '=', connectionId).execute());
   }
 }
 
@@ -145,24 +153,31 @@ const RUNS_KEPT = 200;
 /** History of sync runs per connection (the last 200): status pages, and the proof that runs never overlap. */
 export class SyncRunRepo {
   private readonly db: Kysely<SyncDatabase>;
-  constructor(db: Kysely<Database>) {
+  constructor(
+    db: Kysely<Database>,
+    private readonly write: WriteGate = ungated,
+  ) {
     this.db = db as unknown as Kysely<SyncDatabase>;
   }
 
   async start(connectionId: string, holder: string, startedAt: number): Promise<number> {
-    const row = await this.db
-      .insertInto('sync_runs')
-      .values({ connection_id: connectionId, holder, started_at: startedAt, finished_at: null, status: 'running', fetched: 0, appended: 0, error: null })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const row = await this.write(() =>
+      this.db
+        .insertInto('sync_runs')
+        .values({ connection_id: connectionId, holder, started_at: startedAt, finished_at: null, status: 'running', fetched: 0, appended: 0, error: null })
+        .returning('id')
+        .executeTakeFirstOrThrow(),
+    );
     return Number(row.id);
   }
 
   async finish(id: number, finishedAt: number, status: string, fetched: number, appended: number, error: string | null): Promise<void> {
-    const run = await this.db.updateTable('sync_runs').set({ finished_at: finishedAt, status, fetched, appended, error }).where('id', '=', id).returning('connection_id').executeTakeFirst();
-    if (run && id % 50 === 0) {
-      await this.db.deleteFrom('sync_runs').where('connection_id', '=', run.connection_id).where('id', '<=', id - RUNS_KEPT).execute();
-    }
+    await this.write(async () => {
+      const run = await this.db.updateTable('sync_runs').set({ finished_at: finishedAt, status, fetched, appended, error }).where('id', '=', id).returning('connection_id').executeTakeFirst();
+      if (run && id % 50 === 0) {
+        await this.db.deleteFrom('sync_runs').where('connection_id', '=', run.connection_id).where('id', '<=', id - RUNS_KEPT).execute();
+      }
+    });
   }
 
   async list(connectionId: string, limit = 20): Promise<SyncRunView[]> {

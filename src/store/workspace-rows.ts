@@ -17,6 +17,7 @@ import type pg from 'pg';
 import type { Database } from './schema.ts';
 import type { RawHandle } from './open.ts';
 import { upsertSyncStateSql } from './sync-state.ts';
+import { ungated, type WriteGate } from './write-tx.ts';
 import { insertRowSql, quoteIdent, toEpochMs, toStorageRow, workspaceTables, type KqlColumnType, type WorkspaceTableName } from '../workspace/tables.ts';
 
 export type WorkspaceRow = Record<string, unknown>;
@@ -165,6 +166,7 @@ export class WorkspaceRows {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly raw: RawHandle,
+    private readonly write: WriteGate = ungated,
   ) {}
 
   /** Appends rows (keyed by KQL column names) to a workspace table; returns the number written. */
@@ -174,13 +176,15 @@ export class WorkspaceRows {
     if (this.raw.dialect === 'sqlite') {
       const sqlite = this.raw.sqlite;
       const st = this.sqliteStatements();
-      await this.db.connection().execute(async () => {
-        sqlite
-          .transaction(() => {
-            for (const v of values) st.insert.get(table)!.run(...(v as unknown[]));
-          })
-          .immediate();
-      });
+      await this.write(() =>
+        this.db.connection().execute(async () => {
+          sqlite
+            .transaction(() => {
+              for (const v of values) st.insert.get(table)!.run(...(v as unknown[]));
+            })
+            .immediate();
+        }),
+      );
       return rows.length;
     }
     const client = await this.raw.pool.connect();
@@ -214,7 +218,7 @@ export class WorkspaceRows {
       const sqlite = this.raw.sqlite;
       const st = this.sqliteStatements();
       const insert = st.insert.get(TABLE)!;
-      return this.db.connection().execute(async () => {
+      return this.write(() => this.db.connection().execute(async () => {
         // Synced rows can be read again from the partner: a power loss may roll back the last pages (rows
         // and sync position together, WAL keeps them consistent), so these commits skip the WAL fsync.
         const durability = Number(sqlite.pragma('synchronous', { simple: true }));
@@ -237,7 +241,7 @@ export class WorkspaceRows {
         } finally {
           sqlite.pragma(`synchronous = ${Number.isInteger(durability) ? durability : 2}`);
         }
-      });
+      }));
     }
 
     const client = await this.raw.pool.connect();

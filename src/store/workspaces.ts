@@ -1,15 +1,21 @@
 import type { Kysely } from 'kysely';
 import type { Database, WorkspacesTable } from './schema.ts';
+import { ungated, type WriteGate } from './write-tx.ts';
 
 export class WorkspaceRepo {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly write: WriteGate = ungated,
+  ) {}
 
   async ensure(name: string): Promise<{ created: boolean }> {
-    const result = await this.db
-      .insertInto('workspaces')
-      .values({ name, created_at: Date.now() })
-      .onConflict((oc) => oc.column('name').doNothing())
-      .executeTakeFirst();
+    const result = await this.write(() =>
+      this.db
+        .insertInto('workspaces')
+        .values({ name, created_at: Date.now() })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst(),
+    );
     return { created: Number(result.numInsertedOrUpdatedRows ?? 0) > 0 };
   }
 
@@ -22,7 +28,7 @@ export class WorkspaceRepo {
   }
 
   async delete(name: string): Promise<boolean> {
-    const result = await this.db.deleteFrom('workspaces').where('name', '=', name).executeTakeFirst();
+    const result = await this.write(() => this.db.deleteFrom('workspaces').where('name', '=', name).executeTakeFirst());
     return Number(result.numDeletedRows) > 0;
   }
 }

@@ -46,3 +46,16 @@ export class AsyncMutex {
     return result;
   }
 }
+
+/**
+ * How a repository runs a write outside a transaction of its own: on SQLite in its turn on the store's
+ * write lock (so it never meets the ingest writer thread mid-transaction and busy-waits on the event
+ * loop); on PostgreSQL directly. Repositories built without a store (none today) run writes directly.
+ */
+export type WriteGate = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export const ungated: WriteGate = (fn) => fn();
+
+export function writeGate(dialect: Dialect, lock: AsyncMutex): WriteGate {
+  return dialect === 'sqlite' ? (fn) => lock.run(fn) : ungated;
+}
