@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { BenchResult } from './types.ts';
 import { createWorkspaceTablesSql, insertRowSql, toStorageRow } from '../src/workspace/tables.ts';
 import { registerSqliteFunctions, runKql, translateKql, warmUpKql, type SqlRunner } from '../src/workspace/query.ts';
+import { seededRandom } from '../src/core/random.ts';
 
 const ROWS = 1_000_000;
 const RUNS = 11;
@@ -17,18 +18,6 @@ const SLOW_RUNS = 3;
 const WORKSPACE = 'default';
 const NOW = Date.UTC(2026, 5, 1);
 const DAY = 86400000;
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function weighted<T>(r: () => number, items: [T, number][]): T {
   const total = items.reduce((s, [, w]) => s + w, 0);
@@ -46,7 +35,7 @@ const SOURCES = ['Monitoring', 'Email', 'Phone', 'Self-service', 'Chat'];
 const TITLES = ['Disk space low on', 'High CPU on', 'Service down on', 'Backup failed on', 'Memory pressure on', 'Certificate expiring on', 'Patch window for', 'Login failures on'];
 
 function* syntheticRows(n: number): Generator<Record<string, unknown>> {
-  const r = rng(42);
+  const r = seededRandom(42);
   const items = Math.floor(n / 5); // about five versions per work item
   const people = Array.from({ length: 200 }, (_, i) => `user${String(i).padStart(3, '0')}@contoso.com`);
   for (let i = 0; i < n; i++) {

@@ -11,17 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { NormalizedAlert } from '../core/alert.ts';
 import { parseAlertPayload } from './detect.ts';
 import { IngestError } from './errors.ts';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../core/random.ts';
 
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 const KEYS = [
@@ -150,7 +140,7 @@ const PROTO_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
 
 describe('fuzz: hostile and random payloads', () => {
   it('random JSON trees (3,000): only IngestError, no pollution', () => {
-    const r = prng(1);
+    const r = seededRandom(1);
     const tally = { ok: 0, rejected: 0 };
     for (let i = 0; i < 3000; i++) tally[run(randomValue(r, 0))]++;
     assertNoPollution();
@@ -158,7 +148,7 @@ describe('fuzz: hostile and random payloads', () => {
   });
 
   it('mutated golden payloads (3,000): only IngestError, well-formed alerts otherwise, no pollution', () => {
-    const r = prng(2);
+    const r = seededRandom(2);
     const tally = { ok: 0, rejected: 0 };
     for (let i = 0; i < 3000; i++) {
       const seed = seeds[i % seeds.length];

@@ -8,18 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { startTestConnector, api, type TestConnector } from '../helpers/stores.ts';
 import { metricAlert } from './helpers.ts';
-
-/** Deterministic PRNG, so a failure can be reproduced. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../src/core/random.ts';
 
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 
@@ -107,7 +96,7 @@ describe('webhook fuzzing', () => {
   after(async () => c.cleanup());
 
   it('answers thousands of hostile payloads with 4xx and the error shape, never a 5xx, and stays up', async () => {
-    const r = rng(4242);
+    const r = seededRandom(4242);
     const valid = metricAlert({ rule: 'fuzz', alertId: 'f-0' });
     const cases: { body: Buffer; type: string | null; expect4xx: boolean }[] = [];
     const json = (v: unknown) => Buffer.from(JSON.stringify(v));

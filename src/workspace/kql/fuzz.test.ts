@@ -9,23 +9,13 @@ import { KqlError, runKql, translateKql, warmUpKql } from '../query.ts';
 import type { CompiledQuery } from './compile.ts';
 import { createSqliteTestRunner, tryPgTestRunner, type TestRunner } from './test-helpers.ts';
 import { loadFixtures, NOW } from './test-fixtures.ts';
+import { seededRandom } from '../../core/random.ts';
 
 warmUpKql();
 
 const SEED = Number(process.env.KQL_FUZZ_SEED ?? 20260310);
 /** Scale the number of generated cases (KQL_FUZZ_SCALE=10 for a long run). */
 const SCALE = Number(process.env.KQL_FUZZ_SCALE ?? 1);
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTILE = [
   `'; DROP TABLE ws_servicedesk_cl; --`,
@@ -89,7 +79,7 @@ const TOKENS = [
 
 describe('fuzz: the engine only ever throws KqlError and only emits one safe SELECT', () => {
   it('random token soup', () => {
-    const r = rng(SEED);
+    const r = seededRandom(SEED);
     let compiled = 0;
     for (let i = 0; i < 600 * SCALE; i++) {
       const n = 1 + Math.floor(r() * 14);
@@ -103,7 +93,7 @@ describe('fuzz: the engine only ever throws KqlError and only emits one safe SEL
   });
 
   it('random bytes and unicode', () => {
-    const r = rng(SEED + 1);
+    const r = seededRandom(SEED + 1);
     for (let i = 0; i < 150; i++) {
       const len = Math.floor(r() * 80);
       let s = '';
@@ -349,7 +339,7 @@ describe('fuzz: generated valid pipelines run on both databases without executio
   });
 
   it('generated pipelines', async () => {
-    const r = rng(SEED + 2);
+    const r = seededRandom(SEED + 2);
     let ran = 0;
     for (let i = 0; i < 250 * SCALE; i++) {
       const kql = generate(r);
