@@ -11,6 +11,7 @@ import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
 import { arr, asRec, num, pick, str, stringMap, strList, text } from './json.ts';
 import { parseSearchResults } from './log-results.ts';
+import { resourceHealthFacts, serviceHealthCondition } from './azure-health.ts';
 import { DEFAULT_SEVERITY, fromEventLevel, toSeverity } from './severity.ts';
 
 export const COMMON_SCHEMA_ID = 'azureMonitorCommonAlertSchema';
@@ -266,21 +267,13 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
         if (comm) details.add('Communication', htmlToText(comm));
         if (!description && title) description = title;
         if (tracking) instanceKey = `servicehealth:${tracking.toLowerCase()}`;
-        if (stage && /^(resolved|complete|completed|canceled|cancelled|rca)$/i.test(stage)) condition = 'Resolved';
+        condition = serviceHealthCondition(stage, condition);
       } else if (family === 'azure-common-resourcehealth') {
-        const title = text(pick(props, 'title'));
-        const current = text(pick(props, 'currentHealthStatus'));
-        const previous = text(pick(props, 'previousHealthStatus'));
-        details.add('Title', title);
-        details.add('Details', pick(props, 'details'));
-        details.add('Current health status', current);
-        details.add('Previous health status', previous);
-        details.add('Type', pick(props, 'type'));
-        details.add('Cause', pick(props, 'cause'));
-        if (!description && title) description = title;
+        const facts = resourceHealthFacts(props, details, condition);
+        if (!description && facts.title) description = facts.title;
         const resource = targets.items[0] ?? text(pick(actx, 'resourceId'));
         if (resource) instanceKey = `resourcehealth:${resource.toLowerCase()}`;
-        if (current?.toLowerCase() === 'available' && previous?.toLowerCase() !== 'available') condition = 'Resolved';
+        condition = facts.condition;
       }
       details.add('Operation', pick(actx, 'operationName'));
       details.add('Status', [text(pick(actx, 'status')), text(pick(actx, 'subStatus'))].filter(Boolean).join(' / '));

@@ -12,6 +12,7 @@ import { parseTimestamp } from './dates.ts';
 import type { Probe } from './json.ts';
 import { asRec, pick, str, stringMap, text } from './json.ts';
 import { DEFAULT_SEVERITY, fromEventLevel } from './severity.ts';
+import { resourceHealthFacts, serviceHealthCondition } from './azure-health.ts';
 
 export const ACTIVITY_LOG_SCHEMA_ID = 'Microsoft.Insights/activityLogs';
 
@@ -67,20 +68,12 @@ export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContex
       instanceKey = `servicehealth:${tracking.toLowerCase()}`;
     }
     if (!description && title) description = title;
-    if (stage && /^(resolved|complete|completed|canceled|cancelled|rca)$/i.test(stage)) condition = 'Resolved';
+    condition = serviceHealthCondition(stage, condition);
   } else if (isResourceHealth) {
-    const title = text(pick(props, 'title'));
-    const current = text(pick(props, 'currentHealthStatus'));
-    const previous = text(pick(props, 'previousHealthStatus'));
-    details.add('Title', title);
-    details.add('Details', pick(props, 'details'));
-    details.add('Current health status', current);
-    details.add('Previous health status', previous);
-    details.add('Type', pick(props, 'type'));
-    details.add('Cause', pick(props, 'cause'));
-    if (!description && title) description = title;
+    const facts = resourceHealthFacts(props, details, condition);
+    if (!description && facts.title) description = facts.title;
     if (rid) instanceKey = `resourcehealth:${rid.toLowerCase()}`;
-    if (current?.toLowerCase() === 'available' && previous?.toLowerCase() !== 'available') condition = 'Resolved';
+    condition = facts.condition;
   }
   details.add('Operation', operation);
   details.add('Status', [text(pick(al, 'status')), text(pick(al, 'subStatus'))].filter(Boolean).join(' / '));
