@@ -4,10 +4,10 @@
  * connection state changes. They are written in the same transaction that acknowledges the jobs, so
  * an outcome row exists exactly when its jobs are done.
  */
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../store/schema.ts';
 import type { Dialect } from '../store/dialect.ts';
-import { toStorageRow, workspaceTables, type WorkspaceTableName } from '../workspace/tables.ts';
+import { appendRowsInTransaction as appendRows } from '../store/workspace-rows.ts';
 
 export type Operation = 'Created' | 'Updated' | 'Resolved' | 'Reopened' | 'Failed';
 
@@ -89,14 +89,4 @@ export async function appendLogs(db: Db, dialect: Dialect, rows: LogRow[]): Prom
       },
     })),
   );
-}
-
-async function appendRows(db: Db, dialect: Dialect, table: WorkspaceTableName, rows: { workspace: string; row: Record<string, unknown> }[]): Promise<void> {
-  if (rows.length === 0) return;
-  const schema = workspaceTables[table];
-  const columns = sql.join([sql.ref('workspace'), ...schema.columns.map((c) => sql.ref(c.name))]);
-  for (let i = 0; i < rows.length; i += 100) {
-    const values = rows.slice(i, i + 100).map((r) => sql`(${sql.join([r.workspace, ...toStorageRow(table, r.row, dialect)])})`);
-    await sql`INSERT INTO ${sql.table(schema.sqlName)} (${columns}) VALUES ${sql.join(values)}`.execute(db);
-  }
 }

@@ -11,7 +11,7 @@
  * it loses nothing.
  */
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import type { Database } from './schema.ts';
@@ -313,5 +313,24 @@ async function pgInsertRows(client: pg.PoolClient, table: WorkspaceTableName, va
     const columns = types.map((_, i) => chunk.map((row) => row[i]));
     const text = `INSERT INTO ${quoteIdent(schema.sqlName)} (${names.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}`).join(', ')})`;
     await client.query(text, columns);
+  }
+}
+
+/**
+ * Appends rows inside the caller's transaction (the delivery engine writes outcome and log rows in the
+ * transaction that acknowledges their jobs), 100 rows per INSERT.
+ */
+export async function appendRowsInTransaction(
+  db: Kysely<Database> | Transaction<Database>,
+  dialect: 'sqlite' | 'postgres',
+  table: WorkspaceTableName,
+  rows: { workspace: string; row: Record<string, unknown> }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const schema = workspaceTables[table];
+  const columns = sql.join([sql.ref('workspace'), ...schema.columns.map((c) => sql.ref(c.name))]);
+  for (let i = 0; i < rows.length; i += 100) {
+    const values = rows.slice(i, i + 100).map((r) => sql`(${sql.join([r.workspace, ...toStorageRow(table, r.row, dialect)])})`);
+    await sql`INSERT INTO ${sql.table(schema.sqlName)} (${columns}) VALUES ${sql.join(values)}`.execute(db);
   }
 }
