@@ -20,7 +20,7 @@ import {
   renderReopenNote,
   renderResolveNote,
   renderTitle,
-  SERVICENOW_LIMITS,
+  DEFAULT_FIELD_LIMITS,
 } from './render.ts';
 import type { TicketConfiguration } from './ticket-config.ts';
 import { truncateText } from './text.ts';
@@ -269,7 +269,7 @@ function eventOf(u: WorkUnit): string {
 }
 
 /** Fields of a new work item: rendered WorkItemData, then impact/urgency from the severity mapping (Incident). */
-export function workItemFields(u: WorkUnit, cfg: TicketConfiguration, limits: FieldLimits = SERVICENOW_LIMITS): Record<string, string> {
+export function workItemFields(u: WorkUnit, cfg: TicketConfiguration, limits: FieldLimits = DEFAULT_FIELD_LIMITS): Record<string, string> {
   const fields: Record<string, string> = {};
   const scope = { alert: u.alert, ci: u.ci, row: u.row };
   for (const [k, v] of Object.entries(cfg.WorkItemData)) {
@@ -284,7 +284,7 @@ export function workItemFields(u: WorkUnit, cfg: TicketConfiguration, limits: Fi
 }
 
 /** The work item to create for a unit. */
-export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey: string, limits: FieldLimits = SERVICENOW_LIMITS): WorkItemDraft {
+export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey: string, limits: FieldLimits = DEFAULT_FIELD_LIMITS): WorkItemDraft {
   return {
     type: cfg.WorkItemType,
     correlationKey,
@@ -308,7 +308,7 @@ export function decide(
   now: Date | string | number,
   options: DecideOptions = {},
 ): Decision {
-  const limits = options.limits ?? SERVICENOW_LIMITS;
+  const limits = options.limits ?? DEFAULT_FIELD_LIMITS;
   const nowMs = toMs(now);
   const at = iso(nowMs);
   const a = u.alert;
@@ -486,7 +486,7 @@ export function flushPending(
   if (Number.isFinite(lastNoteMs) && nowMs - lastNoteMs < cfg.noteCoalesceSeconds * 1000) return null;
   const note = renderFoldedNote(
     { count: link.pendingOccurrences, since: link.pendingSince, latest: link.pendingLatest },
-    options.limits ?? SERVICENOW_LIMITS,
+    options.limits ?? DEFAULT_FIELD_LIMITS,
   );
   return {
     note,

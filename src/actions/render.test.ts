@@ -11,7 +11,7 @@ import {
   renderReopenNote,
   renderResolveNote,
   renderTitle,
-  SERVICENOW_LIMITS,
+  DEFAULT_FIELD_LIMITS,
 } from './render.ts';
 import type { LengthUnit } from './text.ts';
 import { measure, oneLine, truncateText, wellFormed } from './text.ts';
@@ -124,7 +124,7 @@ describe('render: titles', () => {
   });
 
   it('honours other limits', () => {
-    assert.equal(renderTitle(unitFor({ rule: 'x'.repeat(100) }), { ...SERVICENOW_LIMITS, titleMax: 20 }).length, 20);
+    assert.equal(renderTitle(unitFor({ rule: 'x'.repeat(100) }), { ...DEFAULT_FIELD_LIMITS, titleMax: 20 }).length, 20);
   });
 });
 
@@ -190,7 +190,7 @@ describe('render: descriptions', () => {
     const rows = [{ Computer: 'vm-a', Message: 'disk error' }];
     const alert = mkAlert({ logSearch: { query: `Q ${'x'.repeat(5000)}`, rows }, description: 'd'.repeat(3000) });
     const u = expandAlert(alert, mkCfg({ CreateOneWIPerLog: true }), 'a1')[0];
-    const d = renderDescription(u, { ...SERVICENOW_LIMITS, descriptionMax: 1000 });
+    const d = renderDescription(u, { ...DEFAULT_FIELD_LIMITS, descriptionMax: 1000 });
     assert.ok(d.length <= 1000);
     assert.match(d, /<-- Log Entry -->\nComputer: vm-a\nMessage: disk error/);
   });
@@ -248,7 +248,7 @@ describe('render: notes', () => {
 
   it('fits notes to noteMax', () => {
     const big = expandAlert(mkAlert({ description: '🔥'.repeat(10_000), configurationItems: Array.from({ length: 200 }, (_, i) => `vm-${i}`) }), mkCfg(), 'a1')[0];
-    const note = renderOccurrenceNote(big, { newCis: big.cis, folded: 0 }, { ...SERVICENOW_LIMITS, noteMax: 300 });
+    const note = renderOccurrenceNote(big, { newCis: big.cis, folded: 0 }, { ...DEFAULT_FIELD_LIMITS, noteMax: 300 });
     assert.ok(note.length <= 300);
     assertWellFormed(note);
   });

@@ -6,26 +6,17 @@ import type { AlertSeverity, LogRow, NormalizedAlert } from '../core/alert.ts';
 import { isResourceCiTarget, resourceName } from '../ingest/ci.ts';
 import type { WorkUnit } from './grouping.ts';
 import { renderTemplate } from './placeholders.ts';
-import type { LengthUnit } from './text.ts';
+import type { FieldLimits } from '../partners/partner.ts';
 import { cleanMultiline, oneLine, truncateText } from './text.ts';
 
-export interface FieldLimits {
-  /** Max length of the title field (ServiceNow short_description). */
-  titleMax: number;
-  /** Max length of the description field. */
-  descriptionMax: number;
-  /** Max length of one work note / close note. */
-  noteMax: number;
-  /** How the partner counts (default utf16, as Java/JavaScript strings do). */
-  unit?: LengthUnit;
-}
+export type { FieldLimits };
 
 /**
- * ServiceNow base-instance dictionary lengths: incident.short_description 160, incident.description 4000, journal
+ * Defaults when the partner declares no limits: ServiceNow's base-instance dictionary lengths: incident.short_description 160, incident.description 4000, journal
  * entries (work_notes) and close_notes 4000. (reference/partner-apis.md lists these fields but not their lengths;
  * these are the out-of-the-box dictionary values. Instances can change them: pass the synced limits instead.)
  */
-export const SERVICENOW_LIMITS: FieldLimits = { titleMax: 160, descriptionMax: 4000, noteMax: 4000, unit: 'utf16' };
+export const DEFAULT_FIELD_LIMITS: FieldLimits = { titleMax: 160, descriptionMax: 4000, noteMax: 4000, unit: 'utf16' };
 
 /** Caps applied to single parts of a description before the whole is fitted. */
 const QUERY_MAX = 1500;
@@ -53,7 +44,7 @@ function subject(unit: WorkUnit): string | undefined {
  * description: `[Sev4] Service health - West Europe: Virtual Machines - Connectivity issues`). One line, fitted
  * to titleMax.
  */
-export function renderTitle(unit: WorkUnit, limits: FieldLimits = SERVICENOW_LIMITS): string {
+export function renderTitle(unit: WorkUnit, limits: FieldLimits = DEFAULT_FIELD_LIMITS): string {
   const a = unit.alert;
   const rule = oneLine(a.rule);
   const subj = subject(unit);
@@ -87,7 +78,7 @@ const FAMILY_SIGNAL: Partial<Record<NormalizedAlert['family'], string>> = {
  * search alerts the query, interval, result count and affected CIs — and in per-row mode that row (placed early
  * so it survives the cut) — then family details and labels. Fitted to descriptionMax.
  */
-export function renderDescription(unit: WorkUnit, limits: FieldLimits = SERVICENOW_LIMITS): string {
+export function renderDescription(unit: WorkUnit, limits: FieldLimits = DEFAULT_FIELD_LIMITS): string {
   const a = unit.alert;
   const L: string[] = [];
   L.push(`Alert rule: ${oneLine(a.rule)}`);
@@ -157,7 +148,7 @@ export interface OccurrenceInfo {
 }
 
 /** Work note for a new firing of the same dedup key (or a partial resolve while others still fire). */
-export function renderOccurrenceNote(unit: WorkUnit, info: OccurrenceInfo, limits: FieldLimits = SERVICENOW_LIMITS): string {
+export function renderOccurrenceNote(unit: WorkUnit, info: OccurrenceInfo, limits: FieldLimits = DEFAULT_FIELD_LIMITS): string {
   const a = unit.alert;
   const L: string[] = [];
   if (a.monitorCondition === 'Fired') L.push(`Alert fired again at ${a.firedAt} (${a.severity}): ${oneLine(a.rule)}${where(unit)}.`);
@@ -173,7 +164,7 @@ export function renderOccurrenceNote(unit: WorkUnit, info: OccurrenceInfo, limit
 }
 
 /** Note when one alert of a group resolves while others still fire. */
-export function renderPartialResolveNote(unit: WorkUnit, stillFiring: number, info: OccurrenceInfo, limits: FieldLimits = SERVICENOW_LIMITS): string {
+export function renderPartialResolveNote(unit: WorkUnit, stillFiring: number, info: OccurrenceInfo, limits: FieldLimits = DEFAULT_FIELD_LIMITS): string {
   const base = renderOccurrenceNote(unit, info, { ...limits, noteMax: Number.MAX_SAFE_INTEGER });
   return fit(`${base}\n${stillFiring} alert${stillFiring === 1 ? '' : 's'} still firing for this work item; it stays open.`, limits);
 }
@@ -183,7 +174,7 @@ export function renderResolveNote(
   unit: WorkUnit,
   mode: 'resolve' | 'note',
   info: { folded: number; foldedSince?: string },
-  limits: FieldLimits = SERVICENOW_LIMITS,
+  limits: FieldLimits = DEFAULT_FIELD_LIMITS,
 ): string {
   const a = unit.alert;
   const L = [`Alert resolved at ${a.resolvedAt ?? a.firedAt}: ${oneLine(a.rule)}${where(unit)}.`];
@@ -198,7 +189,7 @@ export function renderResolveNote(
 }
 
 /** close_notes when resolving: the action's template (placeholders rendered) or a default text. */
-export function renderCloseNotes(unit: WorkUnit, template: string | undefined, limits: FieldLimits = SERVICENOW_LIMITS): string {
+export function renderCloseNotes(unit: WorkUnit, template: string | undefined, limits: FieldLimits = DEFAULT_FIELD_LIMITS): string {
   const a = unit.alert;
   const text = template
     ? renderTemplate(template, { alert: a, ci: unit.ci, row: unit.row })
@@ -207,7 +198,7 @@ export function renderCloseNotes(unit: WorkUnit, template: string | undefined, l
 }
 
 /** Work note when a recently closed work item is reopened by a new firing. */
-export function renderReopenNote(unit: WorkUnit, closedAt: string | undefined, newCis: string[], limits: FieldLimits = SERVICENOW_LIMITS): string {
+export function renderReopenNote(unit: WorkUnit, closedAt: string | undefined, newCis: string[], limits: FieldLimits = DEFAULT_FIELD_LIMITS): string {
   const a = unit.alert;
   const L = [
     `Reopened by OpenITSMC: the alert fired again at ${a.firedAt} (${a.severity}): ${oneLine(a.rule)}${where(unit)}` +
@@ -222,7 +213,7 @@ export function renderReopenNote(unit: WorkUnit, closedAt: string | undefined, n
 /** Note that flushes occurrences coalesced since the last note (no new alert at hand). */
 export function renderFoldedNote(
   pending: { count: number; since?: string; latest?: { alertId: string; condition: string; at: string } },
-  limits: FieldLimits = SERVICENOW_LIMITS,
+  limits: FieldLimits = DEFAULT_FIELD_LIMITS,
 ): string {
   const L = [`${pending.count} further alert event${pending.count === 1 ? '' : 's'}${pending.since ? ` since ${pending.since}` : ''}.`];
   if (pending.latest) L.push(`Latest: ${pending.latest.condition} at ${pending.latest.at} (alert id ${oneLine(pending.latest.alertId)}).`);

@@ -28,7 +28,8 @@ import type { ActionGroupService, ResolvedActionGroup, ResolvedReceiver } from '
 import { PartnerError, type PartnerClient, type WorkItemRef } from '../partners/partner.ts';
 import type { NormalizedAlert } from '../core/alert.ts';
 import { decide, expandAlert, flushPending, type LinkState, type WorkUnit } from '../actions/grouping.ts';
-import { SERVICENOW_LIMITS } from '../actions/render.ts';
+import { DEFAULT_FIELD_LIMITS } from '../actions/render.ts';
+import { partnerFactory } from '../partners/registry.ts';
 import { truncateText } from '../actions/text.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ConnectionGate, defaultGateOptions, type GateEvent, type GateOptions } from './gate.ts';
@@ -590,6 +591,11 @@ class KeyRun {
     this.queue = [...jobs];
   }
 
+  /** The partner's field lengths, so titles and notes fit the product this action writes to. */
+  private get limits() {
+    return partnerFactory(this.ctx.conn.partner_type)?.fieldLimits ?? DEFAULT_FIELD_LIMITS;
+  }
+
   private get cfg() {
     return this.ctx.receiver.config;
   }
@@ -648,7 +654,7 @@ class KeyRun {
   private async step(job: JobRow): Promise<void> {
     if (job.kind === FLUSH_KIND) {
       const state = this.current();
-      const flushed = state ? flushPending(state, this.cfg, this.now, { limits: SERVICENOW_LIMITS }) : null;
+      const flushed = state ? flushPending(state, this.cfg, this.now, { limits: this.limits }) : null;
       if (!flushed) this.noCall({ job }, state);
       else this.defer({ job }, flushed.note, [], flushed.next);
       return;
@@ -659,7 +665,7 @@ class KeyRun {
       this.noCall({ job }, this.current());
       return;
     }
-    const d = decide(unit, this.current(), this.cfg, this.now, { limits: SERVICENOW_LIMITS });
+    const d = decide(unit, this.current(), this.cfg, this.now, { limits: this.limits });
     switch (d.kind) {
       case 'ignore':
         this.noCall({ job, unit }, d.next ?? this.current());
@@ -858,7 +864,7 @@ function parsePayload(job: JobRow): DeliverPayload | FlushPayload | null {
 
 function joinNotes(notes: string[]): string {
   const text = notes.filter(Boolean).join('\n\n');
-  return truncateText(text, SERVICENOW_LIMITS.noteMax * 4);
+  return truncateText(text, DEFAULT_FIELD_LIMITS.noteMax * 4);
 }
 
 function errorText(err: unknown): string {

@@ -155,7 +155,19 @@ export interface PartnerContext {
 
 export type PartnerType = 'ServiceNow' | 'SCSM' | 'Cherwell' | 'Provance';
 
+/** How long the partner's text fields are; titles and notes are fitted to them on character boundaries. */
+export interface FieldLimits {
+  titleMax: number;
+  descriptionMax: number;
+  /** One work note or close note. */
+  noteMax: number;
+  /** How the partner counts length (default utf16, as Java and JavaScript strings do). */
+  unit?: 'utf16' | 'codepoint' | 'utf8';
+}
+
 export interface PartnerFactory {
   type: PartnerType;
+  /** Field lengths of this partner's work items (the action layer's defaults otherwise). */
+  fieldLimits?: FieldLimits;
   create(ctx: PartnerContext): PartnerClient;
 }

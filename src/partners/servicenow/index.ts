@@ -4,6 +4,8 @@ import { ServiceNowClient } from './client.ts';
 
 export const serviceNowPartner: PartnerFactory = {
   type: 'ServiceNow',
+  // Base-instance dictionary lengths: incident.short_description 160, description, work_notes and close_notes 4000.
+  fieldLimits: { titleMax: 160, descriptionMax: 4000, noteMax: 4000, unit: 'utf16' },
   create: (ctx) => new ServiceNowClient(ctx),
 };
 
