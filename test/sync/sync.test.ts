@@ -128,8 +128,9 @@ for (const dialect of testDialects) {
     });
 
     it('a rate limit stops the backfill part way; the next run resumes without loss or duplicates; both end up in ServiceDeskLog_CL', async () => {
-      // 3 incident pages per hour for the integration user: the 4th answers 429 with a Retry-After far beyond the wait limit.
-      const rules = await snow(sandbox, 'PUT', '/api/x_sandbox/rate_limits', { rules: [{ user: 'itsmc.integration', path: '/api/now/table/incident', perHour: 3 }] });
+      // 3 incident pages per rolling hour for the integration user: the 4th answers 429 with a Retry-After far beyond the wait
+      // limit. Rolling, not fixed: a fixed window resetting at the top of the hour mid-test would let the run continue.
+      const rules = await snow(sandbox, 'PUT', '/api/x_sandbox/rate_limits', { rules: [{ user: 'itsmc.integration', path: '/api/now/table/incident', perHour: 3, window: 'rolling' }] });
       assert.equal(rules.status, 200, JSON.stringify(rules.body));
       const put = await api(c.url, c.adminToken, 'PUT', `${WS}/limited`, sandboxConnection(sandbox, { syncDataDays: 60, dataSyncScope: ['Incident'] }));
       assert.equal(put.status, 201);

@@ -250,7 +250,7 @@ describe('failures surfaced as PartnerError', () => {
 
   it('surfaces a breached rate-limit rule as rate-limited with the wait ServiceNow asks for', async () => {
     const { client } = await connected();
-    await admin('PUT', '/api/x_sandbox/rate_limits', { rules: [{ user: 'itsmc.integration', perHour: 2, path: '/api/now/table/cmdb_ci' }] });
+    await admin('PUT', '/api/x_sandbox/rate_limits', { rules: [{ user: 'itsmc.integration', perHour: 2, path: '/api/now/table/cmdb_ci', window: 'rolling' }] });
     try {
       await client.findOrCreateCi('rate-limit-probe', false); // two reads: name= then LIKE
       await assert.rejects(client.findOrCreateCi('rate-limit-probe', false), (err) => {
