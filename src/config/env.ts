@@ -15,6 +15,8 @@ export interface Settings {
   /** Former master key(s) still accepted for decryption during a key rotation (ITSMC_MASTER_KEY_PREVIOUS). */
   masterKeyPrevious?: string;
   sandbox: boolean;
+  /** Port of the bundled ServiceNow sandbox on 127.0.0.1 (ITSMC_SANDBOX_PORT). */
+  sandboxPort: number;
   allowedPartnerHosts: string[];
   tlsCert?: string;
   tlsKey?: string;
@@ -44,6 +46,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     masterKey: env.ITSMC_MASTER_KEY || undefined,
     masterKeyPrevious: env.ITSMC_MASTER_KEY_PREVIOUS || undefined,
     sandbox: env.ITSMC_SANDBOX !== '0',
+    sandboxPort: intOr(env.ITSMC_SANDBOX_PORT, 8081),
     allowedPartnerHosts: (env.ITSMC_ALLOWED_PARTNER_HOSTS || '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

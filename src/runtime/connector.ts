@@ -61,7 +61,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   await store.migrate();
   await store.workspaces.ensure('default');
   const { adminToken, created } = resolveAdminToken(settings);
-  const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, sandboxHost()] : settings.allowedPartnerHosts;
+  const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, sandboxHost(settings.sandboxPort)] : settings.allowedPartnerHosts;
   const connectorLog = workspaceConnectorLog(store);
   const deliverySettings: DeliverySettings = { ...settings.delivery, ...deliveryOverrides };
   const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
@@ -82,7 +82,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   });
   logTo.app = app;
   let sandbox: ServiceNowSandbox | undefined;
-  if (settings.sandbox) sandbox = await startQuickStart({ dataDir: settings.dataDir, store, connections });
+  if (settings.sandbox) sandbox = await startQuickStart({ dataDir: settings.dataDir, store, connections, port: settings.sandboxPort });
   let url = '';
   if (listen) {
     const address = await app.listen({ port: settings.port, host: settings.host });

@@ -61,7 +61,10 @@ export interface TestConnector extends Connector {
   cleanup(): Promise<void>;
 }
 
-/** A whole connector on port 0 with a fresh data dir (and schema on PostgreSQL). */
+/**
+ * A whole connector on port 0 with a fresh data dir (and schema on PostgreSQL). No sandbox and no
+ * background data sync unless the test asks (`ITSMC_SYNC: '1'`): tests drive syncs themselves.
+ */
 export async function startTestConnector(dialect: TestDialect, env: Record<string, string> = {}): Promise<TestConnector> {
   const dataDir = tempDir();
   const pgSchema = dialect === 'postgres' ? uniqueSchema() : undefined;
@@ -70,6 +73,7 @@ export async function startTestConnector(dialect: TestDialect, env: Record<strin
     ITSMC_HOST: '127.0.0.1',
     ITSMC_DATA_DIR: dataDir,
     ITSMC_SANDBOX: '0',
+    ITSMC_SYNC: '0',
     ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
     ...env,
   });
