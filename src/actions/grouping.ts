@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { LogRow, MonitorCondition, NormalizedAlert } from '../core/alert.ts';
 import { ciOfRow } from '../ingest/ci.ts';
-import type { ResolveInput, WorkItemType } from '../partners/partner.ts';
+import type { ResolveInput, WorkItemInput, WorkItemType } from '../partners/partner.ts';
 import { renderTemplate } from './placeholders.ts';
 import type { FieldLimits } from './render.ts';
 import {
@@ -80,17 +80,8 @@ export interface LinkState {
 /** LinkState to store after a create, before the partner's ids are known (the caller adds `workItem`). */
 export type NewLinkState = Omit<LinkState, 'workItem'>;
 
-/** What to create: WorkItemInput without partner CI ids (resolved by findOrCreateCi from ciNames). */
-export interface WorkItemDraft {
-  type: WorkItemType;
-  correlationKey: string;
-  title: string;
-  description: string;
-  fields: Record<string, string>;
-  templateName?: string;
-  ciNames: string[];
-  eventSeverity?: string;
-}
+/** What to create: WorkItemInput with CI names instead of partner CI ids (resolved by findOrCreateCi). */
+export type WorkItemDraft = Omit<WorkItemInput, 'ciIds'> & { ciNames: string[] };
 
 export type IgnoreReason =
   /** Same alert id and condition as already processed. */

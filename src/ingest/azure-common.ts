@@ -5,13 +5,13 @@
  */
 import type { LogRow, MonitorCondition, NormalizedAlert, PayloadFamily } from '../core/alert.ts';
 import type { ParseContext } from './build.ts';
-import { compact, Details, htmlToText, httpLink, minutesToDuration, syntheticId } from './build.ts';
+import { compact, Details, httpLink, minutesToDuration, syntheticId } from './build.ts';
 import { ciName, ciOfRow, isResourceCiTarget, isResourceId, resourceIdsOfRow, resourceName, UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
 import { arr, asRec, num, pick, str, stringMap, strList, text } from './json.ts';
 import { parseSearchResults } from './log-results.ts';
-import { resourceHealthFacts, serviceHealthCondition } from './azure-health.ts';
+import { resourceHealthFacts, serviceHealthFacts } from './azure-health.ts';
 import { DEFAULT_SEVERITY, fromEventLevel, toSeverity } from './severity.ts';
 
 export const COMMON_SCHEMA_ID = 'azureMonitorCommonAlertSchema';
@@ -252,22 +252,10 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
       const props = asRec(pick(actx, 'properties'));
       eventTime = parseTimestamp(pick(actx, 'eventTimestamp'));
       if (family === 'azure-common-servicehealth') {
-        const title = text(pick(props, 'title', 'defaultLanguageTitle'));
-        const tracking = text(pick(props, 'trackingId'));
-        const stage = text(pick(props, 'stage'));
-        details.add('Title', title);
-        details.add('Service', pick(props, 'service'));
-        details.add('Region', pick(props, 'region'));
-        details.add('Incident type', pick(props, 'incidentType'));
-        details.add('Tracking id', tracking);
-        details.add('Stage', stage);
-        details.add('Impact start', parseTimestamp(pick(props, 'impactStartTime')));
-        details.add('Impact mitigated', parseTimestamp(pick(props, 'impactMitigationTime')));
-        const comm = text(pick(props, 'communication', 'defaultLanguageContent'));
-        if (comm) details.add('Communication', htmlToText(comm));
-        if (!description && title) description = title;
-        if (tracking) instanceKey = `servicehealth:${tracking.toLowerCase()}`;
-        condition = serviceHealthCondition(stage, condition);
+        const facts = serviceHealthFacts(props, details, condition, true);
+        if (!description && facts.title) description = facts.title;
+        if (facts.tracking) instanceKey = `servicehealth:${facts.tracking.toLowerCase()}`;
+        condition = facts.condition;
       } else if (family === 'azure-common-resourcehealth') {
         const facts = resourceHealthFacts(props, details, condition);
         if (!description && facts.title) description = facts.title;

@@ -3,13 +3,39 @@
  * activity log webhook (both carry the same `properties`).
  */
 import type { MonitorCondition } from '../core/alert.ts';
-import type { Details } from './build.ts';
+import { htmlToText, type Details } from './build.ts';
+import { parseTimestamp } from './dates.ts';
 import type { Rec } from './json.ts';
 import { pick, text } from './json.ts';
 
-/** A Service Health event in one of these stages is over: the work item can resolve. */
-export function serviceHealthCondition(stage: string | undefined, current: MonitorCondition): MonitorCondition {
-  return stage && /^(resolved|complete|completed|canceled|cancelled|rca)$/i.test(stage) ? 'Resolved' : current;
+/**
+ * Adds a Service Health event's facts to the details; returns its title, tracking id and the condition
+ * its stage implies (resolved, complete, canceled or RCA = over, the work item can resolve).
+ * The common schema also carries the impact times; the legacy webhook does not.
+ */
+export function serviceHealthFacts(
+  props: Rec | undefined,
+  details: Details,
+  current: MonitorCondition,
+  withImpactTimes: boolean,
+): { title?: string; tracking?: string; condition: MonitorCondition } {
+  const title = text(pick(props, 'title', 'defaultLanguageTitle'));
+  const tracking = text(pick(props, 'trackingId'));
+  const stage = text(pick(props, 'stage'));
+  details.add('Title', title);
+  details.add('Service', pick(props, 'service'));
+  details.add('Region', pick(props, 'region'));
+  details.add('Incident type', pick(props, 'incidentType'));
+  details.add('Tracking id', tracking);
+  details.add('Stage', stage);
+  if (withImpactTimes) {
+    details.add('Impact start', parseTimestamp(pick(props, 'impactStartTime')));
+    details.add('Impact mitigated', parseTimestamp(pick(props, 'impactMitigationTime')));
+  }
+  const communication = text(pick(props, 'communication', 'defaultLanguageContent'));
+  if (communication) details.add('Communication', htmlToText(communication));
+  const over = stage && /^(resolved|complete|completed|canceled|cancelled|rca)$/i.test(stage);
+  return { title, tracking, condition: over ? 'Resolved' : current };
 }
 
 /**

@@ -6,13 +6,13 @@
  */
 import type { MonitorCondition, NormalizedAlert } from '../core/alert.ts';
 import type { ParseContext } from './build.ts';
-import { Details, htmlToText, httpLink, syntheticId } from './build.ts';
+import { Details, httpLink, syntheticId } from './build.ts';
 import { isResourceCiTarget, isResourceId, resourceName, UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe } from './json.ts';
 import { asRec, pick, str, stringMap, text } from './json.ts';
 import { DEFAULT_SEVERITY, fromEventLevel } from './severity.ts';
-import { resourceHealthFacts, serviceHealthCondition } from './azure-health.ts';
+import { resourceHealthFacts, serviceHealthFacts } from './azure-health.ts';
 
 export const ACTIVITY_LOG_SCHEMA_ID = 'Microsoft.Insights/activityLogs';
 
@@ -52,23 +52,13 @@ export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContex
   let description = str(pick(al, 'description'))?.trim() ?? '';
   let instanceKey: string | undefined;
   if (isServiceHealth) {
-    const tracking = text(pick(props, 'trackingId'));
-    const stage = text(pick(props, 'stage'));
-    const title = text(pick(props, 'title', 'defaultLanguageTitle'));
-    details.add('Title', title);
-    details.add('Service', pick(props, 'service'));
-    details.add('Region', pick(props, 'region'));
-    details.add('Incident type', pick(props, 'incidentType'));
-    details.add('Tracking id', tracking);
-    details.add('Stage', stage);
-    const comm = text(pick(props, 'communication', 'defaultLanguageContent'));
-    if (comm) details.add('Communication', htmlToText(comm));
-    if (tracking) {
-      rule = `${operation} (${tracking})`;
-      instanceKey = `servicehealth:${tracking.toLowerCase()}`;
+    const facts = serviceHealthFacts(props, details, condition, false);
+    if (facts.tracking) {
+      rule = `${operation} (${facts.tracking})`;
+      instanceKey = `servicehealth:${facts.tracking.toLowerCase()}`;
     }
-    if (!description && title) description = title;
-    condition = serviceHealthCondition(stage, condition);
+    if (!description && facts.title) description = facts.title;
+    condition = facts.condition;
   } else if (isResourceHealth) {
     const facts = resourceHealthFacts(props, details, condition);
     if (!description && facts.title) description = facts.title;
