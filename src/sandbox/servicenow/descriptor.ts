@@ -3,6 +3,8 @@
  * credentials the quick start and the contract suite sign in with, and fault injection through its admin API.
  */
 import type { RunningSandbox, SandboxFaults, SandboxSection } from '../../partners/descriptor.ts';
+import { adminFaultsClient } from '../common/server.ts';
+import { ADMIN_PREFIX } from './faults.ts';
 import { SEEDED_CREDENTIALS, startServiceNowSandbox } from './index.ts';
 
 const SMALL_VOLUME = { incidents: 30, changeRequests: 5, computers: 10 };
@@ -10,21 +12,7 @@ const ADMIN = `Basic ${Buffer.from(`${SEEDED_CREDENTIALS.admin.user}:${SEEDED_CR
 
 /** The emulator's admin API (`/api/x_sandbox/*`) behind the generic fault interface. */
 export function serviceNowFaults(url: string): SandboxFaults {
-  const admin = async (method: 'PUT' | 'POST', path: string, body?: unknown): Promise<void> => {
-    const res = await fetch(`${url}/api/x_sandbox/${path}`, {
-      method,
-      headers: { Authorization: ADMIN, 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`sandbox admin ${method} ${path} answered ${res.status}: ${await res.text()}`);
-  };
-  return {
-    failNext: (status, count, retryAfterSeconds = 1) =>
-      status === 429 ? admin('PUT', 'faults', { rateLimitNext: { count, retryAfterSec: retryAfterSeconds } }) : admin('PUT', 'faults', { failNext: count, errorStatus: status }),
-    delay: (ms) => admin('PUT', 'faults', { latencyMs: ms }),
-    expireAccessTokens: () => admin('POST', 'oauth/expire_access_tokens'),
-    reset: () => admin('POST', 'reset_faults'),
-  };
+  return adminFaultsClient(url, ADMIN, ADMIN_PREFIX, `${ADMIN_PREFIX}/oauth/expire_access_tokens`);
 }
 
 export const serviceNowSandbox: SandboxSection = {
