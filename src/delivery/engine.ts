@@ -705,7 +705,7 @@ class KeyRun {
       case 'create-new': {
         await this.sendDeferred();
         const ciIds = await this.engine.resolveCis(this.ctx, d.draft.ciNames);
-        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity };
+        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity, ciNames: d.draft.ciNames, resource: d.draft.resource };
         let ref: WorkItemRef | null = null;
         let message = 'created';
         if (job.attempts > 1 || this.rec?.uncertainCreate === d.correlationKey) {

@@ -44,6 +44,10 @@ export interface WorkItemInput {
   ciIds: string[];
   /** Severity for Event/Alert types, partner scale (ServiceNow 0 clear … 5 info). */
   eventSeverity?: string;
+  /** Names of the CIs (same order as ciIds), for partners that address an event by host name. */
+  ciNames?: string[];
+  /** The component the alert is about (resource id tail, instance), for Event/Alert types. */
+  resource?: string;
 }
 
 export interface WorkItemRef {

@@ -64,6 +64,16 @@ export function partnerKey(correlationKey: string, max: number): string {
   return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
 }
 
+/** Event Management binds an event or alert to a CMDB CI by `node` (host name, max 100); `resource` is its component. */
+function eventSubject(input: WorkItemInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  const node = input.ciNames?.[0];
+  if (node) out.node = node.slice(0, 100);
+  const resource = input.resource ?? node;
+  if (resource) out.resource = resource.slice(0, 100);
+  return out;
+}
+
 function checkFieldNames(fields: Record<string, string>): void {
   for (const k of Object.keys(fields)) assertField(k);
 }
@@ -219,7 +229,7 @@ export class ServiceNowClient implements PartnerClient {
       case 'Incident':
         return this.createIncident(input);
       case 'Event':
-        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, input.fields);
+        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, { ...eventSubject(input), ...input.fields });
       case 'Alert':
         return this.createAlert(input);
       default:
@@ -340,6 +350,7 @@ export class ServiceNowClient implements PartnerClient {
       description: input.description,
       state: 'Open',
     };
+    for (const [k, v] of Object.entries(eventSubject(input))) if (!body[k]) body[k] = v;
     if (!body.additional_info) body.additional_info = JSON.stringify({ title: input.title, correlation_key: input.correlationKey });
     if (input.ciIds.length > 0) body.cmdb_ci = input.ciIds[0];
     const created = await this.insert('em_alert', body, ['sys_id', 'number', 'state']);
