@@ -91,6 +91,13 @@ export interface DeliveryStats {
   dead: number;
 }
 
+/** The partner has the work item resolved or closed (a human closed it): the update was not written. */
+class ClosedInPartner extends Error {
+  constructor(readonly closedAt: string | undefined) {
+    super('the work item is closed in the partner');
+  }
+}
+
 /** The connection is not called now (breaker open or a 429 pause): the jobs wait without using an attempt. */
 class ConnectionBlocked extends Error {
   constructor(readonly until: number) {
@@ -771,6 +778,7 @@ class KeyRun {
     }
     const ciIds = d.addCis.length ? await this.engine.resolveCis(this.ctx, d.addCis) : [];
     const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes), {}, ciIds));
+    if (ref.closed && !state.workItem.closed) throw new ClosedInPartner(ref.closedAt);
     this.deferred = null;
     await this.settle(d.steps, d.spec, ref, d.flushAts);
   }
@@ -811,12 +819,15 @@ class KeyRun {
    */
   private async onFailure(err: unknown, job: JobRow | null, index: number): Promise<void> {
     if (err instanceof LeaseLostError) return;
-    // The work item is gone from the partner (deleted): forget it and decide the waiting jobs again.
-    if (err instanceof PartnerError && err.kind === 'not-found' && job && this.rec?.state && !this.redecided) {
+    // The work item is gone from the partner (deleted), or a human closed it there: decide the waiting jobs
+    // again against a closed work item (a new one, or a reopen inside reopenWindow when the close time is known).
+    const gone = err instanceof PartnerError && err.kind === 'not-found' && job !== null;
+    if ((gone || err instanceof ClosedInPartner) && this.rec?.state && !this.redecided) {
       this.redecided = true;
       const pending = [...(this.deferred?.steps.map((s) => s.job) ?? []), ...this.queue.slice(index)];
       this.deferred = null;
-      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt: new Date(0).toISOString() });
+      const closedAt = err instanceof ClosedInPartner ? err.closedAt : new Date(0).toISOString();
+      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt });
       this.queue.splice(0, this.queue.length, ...pending);
       try {
         for (let i = 0; i < this.queue.length; i++) {

@@ -60,6 +60,8 @@ export interface WorkItemRef {
   state: string;
   /** True when the partner considers it resolved or closed. */
   closed: boolean;
+  /** When it was resolved or closed in the partner, ISO UTC, when the partner said. */
+  closedAt?: string;
   url?: string;
 }
 
@@ -131,6 +133,10 @@ export interface PartnerClient {
   /** Obtain tokens (first login, or after a revoked refresh token when the user re-enters the password). */
   authenticate(): Promise<TokenSet>;
   createWorkItem(input: WorkItemInput): Promise<WorkItemRef>;
+  /**
+   * Adds a note / fields / CIs to an open work item. When the partner has it resolved or closed (a human closed
+   * it), nothing is written and the returned ref says `closed` (with `closedAt`): the caller decides again.
+   */
   updateWorkItem(ref: WorkItemRef, note: string, fields?: Record<string, string>, ciIds?: string[]): Promise<WorkItemRef>;
   resolveWorkItem(ref: WorkItemRef, how: ResolveInput, note: string): Promise<WorkItemRef>;
   reopenWorkItem(ref: WorkItemRef, note: string): Promise<WorkItemRef>;

@@ -371,11 +371,14 @@ export class ServiceNowClient implements PartnerClient {
     checkFieldNames(fields);
     for (const ci of ciIds) checkSysId(ci, 'CI id');
     if (ref.type === 'Incident') {
+      // Read first: a note must not land on an incident a human resolved or closed meanwhile.
+      const current = await this.getRecord('incident', ref.id, ['sys_id', 'number', 'state', 'cmdb_ci', 'resolved_at', 'closed_at']);
+      const known = this.incidentRef(current);
+      if (known.closed) return { ...known, closedAt: snDateToIso(rawValue(current.resolved_at)) ?? snDateToIso(rawValue(current.closed_at)) ?? undefined };
       const body: Record<string, string> = { ...fields };
       if (note) body.work_notes = note;
       let extraCis = ciIds;
       if (ciIds.length > 0) {
-        const current = await this.getRecord('incident', ref.id, ['sys_id', 'cmdb_ci']);
         const currentCi = rawValue(current.cmdb_ci);
         if (currentCi === '') {
           body.cmdb_ci = ciIds[0];
@@ -387,6 +390,9 @@ export class ServiceNowClient implements PartnerClient {
       return this.incidentRef(updated);
     }
     if (ref.type === 'Alert') {
+      const record = await this.getRecord('em_alert', ref.id, ['sys_id', 'number', 'state', 'message_key']);
+      const current = this.alertRef('Alert', record, rawValue(record.message_key));
+      if (current.closed) return current;
       const body: Record<string, string> = { ...fields };
       if (note) body.work_notes = note;
       const updated = await this.patch('em_alert', ref.id, body, ['sys_id', 'number', 'state', 'message_key']);
