@@ -16,6 +16,8 @@ export interface ConnectionServiceOptions {
   partnerTimeoutMs?: number;
   /** Called on every status change (the connector log in ServiceDeskLog_CL). */
   onStatus?: (event: ConnectionEvent) => void | Promise<void>;
+  /** Called when the partner answered a sign-in, test or sync: delivery need not wait for its timers. */
+  onReachable?: (connectionId: string) => void | Promise<void>;
 }
 
 export interface ConnectionEvent {
@@ -93,6 +95,7 @@ export class ConnectionService {
     else await this.store.connections.insert(row);
     if (tokens) await storeTokenVault(this.store, this.box, id).save(tokens);
     await this.emit(row, existing ? 'updated' : 'created');
+    if (tokens) await this.reachable(id);
     return { view: await this.view(workspace, name), created: !existing };
   }
 
@@ -144,8 +147,18 @@ export class ConnectionService {
       const configuration = await client.readConfiguration();
       await this.store.connections.update(row.id, { configuration: JSON.stringify(configuration), last_config_sync_at: Date.now(), status: 'Healthy', last_error: null });
       if (row.status !== 'Healthy') await this.emit({ ...row, status: 'Healthy', last_error: null }, 'is healthy again');
+      await this.reachable(row.id);
     } catch (err) {
       await this.recordFailure(row, err);
+    }
+  }
+
+  /** The partner answered: delivery resumes at once (never fails the caller). */
+  async reachable(connectionId: string): Promise<void> {
+    try {
+      await this.options.onReachable?.(connectionId);
+    } catch {
+      // Delivery then resumes on its own timers.
     }
   }
 

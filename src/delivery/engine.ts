@@ -190,6 +190,16 @@ export class DeliveryEngine {
     w?.();
   }
 
+  /**
+   * The connection works again (test, sync or sign-in succeeded): its pauses end, its breaker closes and its
+   * jobs waiting for a retry become due now.
+   */
+  async resume(connectionId: string): Promise<void> {
+    this.gates.get(connectionId)?.resume();
+    await this.store.jobs.resumeConnection(connectionId, [DELIVER_KIND]);
+    this.wake();
+  }
+
   /** The gate of a connection (tests and metrics read its breaker state). */
   gateOf(connectionId: string): ConnectionGate | undefined {
     return this.gates.get(connectionId);
