@@ -12,7 +12,7 @@ export const ConnectionInput = Type.Object(
     password: Type.Optional(Type.String({ maxLength: 1024 })),
     clientId: Type.Optional(Type.String({ maxLength: 256 })),
     clientSecret: Type.Optional(Type.String({ maxLength: 1024 })),
-    dataSyncScope: Type.Optional(Type.Array(Type.Union([Type.Literal('Incident'), Type.Literal('ChangeRequest')]), { maxItems: 2, uniqueItems: true })),
+    dataSyncScope: Type.Optional(Type.Array(Type.Union([Type.Literal('Incident'), Type.Literal('ChangeRequest')]), { minItems: 1, maxItems: 2, uniqueItems: true })),
     syncDataDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 120 })),
     createNewConfigurationItems: Type.Optional(Type.Boolean()),
     syncIntervalSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400 })),
@@ -20,6 +20,20 @@ export const ConnectionInput = Type.Object(
   { additionalProperties: false, $id: 'ConnectionInput' },
 );
 export type ConnectionInput = Static<typeof ConnectionInput>;
+
+/** What a PUT leaves out is its default (or, for credentials and secrets, kept). */
+export const CONNECTION_DEFAULTS = { dataSyncScope: ['Incident', 'ChangeRequest'], syncDataDays: 120, createNewConfigurationItems: false, syncIntervalSeconds: 300 } as const;
+
+/**
+ * PATCH body: a JSON merge patch (RFC 7396) of ConnectionInput. A member changes that field, `null` puts it
+ * back to its default (or drops a kept secret's replacement), a member left out keeps the current value.
+ */
+export const ConnectionPatch = Type.Object(
+  Object.fromEntries(
+    Object.entries(ConnectionInput.properties).map(([k, v]) => [k, Type.Optional(k === 'partnerType' || k === 'serverUrl' ? v : Type.Union([v, Type.Null()]))]),
+  ),
+  { additionalProperties: false, $id: 'ConnectionPatch' },
+);
 
 export const ConnectionView = Type.Object(
   {

@@ -5,7 +5,7 @@ import type { SecretBox } from '../security/envelope.ts';
 import { PartnerError, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
 import { partnerFactory } from '../partners/registry.ts';
 import { badRequest, conflict, notFound } from '../server/errors.ts';
-import { NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
+import { CONNECTION_DEFAULTS, NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
 import { checkServerUrl } from './server-url.ts';
 import { clientSecretAad, memoryTokenVault, storeTokenVault } from './token-vault.ts';
 
@@ -44,8 +44,9 @@ export class ConnectionService {
     const id = existing?.id ?? randomUUID();
     const clientSecret = input.clientSecret ?? (existing?.client_secret_enc ? this.box.decrypt(existing.client_secret_enc, clientSecretAad(id)) : undefined);
     const needsLogin = !existing || input.password !== undefined || credentialsChanged(existing, input);
-    if (needsLogin && !input.password && requiredFields[input.partnerType].includes('password')) {
-      throw badRequest('password is required to sign in again when the server URL, client id or client secret changes', [{ path: 'body/password', message: 'required' }]);
+    if (needsLogin && (!input.password || !input.username) && requiredFields[input.partnerType].includes('password')) {
+      const missing = (['username', 'password'] as const).filter((f) => !input[f]);
+      throw badRequest(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to sign in again when the server URL, client id or client secret changes`, missing.map((f) => ({ path: `body/${f}`, message: 'required' })));
     }
 
     let tokens: TokenSet | null = null;
@@ -79,10 +80,11 @@ export class ConnectionService {
       client_id: input.clientId ?? null,
       client_secret_enc: clientSecret ? this.box.encrypt(clientSecret, clientSecretAad(id)) : null,
       tokens_enc: existing && !needsLogin ? existing.tokens_enc : null,
-      data_sync_scope: JSON.stringify(input.dataSyncScope ?? ['Incident', 'ChangeRequest']),
-      sync_data_days: input.syncDataDays ?? existing?.sync_data_days ?? 120,
-      create_new_cis: (input.createNewConfigurationItems ?? existing?.create_new_cis === 1) ? 1 : 0,
-      sync_interval_seconds: input.syncIntervalSeconds ?? existing?.sync_interval_seconds ?? 300,
+      // PUT replaces the resource: a setting left out is its default (secrets and tokens are kept, above).
+      data_sync_scope: JSON.stringify(input.dataSyncScope ?? CONNECTION_DEFAULTS.dataSyncScope),
+      sync_data_days: input.syncDataDays ?? CONNECTION_DEFAULTS.syncDataDays,
+      create_new_cis: (input.createNewConfigurationItems ?? CONNECTION_DEFAULTS.createNewConfigurationItems) ? 1 : 0,
+      sync_interval_seconds: input.syncIntervalSeconds ?? CONNECTION_DEFAULTS.syncIntervalSeconds,
       status: existing && !needsLogin && factory ? existing.status : status,
       last_error: existing && !needsLogin && factory ? existing.last_error : lastError,
       last_sync_at: existing?.last_sync_at ?? null,
@@ -97,6 +99,25 @@ export class ConnectionService {
     await this.emit(row, existing ? 'updated' : 'created');
     if (tokens) await this.reachable(id);
     return { view: await this.view(workspace, name), created: !existing };
+  }
+
+  /** JSON merge patch (RFC 7396) over the stored connection, then the same checks and sign-in rules as a PUT. */
+  async patch(workspace: string, name: string, patch: Record<string, unknown>): Promise<ConnectionView> {
+    const row = await this.require(workspace, name);
+    const current: Record<string, unknown> = {
+      partnerType: row.partner_type,
+      serverUrl: row.server_url,
+      ...(row.client_id !== null ? { clientId: row.client_id } : {}),
+      dataSyncScope: JSON.parse(row.data_sync_scope),
+      syncDataDays: row.sync_data_days,
+      createNewConfigurationItems: row.create_new_cis === 1,
+      syncIntervalSeconds: row.sync_interval_seconds,
+    };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete current[k];
+      else current[k] = v;
+    }
+    return (await this.put(workspace, name, current as ConnectionInput)).view;
   }
 
   async view(workspace: string, name: string): Promise<ConnectionView> {
@@ -183,7 +204,8 @@ export class ConnectionService {
     const keepsSecret = existing?.client_secret_enc && existing.partner_type === input.partnerType;
     for (const field of requiredFields[input.partnerType]) {
       const value = input[field];
-      if (field === 'password' && existing && !credentialsChanged(existing, input)) continue;
+      // The user name and password are needed to sign in only (checked by `put`): a stored connection keeps its tokens.
+      if ((field === 'password' || field === 'username') && existing && input.password === undefined) continue;
       if (field === 'clientSecret' && keepsSecret) continue;
       if (value === undefined || (typeof value === 'string' && value.trim() === '')) {
         problems.push({ path: `body/${field}`, message: `${field} is required for ${input.partnerType}` });

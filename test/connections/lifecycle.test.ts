@@ -139,6 +139,43 @@ for (const dialect of testDialects) {
       }
     });
 
+    it('PUT replaces the connection: settings left out go back to their defaults, secrets are kept unless given', async () => {
+      const full = await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: undefined, clientSecret: undefined, dataSyncScope: ['Incident'], syncDataDays: 30, syncIntervalSeconds: 600 });
+      assert.equal(full.status, 200, JSON.stringify(full.body));
+      assert.deepEqual([full.body.dataSyncScope, full.body.syncDataDays, full.body.syncIntervalSeconds], [['Incident'], 30, 600]);
+      const replaced = await api(c.url, c.adminToken, 'PUT', conn, { partnerType: 'ServiceNow', serverUrl: sandbox.url, clientId: creds.clientId });
+      assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+      assert.deepEqual([replaced.body.dataSyncScope, replaced.body.syncDataDays, replaced.body.syncIntervalSeconds], [['Incident', 'ChangeRequest'], 120, 300], 'every left-out setting is back to its default');
+      assert.equal(replaced.body.hasClientSecret, true, 'the client secret is kept');
+      assert.equal(replaced.body.status, 'Healthy', 'still signed in: the tokens are kept');
+    });
+
+    it('PATCH (JSON merge patch) changes only what it names; null puts a setting back to its default', async () => {
+      await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: undefined, clientSecret: undefined, dataSyncScope: ['Incident'], syncDataDays: 30 });
+      const patched = await api(c.url, c.adminToken, 'PATCH', conn, { syncDataDays: 10 }, { 'content-type': 'application/merge-patch+json' });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.deepEqual([patched.body.dataSyncScope, patched.body.syncDataDays], [['Incident'], 10]);
+      const asJson = await api(c.url, c.adminToken, 'PATCH', conn, { createNewConfigurationItems: true });
+      assert.equal(asJson.status, 200, 'application/json is taken as a merge patch too');
+      assert.deepEqual([asJson.body.dataSyncScope, asJson.body.syncDataDays, asJson.body.createNewConfigurationItems], [['Incident'], 10, true]);
+      const reset = await api(c.url, c.adminToken, 'PATCH', conn, { dataSyncScope: null });
+      assert.deepEqual(reset.body.dataSyncScope, ['Incident', 'ChangeRequest']);
+      assert.equal(reset.body.syncDataDays, 10);
+      assert.equal((await api(c.url, c.adminToken, 'PATCH', '/api/v1/workspaces/default/connections/nope', { syncDataDays: 5 })).status, 404);
+      const moved = await api(c.url, c.adminToken, 'PATCH', conn, { serverUrl: 'https://other.service-now.com' });
+      assert.equal(moved.status, 400, 'a new server needs the password');
+      assert.match(moved.body.error.message, /password/);
+    });
+
+    it('refuses an empty dataSyncScope with a 400 on PUT and PATCH', async () => {
+      const put = await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: undefined, clientSecret: undefined, dataSyncScope: [] });
+      assert.equal(put.status, 400);
+      assert.match(put.body.error.message, /dataSyncScope/);
+      const patch = await api(c.url, c.adminToken, 'PATCH', conn, { dataSyncScope: [] });
+      assert.equal(patch.status, 400);
+      assert.match(patch.body.error.message, /dataSyncScope/);
+    });
+
     it('refuses to delete a connection that does not exist with 404', async () => {
       assert.equal((await api(c.url, c.adminToken, 'DELETE', '/api/v1/workspaces/default/connections/nope')).status, 404);
     });
