@@ -16,6 +16,8 @@ export const ConnectionInput = Type.Object(
     syncDataDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 120 })),
     createNewConfigurationItems: Type.Optional(Type.Boolean()),
     syncIntervalSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400 })),
+    /** The partner's refresh token lifetime for this connection's OAuth client (ServiceNow: its "Refresh Token Lifespan"). */
+    refreshTokenLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 315_360_000 })),
   },
   { additionalProperties: false, $id: 'ConnectionInput' },
 );
@@ -53,6 +55,9 @@ export const ConnectionView = Type.Object(
     lastConfigSyncAt: Type.Union([Type.String(), Type.Null()]),
     tokenExpiresAt: Type.Union([Type.String(), Type.Null()]),
     refreshTokenExpiresAt: Type.Union([Type.String(), Type.Null()]),
+    refreshTokenLifetimeSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    /** Where the lifetime comes from: set on the connection, ITSMC_REFRESH_TOKEN_LIFETIME_S, or the partner's default. */
+    refreshTokenLifetimeSource: Type.Union([Type.Literal('connection'), Type.Literal('environment'), Type.Literal('partner default'), Type.Null()]),
     warnings: Type.Array(Type.String()),
     createdAt: Type.String(),
     updatedAt: Type.String(),

@@ -7,7 +7,7 @@ import { partnerFactory } from '../partners/registry.ts';
 import { badRequest, conflict, notFound } from '../server/errors.ts';
 import { CONNECTION_DEFAULTS, NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
 import { checkServerUrl } from './server-url.ts';
-import { clientSecretAad, memoryTokenVault, storeTokenVault } from './token-vault.ts';
+import { clientSecretAad, memoryTokenVault, redated, storeTokenVault, tokensAad } from './token-vault.ts';
 
 export interface ConnectionServiceOptions {
   allowedPartnerHosts: string[];
@@ -29,6 +29,8 @@ export interface ConnectionEvent {
 }
 
 const DEFAULT_REFRESH_WARNING_MS = 14 * 24 * 3600 * 1000;
+/** When a partner does not document its refresh token lifetime: ServiceNow's. */
+const DEFAULT_REFRESH_LIFETIME_S = 8_640_000;
 
 /** Connection lifecycle: validate, check credentials, store secrets encrypted, sync configuration. */
 export class ConnectionService {
@@ -58,7 +60,7 @@ export class ConnectionService {
       status = 'Error';
       lastError = `OpenITSMC has no ${input.partnerType} client yet: the connection is stored but cannot send or sync`;
     } else if (needsLogin) {
-      const vault = memoryTokenVault();
+      const vault = memoryTokenVault(this.refreshLifetime(input.partnerType, input.refreshTokenLifetimeSeconds).seconds);
       const client = factory.create({
         credentials: { serverUrl: input.serverUrl, username: input.username, password: input.password, clientId: input.clientId, clientSecret },
         tokens: vault,
@@ -85,6 +87,7 @@ export class ConnectionService {
       sync_data_days: input.syncDataDays ?? CONNECTION_DEFAULTS.syncDataDays,
       create_new_cis: (input.createNewConfigurationItems ?? CONNECTION_DEFAULTS.createNewConfigurationItems) ? 1 : 0,
       sync_interval_seconds: input.syncIntervalSeconds ?? CONNECTION_DEFAULTS.syncIntervalSeconds,
+      refresh_token_lifetime_s: input.refreshTokenLifetimeSeconds ?? null,
       status: existing && !needsLogin && factory ? existing.status : status,
       last_error: existing && !needsLogin && factory ? existing.last_error : lastError,
       last_sync_at: existing?.last_sync_at ?? null,
@@ -95,7 +98,8 @@ export class ConnectionService {
     };
     if (existing) await this.store.connections.update(id, row);
     else await this.store.connections.insert(row);
-    if (tokens) await storeTokenVault(this.store, this.box, id).save(tokens);
+    if (tokens) await this.vaultOf(row).save(tokens);
+    else if (existing && (existing.refresh_token_lifetime_s ?? null) !== row.refresh_token_lifetime_s) await this.redateRefreshToken(row);
     await this.emit(row, existing ? 'updated' : 'created');
     if (tokens) await this.reachable(id);
     return { view: await this.view(workspace, name), created: !existing };
@@ -112,6 +116,7 @@ export class ConnectionService {
       syncDataDays: row.sync_data_days,
       createNewConfigurationItems: row.create_new_cis === 1,
       syncIntervalSeconds: row.sync_interval_seconds,
+      ...(row.refresh_token_lifetime_s ? { refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s } : {}),
     };
     for (const [k, v] of Object.entries(patch)) {
       if (v === null) delete current[k];
@@ -150,7 +155,7 @@ export class ConnectionService {
     const clientSecret = row.client_secret_enc ? this.box.decrypt(row.client_secret_enc, clientSecretAad(row.id)) : undefined;
     return factory.create({
       credentials: { serverUrl: row.server_url, clientId: row.client_id ?? undefined, clientSecret },
-      tokens: storeTokenVault(this.store, this.box, row.id),
+      tokens: this.vaultOf(row),
       timeoutMs: this.options.partnerTimeoutMs,
     });
   }
@@ -174,6 +179,32 @@ export class ConnectionService {
     }
   }
 
+  /**
+   * The refresh token lifetime of a connection: its own setting, else ITSMC_REFRESH_TOKEN_LIFETIME_S, else the
+   * partner's documented default.
+   */
+  refreshLifetime(partnerType: string, own: number | null | undefined): { seconds: number; source: 'connection' | 'environment' | 'partner default' } {
+    if (own) return { seconds: own, source: 'connection' };
+    const env = Number(process.env.ITSMC_REFRESH_TOKEN_LIFETIME_S);
+    if (Number.isInteger(env) && env > 0) return { seconds: env, source: 'environment' };
+    return { seconds: partnerFactory(partnerType)?.refreshTokenLifetimeSeconds ?? DEFAULT_REFRESH_LIFETIME_S, source: 'partner default' };
+  }
+
+  private vaultOf(row: ConnectionsTable) {
+    return storeTokenVault(this.store, this.box, row.id, async () => {
+      const fresh = (await this.store.connections.getById(row.id)) ?? row;
+      return this.refreshLifetime(fresh.partner_type, fresh.refresh_token_lifetime_s).seconds;
+    });
+  }
+
+  /** The lifetime setting changed: the stored refresh token's expiry follows it (no new sign-in needed). */
+  private async redateRefreshToken(row: ConnectionsTable): Promise<void> {
+    const tokens = this.tokenInfo(row);
+    if (!tokens) return;
+    const next = redated(tokens, this.refreshLifetime(row.partner_type, row.refresh_token_lifetime_s).seconds);
+    await this.store.connections.update(row.id, { tokens_enc: this.box.encrypt(JSON.stringify(next), tokensAad(row.id)) });
+  }
+
   /** The partner answered: delivery resumes at once (never fails the caller). */
   async reachable(connectionId: string): Promise<void> {
     try {
@@ -187,7 +218,7 @@ export class ConnectionService {
   async recordFailure(row: ConnectionsTable, err: unknown): Promise<void> {
     const status = err instanceof PartnerError && err.retryable ? 'Degraded' : 'Error';
     const message = err instanceof Error ? err.message : String(err);
-    const advice = err instanceof PartnerError && err.kind === 'auth' ? ' — open the connection and enter the password again to sign in' : '';
+    const advice = err instanceof PartnerError && err.kind === 'auth' && !/password/i.test(message) ? ' — open the connection and enter the password again to sign in' : '';
     await this.store.connections.update(row.id, { status, last_error: message + advice });
     if (row.status !== status || row.last_error !== message + advice) await this.emit({ ...row, status, last_error: message + advice }, 'failed');
   }
@@ -241,16 +272,23 @@ export class ConnectionService {
       lastConfigSyncAt: iso(row.last_config_sync_at),
       tokenExpiresAt: iso(tokenInfo?.accessExpiresAt ?? null),
       refreshTokenExpiresAt: iso(tokenInfo?.refreshExpiresAt ?? null),
+      ...this.lifetimeView(row),
       warnings,
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,
     };
   }
 
+  private lifetimeView(row: ConnectionsTable): Pick<ConnectionView, 'refreshTokenLifetimeSeconds' | 'refreshTokenLifetimeSource'> {
+    if (!partnerFactory(row.partner_type)) return { refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s ?? null, refreshTokenLifetimeSource: row.refresh_token_lifetime_s ? 'connection' : null };
+    const { seconds, source } = this.refreshLifetime(row.partner_type, row.refresh_token_lifetime_s);
+    return { refreshTokenLifetimeSeconds: seconds, refreshTokenLifetimeSource: source };
+  }
+
   private tokenInfo(row: ConnectionsTable): TokenSet | null {
     if (!row.tokens_enc) return null;
     try {
-      return JSON.parse(this.box.decrypt(row.tokens_enc, `connection:${row.id}:tokens`)) as TokenSet;
+      return JSON.parse(this.box.decrypt(row.tokens_enc, tokensAad(row.id))) as TokenSet;
     } catch {
       return null;
     }

@@ -118,6 +118,8 @@ export interface TokenSet {
   accessExpiresAt: number; // epoch ms
   refreshToken?: string;
   refreshExpiresAt?: number; // epoch ms
+  /** When the current refresh token was issued (epoch ms), so a changed lifetime can re-date it. */
+  refreshIssuedAt?: number;
 }
 
 /** Credentials as the user entered them. Password is used once to obtain tokens and then dropped. */
@@ -179,5 +181,7 @@ export interface PartnerFactory {
   type: PartnerType;
   /** Field lengths of this partner's work items (the action layer's defaults otherwise). */
   fieldLimits?: FieldLimits;
+  /** How long the partner's refresh tokens live unless the connection says otherwise (its documented default). */
+  refreshTokenLifetimeSeconds?: number;
   create(ctx: PartnerContext): PartnerClient;
 }

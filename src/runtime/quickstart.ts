@@ -19,9 +19,29 @@ export function sandboxHost(port = SANDBOX_PORT): string {
 export async function startQuickStart(opts: { dataDir: string; store: Store; connections: ConnectionService; port?: number }): Promise<ServiceNowSandbox> {
   const sandbox = await startServiceNowSandbox({ host: '127.0.0.1', port: opts.port ?? SANDBOX_PORT, dataDir: path.join(opts.dataDir, 'sandbox') });
   if (!(await opts.store.connections.get('default', SANDBOX_CONNECTION))) {
-    await opts.connections.put('default', SANDBOX_CONNECTION, sandboxConnectionInput(sandbox.url, { syncDataDays: 120, createNewConfigurationItems: true }));
+    const refreshTokenLifetimeSeconds = await sandboxRefreshLifetime(sandbox.url);
+    await opts.connections.put('default', SANDBOX_CONNECTION, sandboxConnectionInput(sandbox.url, { syncDataDays: 120, createNewConfigurationItems: true, ...(refreshTokenLifetimeSeconds ? { refreshTokenLifetimeSeconds } : {}) }));
   }
   return sandbox;
+}
+
+/**
+ * The refresh token lifetime the sandbox really issues to the seeded OAuth client, as its administrator sees it:
+ * the client's "Refresh Token Lifespan", else the instance-wide setting. Undefined when it cannot be read.
+ */
+async function sandboxRefreshLifetime(url: string): Promise<number | undefined> {
+  const { user, password } = SEEDED_CREDENTIALS.admin;
+  const headers = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`, accept: 'application/json' };
+  try {
+    const client = await fetch(`${url}/api/now/table/oauth_entity?sysparm_query=client_id=${SEEDED_CREDENTIALS.oauthClient.clientId}&sysparm_fields=refresh_token_lifespan`, { headers });
+    const own = Number(((await client.json()) as { result?: { refresh_token_lifespan?: string }[] }).result?.[0]?.refresh_token_lifespan);
+    if (Number.isInteger(own) && own > 0) return own;
+    const settings = await fetch(`${url}/api/x_sandbox/oauth`, { headers });
+    const instance = Number(((await settings.json()) as { refreshTokenLifetimeSec?: number }).refreshTokenLifetimeSec);
+    return Number.isInteger(instance) && instance > 0 ? instance : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A connection to a ServiceNow sandbox with its seeded integration user and OAuth client. */

@@ -6,6 +6,8 @@ export const serviceNowPartner: PartnerFactory = {
   type: 'ServiceNow',
   // Base-instance dictionary lengths: incident.short_description 160, description, work_notes and close_notes 4000.
   fieldLimits: { titleMax: 160, descriptionMax: 4000, noteMax: 4000, unit: 'utf16' },
+  // Application Registry "Refresh Token Lifespan" default: 8,640,000 s (100 days).
+  refreshTokenLifetimeSeconds: 8_640_000,
   create: (ctx) => new ServiceNowClient(ctx),
 };
 

@@ -199,9 +199,6 @@ export class TokenManager implements AuthStrategy {
     if (!current?.refreshToken) {
       throw new PartnerError('auth', 'no ServiceNow refresh token is stored: re-enter the integration user password to reconnect');
     }
-    if (current.refreshExpiresAt !== undefined && current.refreshExpiresAt <= Date.now()) {
-      throw new PartnerError('auth', 'the ServiceNow refresh token has expired: re-enter the integration user password to reconnect', { cause: 'refresh_expired' });
-    }
     const res = await send(this.settings, {
       method: 'POST',
       path: TOKEN_PATH,
@@ -209,13 +206,7 @@ export class TokenManager implements AuthStrategy {
     });
     const failure = tokenEndpointFailure(this.settings, res);
     if (failure) throw failure;
-    if (res.status !== 200) {
-      throw new PartnerError(
-        'auth',
-        'ServiceNow refused the stored refresh token (revoked, expired or the OAuth client changed): re-enter the integration user password to reconnect',
-        { status: res.status, cause: 'refresh_refused' },
-      );
-    }
+    if (res.status !== 200) throw this.refreshRefused(res.status, current);
     const tokens = tokensFrom(this.settings, res, current);
     await this.vault.save(tokens);
     return tokens;
@@ -235,7 +226,24 @@ export class TokenManager implements AuthStrategy {
   }
 
   rejectedMessage(): string {
-    return `ServiceNow rejected a freshly refreshed access token for "${this.username ?? 'the integration user'}" (user inactive, locked out or without web-service access)`;
+    return `ServiceNow rejected a freshly refreshed access token for "${this.username ?? 'the integration user'}": the user is locked out or inactive, or lacks web-service access — fix the user in ServiceNow; the password need not be entered again`;
+  }
+
+  /**
+   * ServiceNow answers every refused refresh the same way. Past the refresh token's lifetime it expired; before
+   * it, the usual cause is the integration user (locked out after failed logins, or made inactive), which a new
+   * password does not fix, then a revoked token or a changed OAuth client.
+   */
+  private refreshRefused(status: number, current: TokenSet): PartnerError {
+    if (current.refreshExpiresAt !== undefined && current.refreshExpiresAt <= Date.now()) {
+      return new PartnerError('auth', 'the ServiceNow refresh token has expired (its lifetime ended): re-enter the integration user password to reconnect', { status, cause: 'refresh_expired' });
+    }
+    const user = this.username ? `"${this.username}"` : '';
+    return new PartnerError(
+      'auth',
+      `ServiceNow refused the stored refresh token before its lifetime ended: the integration user ${user} is locked out or inactive, or the token was revoked or the OAuth client changed. Check Active and Locked out on the user in ServiceNow (delivery resumes by itself after a connection test once it is unlocked); if the user is fine, enter the password again`.replace('user  is', 'user is'),
+      { status, cause: 'refresh_refused' },
+    );
   }
 }
 
