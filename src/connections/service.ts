@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import type { ConnectionsTable } from '../store/schema.ts';
 import type { SecretBox } from '../security/envelope.ts';
-import { PartnerError, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
-import { partnerFactory } from '../partners/registry.ts';
+import { PartnerError, type AddressGuard, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { badRequest, conflict, notFound } from '../server/errors.ts';
 import { CONNECTION_DEFAULTS, NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
-import { checkServerUrl } from './server-url.ts';
-import { clientSecretAad, memoryTokenVault, redated, storeTokenVault, tokensAad } from './token-vault.ts';
+import { checkServerUrl, connectGuard } from './server-url.ts';
+import { clientSecretAad, memoryTokenVault, redated, refreshLifetime, storeTokenVault, tokensAad, type RefreshLifetime } from './token-vault.ts';
 
 export interface ConnectionServiceOptions {
   allowedPartnerHosts: string[];
@@ -29,16 +29,19 @@ export interface ConnectionEvent {
 }
 
 const DEFAULT_REFRESH_WARNING_MS = 14 * 24 * 3600 * 1000;
-/** When a partner does not document its refresh token lifetime: ServiceNow's. */
-const DEFAULT_REFRESH_LIFETIME_S = 8_640_000;
 
 /** Connection lifecycle: validate, check credentials, store secrets encrypted, sync configuration. */
 export class ConnectionService {
+  /** The private-address check applied to every address a partner client connects to. */
+  private readonly addressGuard: AddressGuard;
+
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
     private readonly options: ConnectionServiceOptions,
-  ) {}
+  ) {
+    this.addressGuard = connectGuard(options.allowedPartnerHosts);
+  }
 
   async put(workspace: string, name: string, input: ConnectionInput): Promise<{ view: ConnectionView; created: boolean }> {
     const existing = await this.store.connections.get(workspace, name);
@@ -46,7 +49,7 @@ export class ConnectionService {
     const id = existing?.id ?? randomUUID();
     const clientSecret = input.clientSecret ?? (existing?.client_secret_enc ? this.box.decrypt(existing.client_secret_enc, clientSecretAad(id)) : undefined);
     const needsLogin = !existing || input.password !== undefined || credentialsChanged(existing, input);
-    if (needsLogin && (!input.password || !input.username) && requiredFields[input.partnerType].includes('password')) {
+    if (needsLogin && (!input.password || !input.username) && requiredFields(input.partnerType).includes('password')) {
       const missing = (['username', 'password'] as const).filter((f) => !input[f]);
       throw badRequest(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to sign in again when the server URL, client id or client secret changes`, missing.map((f) => ({ path: `body/${f}`, message: 'required' })));
     }
@@ -55,16 +58,18 @@ export class ConnectionService {
     let configuration: PartnerConfiguration | null = null;
     let status = 'Pending';
     let lastError: string | null = null;
-    const factory = partnerFactory(input.partnerType);
-    if (!factory) {
+    const descriptor = partnerDescriptor(input.partnerType);
+    const create = descriptor?.create;
+    if (!create) {
       status = 'Error';
       lastError = `OpenITSMC has no ${input.partnerType} client yet: the connection is stored but cannot send or sync`;
     } else if (needsLogin) {
       const vault = memoryTokenVault(this.refreshLifetime(input.partnerType, input.refreshTokenLifetimeSeconds).seconds);
-      const client = factory.create({
+      const client = create({
         credentials: { serverUrl: input.serverUrl, username: input.username, password: input.password, clientId: input.clientId, clientSecret },
         tokens: vault,
         timeoutMs: this.options.partnerTimeoutMs,
+        addressGuard: this.addressGuard,
       });
       tokens = await checkCredentials(client);
       configuration = await client.readConfiguration().catch(() => null);
@@ -88,8 +93,8 @@ export class ConnectionService {
       create_new_cis: (input.createNewConfigurationItems ?? CONNECTION_DEFAULTS.createNewConfigurationItems) ? 1 : 0,
       sync_interval_seconds: input.syncIntervalSeconds ?? CONNECTION_DEFAULTS.syncIntervalSeconds,
       refresh_token_lifetime_s: input.refreshTokenLifetimeSeconds ?? null,
-      status: existing && !needsLogin && factory ? existing.status : status,
-      last_error: existing && !needsLogin && factory ? existing.last_error : lastError,
+      status: existing && !needsLogin && create ? existing.status : status,
+      last_error: existing && !needsLogin && create ? existing.last_error : lastError,
       last_sync_at: existing?.last_sync_at ?? null,
       last_config_sync_at: configuration ? now : (existing?.last_config_sync_at ?? null),
       configuration: configuration ? JSON.stringify(configuration) : (existing?.configuration ?? null),
@@ -150,13 +155,14 @@ export class ConnectionService {
 
   /** A client for a stored connection; tokens come from and go back to the encrypted store. */
   async client(row: ConnectionsTable): Promise<PartnerClient> {
-    const factory = partnerFactory(row.partner_type);
-    if (!factory) throw new PartnerError('protocol', `no ${row.partner_type} client in this version`);
+    const descriptor = partnerDescriptor(row.partner_type);
+    if (!descriptor?.create) throw new PartnerError('protocol', `no ${row.partner_type} client in this version`);
     const clientSecret = row.client_secret_enc ? this.box.decrypt(row.client_secret_enc, clientSecretAad(row.id)) : undefined;
-    return factory.create({
+    return descriptor.create({
       credentials: { serverUrl: row.server_url, clientId: row.client_id ?? undefined, clientSecret },
       tokens: this.vaultOf(row),
       timeoutMs: this.options.partnerTimeoutMs,
+      addressGuard: this.addressGuard,
     });
   }
 
@@ -183,11 +189,8 @@ export class ConnectionService {
    * The refresh token lifetime of a connection: its own setting, else ITSMC_REFRESH_TOKEN_LIFETIME_S, else the
    * partner's documented default.
    */
-  refreshLifetime(partnerType: string, own: number | null | undefined): { seconds: number; source: 'connection' | 'environment' | 'partner default' } {
-    if (own) return { seconds: own, source: 'connection' };
-    const env = Number(process.env.ITSMC_REFRESH_TOKEN_LIFETIME_S);
-    if (Number.isInteger(env) && env > 0) return { seconds: env, source: 'environment' };
-    return { seconds: partnerFactory(partnerType)?.refreshTokenLifetimeSeconds ?? DEFAULT_REFRESH_LIFETIME_S, source: 'partner default' };
+  refreshLifetime(partnerType: string, own: number | null | undefined): RefreshLifetime {
+    return refreshLifetime(partnerDescriptor(partnerType), own);
   }
 
   private vaultOf(row: ConnectionsTable) {
@@ -233,7 +236,7 @@ export class ConnectionService {
     const problems: { path: string; message: string }[] = [];
     if (!NAME_PATTERN.test(name)) problems.push({ path: 'params/name', message: 'must be 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit' });
     const keepsSecret = existing?.client_secret_enc && existing.partner_type === input.partnerType;
-    for (const field of requiredFields[input.partnerType]) {
+    for (const field of requiredFields(input.partnerType)) {
       const value = input[field];
       // The user name and password are needed to sign in only (checked by `put`): a stored connection keeps its tokens.
       if ((field === 'password' || field === 'username') && existing && input.password === undefined) continue;
@@ -242,7 +245,7 @@ export class ConnectionService {
         problems.push({ path: `body/${field}`, message: `${field} is required for ${input.partnerType}` });
       }
     }
-    const urlProblem = checkServerUrl(input.partnerType, input.serverUrl, this.options.allowedPartnerHosts);
+    const urlProblem = checkServerUrl(partnerDescriptor(input.partnerType), input.serverUrl, this.options.allowedPartnerHosts);
     if (urlProblem) problems.push({ path: `body/${urlProblem.path}`, message: urlProblem.message });
     if (problems.length) throw badRequest(`${problems[0].path.replace(/^body\//, '')}: ${problems[0].message}`, problems);
   }
@@ -280,7 +283,7 @@ export class ConnectionService {
   }
 
   private lifetimeView(row: ConnectionsTable): Pick<ConnectionView, 'refreshTokenLifetimeSeconds' | 'refreshTokenLifetimeSource'> {
-    if (!partnerFactory(row.partner_type)) return { refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s ?? null, refreshTokenLifetimeSource: row.refresh_token_lifetime_s ? 'connection' : null };
+    if (!partnerDescriptor(row.partner_type)?.create) return { refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s ?? null, refreshTokenLifetimeSource: row.refresh_token_lifetime_s ? 'connection' : null };
     const { seconds, source } = this.refreshLifetime(row.partner_type, row.refresh_token_lifetime_s);
     return { refreshTokenLifetimeSeconds: seconds, refreshTokenLifetimeSource: source };
   }

@@ -1,11 +1,37 @@
 import type { Store } from '../store/store.ts';
 import type { SecretBox } from '../security/envelope.ts';
 import type { TokenSet, TokenVault } from '../partners/partner.ts';
+import type { PartnerDescriptor } from '../partners/descriptor.ts';
+
+/** Fallback when a partner is unknown: 90 days, what Microsoft's ITSMC guide tells users to configure. */
+const FALLBACK_REFRESH_SECONDS = 90 * 86400;
+
+export interface RefreshLifetime {
+  seconds: number;
+  /** Set on the connection, ITSMC_REFRESH_TOKEN_LIFETIME_S, or the partner's documented default. */
+  source: 'connection' | 'environment' | 'partner default';
+}
+
+/** Refresh-token lifetime to assume: the connection's own, else ITSMC_REFRESH_TOKEN_LIFETIME_S, else the partner's default. */
+export function refreshLifetime(partner: Pick<PartnerDescriptor, 'tokens'> | undefined, own?: number | null): RefreshLifetime {
+  if (own) return { seconds: own, source: 'connection' };
+  const env = Number(process.env.ITSMC_REFRESH_TOKEN_LIFETIME_S);
+  if (Number.isInteger(env) && env > 0) return { seconds: env, source: 'environment' };
+  return { seconds: partner?.tokens.refreshSeconds || FALLBACK_REFRESH_SECONDS, source: 'partner default' };
+}
+
+/** The same in milliseconds, without a connection setting. */
+export function refreshLifetimeMs(partner: Pick<PartnerDescriptor, 'tokens'> | undefined): number {
+  return refreshLifetime(partner).seconds * 1000;
+}
 
 export const tokensAad = (connectionId: string) => `connection:${connectionId}:tokens`;
 export const clientSecretAad = (connectionId: string) => `connection:${connectionId}:clientSecret`;
 
-/** Keeps a connection's tokens encrypted in the store; the client sees plaintext only in memory. */
+/**
+ * Keeps a connection's tokens encrypted in the store; the client sees plaintext only in memory. `lifetimeS` is
+ * read when a token is saved (the connection's setting may have changed since the client was made).
+ */
 export function storeTokenVault(store: Store, box: SecretBox, connectionId: string, lifetimeS: () => Promise<number>): TokenVault {
   return {
     async load() {
@@ -20,9 +46,9 @@ export function storeTokenVault(store: Store, box: SecretBox, connectionId: stri
 }
 
 /**
- * ServiceNow's token response does not say when the refresh token expires. We stamp when a new refresh token
- * was issued and when it expires, from the connection's refresh token lifetime (the partner's default unless set),
- * so the connection can warn before it runs out and re-date it when the lifetime setting changes.
+ * Some token answers (ServiceNow's) do not say when the refresh token expires. We stamp when a new refresh token
+ * was issued and when it expires, from the connection's refresh token lifetime, so the connection can warn
+ * before it runs out and re-date it when the lifetime setting changes.
  */
 export async function withRefreshExpiry(tokens: TokenSet, previous: () => Promise<TokenSet | null>, lifetimeS: number): Promise<TokenSet> {
   if (!tokens.refreshToken) return tokens;
@@ -43,7 +69,7 @@ export function redated(tokens: TokenSet, lifetimeS: number): TokenSet {
 }
 
 /** Holds tokens in memory until the connection row exists (the first login happens before the insert). */
-export function memoryTokenVault(lifetimeS: number): TokenVault & { current: TokenSet | null } {
+export function memoryTokenVault(lifetimeS = FALLBACK_REFRESH_SECONDS): TokenVault & { current: TokenSet | null } {
   const vault = {
     current: null as TokenSet | null,
     async load() {
