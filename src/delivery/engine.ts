@@ -37,6 +37,7 @@ import { actionIdOf, decodeStoredAlert, DELIVER_KIND, FLUSH_KIND, orderingKeyOf,
 import { fromRow, toRow, type LinkOwner, type LinkRecord } from './link-state.ts';
 import { appendLogs, appendOutcomes, type LogRow, type Operation, type OutcomeRow } from './outcomes.ts';
 import { GroupCommitter } from './group-commit.ts';
+import { CiResolver, defaultCiResolverOptions } from './ci-resolver.ts';
 
 export interface DeliveryOptions {
   /** Identifies this process's leases (default host:pid:random). */
@@ -145,7 +146,7 @@ export class DeliveryEngine {
   private readonly groupsPerConnection = new Map<string, number>();
   private readonly gates = new Map<string, ConnectionGate>();
   private readonly clients = new Map<string, { key: string; client: PartnerClient }>();
-  private readonly ciCache = new Map<string, { id: string | null; at: number }>();
+  private readonly cis: CiResolver;
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -160,6 +161,7 @@ export class DeliveryEngine {
   ) {
     const defaults = defaultDeliveryOptions();
     this.options = { ...defaults, ...options, gate: { ...defaults.gate, ...options.gate }, backoff: { ...defaults.backoff, ...options.backoff } };
+    this.cis = new CiResolver(store.leases, this.options.workerId, { ...defaultCiResolverOptions, cacheMs: this.options.ciCacheMs });
   }
 
   start(): void {
@@ -373,26 +375,20 @@ export class DeliveryEngine {
     return result;
   }
 
-  /** Partner ids of CIs by name: looked up (and created when the connection allows it), cached. */
+  /** Partner ids of CIs by name: looked up (and created when the connection allows it) once per name, cached. */
   async resolveCis(ctx: Ctx, names: string[]): Promise<string[]> {
     const ids: string[] = [];
     const allowCreate = ctx.conn.create_new_cis === 1;
     for (const name of names.slice(0, 50)) {
-      const key = `${ctx.conn.id}\u0000${allowCreate ? 1 : 0}\u0000${name.toLowerCase()}`;
-      const hit = this.ciCache.get(key);
-      if (hit && Date.now() - hit.at < this.options.ciCacheMs) {
-        if (hit.id) ids.push(hit.id);
-        continue;
-      }
-      let id: string | null = null;
-      try {
-        id = (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
-      } catch (err) {
-        // A CI name the partner cannot take is skipped; the work item is still created.
-        if (!(err instanceof PartnerError && err.kind === 'invalid')) throw err;
-      }
-      if (this.ciCache.size > 50_000) this.ciCache.clear();
-      this.ciCache.set(key, { id, at: Date.now() });
+      const id = await this.cis.resolve(ctx.conn.id, name, allowCreate, async () => {
+        try {
+          return (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
+        } catch (err) {
+          // A CI name the partner cannot take is skipped; the work item is still created.
+          if (err instanceof PartnerError && err.kind === 'invalid') return null;
+          throw err;
+        }
+      });
       if (id) ids.push(id);
     }
     return [...new Set(ids)];
