@@ -475,7 +475,7 @@ export class DeliveryEngine {
       await this.store.jobs.fail([failing.id], w, { error: message, runAt }, trx);
       await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true }, trx);
       await appendLogs(trx, this.store.dialect, [
-        this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((runAt - now) / 1000)} s`, message),
+        this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `${deliveryOf(ctx.group.name, ctx.receiver.name, unit ? [unit.alert.rule] : [])}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((runAt - now) / 1000)} s`, message),
       ]);
     });
   }
@@ -483,6 +483,8 @@ export class DeliveryEngine {
   async deadLetter(jobs: JobRow[], group: ResolvedActionGroup, receiver: ResolvedReceiver, conn: ConnectionsTable | null, message: string, unit?: WorkUnit): Promise<void> {
     const now = Date.now();
     const connection = conn?.name ?? receiver.connectionName;
+    const alerts = await alertsOfJobs(this.store, jobs);
+    const rules = [...new Set(jobs.map((j) => (j.id === jobs[0].id && unit ? unit.alert.rule : alerts.get(j.id)?.rule)).filter(Boolean))];
     await this.store.writeTransaction(async (trx) => {
       await this.store.jobs.fail(
         jobs.map((j) => j.id),
@@ -493,11 +495,11 @@ export class DeliveryEngine {
       await appendOutcomes(
         trx,
         this.store.dialect,
-        jobs.map(() => ({
+        jobs.map((j) => ({
           workspace: group.workspace,
           time: now,
-          alertId: unit?.alert.alertId ?? '',
-          rule: unit?.alert.rule ?? '',
+          alertId: unit?.alert.alertId ?? alerts.get(j.id)?.alertId ?? '',
+          rule: unit?.alert.rule ?? alerts.get(j.id)?.rule ?? '',
           actionGroup: group.name,
           action: receiver.name,
           connection,
@@ -505,11 +507,12 @@ export class DeliveryEngine {
           workItemId: '',
           workItemNumber: '',
           operation: 'Failed' as const,
-          computer: unit?.ci ?? unit?.cis[0] ?? '',
+          computer: unit?.ci ?? unit?.cis[0] ?? alerts.get(j.id)?.configurationItems[0] ?? '',
           message,
         })),
       );
-      await appendLogs(trx, this.store.dialect, [{ ...this.logRow(group.workspace, conn, 'ERROR', `delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }]);
+      const about = deliveryOf(group.name, receiver.name, rules);
+      await appendLogs(trx, this.store.dialect, [{ ...this.logRow(group.workspace, conn, 'ERROR', `${about}: delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }]);
     });
     this.stats.dead += jobs.length;
   }
@@ -873,6 +876,29 @@ class KeyRun {
     if (!failing) return;
     await this.engine.failJobs(this.ctx, failing, unfinished, err, unit);
   }
+}
+
+/** "action group G, action A, alert rule R" for connector-log lines about a delivery. */
+function deliveryOf(actionGroup: string, action: string, rules: (string | undefined)[]): string {
+  const named = rules.filter(Boolean);
+  return `action group ${actionGroup}, action ${action}${named.length ? `, alert rule ${named.slice(0, 5).join(', ')}${named.length > 5 ? ' …' : ''}` : ''}`;
+}
+
+/** The stored alert behind each deliver job (for rows about jobs whose work unit was never built). */
+export async function alertsOfJobs(store: Store, jobs: JobRow[]): Promise<Map<number, NormalizedAlert>> {
+  const byJob = new Map<number, string>();
+  for (const j of jobs) {
+    const p = parsePayload(j);
+    if (p && 'a' in p) byJob.set(j.id, p.a);
+  }
+  const rows = new Map((await store.alerts.getMany([...new Set(byJob.values())])).map((r) => [r.id, r]));
+  const out = new Map<number, NormalizedAlert>();
+  for (const [jobId, alertRowId] of byJob) {
+    const row = rows.get(alertRowId);
+    const alert = row ? decodeStoredAlert(row.payload, Number(row.received_at), row.alert_id, row.monitor_condition) : null;
+    if (alert) out.set(jobId, alert);
+  }
+  return out;
 }
 
 function parsePayload(job: JobRow): DeliverPayload | FlushPayload | null {
