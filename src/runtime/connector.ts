@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Settings } from '../config/env.ts';
 import { Store } from '../store/store.ts';
+import { makePrivateDir } from '../store/open.ts';
 import { SecretBox } from '../security/envelope.ts';
 import { loadMasterKeys, newToken, readOrCreateSecretFile } from '../security/keys.ts';
 import { ConnectionService } from '../connections/service.ts';
@@ -55,7 +56,7 @@ export interface StartOptions {
 
 /** Wires store, secrets, services and the HTTP server together; the CLI's `serve` and the tests use it. */
 export async function startConnector({ settings, pgSchema, logger = false, listen = true, delivery: deliveryOverrides }: StartOptions): Promise<Connector> {
-  fs.mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  makePrivateDir(settings.dataDir);
   const box = new SecretBox(loadMasterKeys(settings.dataDir, settings.masterKey, settings.masterKeyPrevious));
   const store = await Store.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, pgSchema });
   await store.migrate();
