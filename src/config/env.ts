@@ -21,6 +21,8 @@ export interface Settings {
   tlsCert?: string;
   tlsKey?: string;
   bodyLimitBytes: number;
+  /** Time allowed to receive a whole request, headers and body (ITSMC_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
   logLevel: string;
   publicUrl?: string;
   /** KQL query API: statement timeout (ITSMC_QUERY_TIMEOUT_MS) and row cap (ITSMC_QUERY_ROW_CAP). */
@@ -54,6 +56,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     tlsCert: env.ITSMC_TLS_CERT || undefined,
     tlsKey: env.ITSMC_TLS_KEY || undefined,
     bodyLimitBytes: intOr(env.ITSMC_BODY_LIMIT_BYTES, 1024 * 1024),
+    requestTimeoutMs: Math.max(100, intOr(env.ITSMC_REQUEST_TIMEOUT_MS, 30_000)),
     logLevel: env.ITSMC_LOG_LEVEL || 'info',
     publicUrl: env.ITSMC_PUBLIC_URL || undefined,
     queryTimeoutMs: Math.max(100, intOr(env.ITSMC_QUERY_TIMEOUT_MS, 30_000)),

@@ -72,7 +72,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   const ingest = new IngestService(store, deliverySettings.ingest, () => delivery.wake());
   const sync = createSyncService({ store, connections, log: connectorLog, schedule: settings.syncEnabled, engine: { pageSize: settings.syncPageSize, leaseTtlMs: settings.syncLeaseMs } });
   const https = settings.tlsCert && settings.tlsKey ? { cert: fs.readFileSync(settings.tlsCert, 'utf8'), key: fs.readFileSync(settings.tlsKey, 'utf8') } : undefined;
-  const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
+  const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, requestTimeoutMs: settings.requestTimeoutMs, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
       syncRoutes(store, connections, sync.engine),
       queryRoutes(store, { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
