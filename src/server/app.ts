@@ -7,6 +7,7 @@ import type { ConnectionService } from '../connections/service.ts';
 import { makeAuthorizer } from './auth.ts';
 import { toErrorResponse } from './errors.ts';
 import { discardRestOfBody, parseJsonBody } from './request-body.ts';
+import { documentRoute } from './openapi-docs.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
@@ -79,6 +80,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     metrics.httpRequests.inc({ route: req.routeOptions.url ?? 'unknown', method: req.method, status: String(reply.statusCode) });
   });
 
+  app.addHook('onRoute', documentRoute);
   await app.register(swagger, {
     openapi: {
       info: { title: 'OpenITSMC API', version: '0.1.0', description: 'IT Service Management Connector: alerts to work items, ITSM data to KQL.' },
@@ -89,6 +91,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  // First contact: the API docs, until the dashboard serves `/`.
+  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs', 302));
 
   await app.register(healthRoutes(deps.store, metrics));
   await app.register(workspaceRoutes(deps.store));
