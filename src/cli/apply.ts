@@ -24,8 +24,6 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { TicketConfigurationSchema } from '../actions/ticket-config.ts';
 import { ApiClient, CliError } from './api-client.ts';
 
 export interface ConfigFile {
@@ -47,7 +45,7 @@ const SECRET_FIELDS = new Set(['password', 'clientSecret']);
 const CONNECTION_FIELDS = ['partnerType', 'serverUrl', 'clientId', 'dataSyncScope', 'syncDataDays', 'createNewConfigurationItems', 'syncIntervalSeconds'];
 
 /** Reads and checks the file; `${env:NAME}` references are resolved (a missing variable is an error). */
-export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
+export async function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigFile> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -56,7 +54,7 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   }
   let doc: unknown;
   try {
-    doc = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (err: any) {
     throw new CliError(`${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${err.message}`);
   }
@@ -101,11 +99,14 @@ function resolveEnv(v: unknown, env: NodeJS.ProcessEnv, missing: Set<string>): u
 }
 
 /** Schema defaults the server fills into a stored ticketConfiguration (so leaving them out is no change). */
-const TICKET_DEFAULTS: Record<string, unknown> = Object.fromEntries(
-  Object.entries(TicketConfigurationSchema.properties as Record<string, { default?: unknown }>)
-    .filter(([, s]) => s.default !== undefined)
-    .map(([k, s]) => [k, s.default]),
-);
+async function ticketDefaults(): Promise<Record<string, unknown>> {
+  const { TicketConfigurationSchema } = await import('../actions/ticket-config.ts');
+  return Object.fromEntries(
+    Object.entries(TicketConfigurationSchema.properties as Record<string, { default?: unknown }>)
+      .filter(([, s]) => s.default !== undefined)
+      .map(([k, s]) => [k, s.default]),
+  );
+}
 
 function stripDefaults(current: unknown, desired: unknown, defaults: Record<string, unknown>): unknown {
   if (!current || typeof current !== 'object' || Array.isArray(current)) return current;
@@ -159,6 +160,7 @@ export async function plan(client: ApiClient, cfg: ConfigFile): Promise<PlanItem
     if (c.clientSecret !== undefined && !current.hasClientSecret) changes.push('clientSecret: (none) → ***');
     items.push({ kind: 'connection', name, action: changes.length ? 'update' : 'unchanged', changes });
   }
+  const defaults = await ticketDefaults();
   const existingGroups = new Map<string, any>(((await client.call('GET', `/api/v1/workspaces/${ws}/actionGroups`)).value as any[]).map((g) => [g.name, g]));
   for (const g of cfg.actionGroups) {
     const name = String(g.name);
@@ -169,7 +171,7 @@ export async function plan(client: ApiClient, cfg: ConfigFile): Promise<PlanItem
       continue;
     }
     const cur = normalizeGroup(current);
-    cur.itsmReceivers = (cur.itsmReceivers as any[]).map((r, i) => ({ ...r, ticketConfiguration: stripDefaults(r.ticketConfiguration, (desired.itsmReceivers as any[])[i]?.ticketConfiguration, TICKET_DEFAULTS) }));
+    cur.itsmReceivers = (cur.itsmReceivers as any[]).map((r, i) => ({ ...r, ticketConfiguration: stripDefaults(r.ticketConfiguration, (desired.itsmReceivers as any[])[i]?.ticketConfiguration, defaults) }));
     const changes = diff(cur, desired);
     items.push({ kind: 'actionGroup', name, action: changes.length ? 'update' : 'unchanged', changes });
   }
@@ -209,10 +211,8 @@ export function registerApplyCommand(program: Command): void {
     .description('create or update connections and action groups from a YAML/JSON file (secrets as ${env:NAME})')
     .requiredOption('-f, --file <file>', 'configuration file (.yaml, .yml or .json)')
     .option('--dry-run', 'print what would change and change nothing')
-    .option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)')
-    .option('--json', 'JSON output')
     .action(async (o) => {
-      const cfg = readConfigFile(o.file);
+      const cfg = await readConfigFile(o.file);
       const client = new ApiClient(o);
       const items = await plan(client, cfg);
       if (!o.dryRun) await apply(client, cfg, items);

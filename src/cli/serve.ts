@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
-import { readSettings } from '../config/env.ts';
-import { startConnector } from '../runtime/connector.ts';
+
+/** A process manager sends SIGKILL some seconds after SIGTERM (Docker and Kubernetes: 10 s, 30 s): stop well within. */
+const SHUTDOWN_DEADLINE_MS = 9_000;
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('run the connector (what `npm start` runs)')
+    .description('run the connector (what `npm start` runs); SIGTERM or SIGINT stops it gracefully')
     .action(async () => {
+      // Loaded here, not at the top: the other commands start without the server's modules.
+      const { readSettings } = await import('../config/env.ts');
+      const { startConnector } = await import('../runtime/connector.ts');
       const settings = readSettings();
       const connector = await startConnector({ settings, logger: true });
       console.log(`OpenITSMC listening on ${connector.url} (store: ${connector.store.dialect}, data: ${settings.dataDir})`);
@@ -19,11 +23,39 @@ export function registerServeCommand(program: Command): void {
       // generated admin token it is printed on every start, which is fine: the console belongs to the
       // operator who runs the connector, and the URL is what they paste into their monitoring tool.
       if (connector.sandboxWebhookUrl) console.log(`  webhook for action group 'sandbox': ${connector.sandboxWebhookUrl}`);
-      const stop = async () => {
-        await connector.close();
-        process.exit(0);
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      stopGracefullyOnSignals(() => connector.close());
     });
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting requests, let requests and ingest commits in flight finish, stop the
+ * delivery and sync workers (releasing what they hold), close the store, log one line and exit 0. Past the
+ * deadline, or on a second signal, exit 1 at once (unfinished deliveries are reclaimed after their lease).
+ */
+function stopGracefullyOnSignals(close: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      console.error(`OpenITSMC: ${signal} again, exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    const started = Date.now();
+    setTimeout(() => {
+      console.error(`OpenITSMC: not stopped ${SHUTDOWN_DEADLINE_MS / 1000} s after ${signal}, exiting anyway`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    close().then(
+      () => {
+        console.log(`OpenITSMC stopped on ${signal} in ${Date.now() - started} ms`);
+        process.exit(0);
+      },
+      (err: unknown) => {
+        console.error(`OpenITSMC: error while stopping on ${signal}:`, err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }
