@@ -12,7 +12,10 @@ export function registerServeCommand(program: Command): void {
       const { readSettings } = await import('../config/env.ts');
       const { startConnector } = await import('../runtime/connector.ts');
       const settings = readSettings();
-      const connector = await startConnector({ settings, logger: true });
+      const starting = startConnector({ settings, logger: true });
+      // Installed before the start completes: a signal during start-up stops the connector once it is up.
+      stopGracefullyOnSignals(async () => (await starting).close());
+      const connector = await starting;
       console.log(`OpenITSMC listening on ${connector.url} (store: ${connector.store.dialect}, data: ${settings.dataDir})`);
       console.log(`  API docs: ${connector.url}/docs`);
       if (connector.sandboxUrl) console.log(`  sandbox ServiceNow: ${connector.sandboxUrl} (connection 'servicenow-sandbox' in workspace 'default')`);
@@ -23,7 +26,6 @@ export function registerServeCommand(program: Command): void {
       // generated admin token it is printed on every start, which is fine: the console belongs to the
       // operator who runs the connector, and the URL is what they paste into their monitoring tool.
       if (connector.sandboxWebhookUrl) console.log(`  webhook for action group 'sandbox': ${connector.sandboxWebhookUrl}`);
-      stopGracefullyOnSignals(() => connector.close());
     });
 }
 

@@ -81,6 +81,8 @@ function readDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
       pollMs: int(env.ITSMC_DELIVERY_POLL_MS, 250, 5),
       backoff: { baseMs: int(env.ITSMC_DELIVERY_BACKOFF_BASE_MS, defaultBackoff.baseMs, 1), maxMs: int(env.ITSMC_DELIVERY_BACKOFF_MAX_MS, defaultBackoff.maxMs, 1) },
       authPauseMs: int(env.ITSMC_DELIVERY_AUTH_PAUSE_MS, 30_000, 10),
+      // Deliveries in flight get this long on shutdown, so `serve` stops within its 9 s deadline.
+      stopTimeoutMs: 6_000,
       gate: {
         ...defaultGateOptions,
         concurrency: int(env.ITSMC_DELIVERY_CONCURRENCY, defaultGateOptions.concurrency, 1),
