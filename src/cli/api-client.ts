@@ -42,7 +42,7 @@ export class ApiClient {
       const error = (data as any)?.error;
       const details = error?.details ? `\n${JSON.stringify(error.details, null, 2)}` : '';
       const hint = response.status === 401 ? `\n${this.unauthorizedHint()}` : '';
-      throw new CliError(`${response.status} ${error?.code ?? ''}: ${error?.message ?? text}${details}${hint}`, response.status, error?.code);
+      throw new CliError(`${response.status} ${error?.code ?? ''}: ${error?.message ?? text}${details}${hint}`, response.status, error?.code, error?.details);
     }
     return data as T;
   }
@@ -54,6 +54,8 @@ export class CliError extends Error {
     /** HTTP status of the connector's answer, when the error is one. */
     readonly status?: number,
     readonly code?: string,
+    /** The connector's `error.details` (for a 400: every problem with its path). */
+    readonly details?: unknown,
   ) {
     super(message);
   }

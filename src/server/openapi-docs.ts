@@ -24,7 +24,7 @@ export const operationDocs: Record<string, OperationDoc> = {
   [`GET ${ws}/connections/:name`]: { summary: 'Show a connection', description: 'One ITSM connection: settings, status, token expiry, last sync and last error. Secrets are never returned.' },
   [`PUT ${ws}/connections/:name`]: {
     summary: 'Create or replace a connection',
-    description: 'Checks the credentials against the partner first (a password is used once to obtain tokens and never stored), then stores the connection: 201 when created, 200 when replaced.',
+    description: 'Checks the credentials against the partner first (a password is used once to obtain tokens and never stored), then stores the connection: 201 when created, 200 when replaced. With `dryRun=true` it validates and checks the credentials but stores nothing.',
   },
   [`DELETE ${ws}/connections/:name`]: { summary: 'Delete a connection', description: 'Refused with 409 while action groups use the connection, unless `force=true`.' },
   [`GET ${ws}/connections/:name/templates`]: { summary: 'Work item templates of a connection', description: 'The partner templates found by the last configuration sync (usable as ticketConfiguration templates).' },
@@ -35,7 +35,7 @@ export const operationDocs: Record<string, OperationDoc> = {
 
   [`GET ${ws}/actionGroups`]: { summary: 'List action groups', description: 'The action groups of a workspace with their ITSM actions. Webhook URLs are shown to contributors and the admin only.' },
   [`GET ${ws}/actionGroups/:name`]: { summary: 'Show an action group', description: 'One action group with its ITSM actions; the webhook URL is shown to contributors and the admin only.' },
-  [`PUT ${ws}/actionGroups/:name`]: { summary: 'Create or replace an action group', description: 'Creates (201) or replaces (200) an action group and its ITSM actions.' },
+  [`PUT ${ws}/actionGroups/:name`]: { summary: 'Create or replace an action group', description: 'Creates (201) or replaces (200) an action group and its ITSM actions; `dryRun=true` validates only.' },
   [`DELETE ${ws}/actionGroups/:name`]: { summary: 'Delete an action group', description: 'Deletes the action group; its webhook URL stops working.' },
   [`POST ${ws}/actionGroups/:name/rotateWebhookSecret`]: { summary: 'Rotate the webhook secret', description: 'Issues a new webhook URL for the action group.' },
   [`POST ${ws}/actionGroups/:name/alerts`]: { summary: 'Send an alert (bearer token)', description: 'Posts an alert to an action group with an API key instead of the webhook secret.' },
