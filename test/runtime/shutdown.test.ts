@@ -23,7 +23,7 @@ function descendants(pid: number): { pid: number; cmdline: string }[] {
   const walk = (parent: number) => {
     for (const [child, ppid] of parents) {
       if (ppid !== parent) continue;
-      let cmdline = '';
+      let cmdline: string;
       try {
         cmdline = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
       } catch {
