@@ -48,11 +48,16 @@ export class ActionGroupService {
     private readonly box: SecretBox,
   ) {}
 
-  async put(workspace: string, name: string, input: ActionGroupInput): Promise<{ row: ActionGroupsTable; created: boolean }> {
+  /** Creates or replaces an action group; with `dryRun` it validates and writes nothing (the row returned has no webhook secret). */
+  async put(workspace: string, name: string, input: ActionGroupInput, options: { dryRun?: boolean } = {}): Promise<{ row: ActionGroupsTable; created: boolean }> {
     if (!(await this.store.workspaces.get(workspace))) throw notFound(`workspace '${workspace}' does not exist`);
     const receivers = await this.validate(workspace, input);
     const existing = await this.store.actionGroups.get(workspace, name);
     const now = Date.now();
+    if (options.dryRun) {
+      const base = existing ?? { id: '', workspace, name, webhook_secret_hash: '', webhook_secret_enc: '', created_at: now, updated_at: now };
+      return { row: { ...base, short_name: input.shortName ?? existing?.short_name ?? name.slice(0, 12), enabled: input.enabled === false ? 0 : 1, receivers: JSON.stringify(receivers) }, created: !existing };
+    }
     if (existing) {
       await this.store.actionGroups.update(existing.id, { short_name: input.shortName ?? existing.short_name, enabled: input.enabled === false ? 0 : 1, receivers: JSON.stringify(receivers) });
       this.invalidate();

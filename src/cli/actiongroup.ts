@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { ApiClient, CliError, output } from './api-client.ts';
 
 const columns = ['name', 'enabled', 'shortName', 'actions', 'webhookUrl'];
@@ -8,7 +7,7 @@ const columns = ['name', 'enabled', 'shortName', 'actions', 'webhookUrl'];
 /** `itsmc actiongroup list|show|apply|rm|rotate-secret` over the REST API. */
 export function registerActionGroupCommands(program: Command): void {
   const cmd = program.command('actiongroup').description('manage action groups (ITSM actions and their webhook URLs)');
-  const common = (c: Command) => c.option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)').option('-w, --workspace <ws>', 'workspace', 'default').option('--json', 'JSON output');
+  const common = (c: Command) => c.option('-w, --workspace <ws>', 'workspace', 'default');
   const base = (o: any) => `/api/v1/workspaces/${encodeURIComponent(o.workspace)}/actionGroups`;
   const row = (g: any) => ({ ...g, actions: (g.itsmReceivers ?? []).map((r: any) => `${r.name}→${r.connectionName}:${r.ticketConfiguration?.WorkItemType}`) });
 
@@ -30,7 +29,7 @@ export function registerActionGroupCommands(program: Command): void {
     let doc: unknown;
     try {
       const text = fs.readFileSync(o.file, 'utf8');
-      doc = /\.json$/i.test(o.file) ? JSON.parse(text) : parseYaml(text);
+      doc = /\.json$/i.test(o.file) ? JSON.parse(text) : (await import('yaml')).parse(text);
     } catch (err: any) {
       throw new CliError(`cannot read ${o.file}: ${err.message}`);
     }

@@ -9,9 +9,7 @@ export function registerAlertCommands(program: Command): void {
     .command('send <file>')
     .description('post an alert payload (any supported webhook shape, JSON; - reads stdin) to an action group')
     .requiredOption('-g, --action-group <name>', 'action group')
-    .option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)')
     .option('-w, --workspace <ws>', 'workspace', 'default')
-    .option('--json', 'JSON output')
     .action(async (file, o) => {
       let body: unknown;
       try {

@@ -10,11 +10,19 @@ export interface ApiOptions {
 /** The CLI talks to a running connector over its REST API, like any other client. */
 export class ApiClient {
   readonly base: string;
-  private readonly token: string;
+  readonly token: string;
+  /** Where the token came from, for the message of a 401. */
+  readonly tokenSource: string;
 
   constructor(options: ApiOptions) {
     this.base = (options.url ?? process.env.ITSMC_URL ?? `http://127.0.0.1:${process.env.PORT || 8080}`).replace(/\/+$/, '');
-    this.token = options.token ?? process.env.ITSMC_ADMIN_TOKEN ?? readTokenFile();
+    ({ token: this.token, source: this.tokenSource } = findToken(options.token));
+  }
+
+  /** What a 401 means for the CLI user: which token was sent and where else the CLI looks. */
+  unauthorizedHint(): string {
+    const looked = `the CLI takes the token from --token, else ITSMC_TOKEN, else ITSMC_ADMIN_TOKEN, else ${tokenFile()} (the data directory is ITSMC_DATA_DIR or ./data)`;
+    return this.token ? `the token from ${this.tokenSource} was refused; ${looked}` : `no token was found: ${looked}`;
   }
 
   async call<T = any>(method: string, pathname: string, body?: unknown): Promise<T> {
@@ -33,20 +41,36 @@ export class ApiClient {
     if (!response.ok) {
       const error = (data as any)?.error;
       const details = error?.details ? `\n${JSON.stringify(error.details, null, 2)}` : '';
-      throw new CliError(`${response.status} ${error?.code ?? ''}: ${error?.message ?? text}${details}`);
+      const hint = response.status === 401 ? `\n${this.unauthorizedHint()}` : '';
+      throw new CliError(`${response.status} ${error?.code ?? ''}: ${error?.message ?? text}${details}${hint}`, response.status, error?.code, error?.details);
     }
     return data as T;
   }
 }
 
-export class CliError extends Error {}
+export class CliError extends Error {
+  constructor(
+    message: string,
+    /** HTTP status of the connector's answer, when the error is one. */
+    readonly status?: number,
+    readonly code?: string,
+    /** The connector's `error.details` (for a 400: every problem with its path). */
+    readonly details?: unknown,
+  ) {
+    super(message);
+  }
+}
 
-function readTokenFile(): string {
-  const file = path.join(path.resolve(process.env.ITSMC_DATA_DIR || './data'), 'admin.token');
+const tokenFile = () => path.join(path.resolve(process.env.ITSMC_DATA_DIR || './data'), 'admin.token');
+
+function findToken(option?: string): { token: string; source: string } {
+  if (option) return { token: option, source: '--token' };
+  if (process.env.ITSMC_TOKEN) return { token: process.env.ITSMC_TOKEN, source: 'ITSMC_TOKEN' };
+  if (process.env.ITSMC_ADMIN_TOKEN) return { token: process.env.ITSMC_ADMIN_TOKEN, source: 'ITSMC_ADMIN_TOKEN' };
   try {
-    return fs.readFileSync(file, 'utf8').trim();
+    return { token: fs.readFileSync(tokenFile(), 'utf8').trim(), source: tokenFile() };
   } catch {
-    return '';
+    return { token: '', source: '' };
   }
 }
 

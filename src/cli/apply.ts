@@ -1,8 +1,10 @@
 /**
  * `itsmc apply -f FILE [--dry-run]`: configuration as code. The file (YAML or JSON) lists connections and
  * action groups of one workspace; secrets are `${env:NAME}` references resolved from the environment, so
- * the file can live in version control. Apply is idempotent: what already matches is left alone, and the
- * dry run prints the same plan without changing anything. Nothing absent from the file is deleted.
+ * the file can live in version control. Apply is idempotent: what already matches is left alone. Before
+ * anything is written the connector validates every item (`?dryRun=true`); the dry run stops there. Secrets
+ * cannot be compared (never stored readable): they are checked against the partner on every run and sent
+ * only when the connection is not Healthy or with --rotate-credentials. Nothing absent from the file is deleted.
  *
  * ```yaml
  * workspace: default
@@ -24,8 +26,6 @@
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
-import { TicketConfigurationSchema } from '../actions/ticket-config.ts';
 import { ApiClient, CliError } from './api-client.ts';
 
 export interface ConfigFile {
@@ -47,7 +47,7 @@ const SECRET_FIELDS = new Set(['password', 'clientSecret']);
 const CONNECTION_FIELDS = ['partnerType', 'serverUrl', 'clientId', 'dataSyncScope', 'syncDataDays', 'createNewConfigurationItems', 'syncIntervalSeconds'];
 
 /** Reads and checks the file; `${env:NAME}` references are resolved (a missing variable is an error). */
-export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
+export async function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<ConfigFile> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -56,7 +56,7 @@ export function readConfigFile(file: string, env: NodeJS.ProcessEnv = process.en
   }
   let doc: unknown;
   try {
-    doc = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text);
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (err: any) {
     throw new CliError(`${file} is not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${err.message}`);
   }
@@ -101,11 +101,14 @@ function resolveEnv(v: unknown, env: NodeJS.ProcessEnv, missing: Set<string>): u
 }
 
 /** Schema defaults the server fills into a stored ticketConfiguration (so leaving them out is no change). */
-const TICKET_DEFAULTS: Record<string, unknown> = Object.fromEntries(
-  Object.entries(TicketConfigurationSchema.properties as Record<string, { default?: unknown }>)
-    .filter(([, s]) => s.default !== undefined)
-    .map(([k, s]) => [k, s.default]),
-);
+async function ticketDefaults(): Promise<Record<string, unknown>> {
+  const { TicketConfigurationSchema } = await import('../actions/ticket-config.ts');
+  return Object.fromEntries(
+    Object.entries(TicketConfigurationSchema.properties as Record<string, { default?: unknown }>)
+      .filter(([, s]) => s.default !== undefined)
+      .map(([k, s]) => [k, s.default]),
+  );
+}
 
 function stripDefaults(current: unknown, desired: unknown, defaults: Record<string, unknown>): unknown {
   if (!current || typeof current !== 'object' || Array.isArray(current)) return current;
@@ -140,7 +143,7 @@ function normalizeGroup(g: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** What apply would do, computed against the running connector. */
-export async function plan(client: ApiClient, cfg: ConfigFile): Promise<PlanItem[]> {
+export async function plan(client: ApiClient, cfg: ConfigFile, options: { rotateCredentials?: boolean } = {}): Promise<PlanItem[]> {
   const ws = encodeURIComponent(cfg.workspace);
   const items: PlanItem[] = [];
   const existingConnections = new Map<string, any>(((await client.call('GET', `/api/v1/workspaces/${ws}/connections`)).value as any[]).map((c) => [c.name, c]));
@@ -157,8 +160,15 @@ export async function plan(client: ApiClient, cfg: ConfigFile): Promise<PlanItem
       changes.push(...diff(current[f], c[f], f));
     }
     if (c.clientSecret !== undefined && !current.hasClientSecret) changes.push('clientSecret: (none) → ***');
+    // Secrets are never stored readable, so they cannot be compared: the validation step checks them against
+    // the partner, and they are sent (a new sign-in) when asked to or when the connection cannot sign in now.
+    const secrets = [...SECRET_FIELDS].filter((k) => c[k] !== undefined);
+    if (secrets.length && (options.rotateCredentials || current.status !== 'Healthy')) {
+      changes.push(`${secrets.join(', ')}: sign in again with the file's ${secrets.join(' and ')}${options.rotateCredentials ? ' (--rotate-credentials)' : ` (status ${current.status})`}`);
+    }
     items.push({ kind: 'connection', name, action: changes.length ? 'update' : 'unchanged', changes });
   }
+  const defaults = await ticketDefaults();
   const existingGroups = new Map<string, any>(((await client.call('GET', `/api/v1/workspaces/${ws}/actionGroups`)).value as any[]).map((g) => [g.name, g]));
   for (const g of cfg.actionGroups) {
     const name = String(g.name);
@@ -169,26 +179,86 @@ export async function plan(client: ApiClient, cfg: ConfigFile): Promise<PlanItem
       continue;
     }
     const cur = normalizeGroup(current);
-    cur.itsmReceivers = (cur.itsmReceivers as any[]).map((r, i) => ({ ...r, ticketConfiguration: stripDefaults(r.ticketConfiguration, (desired.itsmReceivers as any[])[i]?.ticketConfiguration, TICKET_DEFAULTS) }));
+    cur.itsmReceivers = (cur.itsmReceivers as any[]).map((r, i) => ({ ...r, ticketConfiguration: stripDefaults(r.ticketConfiguration, (desired.itsmReceivers as any[])[i]?.ticketConfiguration, defaults) }));
     const changes = diff(cur, desired);
     items.push({ kind: 'actionGroup', name, action: changes.length ? 'update' : 'unchanged', changes });
   }
   return items;
 }
 
-/** Applies the plan: connections first (action groups refer to them), then action groups. */
-export async function apply(client: ApiClient, cfg: ConfigFile, items: PlanItem[]): Promise<void> {
-  const ws = encodeURIComponent(cfg.workspace);
+const pathOf = (cfg: ConfigFile, item: PlanItem) =>
+  `/api/v1/workspaces/${encodeURIComponent(cfg.workspace)}/${item.kind === 'connection' ? 'connections' : 'actionGroups'}/${encodeURIComponent(item.name)}`;
+
+function bodyOf(cfg: ConfigFile, item: PlanItem): Record<string, unknown> {
+  const list = item.kind === 'connection' ? cfg.connections : cfg.actionGroups;
+  const { name: _name, ...body } = list.find((x) => x.name === item.name)!;
+  return body;
+}
+
+const label = (item: PlanItem) => `${item.kind === 'connection' ? 'connection' : 'action group'} ${item.name}`;
+
+/**
+ * Runs the connector's own validation on everything the plan would write (`?dryRun=true`: schema, SSRF
+ * guard, credential check against the partner, ticketConfiguration against the connection's templates) and
+ * on every connection whose file gives secrets, writing nothing. An action group that uses a connection
+ * this apply creates cannot be checked against its templates yet; that check happens when it is applied.
+ * Returns one line per problem.
+ */
+export async function validatePlan(client: ApiClient, cfg: ConfigFile, items: PlanItem[]): Promise<string[]> {
+  const creating = new Set(items.filter((i) => i.kind === 'connection' && i.action === 'create').map((i) => i.name));
+  const problems: string[] = [];
   for (const item of items) {
-    if (item.action === 'unchanged') continue;
-    if (item.kind === 'connection') {
-      const { name: _n, ...body } = cfg.connections.find((c) => c.name === item.name)!;
-      await client.call('PUT', `/api/v1/workspaces/${ws}/connections/${encodeURIComponent(item.name)}`, body);
-    } else {
-      const { name: _n, ...body } = cfg.actionGroups.find((g) => g.name === item.name)!;
-      await client.call('PUT', `/api/v1/workspaces/${ws}/actionGroups/${encodeURIComponent(item.name)}`, body);
+    const body = bodyOf(cfg, item);
+    const hasSecrets = [...SECRET_FIELDS].some((k) => body[k] !== undefined);
+    if (item.action === 'unchanged' && !(item.kind === 'connection' && hasSecrets)) continue;
+    try {
+      await client.call('PUT', `${pathOf(cfg, item)}?dryRun=true`, body);
+    } catch (err) {
+      if (!(err instanceof CliError) || err.status === undefined || err.status >= 500 || err.status === 401 || err.status === 403) throw err;
+      const details = Array.isArray(err.details) ? (err.details as { path?: string; message?: string }[]) : [];
+      const receivers = (body.itsmReceivers ?? []) as { connectionName?: string }[];
+      const laterConnection = (d: { path?: string }) => {
+        const m = /^body\/itsmReceivers\/(\d+)\/connectionName$/.exec(d.path ?? '');
+        return !!m && creating.has(String(receivers[Number(m[1])]?.connectionName));
+      };
+      if (item.kind === 'actionGroup' && details.length && details.every(laterConnection)) continue;
+      const reported = details.filter((d) => !laterConnection(d));
+      if (reported.length) for (const d of reported) problems.push(`${label(item)}: ${(d.path ?? '').replace(/^body\/?/, '') || 'body'}: ${d.message}`);
+      else problems.push(`${label(item)}: ${err.message.split('\n')[0]}`);
     }
   }
+  return problems;
+}
+
+export interface AppliedStep {
+  item: PlanItem;
+  /** Webhook URL of an action group this apply created. */
+  webhookUrl?: string;
+  status?: string;
+}
+
+/** Applies the plan, connections first (action groups refer to them), reporting each step as it is done. */
+export async function apply(client: ApiClient, cfg: ConfigFile, items: PlanItem[], report: (step: AppliedStep) => void = () => {}): Promise<AppliedStep[]> {
+  const done: AppliedStep[] = [];
+  for (const item of items) {
+    if (item.action === 'unchanged') continue;
+    let answer: { status?: string; webhookUrl?: string | null };
+    try {
+      answer = await client.call('PUT', pathOf(cfg, item), bodyOf(cfg, item));
+    } catch (err) {
+      const before = done.length ? `already applied: ${done.map((d) => `${label(d.item)} ${d.item.action === 'create' ? 'created' : 'updated'}`).join(', ')}` : 'nothing was applied';
+      throw new CliError(`${label(item)}: ${(err as Error).message}\napply stopped here; ${before}`, (err as CliError).status, (err as CliError).code, (err as CliError).details);
+    }
+    const step: AppliedStep = { item, ...(item.kind === 'connection' ? { status: answer.status } : {}), ...(item.kind === 'actionGroup' && item.action === 'create' && answer.webhookUrl ? { webhookUrl: answer.webhookUrl } : {}) };
+    done.push(step);
+    report(step);
+  }
+  return done;
+}
+
+function formatStep(step: AppliedStep): string {
+  const verb = step.item.action === 'create' ? 'created' : 'updated';
+  return `${label(step.item)}: ${verb}${step.status ? ` (status ${step.status})` : ''}${step.webhookUrl ? `\n    webhook URL: ${step.webhookUrl}` : ''}`;
 }
 
 export function formatPlan(items: PlanItem[], dryRun: boolean): string {
@@ -206,17 +276,18 @@ export function formatPlan(items: PlanItem[], dryRun: boolean): string {
 export function registerApplyCommand(program: Command): void {
   program
     .command('apply')
-    .description('create or update connections and action groups from a YAML/JSON file (secrets as ${env:NAME})')
+    .description('create or update connections and action groups from a YAML/JSON file (secrets as ${env:NAME}); everything is validated by the connector before anything is written')
     .requiredOption('-f, --file <file>', 'configuration file (.yaml, .yml or .json)')
-    .option('--dry-run', 'print what would change and change nothing')
-    .option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)')
-    .option('--json', 'JSON output')
+    .option('--dry-run', 'validate everything on the connector and print what would change; change nothing')
+    .option('--rotate-credentials', "sign in again with the file's passwords and client secrets even where the connection is healthy")
     .action(async (o) => {
-      const cfg = readConfigFile(o.file);
+      const cfg = await readConfigFile(o.file);
       const client = new ApiClient(o);
-      const items = await plan(client, cfg);
-      if (!o.dryRun) await apply(client, cfg, items);
-      if (o.json) console.log(JSON.stringify({ dryRun: !!o.dryRun, items }, null, 2));
+      const items = await plan(client, cfg, { rotateCredentials: !!o.rotateCredentials });
+      const problems = await validatePlan(client, cfg, items);
+      if (problems.length) throw new CliError(`${o.file} does not validate; nothing was applied:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 400);
+      const steps = o.dryRun ? [] : await apply(client, cfg, items, (step) => !o.json && console.log(formatStep(step)));
+      if (o.json) console.log(JSON.stringify({ dryRun: !!o.dryRun, items: items.map((i) => ({ ...i, ...steps.find((s) => s.item === i), item: undefined })) }, null, 2));
       else console.log(formatPlan(items, !!o.dryRun));
     });
 }

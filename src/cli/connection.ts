@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { partnerTypes } from '../partners/registry.ts';
-import { ApiClient, output } from './api-client.ts';
+import { ApiClient, CliError, output } from './api-client.ts';
 
 const columns = ['name', 'partnerType', 'status', 'serverUrl', 'lastSyncAt', 'lastError'];
 
@@ -8,9 +7,7 @@ export function registerConnectionCommands(program: Command): void {
   const cmd = program.command('connection').description('manage ITSM connections');
   const common = (c: Command) =>
     c
-      .option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)')
-      .option('-w, --workspace <ws>', 'workspace', 'default')
-      .option('--json', 'JSON output');
+      .option('-w, --workspace <ws>', 'workspace', 'default');
   const base = (o: any) => `/api/v1/workspaces/${encodeURIComponent(o.workspace)}/connections`;
 
   common(cmd.command('list').description('list connections')).action(async (o) => {
@@ -26,7 +23,7 @@ export function registerConnectionCommands(program: Command): void {
     cmd
       .command('add <name>')
       .description('create or update a connection (checks the credentials first)')
-      .requiredOption('--partner <type>', partnerTypes.join(' | '))
+      .requiredOption('--partner <type>', 'partner type, as the connector lists them at GET /api/v1/partners')
       .requiredOption('--server-url <url>', 'partner server URL')
       .option('--username <user>')
       .option('--password <password>', 'used once to obtain tokens, never stored (or ITSMC_PARTNER_PASSWORD)')
@@ -61,7 +58,13 @@ export function registerConnectionCommands(program: Command): void {
   });
 
   common(cmd.command('rm <name>').description('delete a connection').option('--force', 'even while action groups use it')).action(async (name, o) => {
-    await new ApiClient(o).call('DELETE', `${base(o)}/${encodeURIComponent(name)}${o.force ? '?force=true' : ''}`);
+    try {
+      await new ApiClient(o).call('DELETE', `${base(o)}/${encodeURIComponent(name)}${o.force ? '?force=true' : ''}`);
+    } catch (err) {
+      // The API's message names its query parameter; the CLI user needs the flag.
+      if (err instanceof CliError && err.status === 409) throw new CliError(err.message.replace('?force=true', '--force').replace(/\n.*$/s, ''), err.status, err.code);
+      throw err;
+    }
     if (!o.json) console.log(`deleted ${name}`);
   });
 }

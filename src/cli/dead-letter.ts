@@ -6,7 +6,7 @@ const columns = ['id', 'actionGroup', 'action', 'connectionName', 'alertId', 'at
 /** `itsmc dead-letter list|replay`: deliveries that failed for good, and sending them again. */
 export function registerDeadLetterCommands(program: Command): void {
   const cmd = program.command('dead-letter').description('deliveries that failed for good');
-  const common = (c: Command) => c.option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)').option('-w, --workspace <ws>', 'workspace', 'default').option('--json', 'JSON output');
+  const common = (c: Command) => c.option('-w, --workspace <ws>', 'workspace', 'default');
   const base = (o: any) => `/api/v1/workspaces/${encodeURIComponent(o.workspace)}/deadLetters`;
 
   common(cmd.command('list').description('list dead letters (oldest first)').option('--connection <name>', 'only this connection').option('--limit <n>', 'at most n', '100')).action(async (o) => {

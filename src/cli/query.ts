@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
 import { ApiClient, CliError, output } from './api-client.ts';
 
@@ -37,15 +35,6 @@ export function toCsv(table: LogsTable): string {
   return lines.join('\r\n') + '\r\n';
 }
 
-function token(): string {
-  if (process.env.ITSMC_ADMIN_TOKEN) return process.env.ITSMC_ADMIN_TOKEN;
-  try {
-    return fs.readFileSync(path.join(path.resolve(process.env.ITSMC_DATA_DIR || './data'), 'admin.token'), 'utf8').trim();
-  } catch {
-    return '';
-  }
-}
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -56,21 +45,19 @@ export function registerQueryCommand(program: Command): void {
   program
     .command('query <kql>')
     .description("run a KQL query against a workspace (the Logs query API); '-' reads the query from stdin")
-    .option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)')
     .option('-w, --workspace <ws>', 'workspace', 'default')
     .option('--timespan <iso8601>', 'time range on TimeGenerated: a duration (P1D, PT6H) or an interval (start/end)')
-    .option('--token <token>', 'bearer token: a workspace API key (role reader is enough) or the admin token (default ITSMC_TOKEN, ITSMC_ADMIN_TOKEN, <data dir>/admin.token)')
-    .option('--json', 'print the Logs API answer as JSON')
     .option('--csv', 'print the rows as CSV with a header line')
     .action(async (kql: string, o: { url?: string; workspace: string; timespan?: string; token?: string; json?: boolean; csv?: boolean }) => {
       if (o.json && o.csv) throw new CliError('choose one of --json and --csv');
       const query = kql === '-' ? await readStdin() : kql;
-      const base = new ApiClient({ url: o.url }).base;
+      const client = new ApiClient(o);
+      const base = client.base;
       let response: Response;
       try {
         response = await fetch(`${base}/v1/workspaces/${encodeURIComponent(o.workspace)}/query`, {
           method: 'POST',
-          headers: { authorization: `Bearer ${o.token ?? process.env.ITSMC_TOKEN ?? token()}`, 'content-type': 'application/json' },
+          headers: { authorization: `Bearer ${client.token}`, 'content-type': 'application/json' },
           body: JSON.stringify({ query, ...(o.timespan ? { timespan: o.timespan } : {}) }),
         });
       } catch (err) {
@@ -84,7 +71,7 @@ export function registerQueryCommand(program: Command): void {
       } catch {
         body = undefined;
       }
-      if (!response.ok || !body?.tables) throw new CliError(logsErrorMessage(body ?? text, response.status));
+      if (!response.ok || !body?.tables) throw new CliError(logsErrorMessage(body ?? text, response.status) + (response.status === 401 ? `\n${client.unauthorizedHint()}` : ''), response.status);
       if (o.json) {
         console.log(JSON.stringify(body, null, 2));
         return;

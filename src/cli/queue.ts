@@ -9,9 +9,7 @@ export function registerQueueCommands(program: Command): void {
   cmd
     .command('list')
     .description('delivery jobs not finished yet (oldest first): state, next attempt, attempts, last error, alert rule, action group, connection')
-    .option('--url <url>', 'connector base URL (default http://127.0.0.1:$PORT)')
     .option('-w, --workspace <ws>', 'workspace', 'default')
-    .option('--json', 'JSON output')
     .option('--connection <name>', 'only this connection')
     .option('--limit <n>', 'at most n', '100')
     .action(async (o) => {

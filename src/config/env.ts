@@ -22,6 +22,8 @@ export interface Settings {
   tlsCert?: string;
   tlsKey?: string;
   bodyLimitBytes: number;
+  /** Time allowed to receive a whole request, headers and body (ITSMC_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
   logLevel: string;
   publicUrl?: string;
   /** KQL query API: statement timeout (ITSMC_QUERY_TIMEOUT_MS) and row cap (ITSMC_QUERY_ROW_CAP). */
@@ -55,6 +57,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     tlsCert: env.ITSMC_TLS_CERT || undefined,
     tlsKey: env.ITSMC_TLS_KEY || undefined,
     bodyLimitBytes: intOr(env.ITSMC_BODY_LIMIT_BYTES, 1024 * 1024),
+    requestTimeoutMs: Math.max(100, intOr(env.ITSMC_REQUEST_TIMEOUT_MS, 30_000)),
     logLevel: env.ITSMC_LOG_LEVEL || 'info',
     publicUrl: env.ITSMC_PUBLIC_URL || undefined,
     queryTimeoutMs: Math.max(100, intOr(env.ITSMC_QUERY_TIMEOUT_MS, 30_000)),
@@ -79,6 +82,8 @@ function readDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
       pollMs: int(env.ITSMC_DELIVERY_POLL_MS, 250, 5),
       backoff: { baseMs: int(env.ITSMC_DELIVERY_BACKOFF_BASE_MS, defaultBackoff.baseMs, 1), maxMs: int(env.ITSMC_DELIVERY_BACKOFF_MAX_MS, defaultBackoff.maxMs, 1) },
       authPauseMs: int(env.ITSMC_DELIVERY_AUTH_PAUSE_MS, 30_000, 10),
+      // Deliveries in flight get this long on shutdown, so `serve` stops within its 9 s deadline.
+      stopTimeoutMs: 6_000,
       gate: {
         ...defaultGateOptions,
         concurrency: int(env.ITSMC_DELIVERY_CONCURRENCY, defaultGateOptions.concurrency, 1),

@@ -43,7 +43,8 @@ export class ConnectionService {
     this.addressGuard = connectGuard(options.allowedPartnerHosts);
   }
 
-  async put(workspace: string, name: string, input: ConnectionInput): Promise<{ view: ConnectionView; created: boolean }> {
+  /** Creates or replaces a connection; with `dryRun` it validates and checks the credentials but writes nothing. */
+  async put(workspace: string, name: string, input: ConnectionInput, options: { dryRun?: boolean } = {}): Promise<{ view: ConnectionView; created: boolean }> {
     const existing = await this.store.connections.get(workspace, name);
     this.validate(name, input, existing);
     const id = existing?.id ?? randomUUID();
@@ -101,6 +102,7 @@ export class ConnectionService {
       created_at: existing?.created_at ?? now,
       updated_at: now,
     };
+    if (options.dryRun) return { view: this.toView(row), created: !existing };
     if (existing) await this.store.connections.update(id, row);
     else await this.store.connections.insert(row);
     if (tokens) await this.vaultOf(row).save(tokens);

@@ -13,10 +13,12 @@ export type PayloadFamily =
   | 'azure-common-activitylog'
   | 'azure-common-servicehealth'
   | 'azure-common-resourcehealth'
+  | 'azure-common-budget'
   | 'azure-common-other'
   | 'azure-legacy-loganalytics'
   | 'azure-classic-metric'
   | 'azure-legacy-activitylog'
+  | 'azure-budget-notification'
   | 'azure-metric-v2'
   | 'alertmanager-v4'
   | 'grafana-v1';

@@ -20,7 +20,7 @@ import { Details, httpLink, syntheticId } from './build.ts';
 import { hostOfInstance, UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
-import { asRec, jsonText, pick, safeEntries, str, stringMap, text } from './json.ts';
+import { asRec, jsonText, pick, safeEntries, str, stringMap, text, field } from './json.ts';
 import { DEFAULT_SEVERITY, toSeverity } from './severity.ts';
 
 const FIRED_STATES = ['firing', 'alerting', 'pending', 'no_data', 'nodata', 'error', 'alerting (nodata)', 'alerting (error)'];
@@ -63,7 +63,7 @@ function sortedLabels(labels: Record<string, string>): string {
 
 function parseEnvelope(family: PayloadFamily, body: unknown, root: Rec, p: Probe, ctx: ParseContext): NormalizedAlert[] {
   const grafana = family === 'grafana-v1';
-  const alerts = p.arr(pick(root, 'alerts'), 'alerts', 'an array of alerts');
+  const alerts = p.arr(field(root, 'alerts'), 'alerts', 'an array of alerts');
   const envelopeCondition = grafana
     ? (conditionOf(pick(root, 'state')) ?? conditionOf(pick(root, 'status')))
     : conditionOf(pick(root, 'status'));

@@ -9,7 +9,7 @@ import { compact, Details, httpLink, minutesToDuration, syntheticId } from './bu
 import { ciName, ciOfRow, isResourceCiTarget, isResourceId, resourceIdsOfRow, resourceName, UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
-import { arr, asRec, num, pick, str, stringMap, strList, text } from './json.ts';
+import { arr, asRec, num, pick, str, stringMap, strList, text, field } from './json.ts';
 import { parseSearchResults } from './log-results.ts';
 import { resourceHealthFacts, serviceHealthFacts } from './azure-health.ts';
 import { azureSeverity, DEFAULT_SEVERITY, fromEventLevel, toSeverity } from './severity.ts';
@@ -79,7 +79,9 @@ const SIGNAL: Record<PayloadFamily, NormalizedAlert['signalType'] | undefined> =
   'azure-common-activitylog': 'Activity Log',
   'azure-common-servicehealth': 'Health',
   'azure-common-resourcehealth': 'Health',
+  'azure-common-budget': 'Unknown',
   'azure-common-other': undefined,
+  'azure-budget-notification': 'Unknown',
   'azure-legacy-loganalytics': 'Log',
   'azure-classic-metric': 'Metric',
   'azure-legacy-activitylog': 'Activity Log',
@@ -125,29 +127,63 @@ export function metricCriteria(cond: Rec | undefined, details: Details, labels: 
   if (all.length === 0 && window) details.add('Window size', window);
 }
 
+/**
+ * The rule's name: `alertRule`, or — where Azure sends it null, as for budget alerts — the budget name,
+ * the activity log operation, or the monitoring service with the alert's own name.
+ */
+function ruleOf(ess: Rec, actx: Rec | undefined, budget: Rec | undefined): string | undefined {
+  const named = text(pick(ess, 'alertRule')) ?? text(pick(budget, 'BudgetName')) ?? text(pick(actx, 'operationName'));
+  if (named) return named;
+  const service = text(pick(ess, 'monitoringService'));
+  const alertName = text(pick(ess, 'alertId'))?.split('/').pop();
+  return service && alertName ? `${service} ${alertName}` : service;
+}
+
+/** The amounts of a cost budget alert (`alertContext.AlertData`) as details. */
+function budgetFacts(data: Rec | undefined, details: Details): void {
+  const unit = text(pick(data, 'Unit'));
+  const amount = (v: unknown) => (text(v) && unit && !/[^\d.,\s-]/.test(text(v)!) ? `${text(v)} ${unit}` : v);
+  details.add('Budget', pick(data, 'BudgetName'));
+  details.add('Threshold type', pick(data, 'ThresholdType'));
+  details.add('Budget type', pick(data, 'BudgetType'));
+  details.add('Budget amount', amount(pick(data, 'BudgetThreshold')));
+  details.add('Notification threshold', amount(pick(data, 'NotificationThresholdAmount')));
+  details.add('Spent', amount(pick(data, 'SpentAmount')));
+  details.add('Forecast for the period', amount(pick(data, 'ForecastedTotalForPeriod')));
+  details.add('Scope', pick(data, 'Scope'));
+  details.add('Budget start', pick(data, 'BudgetStartDate'));
+  details.add('Budget created by', pick(data, 'BudgetCreator'));
+}
+
 export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): NormalizedAlert[] {
   const root = p.obj(body, '$', 'a JSON object');
   const schemaId = pick(root, 'schemaId');
   if (text(schemaId)?.toLowerCase() !== COMMON_SCHEMA_ID.toLowerCase()) p.fail('schemaId', `"${COMMON_SCHEMA_ID}"`, schemaId);
   p.strong();
-  const data = p.obj(pick(root, 'data'), 'data');
-  const ess = p.obj(pick(data, 'essentials'), 'data.essentials');
-  const rule = p.str(pick(ess, 'alertRule'), 'data.essentials.alertRule');
+  const data = p.obj(field(root, 'data'), 'data');
+  const ess = p.obj(field(data, 'essentials'), 'data.essentials');
+  const actx = asRec(pick(data, 'alertContext'));
+  const budget = asRec(pick(actx, 'AlertData'));
+  const rule = ruleOf(ess, actx, budget);
+  if (rule === undefined)
+    p.fail('data.essentials.alertRule', 'a non-empty string (or a budget name, operation name or monitoring service to name the rule by)', field(ess, 'alertRule'));
+  p.pass();
+  // Budget alerts (and other services) send monitorCondition null: a notification that something happened.
   const condRaw = pick(ess, 'monitorCondition');
   let condition: MonitorCondition =
     condRaw === undefined ? 'Fired' : p.oneOf(condRaw, 'data.essentials.monitorCondition', ['Fired', 'Resolved'] as const);
   const sevRaw = pick(ess, 'severity');
   azureSeverity(p, sevRaw, 'data.essentials.severity');
 
-  const actx = asRec(pick(data, 'alertContext'));
   const ms = text(pick(ess, 'monitoringService'))?.toLowerCase() ?? '';
   const signalRaw = text(pick(ess, 'signalType'))?.toLowerCase() ?? '';
-  const family = familyOf(ms, signalRaw, actx);
+  const family = ms === 'costalerts' || text(pick(actx, 'AlertCategory'))?.toLowerCase() === 'budgets' ? 'azure-common-budget' : familyOf(ms, signalRaw, actx);
   const details = new Details();
   const targets = new UniqueList();
   const cis = new UniqueList();
   targets.addAll(strList(pick(ess, 'alertTargetIDs', 'alertTargetIds')));
-  cis.addAll(strList(pick(ess, 'configurationItems')).map(ciName));
+  // A budget alert lists the word "budgets" as its configuration item: not a CI.
+  if (family !== 'azure-common-budget') cis.addAll(strList(pick(ess, 'configurationItems')).map(ciName));
 
   const labels: Record<string, string> = {};
   stringMap(pick(data, 'customProperties'), labels);
@@ -277,6 +313,10 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
       severity ??= fromEventLevel(pick(actx, 'level'));
       break;
     }
+    case 'azure-common-budget':
+      budgetFacts(budget, details);
+      details.add('Alert category', pick(actx, 'AlertCategory'));
+      break;
     default:
       details.add('Monitoring service', pick(ess, 'monitoringService'));
       break;

@@ -10,7 +10,7 @@ import { Details, httpLink, syntheticId } from './build.ts';
 import { isResourceCiTarget, isResourceId, resourceName, UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe } from './json.ts';
-import { asRec, pick, str, stringMap, text } from './json.ts';
+import { asRec, pick, str, stringMap, text, field } from './json.ts';
 import { DEFAULT_SEVERITY, fromEventLevel } from './severity.ts';
 import { resourceHealthFacts, serviceHealthFacts } from './azure-health.ts';
 
@@ -22,10 +22,15 @@ export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContex
   if (text(schemaId)?.toLowerCase() !== ACTIVITY_LOG_SCHEMA_ID.toLowerCase())
     p.fail('schemaId', `"${ACTIVITY_LOG_SCHEMA_ID}"`, schemaId);
   p.strong();
-  const data = p.obj(pick(root, 'data'), 'data');
-  const context = p.obj(pick(data, 'context'), 'data.context');
-  const al = p.obj(pick(context, 'activityLog'), 'data.context.activityLog');
-  const operation = p.str(pick(al, 'operationName'), 'data.context.activityLog.operationName');
+  const data = p.obj(field(root, 'data'), 'data');
+  const context = p.obj(field(data, 'context'), 'data.context');
+  const al = p.obj(field(context, 'activityLog'), 'data.context.activityLog');
+  // Some events carry no operationName: the rule is then named by what they do carry.
+  const operation = text(pick(al, 'operationName')) ?? text(pick(asRec(pick(al, 'authorization')), 'action'));
+  const baseRule = operation ?? ([text(pick(al, 'eventSource')), text(pick(al, 'resourceType', 'resourceProviderName'))].filter(Boolean).join(' ') || undefined);
+  if (baseRule === undefined)
+    p.fail('data.context.activityLog.operationName', 'a non-empty string (or authorization.action or eventSource to name the rule by)', field(al, 'operationName'));
+  p.pass();
   const statusRaw = pick(data, 'status');
   let condition: MonitorCondition = 'Fired';
   if (statusRaw !== undefined) {
@@ -35,7 +40,7 @@ export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContex
 
   const props = asRec(pick(al, 'properties'));
   const eventSource = text(pick(al, 'eventSource'))?.toLowerCase() ?? '';
-  const opLower = operation.toLowerCase();
+  const opLower = operation?.toLowerCase() ?? '';
   const isServiceHealth = eventSource === 'servicehealth' || opLower.startsWith('microsoft.servicehealth/');
   const isResourceHealth = eventSource === 'resourcehealth' || opLower.startsWith('microsoft.resourcehealth/');
 
@@ -48,13 +53,13 @@ export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContex
     if (isResourceCiTarget(rid)) cis.add(resourceName(rid));
     else if (!isResourceId(rid)) cis.add(rid);
   }
-  let rule = operation;
+  let rule = baseRule;
   let description = str(pick(al, 'description'))?.trim() ?? '';
   let instanceKey: string | undefined;
   if (isServiceHealth) {
     const facts = serviceHealthFacts(props, details, condition, false);
     if (facts.tracking) {
-      rule = `${operation} (${facts.tracking})`;
+      rule = `${baseRule} (${facts.tracking})`;
       instanceKey = `servicehealth:${facts.tracking.toLowerCase()}`;
     }
     if (!description && facts.title) description = facts.title;
@@ -82,7 +87,7 @@ export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContex
     family: 'azure-legacy-activitylog',
     alertId:
       text(pick(al, 'eventDataId')) ??
-      syntheticId('activity', [operation, text(pick(al, 'correlationId')), firedAt, rid, condition]),
+      syntheticId('activity', [baseRule, text(pick(al, 'correlationId')), firedAt, rid, condition]),
     rule,
     severity: fromEventLevel(pick(al, 'level')) ?? DEFAULT_SEVERITY,
     signalType: isServiceHealth || isResourceHealth ? 'Health' : 'Activity Log',

@@ -10,7 +10,7 @@ import { cisFromRows } from './azure-common.ts';
 import { UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
-import { num, pick, str, stringMap, text } from './json.ts';
+import { num, pick, str, stringMap, text, field } from './json.ts';
 import { parseSearchResults } from './log-results.ts';
 import { azureSeverity, DEFAULT_SEVERITY, toSeverity } from './severity.ts';
 
@@ -31,13 +31,13 @@ export function parseLegacyLogAnalytics(body: unknown, p: Probe, ctx: ParseConte
     if (text(schemaId)?.toLowerCase() !== APPINSIGHTS_LOG_SCHEMA_ID.toLowerCase())
       p.fail('schemaId', `absent, or "${APPINSIGHTS_LOG_SCHEMA_ID}"`, schemaId);
     p.strong();
-    inner = p.obj(pick(root, 'data'), 'data');
+    inner = p.obj(field(root, 'data'), 'data');
     prefix = 'data.';
   }
-  const rule = p.str(pick(inner, 'AlertRuleName'), `${prefix}AlertRuleName`);
+  const rule = p.str(field(inner, 'AlertRuleName'), `${prefix}AlertRuleName`);
   p.strong();
   azureSeverity(p, pick(inner, 'Severity'), `${prefix}Severity`);
-  const query = p.str(pick(inner, 'SearchQuery'), `${prefix}SearchQuery`);
+  const query = p.str(field(inner, 'SearchQuery'), `${prefix}SearchQuery`);
 
   const res = parseSearchResults(pick(inner, 'SearchResult', 'SearchResults'));
   const rows = res?.rows ?? [];

@@ -14,7 +14,7 @@ import { metricCriteria } from './azure-common.ts';
 import { isResourceId, resourceName, UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
-import { asRec, pick, str, stringMap, text } from './json.ts';
+import { asRec, pick, str, stringMap, text, field } from './json.ts';
 import { azureSeverity, DEFAULT_SEVERITY, toSeverity } from './severity.ts';
 
 export const METRIC_V2_SCHEMA_ID = 'AzureMonitorMetricAlert';
@@ -72,10 +72,10 @@ export function parseClassicMetric(body: unknown, p: Probe, ctx: ParseContext): 
   const root = p.obj(body, '$', 'a JSON object');
   const schemaId = pick(root, 'schemaId');
   if (schemaId !== undefined) p.fail('schemaId', 'absent (classic metric alerts have no schemaId)', schemaId);
-  const context = p.obj(pick(root, 'context'), 'context');
-  const status = p.oneOf(pick(root, 'status'), 'status', ['Activated', 'Resolved'] as const);
+  const context = p.obj(field(root, 'context'), 'context');
+  const status = p.oneOf(field(root, 'status'), 'status', ['Activated', 'Resolved'] as const);
   p.strong();
-  const rule = p.str(pick(context, 'name'), 'context.name');
+  const rule = p.str(field(context, 'name'), 'context.name');
   azureSeverity(p, pick(context, 'severity'), 'context.severity');
   const cond = asRec(pick(context, 'condition'));
   const details = new Details();
@@ -105,10 +105,10 @@ export function parseMetricV2(body: unknown, p: Probe, ctx: ParseContext): Norma
   const schemaId = pick(root, 'schemaId');
   if (text(schemaId)?.toLowerCase() !== METRIC_V2_SCHEMA_ID.toLowerCase()) p.fail('schemaId', `"${METRIC_V2_SCHEMA_ID}"`, schemaId);
   p.strong();
-  const data = p.obj(pick(root, 'data'), 'data');
-  const status = p.oneOf(pick(data, 'status'), 'data.status', ['Activated', 'Resolved', 'Deactivated'] as const);
-  const context = p.obj(pick(data, 'context'), 'data.context');
-  const rule = p.str(pick(context, 'name'), 'data.context.name');
+  const data = p.obj(field(root, 'data'), 'data');
+  const status = p.oneOf(field(data, 'status'), 'data.status', ['Activated', 'Resolved', 'Deactivated'] as const);
+  const context = p.obj(field(data, 'context'), 'data.context');
+  const rule = p.str(field(context, 'name'), 'data.context.name');
   azureSeverity(p, pick(context, 'severity'), 'data.context.severity');
   const details = new Details();
   const labels = stringMap(pick(data, 'properties'));

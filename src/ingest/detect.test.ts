@@ -71,6 +71,31 @@ describe('detection: payloads that match nothing', () => {
     );
   });
 
+  it('says "null", not "missing", for a null value and names what else could name the rule', () => {
+    const e = ingestError({ schemaId: 'azureMonitorCommonAlertSchema', data: { essentials: { alertRule: null, monitorCondition: null } } });
+    assert.equal(e.firstMismatch.path, 'data.essentials.alertRule');
+    assert.equal(e.firstMismatch.actual, 'null');
+    assert.match(e.firstMismatch.expected, /budget name, operation name or monitoring service/);
+    assert.equal(ingestError({ schemaId: 'azureMonitorCommonAlertSchema', data: { essentials: {} } }).firstMismatch.actual, 'missing');
+    const legacy = ingestError({ schemaId: 'Microsoft.Insights/activityLogs', data: { context: null } });
+    assert.deepEqual([legacy.firstMismatch.path, legacy.firstMismatch.actual], ['data.context', 'null']);
+    assert.match(legacy.message, /found null/);
+  });
+
+  it('accepts a common-schema alert with alertRule and monitorCondition null, naming the rule by its service and alert', () => {
+    const [a] = parseAlertPayload({
+      schemaId: 'azureMonitorCommonAlertSchema',
+      data: { essentials: { alertRule: null, monitorCondition: null, severity: null, monitoringService: 'SmartDetector', alertId: '/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/abc-1' } },
+    });
+    assert.equal(a.rule, 'SmartDetector abc-1');
+    assert.equal(a.monitorCondition, 'Fired');
+  });
+
+  it('accepts an AIP budget notification without a BudgetName only when it says so: a 400 names data.BudgetName', () => {
+    const e = ingestError({ schemaId: 'AIP Budget Notification', data: { BudgetName: null, SpendingAmount: '10' } });
+    assert.deepEqual([e.firstMismatch.shape, e.firstMismatch.path, e.firstMismatch.actual], ['azure-budget-notification', 'data.BudgetName', 'null']);
+  });
+
   it('reports an Alertmanager alert without a usable status at its index', () => {
     const e = ingestError({ version: '4', groupKey: 'g', alerts: [{ status: 'firing', labels: {} }, { status: 'sleeping' }] });
     assert.equal(e.firstMismatch.shape, 'alertmanager-v4');

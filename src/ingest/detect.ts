@@ -8,6 +8,7 @@ import type { NormalizedAlert } from '../core/alert.ts';
 import type { ParseContext } from './build.ts';
 import { parseAlertmanager, parseGrafana } from './alertmanager.ts';
 import { parseAzureCommon } from './azure-common.ts';
+import { parseBudgetNotification } from './azure-budget.ts';
 import { parseLegacyActivityLog } from './azure-legacy-activitylog.ts';
 import { parseLegacyLogAnalytics } from './azure-legacy-loganalytics.ts';
 import { parseClassicMetric, parseMetricV2 } from './azure-metric-legacy.ts';
@@ -32,6 +33,7 @@ export const PAYLOAD_SHAPES: readonly PayloadShape[] = [
       'azure-common-activitylog',
       'azure-common-servicehealth',
       'azure-common-resourcehealth',
+      'azure-common-budget',
       'azure-common-other',
     ],
     parse: parseAzureCommon,
@@ -39,6 +41,7 @@ export const PAYLOAD_SHAPES: readonly PayloadShape[] = [
   { name: 'azure-metric-v2', families: ['azure-metric-v2'], parse: parseMetricV2 },
   { name: 'azure-legacy-activitylog', families: ['azure-legacy-activitylog'], parse: parseLegacyActivityLog },
   { name: 'azure-legacy-loganalytics', families: ['azure-legacy-loganalytics'], parse: parseLegacyLogAnalytics },
+  { name: 'azure-budget-notification', families: ['azure-budget-notification'], parse: parseBudgetNotification },
   { name: 'azure-classic-metric', families: ['azure-classic-metric'], parse: parseClassicMetric },
   { name: 'alertmanager-v4', families: ['alertmanager-v4'], parse: parseAlertmanager },
   { name: 'grafana-v1', families: ['grafana-v1'], parse: parseGrafana },

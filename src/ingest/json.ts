@@ -42,6 +42,14 @@ export function pick(r: Rec | undefined, ...names: string[]): unknown {
   return undefined;
 }
 
+/**
+ * The value under `name` (case-insensitive) as the payload has it, null included: for required fields, so
+ * that an error says "null" for a null value and "missing" only for an absent one.
+ */
+export function field(r: Rec | undefined, name: string): unknown {
+  return r?.get(name.toLowerCase());
+}
+
 /** Own enumerable entries with their original keys, dangerous keys skipped. */
 export function safeEntries(v: unknown): Array<[string, unknown]> {
   if (!isPlainObject(v)) return [];

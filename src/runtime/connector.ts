@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Settings } from '../config/env.ts';
 import { Store } from '../store/store.ts';
+import { makePrivateDir } from '../store/open.ts';
 import { SecretBox } from '../security/envelope.ts';
 import { loadMasterKeys, newToken, readOrCreateSecretFile } from '../security/keys.ts';
 import { ConnectionService } from '../connections/service.ts';
@@ -65,7 +66,7 @@ export interface StartOptions {
 
 /** Wires store, secrets, services and the HTTP server together; the CLI's `serve` and the tests use it. */
 export async function startConnector({ settings, pgSchema, logger = false, listen = true, delivery: deliveryOverrides }: StartOptions): Promise<Connector> {
-  fs.mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
+  makePrivateDir(settings.dataDir);
   const box = new SecretBox(loadMasterKeys(settings.dataDir, settings.masterKey, settings.masterKeyPrevious));
   const store = await Store.open({ dataDir: settings.dataDir, databaseUrl: settings.databaseUrl, pgSchema });
   await store.migrate();
@@ -81,7 +82,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   const ingest = new IngestService(store, deliverySettings.ingest, () => delivery.wake());
   const sync = createSyncService({ store, connections, log: connectorLog, schedule: settings.syncEnabled, engine: { pageSize: settings.syncPageSize, leaseTtlMs: settings.syncLeaseMs } });
   const https = settings.tlsCert && settings.tlsKey ? { cert: fs.readFileSync(settings.tlsCert, 'utf8'), key: fs.readFileSync(settings.tlsKey, 'utf8') } : undefined;
-  const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
+  const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, requestTimeoutMs: settings.requestTimeoutMs, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
       syncRoutes(store, connections, sync.engine),
       queryRoutes(store, { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),

@@ -18,13 +18,14 @@ export function loadMasterKeys(dataDir: string, envKey?: string, previous?: stri
   return keys;
 }
 
-/** Reads a secret file, creating it with mode 0600 (atomically, never overwriting) when absent. */
+/** Reads a secret file, creating it with mode 0600 (atomically, never overwriting) when absent; an existing one is tightened to 0600. */
 export function readOrCreateSecretFile(file: string, make: () => string): Buffer {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   try {
     fs.writeFileSync(file, make() + '\n', { mode: 0o600, flag: 'wx' });
   } catch (err: any) {
     if (err.code !== 'EEXIST') throw err;
+    fs.chmodSync(file, 0o600);
   }
   return Buffer.from(fs.readFileSync(file, 'utf8').trim());
 }

@@ -33,10 +33,28 @@ export async function openDatabase(options: OpenOptions): Promise<Opened> {
   return openSqlite(path.join(options.dataDir, 'itsmc.sqlite'));
 }
 
-function openSqlite(file: string): Opened {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+/** Creates (or tightens) a directory only its owner may enter: 0700. */
+export function makePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.chmodSync(dir, 0o700);
+}
+
+/**
+ * Opens a SQLite file readable by its owner only. The file is created 0600 before SQLite opens it, and
+ * SQLite gives its `-wal` and `-shm` files the database file's mode; files left by an older version are
+ * tightened too.
+ */
+export function openPrivateSqlite(file: string): BetterSqlite3.Database {
+  makePrivateDir(path.dirname(file));
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
   const sqlite = new BetterSqlite3(file);
   sqlite.pragma('journal_mode = WAL');
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) if (fs.existsSync(f)) fs.chmodSync(f, 0o600);
+  return sqlite;
+}
+
+function openSqlite(file: string): Opened {
+  const sqlite = openPrivateSqlite(file);
   // FULL: an acknowledged alert survives power loss, not only a process crash.
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');

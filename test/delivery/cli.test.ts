@@ -8,11 +8,12 @@ import { registerActionGroupCommands } from '../../src/cli/actiongroup.ts';
 import { registerAlertCommands } from '../../src/cli/alert.ts';
 import { registerDeadLetterCommands } from '../../src/cli/dead-letter.ts';
 import { registerApplyCommand } from '../../src/cli/apply.ts';
+import { addGlobalOptions } from '../../src/cli/program.ts';
 import { tempDir } from '../helpers/stores.ts';
 import { drained, fastDelivery, metricAlert, ourIncidents, sandboxAdmin, startRig, type Rig } from './helpers.ts';
 
 async function itsmc(rig: Rig, ...args: string[]): Promise<string> {
-  const program = new Command('itsmc').exitOverride();
+  const program = addGlobalOptions(new Command('itsmc').exitOverride());
   registerActionGroupCommands(program);
   registerAlertCommands(program);
   registerDeadLetterCommands(program);

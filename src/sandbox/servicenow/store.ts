@@ -3,7 +3,7 @@
  * plus a few internal `sb_*` tables (counters, tokens, metadata). Never the connector's database.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { openPrivateSqlite } from '../../store/open.ts';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SandboxRules } from './config.ts';
@@ -93,10 +93,8 @@ export class SnStore {
 
   constructor(dataDir?: string) {
     if (dataDir) {
-      mkdirSync(dataDir, { recursive: true });
       this.file = join(dataDir, 'servicenow.sqlite');
-      this.db = new Database(this.file);
-      this.db.pragma('journal_mode = WAL');
+      this.db = openPrivateSqlite(this.file);
       this.db.pragma('synchronous = NORMAL');
     } else {
       this.db = new Database(':memory:');

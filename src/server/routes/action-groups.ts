@@ -7,7 +7,7 @@ import { TicketConfigurationSchema } from '../../actions/ticket-config.ts';
 import type { IngestService } from '../../delivery/ingest.ts';
 import { IngestResultSchema, ingestOrThrow } from './hooks.ts';
 import { notFound } from '../errors.ts';
-import { WsNameParams, WsParams } from './params.ts';
+import { DryRunQuery, WsNameParams, WsParams } from './params.ts';
 
 export interface ActionGroupRouteDeps {
   groups: ActionGroupService;
@@ -56,13 +56,16 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
           tags,
           description: 'Create or replace an action group. ticketConfiguration is checked against the connection’s synced templates and choice lists; a 400 lists every problem with the valid values.',
           params: WsNameParams,
+          querystring: DryRunQuery,
           body: Type.Ref('ActionGroupInput'),
           response: { 200: Type.Ref('ActionGroup'), 201: Type.Ref('ActionGroup') },
         },
       },
       async (req, reply) => {
-        const { row, created } = await groups.put(req.params.ws, req.params.name, req.body as ActionGroupInputT);
-        return reply.status(created ? 201 : 200).send(groups.view(row, baseUrlOf(req, deps.publicUrl), true));
+        const dryRun = req.query.dryRun === 'true';
+        const { row, created } = await groups.put(req.params.ws, req.params.name, req.body as ActionGroupInputT, { dryRun });
+        // A dry run creates no webhook secret, so it shows no webhook URL.
+        return reply.status(created && !dryRun ? 201 : 200).send(groups.view(row, baseUrlOf(req, deps.publicUrl), !dryRun));
       },
     );
 

@@ -3,7 +3,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ConnectionService } from '../../connections/service.ts';
 import { ConnectionInput, ConnectionPatch, ConnectionView } from '../../connections/model.ts';
-import { WsNameParams, WsParams } from './params.ts';
+import { DryRunQuery, WsNameParams, WsParams } from './params.ts';
 
 export interface ConnectionRouteHooks {
   /** Names of action groups that use a connection (delete is refused while any do). */
@@ -30,10 +30,11 @@ export function connectionRoutes(service: ConnectionService, hooks: ConnectionRo
 
     app.put(
       '/api/v1/workspaces/:ws/connections/:name',
-      { config: { access: 'contributor' }, schema: { tags, params: WsNameParams, body: Type.Ref('ConnectionInput'), response: { 200: Type.Ref('Connection'), 201: Type.Ref('Connection') } } },
+      { config: { access: 'contributor' }, schema: { tags, params: WsNameParams, querystring: DryRunQuery, body: Type.Ref('ConnectionInput'), response: { 200: Type.Ref('Connection'), 201: Type.Ref('Connection') } } },
       async (req, reply) => {
-        const { view, created } = await service.put(req.params.ws, req.params.name, req.body as ConnectionInput);
-        return reply.status(created ? 201 : 200).send(view);
+        const dryRun = req.query.dryRun === 'true';
+        const { view, created } = await service.put(req.params.ws, req.params.name, req.body as ConnectionInput, { dryRun });
+        return reply.status(created && !dryRun ? 201 : 200).send(view);
       },
     );
 

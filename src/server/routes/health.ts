@@ -4,8 +4,9 @@ import type { Metrics } from '../metrics.ts';
 
 export function healthRoutes(store: Store, metrics: Metrics) {
   return async function (app: FastifyInstance) {
-    app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
-    app.get('/readyz', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
+    // Probes hit these every few seconds: log them at warn and above only.
+    app.get('/healthz', { logLevel: 'warn', config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { logLevel: 'warn', config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
       const ready = await store.ready();
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: store.dialect });
     });
