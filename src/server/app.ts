@@ -52,8 +52,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Swagger UI reads its assets at start; on a busy host that can exceed avvio's 10 s default.
     pluginTimeout: 60_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    // Loading the API docs' static files can take more than Fastify's 10 s on a busy machine.
-    pluginTimeout: 60_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
