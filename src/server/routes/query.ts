@@ -88,6 +88,7 @@ function toResponse(err: unknown, correlationId: string): { status: number; body
 export function queryRoutes(store: Store, options: QueryRouteOptions) {
   const runner = store.sql;
   if (options.warmUp !== false) setImmediate(() => {
+    runner.warm?.();
     try {
       warmUpKql();
     } catch {

@@ -278,6 +278,8 @@ class Compiler {
     const tr = this.opts.timeRange;
     if (tr?.start !== undefined) where.push(`${a}.${q('TimeGenerated')} >= ${this.p(tr.start, 'datetime')}`);
     if (tr?.end !== undefined) where.push(`${a}.${q('TimeGenerated')} <= ${this.p(tr.end, 'datetime')}`);
+    const guard = this.d.scanGuard(a);
+    if (guard) where.push(guard);
     return {
       from: `${q(schema.sqlName)} AS ${a}`,
       where,
@@ -511,6 +513,8 @@ class Compiler {
       leftSql = `SELECT ${x}.*, ROW_NUMBER() OVER (PARTITION BY ${keys.join(', ')}) AS ${q('_rn')} FROM (${lw.sql}) AS ${x}`;
       where.push(`${q(la)}.${q('_rn')} = 1`);
     }
+    const guard = this.d.joinGuard();
+    if (guard) where.push(guard);
     const joinKw = op.kind === 'leftouter' ? 'LEFT JOIN' : 'INNER JOIN';
     const from = `(${leftSql}) AS ${q(la)} ${joinKw} (${rw.sql}) AS ${q(ra)} ON ${conds.join(' AND ')}`;
     const cols: LCol[] = [];
@@ -700,7 +704,7 @@ class Compiler {
       case '!endswith_cs':
         return `(NOT ${d.endsWithCs(l, r)})`;
       case 'matches regex':
-        return d.regexMatch(l, r);
+        return d.regexMatch(l, constStr() ?? '', this.p);
     }
   }
 

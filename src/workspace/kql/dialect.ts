@@ -7,6 +7,7 @@
  * where needed); `p(value, type)` creates a bound parameter and returns its placeholder.
  */
 import type { KType } from './ast.ts';
+import { postgresRegex } from './regex.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -54,8 +55,8 @@ export interface Dialect {
   pad(x: string, width: number): string;
   floor(x: string): string;
   round(x: string, digits: number, integral: boolean, p: ParamFn): string;
-  /** Regex match (pattern is a fragment, usually a parameter). */
-  regexMatch(x: string, pattern: string): string;
+  /** Regex match with a constant RE2 pattern (checked by `regexProblem`). */
+  regexMatch(x: string, pattern: string, p: ParamFn): string;
   /** `has` term match with a constant needle. */
   has(x: string, needle: string, caseSensitive: boolean, p: ParamFn): string;
   /** Case-insensitive LIKE with a constant pattern (already escaped with backslash). */
@@ -80,6 +81,13 @@ export interface Dialect {
   percentile(x: string, fraction: string): string;
   minMax(fn: 'min' | 'max', x: string, type: KType): string;
   boolText(x: string): string;
+  /**
+   * A WHERE term that returns to the host every few thousand rows of a source table scan (SQLite: so a
+   * deadline can stop a statement that never calls back otherwise), or null when not needed.
+   */
+  scanGuard(tableAlias: string): string | null;
+  /** The same per joined row pair (join output can be quadratic). */
+  joinGuard(): string | null;
 }
 
 const PG_TYPES: Record<KType, string> = {
@@ -96,6 +104,12 @@ const PG_TYPES: Record<KType, string> = {
 
 
 const ALNUM = /[\p{L}\p{N}]/u;
+
+/** ARE embedded options must lead the whole pattern: split them off to wrap the rest. */
+function splitOptions(are: string): { options: string; body: string } {
+  const m = /^\(\?[a-z]+\)/.exec(are);
+  return m ? { options: m[0], body: are.slice(m[0].length) } : { options: '', body: are };
+}
 
 export const sqlite: Dialect = {
   name: 'sqlite',
@@ -142,7 +156,7 @@ export const sqlite: Dialect = {
     const r = `(round(CAST(${x} AS REAL) / ${f}) * ${f})`;
     return integral ? `CAST(${r} AS INTEGER)` : r;
   },
-  regexMatch: (x, pattern) => `kql_regex(${pattern}, ${x})`,
+  regexMatch: (x, pattern, p) => `kql_regex(${p(pattern, 'string')}, ${x})`,
   has(x, needle, cs, p) {
     if (needle === '') return '(1 = 1)';
     // LIKE (case-insensitive for ASCII) pre-filters cheaply before the exact term check.
@@ -174,6 +188,8 @@ export const sqlite: Dialect = {
   percentile: (x, fraction) => `kql_percentile(${x}, ${fraction})`,
   minMax: (fn, x) => `${fn}(${x})`,
   boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
+  scanGuard: (a) => `((${a}.rowid & 4095) <> 0 OR kql_tick() = 1)`,
+  joinGuard: () => 'kql_tick() = 1',
 };
 
 export const postgres: Dialect = {
@@ -212,7 +228,7 @@ export const postgres: Dialect = {
     const r = `round((${x})::numeric, (${p(digits, 'long')})::int)`;
     return integral ? `${r}::bigint` : `${r}::double precision`;
   },
-  regexMatch: (x, pattern) => `(${x} ~ ${pattern})`,
+  regexMatch: (x, pattern, p) => `(${x} ~ ${p(postgresRegex(pattern), 'string')})`,
   has(x, needle, cs, p) {
     if (needle === '') return '(1 = 1)';
     const body = needle.replace(/[^\p{L}\p{N}\s_]/gu, '\\$&');
@@ -224,8 +240,10 @@ export const postgres: Dialect = {
   containsCs: (x, n) => `(strpos(${x}, ${n}) > 0)`,
   startsWithCs: (x, n) => `starts_with(${x}, ${n})`,
   endsWithCs: (x, n) => `(right(${x}, char_length(${n})) = ${n})`,
-  trimRegex: (x, re, p) =>
-    `regexp_replace(regexp_replace(${x}, ${p('^(' + re + ')+', 'string')}, ''), ${p('(' + re + ')+$', 'string')}, '')`,
+  trimRegex: (x, re, p) => {
+    const { options, body } = splitOptions(postgresRegex(re));
+    return `regexp_replace(regexp_replace(${x}, ${p(`${options}^(?:${body})+`, 'string')}, ''), ${p(`${options}(?:${body})+$`, 'string')}, '')`;
+  },
   split: (s, d) => `(CASE WHEN ${s} IS NULL THEN NULL WHEN ${s} = '' THEN '[""]' ELSE array_to_json(string_to_array(${s}, ${d}))::text END)`,
   jsonMember: (x, key, p) =>
     typeof key === 'number' ? `((${x})::jsonb -> ${p(key, 'int')}::int)::text` : `((${x})::jsonb -> ${p(key, 'string')})::text`,
@@ -251,6 +269,9 @@ export const postgres: Dialect = {
     return `${fn}(${x})`;
   },
   boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
+  // statement_timeout stops PostgreSQL statements wherever they are.
+  scanGuard: () => null,
+  joinGuard: () => null,
 };
 
 export function dialectFor(name: DialectName): Dialect {

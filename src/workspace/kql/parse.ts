@@ -71,10 +71,14 @@ function load(): KustoRuntime {
  */
 export function warmUpKql(): void {
   const { K, globals } = load();
-  K.KustoCode.ParseAndAnalyze(
+  // The analyser's code paths are cold until used; a first join or let can otherwise block for
+  // a few hundred ms on a loaded machine.
+  for (const q of [
     'ServiceDesk_CL | where TimeGenerated > ago(1d) and Title_s has "x" | summarize count() by bin(TimeGenerated, 1h) | order by TimeGenerated asc',
-    globals,
-  );
+    'let k = 1; (ServiceDeskLog_CL | extend k = k) | join kind=inner (ServiceDeskLog_CL | extend k = 1 | project k, m = strcat(Message, "x")) on k | union ItsmActionOutcome_CL | count',
+  ]) {
+    K.KustoCode.ParseAndAnalyze(q, globals);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
