@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
-import { createWorkspaceTablesSql } from '../workspace/tables.ts';
+import { createWorkspaceTablesSql, kqlHelperFunctionsSql } from '../workspace/tables.ts';
 
 interface Migration {
   version: number;
@@ -114,6 +114,11 @@ export const migrations: Migration[] = [
       ALTER TABLE work_item_links ADD COLUMN receiver TEXT
       `,
       ),
+  },
+  {
+    version: 5,
+    name: 'KQL helper functions (PostgreSQL kql_parse_json)',
+    statements: (d) => kqlHelperFunctionsSql(d),
   },
 ];
 

@@ -190,6 +190,10 @@ export type Tabular =
   | { kind: 'table'; name: string; columns: Column[]; pos: Span }
   | { kind: 'letRef'; id: number; name: string; columns: Column[]; pos: Span }
   | { kind: 'pipe'; input: Tabular; op: Operator; columns: Column[]; pos: Span }
+  /** `print a = 1, …`: one row. */
+  | { kind: 'print'; items: NamedExpr[]; columns: Column[]; pos: Span }
+  /** `range x from a to b step s`: one column, inclusive bounds. */
+  | { kind: 'range'; name: string; from: Scalar; to: Scalar; step: Scalar; columns: Column[]; pos: Span }
   /** `union A, B` as the start of a query (no piped input). */
   | { kind: 'union'; inputs: Tabular[]; columns: Column[]; pos: Span }
   | { kind: 'unsupported'; what: string; columns: Column[]; pos: Span };

@@ -261,6 +261,10 @@ class Compiler {
       }
       case 'union':
         return keep(this.union(t.inputs, t.columns, depth));
+      case 'print':
+        return keep(this.print(t.items));
+      case 'range':
+        return keep(this.range(t));
       case 'unsupported':
         throw this.err(t.pos, `${t.what} is not supported`);
       case 'pipe': {
@@ -278,7 +282,7 @@ class Compiler {
     const tr = this.opts.timeRange;
     if (tr?.start !== undefined) where.push(`${a}.${q('TimeGenerated')} >= ${this.p(tr.start, 'datetime')}`);
     if (tr?.end !== undefined) where.push(`${a}.${q('TimeGenerated')} <= ${this.p(tr.end, 'datetime')}`);
-    const guard = this.d.scanGuard(a);
+    const guard = this.d.counterGuard(`${a}.rowid`);
     if (guard) where.push(guard);
     return {
       from: `${q(schema.sqlName)} AS ${a}`,
@@ -287,6 +291,34 @@ class Compiler {
       cols: schema.columns.map((c) => ({ name: c.name, type: c.type, sql: `${a}.${q(c.name)}` })),
       orderBy: [],
     };
+  }
+
+  /** A level of exactly one row without columns, to select constant expressions from. */
+  oneRow(): Level {
+    return { from: `(SELECT 1 AS ${q('_one')}) AS ${q(this.alias('o'))}`, where: [], having: [], cols: [], orderBy: [] };
+  }
+
+  print(items: NamedExpr[]): Level {
+    const level = this.oneRow();
+    const scope = this.scope(level);
+    return { ...level, cols: items.map((i) => ({ name: i.name, type: i.expr.type, sql: this.expr(i.expr, scope) })) };
+  }
+
+  range(t: Extract<Tabular, { kind: 'range' }>): Level {
+    const scope = this.scope(this.oneRow());
+    const type = t.columns[0].type;
+    const from = this.expr(t.from, scope);
+    const to = this.expr(t.to, scope);
+    const step = this.expr(t.step, scope);
+    const r = q(this.alias('r'));
+    const guard = this.d.counterGuard(q('n'));
+    const next = `${r}.${q('x')} + ${step}`;
+    const cte =
+      `WITH RECURSIVE ${r}(${q('x')}, ${q('n')}) AS (SELECT ${from}, 1 WHERE ${from} <= ${to}` +
+      ` UNION ALL SELECT ${next}, ${r}.${q('n')} + 1 FROM ${r} WHERE ${next} <= ${to}${guard ? ` AND ${guard.replaceAll(q('n'), `${r}.${q('n')}`)}` : ''})` +
+      ` SELECT ${q('x')} FROM ${r}`;
+    const a = q(this.alias('g'));
+    return { from: `(${cte}) AS ${a}`, where: [], having: [], cols: [{ name: t.name, type, sql: `${a}.${q('x')}` }], orderBy: [] };
   }
 
   /** Build cols in the analyser's output order from a name → column map (only the required ones). */
@@ -733,6 +765,17 @@ class Compiler {
         const pct = num(a[1]) ?? 50;
         return d.percentile(row(a[0]), this.p(pct / 100, 'real'));
       }
+      case 'sumif':
+        return `sum(${row(a[0])}) FILTER (WHERE ${row(a[1])})`;
+      case 'avgif':
+        return `avg(${d.castReal(row(a[0]))}) FILTER (WHERE ${row(a[1])})`;
+      case 'dcountif':
+        return `count(DISTINCT ${row(a[0])}) FILTER (WHERE ${row(a[1])})`;
+      case 'stdev':
+      case 'variance':
+        return d.sampleVariance(d.castReal(row(a[0])), e.name === 'stdev');
+      case 'take_any':
+        return d.minMax('max', row(a[0]), a[0].type);
       case 'make_set':
       case 'make_list': {
         const v = row(a[0]);
@@ -758,17 +801,20 @@ class Compiler {
         }
         return d.stringToDatetime(t === 'dynamic' ? d.jsonToText(x(a[0])) : x(a[0]));
       }
-      case 'startofday': {
-        const off = a.length > 1 ? (num(a[1]) ?? 0) : 0;
-        const base = this.binDatetime(x(a[0]), DAY_MS, EPOCH_OFFSET_MS);
-        return off ? `(${base} + ${this.p(off * DAY_MS, 'timespan')})` : base;
-      }
-      case 'startofweek': {
-        const off = a.length > 1 ? (num(a[1]) ?? 0) : 0;
-        // 0001-01-01 was a Monday; Kusto weeks start on Sunday.
-        const base = this.binDatetime(x(a[0]), WEEK_MS, EPOCH_OFFSET_MS + DAY_MS);
-        return off ? `(${base} + ${this.p(off * WEEK_MS, 'timespan')})` : base;
-      }
+      case 'startofday':
+      case 'endofday':
+      case 'startofweek':
+      case 'endofweek':
+      case 'startofmonth':
+      case 'endofmonth':
+        return this.periodBoundary(e.name, x(a[0]), a.length > 1 ? x(a[1]) : undefined);
+      case 'dayofweek':
+        // A timespan: days since the preceding Sunday.
+        return `(${this.binDatetime(x(a[0]), DAY_MS, EPOCH_OFFSET_MS)} - ${this.binDatetime(x(a[0]), WEEK_MS, EPOCH_OFFSET_MS + DAY_MS)})`;
+      case 'hourofday':
+        return `(((${x(a[0])} + ${this.p(EPOCH_OFFSET_MS, 'long')}) % ${this.p(DAY_MS, 'long')}) / ${this.p(3600000, 'long')})`;
+      case 'bin_at':
+        return this.binAt(x(a[0]), a[0].type, num(a[1]) ?? 1, x(a[2]));
       case 'format_datetime':
         return this.formatDatetime(x(a[0]), String(constValue(a[1], this.lets) ?? ''));
       case 'datetime_diff':
@@ -811,7 +857,36 @@ class Compiler {
         if (a.length < 3) return arr;
         return d.jsonArray1(d.jsonMember(arr, num(a[2]) ?? 0, this.p));
       }
+      case 'extract':
+        return d.extract(x(a[2]), String(constValue(a[0], this.lets)), num(a[1]) ?? 0, this.p);
+      case 'extract_all':
+        return d.extractAll(x(a[1]), String(constValue(a[0], this.lets)), this.p);
+      case 'replace_string':
+        return `replace(${x(a[0])}, ${x(a[1])}, ${x(a[2])})`;
+      case 'replace_regex':
+        return d.replaceRegex(x(a[0]), String(constValue(a[1], this.lets)), String(constValue(a[2], this.lets)), this.p);
+      case 'indexof':
+        return `(${d.position(x(a[0]), x(a[1]))} - 1)`;
+      case 'countof': {
+        const regex = a.length > 2 && constValue(a[2], this.lets) === 'regex';
+        return d.countOf(x(a[0]), String(constValue(a[1], this.lets)), regex, this.p);
+      }
+      // ---------------- dynamic
+      case 'array_length':
+        return d.arrayLength(x(a[0]));
+      case 'bag_pack':
+      case 'pack': {
+        const pairs: [string, string][] = [];
+        for (let i = 0; i + 1 < a.length; i += 2) pairs.push([this.p(constValue(a[i], this.lets), 'string'), d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
+        return d.jsonObject(pairs);
+      }
+      case 'todynamic':
+      case 'parse_json':
+        return a[0].type === 'dynamic' ? x(a[0]) : d.parseJson(x(a[0]));
       // ---------------- logic
+      case 'max_of':
+      case 'min_of':
+        return d.extremeOf(e.name === 'max_of' ? 'max' : 'min', a.map((s) => x(s)));
       case 'iff':
       case 'iif':
         return `(CASE WHEN ${x(a[0])} THEN ${x(a[1])} ELSE ${x(a[2])} END)`;
@@ -845,6 +920,31 @@ class Compiler {
       default:
         throw this.err(e.namePos, `function '${e.name}' is not supported`);
     }
+  }
+
+  /** startofday/endofday/…: the first (or last) millisecond of the day, week or month of `v`, shifted by `offset` periods. */
+  periodBoundary(fn: string, v: string, offset: string | undefined): string {
+    const end = fn.startsWith('end');
+    const n = `(${offset ?? '0'} + ${end ? 1 : 0})`;
+    let start: string;
+    if (fn.endsWith('month')) start = this.d.monthStart(v, n);
+    else {
+      const unit = fn.endsWith('week') ? WEEK_MS : DAY_MS;
+      // 0001-01-01 was a Monday; Kusto weeks start on Sunday.
+      const base = this.binDatetime(v, unit, EPOCH_OFFSET_MS + (unit === WEEK_MS ? DAY_MS : 0));
+      start = offset === undefined && !end ? base : `(${base} + ${n} * ${this.p(unit, 'timespan')})`;
+    }
+    return end ? `(${start} - 1)` : start;
+  }
+
+  /** bin_at: bins of `step` aligned so that `fixed` starts a bin. */
+  binAt(v: string, type: KType, step: number, fixed: string): string {
+    if (type === 'real') {
+      const st = this.p(step, 'real');
+      return `(${fixed} + ${this.d.floor(`(${v} - ${fixed}) / ${st}`)} * ${st})`;
+    }
+    const st = this.p(Math.round(step), 'long');
+    return `(${v} - (((${v} - ${fixed}) % ${st}) + ${st}) % ${st})`;
   }
 
   binDatetime(v: string, step: number, offset: number): string {

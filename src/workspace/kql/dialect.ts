@@ -7,7 +7,7 @@
  * where needed); `p(value, type)` creates a bound parameter and returns its placeholder.
  */
 import type { KType } from './ast.ts';
-import { postgresRegex } from './regex.ts';
+import { postgresRegex, re2 } from './regex.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -82,10 +82,29 @@ export interface Dialect {
   minMax(fn: 'min' | 'max', x: string, type: KType): string;
   boolText(x: string): string;
   /**
-   * A WHERE term that returns to the host every few thousand rows of a source table scan (SQLite: so a
-   * deadline can stop a statement that never calls back otherwise), or null when not needed.
+   * A WHERE term that returns to the host every few thousand rows, given a per-row counter (a source
+   * table's rowid, a generator's row number): on SQLite so that a deadline can stop a statement that
+   * would otherwise never call back; null when not needed.
    */
-  scanGuard(tableAlias: string): string | null;
+  counterGuard(counter: string): string | null;
+  /** First millisecond of the month of `x` (ms), `months` (an integer expression) months later. */
+  monthStart(x: string, months: string): string;
+  /** 1-based position of `needle` in `s`, 0 when absent. */
+  position(s: string, needle: string): string;
+  extract(s: string, pattern: string, group: number, p: ParamFn): string;
+  extractAll(s: string, pattern: string, p: ParamFn): string;
+  replaceRegex(s: string, pattern: string, rewrite: string, p: ParamFn): string;
+  /** Occurrences of a constant text (overlapping, as Kusto counts) or of a regex (non-overlapping). */
+  countOf(s: string, search: string, regex: boolean, p: ParamFn): string;
+  arrayLength(x: string): string;
+  /** JSON object text from (key fragment, JSON-ready value fragment) pairs. */
+  jsonObject(pairs: [string, string][]): string;
+  /** string → dynamic: the JSON value when the text is JSON, else the text as a JSON string. */
+  parseJson(x: string): string;
+  /** max_of/min_of: nulls are ignored. */
+  extremeOf(fn: 'max' | 'min', args: string[]): string;
+  /** Sample variance (n − 1), or its square root; 0 for a single value as in Kusto. */
+  sampleVariance(x: string, sqrt: boolean): string;
   /** The same per joined row pair (join output can be quadratic). */
   joinGuard(): string | null;
 }
@@ -188,8 +207,19 @@ export const sqlite: Dialect = {
   percentile: (x, fraction) => `kql_percentile(${x}, ${fraction})`,
   minMax: (fn, x) => `${fn}(${x})`,
   boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
-  scanGuard: (a) => `((${a}.rowid & 4095) <> 0 OR kql_tick() = 1)`,
+  counterGuard: (n) => `((${n} & 4095) <> 0 OR kql_tick() = 1)`,
   joinGuard: () => 'kql_tick() = 1',
+  monthStart: (x, months) => `(CAST(unixepoch(${x} / 1000, 'unixepoch', 'start of month', printf('%+d months', ${months})) AS INTEGER) * 1000)`,
+  position: (s, n) => `instr(${s}, ${n})`,
+  extract: (s, re, g, p) => `kql_extract(${p(re, 'string')}, ${p(g, 'long')}, ${s})`,
+  extractAll: (s, re, p) => `kql_extract_all(${p(re, 'string')}, ${s})`,
+  replaceRegex: (s, re, rw, p) => `kql_replace_regex(${s}, ${p(re, 'string')}, ${p(rw, 'string')})`,
+  countOf: (s, search, regex, p) => (regex ? `kql_countof_regex(${s}, ${p(search, 'string')})` : `kql_countof(${s}, ${p(search, 'string')})`),
+  arrayLength: (x) => `(CASE WHEN json_type(${x}) = 'array' THEN json_array_length(${x}) END)`,
+  jsonObject: (pairs) => `json_object(${pairs.map(([k, v]) => `${k}, ${v}`).join(', ')})`,
+  parseJson: (x) => `(CASE WHEN ${x} IS NULL THEN NULL WHEN json_valid(${x}) THEN json(${x}) ELSE json_quote(${x}) END)`,
+  extremeOf: (fn, args) => `(SELECT ${fn}(v) FROM (${args.map((a) => `SELECT ${a} AS v`).join(' UNION ALL ')}))`,
+  sampleVariance: (x, sqrt) => `kql_variance(${x}, ${sqrt ? 1 : 0})`,
 };
 
 export const postgres: Dialect = {
@@ -270,8 +300,32 @@ export const postgres: Dialect = {
   },
   boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
   // statement_timeout stops PostgreSQL statements wherever they are.
-  scanGuard: () => null,
+  counterGuard: () => null,
   joinGuard: () => null,
+  monthStart: (x, months) =>
+    `(extract(epoch FROM date_trunc('month', to_timestamp(${x} / 1000.0) AT TIME ZONE 'UTC') + make_interval(months => (${months})::int)) * 1000)::bigint`,
+  position: (s, n) => `strpos(${s}, ${n})`,
+  extract(s, re, g, p) {
+    const { options, body } = splitOptions(postgresRegex(re, true));
+    return `(regexp_match(${s}, ${p(`${options}(${body})`, 'string')}))[${g + 1}]`;
+  },
+  extractAll(s, re, p) {
+    const groups = re2(re).groupCount();
+    const { options, body } = splitOptions(postgresRegex(re, true));
+    const elem = groups === 0 ? 'm[1]' : groups === 1 ? 'm[2]' : `array_to_json(m[2:${groups + 1}])`;
+    return `(SELECT json_agg(${elem})::text FROM regexp_matches(${s}, ${p(`${options}(${body})`, 'string')}, 'g') AS r(m))`;
+  },
+  replaceRegex: (s, re, rw, p) => `regexp_replace(${s}, ${p(postgresRegex(re, true), 'string')}, ${p(rw.replace(/\\0/g, '\\&'), 'string')}, 'g')`,
+  countOf(s, search, regex, p) {
+    const pattern = regex ? postgresRegex(search, true) : `(?=${search.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')})`;
+    if (!regex && search === '') return '0';
+    return `(SELECT count(*) FROM regexp_matches(${s}, ${p(pattern, 'string')}, 'g'))`;
+  },
+  arrayLength: (x) => `(CASE WHEN jsonb_typeof((${x})::jsonb) = 'array' THEN jsonb_array_length((${x})::jsonb) END)`,
+  jsonObject: (pairs) => `jsonb_build_object(${pairs.map(([k, v]) => `${k}, ${v}`).join(', ')})::text`,
+  parseJson: (x) => `kql_parse_json(${x})`,
+  extremeOf: (fn, args) => `${fn === 'max' ? 'GREATEST' : 'LEAST'}(${args.join(', ')})`,
+  sampleVariance: (x, sqrt) => `${sqrt ? 'stddev_samp' : 'var_samp'}(${x})`,
 };
 
 export function dialectFor(name: DialectName): Dialect {

@@ -330,6 +330,17 @@ class Adapter {
       }
       case 'FunctionCallExpression':
         return this.unsupportedTab(n, `function '${n.Name?.SimpleName ?? '?'}' as a table source`);
+      case 'PrintOperator': {
+        const columns = columnsOf(n.ResultType);
+        const exprs = listItems(n.Expressions);
+        if (exprs.length !== columns.length) return this.unsupportedTab(n, "this form of 'print'");
+        return { kind: 'print', items: exprs.map((e, i) => ({ name: columns[i].name, expr: this.scalar(this.unnamed(e)) })), columns, pos: this.span(n) };
+      }
+      case 'RangeOperator': {
+        const columns = columnsOf(n.ResultType);
+        if (columns.length !== 1) return this.unsupportedTab(n, "this form of 'range'");
+        return { kind: 'range', name: columns[0].name, from: this.scalar(n.From), to: this.scalar(n.To), step: this.scalar(n.Step), columns, pos: this.span(n) };
+      }
       default:
         return this.unsupportedTab(n);
     }

@@ -25,7 +25,7 @@ export function re2(pattern: string): RE2JS {
 }
 
 /** Why a pattern is refused (on either database), or null when it is acceptable. */
-export function regexProblem(pattern: string): string | null {
+export function regexProblem(pattern: string, forCaptures = false): string | null {
   if (pattern.length > MAX_REGEX_LENGTH) return `regular expressions longer than ${MAX_REGEX_LENGTH} characters are not supported`;
   // re2js extends RE2 with lookbehind; Kusto's RE2 has none.
   if (/\(\?<[=!]/.test(pattern) || /\(\?[=!]/.test(pattern)) return 'lookaround in regular expressions is not supported (Kusto uses RE2 syntax)';
@@ -35,7 +35,7 @@ export function regexProblem(pattern: string): string | null {
     const why = e instanceof Error ? e.message.replace(/^error parsing regexp: /, '') : 'invalid syntax';
     return `invalid regular expression ${JSON.stringify(pattern.slice(0, 60))}: ${why} (Kusto uses RE2 syntax)`;
   }
-  const pg = translateToPostgres(pattern);
+  const pg = translateToPostgres(pattern, forCaptures);
   return typeof pg === 'string' ? null : pg.problem;
 }
 

@@ -113,6 +113,21 @@ export function kqlCountRegex(s: string, pattern: string): number {
   return n;
 }
 
+interface Welford {
+  n: number;
+  mean: number;
+  m2: number;
+  sqrt: boolean;
+}
+
+/** Kusto `countof(s, search)`: occurrences of a text, overlapping ones included. */
+export function kqlCountOf(s: string, search: string): number {
+  if (search === '') return 0;
+  let n = 0;
+  for (let i = s.indexOf(search); i >= 0; i = s.indexOf(search, i + 1)) n++;
+  return n;
+}
+
 let queryDeadline = Infinity;
 
 /** Deadline (performance.now() ms) after which `kql_tick()` aborts the running statement on this thread. */
@@ -156,6 +171,30 @@ export function registerSqliteFunctions(db: SqliteFunctionHost): void {
   db.function('kql_countof_regex', det, (s: unknown, pattern: unknown) => {
     if (s === null || pattern === null) return null;
     return kqlCountRegex(String(s), String(pattern));
+  });
+  db.function('kql_countof', det, (s: unknown, search: unknown) => {
+    if (s === null || search === null) return null;
+    return kqlCountOf(String(s), String(search));
+  });
+  db.aggregate('kql_variance', {
+    deterministic: true,
+    start: () => ({ n: 0, mean: 0, m2: 0, sqrt: false }),
+    step: (acc: Welford, x: unknown, sqrt: unknown) => {
+      acc.sqrt = Number(sqrt) === 1;
+      if (x === null || x === undefined) return acc;
+      // Welford's online update: numerically stable in one pass.
+      const v = Number(x);
+      acc.n++;
+      const delta = v - acc.mean;
+      acc.mean += delta / acc.n;
+      acc.m2 += delta * (v - acc.mean);
+      return acc;
+    },
+    result: (acc: Welford) => {
+      if (acc.n === 0) return null;
+      const variance = acc.n === 1 ? 0 : acc.m2 / (acc.n - 1);
+      return acc.sqrt ? Math.sqrt(variance) : variance;
+    },
   });
   db.function('kql_split', det, (s: unknown, delim: unknown) => {
     if (s === null || delim === null) return null;

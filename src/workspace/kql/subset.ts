@@ -19,15 +19,22 @@ export const SCALAR_FUNCTIONS = new Set([
   'tostring', 'toint', 'tolong', 'todouble', 'strlen', 'strcat', 'substring', 'tolower', 'toupper',
   'trim', 'split', 'iff', 'iif', 'case', 'isempty', 'isnotempty', 'isnull', 'isnotnull', 'coalesce',
   'round', 'floor', 'bin', 'not',
+  'bin_at', 'endofday', 'endofweek', 'startofmonth', 'endofmonth', 'dayofweek', 'hourofday',
+  'extract', 'extract_all', 'replace_string', 'replace_regex', 'indexof', 'countof', 'array_length',
+  'bag_pack', 'pack', 'max_of', 'min_of', 'todynamic', 'parse_json',
 ]);
 
 export const AGGREGATE_FUNCTIONS = new Set([
   'count', 'countif', 'dcount', 'sum', 'avg', 'min', 'max', 'percentile', 'make_set', 'make_list',
+  'dcountif', 'sumif', 'avgif', 'stdev', 'variance', 'take_any',
 ]);
 
 export const DATETIME_DIFF_PARTS = new Set([
   'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond',
 ]);
+
+/** Rows one `range` may generate (more would only stop at the query deadline). */
+export const MAX_RANGE_ROWS = 10_000_000;
 
 /** Maximum number of literal values in one query (each is a bound parameter). */
 export const MAX_LITERALS = 20_000;
@@ -112,6 +119,18 @@ class Checker {
       case 'union':
         t.inputs.forEach((i) => this.tabular(i, false));
         return;
+      case 'print':
+        t.items.forEach((i) => this.scalar(i.expr, 'row'));
+        return;
+      case 'range': {
+        [t.from, t.to, t.step].forEach((x) => this.scalar(x, 'row'));
+        const step = constNumber(t.step, this.lets);
+        if (step === undefined || !(step > 0)) this.add(t.step.pos, "the step of 'range' must be a positive constant");
+        const from = constNumber(t.from, this.lets);
+        const to = constNumber(t.to, this.lets);
+        if (step && from !== undefined && to !== undefined && (to - from) / step > MAX_RANGE_ROWS) this.add(t.pos, `'range' is limited to ${MAX_RANGE_ROWS} rows`);
+        return;
+      }
       case 'pipe': {
         this.tabular(t.input, false);
         const op = t.op;
@@ -305,6 +324,48 @@ class Checker {
         if (re !== undefined) checkRegex(re, e.args[0].pos, this);
         return;
       }
+      case 'extract':
+      case 'extract_all': {
+        if (name === 'extract' && argc !== 3) this.add(e.namePos, "'extract' with a type argument is not supported (use toint(), todatetime(), … on the result)");
+        if (name === 'extract_all' && argc !== 2) this.add(e.namePos, "'extract_all' with a group list is not supported");
+        const re = this.constString(e.args[0], `the pattern of '${name}'`);
+        if (re !== undefined) checkRegex(re, e.args[0].pos, this, true);
+        if (name === 'extract' && argc === 3) {
+          const g = constNumber(e.args[1], this.lets);
+          if (g === undefined || !Number.isInteger(g) || g < 0) this.add(e.args[1].pos, "the group of 'extract' must be a non-negative integer constant");
+        }
+        return;
+      }
+      case 'replace_regex': {
+        const re = this.constString(e.args[1], "the pattern of 'replace_regex'");
+        if (re !== undefined) checkRegex(re, e.args[1].pos, this, true);
+        this.constString(e.args[2], "the rewrite of 'replace_regex'");
+        return;
+      }
+      case 'countof': {
+        const kind = argc > 2 ? this.constString(e.args[2], "the kind of 'countof'") : 'normal';
+        if (kind !== undefined && kind !== 'normal' && kind !== 'regex') this.add(e.args[2].pos, "the kind of 'countof' must be \"normal\" or \"regex\"");
+        const search = this.constString(e.args[1], "the search text of 'countof'");
+        if (kind === 'regex' && search !== undefined) checkRegex(search, e.args[1].pos, this, true);
+        return;
+      }
+      case 'indexof':
+        if (argc > 2) this.add(e.args[2].pos, "the start, length and occurrence arguments of 'indexof' are not supported");
+        return;
+      case 'bin_at': {
+        const step = constNumber(e.args[1], this.lets);
+        if (step === undefined || !(step > 0)) this.add(e.args[1].pos, "the bin size of 'bin_at' must be a positive constant");
+        return;
+      }
+      case 'bag_pack':
+      case 'pack':
+        for (let i = 0; i < argc; i += 2) this.constString(e.args[i], `the keys of '${name}'`);
+        if (argc % 2 !== 0) this.add(e.namePos, `'${name}' needs key/value pairs`);
+        return;
+      case 'todynamic':
+      case 'parse_json':
+        if (e.args[0]?.type !== 'string' && e.args[0]?.type !== 'dynamic') this.add(e.namePos, `${name}() of a ${e.args[0]?.type} is not supported`);
+        return;
       case 'round':
         if (argc === 2) {
           const d = constNumber(e.args[1], this.lets);
@@ -316,10 +377,6 @@ class Checker {
           const i = constNumber(e.args[2], this.lets);
           if (i === undefined || !Number.isInteger(i) || i < 0) this.add(e.args[2].pos, "the index of 'split' must be a non-negative integer constant");
         }
-        return;
-      case 'startofday':
-      case 'startofweek':
-        if (argc === 2 && constNumber(e.args[1], this.lets) === undefined) this.add(e.args[1].pos, `the offset of '${name}' must be a constant`);
         return;
       case 'toint':
       case 'tolong':
@@ -339,8 +396,8 @@ class Checker {
   }
 }
 
-function checkRegex(re: string, pos: Span, c: Checker): void {
-  const problem = regexProblem(re);
+function checkRegex(re: string, pos: Span, c: Checker, forCaptures = false): void {
+  const problem = regexProblem(re, forCaptures);
   if (problem) c.add(pos, problem);
 }
 
