@@ -12,7 +12,7 @@
  * physical column/table names (from tables.ts, after Kusto resolved them against the schema) or
  * aliases we generate (only [A-Za-z0-9_]), always quoted. The result is always a single SELECT.
  */
-import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
+import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, ParsePart, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
 import { dialectFor, DAY_MS, EPOCH_OFFSET_MS, WEEK_MS, type Dialect, type DialectName } from './dialect.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
 import { constNumber, constValue, tokenizeDatetimeFormat } from './subset.ts';
@@ -38,6 +38,21 @@ export interface CompiledQuery {
   render?: { visualization: string; properties: Record<string, string> };
   rowCap?: number;
 }
+
+/** Bins one make-series may produce per group. */
+const MAX_SERIES_BINS = 100_000;
+
+/** getschema's DataType column: the .NET type Kusto reports for each column type. */
+const CLR_TYPES: Partial<Record<KType, string>> = {
+  string: 'System.String',
+  long: 'System.Int64',
+  int: 'System.Int32',
+  real: 'System.Double',
+  bool: 'System.SByte',
+  datetime: 'System.DateTime',
+  timespan: 'System.TimeSpan',
+  dynamic: 'System.Object',
+};
 
 /** Compiled SQL longer than this is refused (guards against exponential let/extend inlining). */
 export const MAX_SQL_LENGTH = 2_000_000;
@@ -263,6 +278,8 @@ class Compiler {
         return keep(this.union(t.inputs, t.columns, depth));
       case 'print':
         return keep(this.print(t.items));
+      case 'datatable':
+        return keep(this.datatable(t));
       case 'range':
         return keep(this.range(t));
       case 'unsupported':
@@ -302,6 +319,14 @@ class Compiler {
     const level = this.oneRow();
     const scope = this.scope(level);
     return { ...level, cols: items.map((i) => ({ name: i.name, type: i.expr.type, sql: this.expr(i.expr, scope) })) };
+  }
+
+  datatable(t: Extract<Tabular, { kind: 'datatable' }>): Level {
+    const a = q(this.alias('d'));
+    const names = this.aliases(t.columns.map((c) => c.name));
+    const rows = t.rows.map((row) => `SELECT ${row.map((v, i) => `${this.p(constValue(v, this.lets) ?? null, t.columns[i].type)} AS ${q(names[i])}`).join(', ')}`);
+    if (!rows.length) rows.push(`SELECT ${t.columns.map((c, i) => `${this.d.typedNull(c.type)} AS ${q(names[i])}`).join(', ')} WHERE 1 = 0`);
+    return { from: `(${rows.join(' UNION ALL ')}) AS ${a}`, where: [], having: [], cols: t.columns.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })), orderBy: [] };
   }
 
   range(t: Extract<Tabular, { kind: 'range' }>): Level {
@@ -401,11 +426,168 @@ class Compiler {
         return this.join(level, op, out, depth);
       case 'union':
         return this.union([level, ...op.inputs], out, depth);
+      case 'make-series':
+        return this.makeSeries(level, op, out, req);
+      case 'parse':
+        return this.parse(level, op, out, req);
+      case 'getschema':
+        return this.getschema(level.cols.length ? level.cols : [], out);
       case 'render':
         throw this.err(op.pos, "operator 'render' is only supported as the last operator of the query");
       case 'unsupported':
         throw this.err(op.pos, `${op.what} is not supported`);
     }
+  }
+
+  /** getschema: one constant row per input column (the input itself is not read). */
+  getschema(input: LCol[], out: Column[]): Level {
+    const a = q(this.alias('s'));
+    const names = this.aliases(out.map((c) => c.name));
+    const rows = input.map((c, i) =>
+      `SELECT ${this.p(c.name, 'string')} AS ${q(names[0])}, ${this.p(i, 'long')} AS ${q(names[1])}, ${this.p(CLR_TYPES[c.type] ?? 'System.Object', 'string')} AS ${q(names[2])}, ${this.p(c.type, 'string')} AS ${q(names[3])}`,
+    );
+    if (!rows.length) rows.push(`SELECT ${out.map((c, i) => `${this.d.typedNull(c.type)} AS ${q(names[i])}`).join(', ')} WHERE 1 = 0`);
+    return { from: `(${rows.join(' UNION ALL ')}) AS ${a}`, where: [], having: [], cols: out.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })), orderBy: [] };
+  }
+
+  /**
+   * parse (simple): each literal is found after the previous one (its first occurrence); a column takes
+   * the text between, the last column the rest. Any literal missing → every parsed column is null.
+   * parse kind=regex: the pattern becomes one RE2 expression (`*` and string columns `.*?`, long/int
+   * `-?\d+`, real a number), evaluated per column.
+   */
+  parse(level: Level, op: Extract<Operator, { op: 'parse' }>, out: Column[], req: Set<string>): Level {
+    if (level.bare || this.heavy(level)) level = this.wrap(level, true);
+    const scope = this.scope(level);
+    const source = `COALESCE(${this.toText(this.expr(op.source, scope), op.source.type)}, '')`;
+    const { texts, ok } = op.kind === 'regex' ? this.parseRegex(source, op) : this.parseSimple(source, op.parts);
+    // Strict, as Kusto's simple and regex kinds: a typed column that does not convert fails the whole row.
+    const typed = [...texts].map(([name, text]) => {
+      const type = out.find((c) => c.name === name)?.type ?? 'string';
+      return { name, type, sql: type === 'string' ? text : this.fromParsedText(text, type) };
+    });
+    const allOk = [ok, ...typed.filter((c) => c.type !== 'string').map((c) => `${c.sql} IS NOT NULL`)].join(' AND ');
+    for (const c of typed) scope.set(c.name, { name: c.name, type: c.type, sql: c.type === 'string' ? `(CASE WHEN ${allOk} THEN ${c.sql} ELSE '' END)` : `(CASE WHEN ${allOk} THEN ${c.sql} END)` });
+    return { ...level, cols: this.pick(out, scope, op.pos, req) };
+  }
+
+  parseSimple(source: string, parts: ParsePart[]): { texts: Map<string, string>; ok: string } {
+    const d = this.d;
+    let rest = source;
+    /** The column waiting for its end, and whether junk (`*`) follows it before the next literal. */
+    let pending: { column: string; type: KType; junk: boolean } | null = null;
+    const found: string[] = [];
+    const texts = new Map<string, string>();
+    const close = (text: string) => {
+      if (!pending) return;
+      // `col:long *` takes the number at the start of the text (Kusto matches it as -?\d+ then .*?).
+      const numeric = pending.type === 'long' || pending.type === 'int';
+      texts.set(pending.column, pending.junk && numeric ? d.leadingInteger(text) : text);
+    };
+    for (const part of parts) {
+      if ('literal' in part) {
+        const lit = this.p(part.literal, 'string');
+        const at = d.position(rest, lit);
+        found.push(`${at} > 0`);
+        close(d.substr(rest, '1', `${at} - 1`));
+        rest = d.substr(rest, `${at} + ${d.strlen(lit)}`);
+        pending = null;
+      } else if ('column' in part) pending = { column: part.column, type: part.type, junk: false };
+      else if (pending) pending.junk = true;
+    }
+    close(rest);
+    return { texts, ok: found.length ? found.join(' AND ') : '1 = 1' };
+  }
+
+  parseRegex(source: string, op: Extract<Operator, { op: 'parse' }>): { texts: Map<string, string>; ok: string } {
+    if (this.d.name === 'postgres') throw this.err(op.pos, "'parse kind=regex' is not supported on PostgreSQL (its regex engine picks different matches); use kind=simple or extract()");
+    let pattern = '';
+    const columns: string[] = [];
+    for (const part of op.parts) {
+      if ('literal' in part) pattern += part.literal;
+      else if ('star' in part) pattern += '.*?';
+      else {
+        columns.push(part.column);
+        pattern += part.type === 'long' || part.type === 'int' ? '(-?\\d+)' : part.type === 'real' ? '(-?\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?)' : '(.*?)';
+      }
+    }
+    const texts = new Map(columns.map((c, i) => [c, this.d.extract(source, pattern, i + 1, this.p)]));
+    return { texts, ok: this.d.regexMatch(source, pattern, this.p) };
+  }
+
+  /** Text parsed out of a string → the declared column type (null when it does not convert). */
+  fromParsedText(text: string, type: KType): string {
+    switch (type) {
+      case 'long':
+      case 'int':
+        return this.d.stringToLong(text);
+      case 'real':
+        return this.d.stringToReal(text);
+      case 'datetime':
+        return this.d.stringToDatetime(text);
+      case 'bool':
+        return `(CASE lower(${text}) WHEN 'true' THEN ${this.p(true, 'bool')} WHEN 'false' THEN ${this.p(false, 'bool')} END)`;
+      case 'dynamic':
+        return this.d.parseJson(text);
+      default:
+        return text;
+    }
+  }
+
+  /**
+   * make-series: per group (by keys) one array per aggregate with a value for every bin from `from`
+   * (inclusive) to `to` (exclusive) in steps of `step` (the aggregate's `default`, else 0, where a bin
+   * has no rows), and the axis as the array of bin starts. SQL: a bin generator crossed with the
+   * groups, left-joined to the per-bin aggregates, folded into JSON arrays in bin order.
+   */
+  makeSeries(level: Level, op: Extract<Operator, { op: 'make-series' }>, out: Column[], req: Set<string>): Level {
+    if (level.groupBy || level.limit !== undefined || level.bare || this.heavy(level)) level = this.wrap(level, false);
+    const d = this.d;
+    const scope = this.scope(level);
+    const oneRow = this.scope(this.oneRow());
+    const from = this.expr(op.from!, oneRow);
+    const to = this.expr(op.to!, oneRow);
+    const step = this.p(constNumber(op.step, this.lets) ?? 1, 'long');
+    const axis = this.expr(op.axis.expr, scope);
+    const keyNames = this.aliases(op.by.map((b) => b.name)).map((n) => `k_${n}`);
+    const valueNames = op.items.map((_, i) => `v${i}`);
+    const keySel = op.by.map((b, i) => `${this.expr(b.expr, scope)} AS ${q(keyNames[i])}`);
+    const bin = `${d.truncToLong(`(${axis} - ${from}) / ${step}`)}`;
+    const aggSql = this.selectSql(
+      { ...level, where: [...level.where, `${axis} >= ${from}`, `${axis} < ${to}`], groupBy: [...op.by.map((b) => this.expr(b.expr, scope)), bin], having: [], orderBy: [], limit: undefined },
+      [...keySel, `${bin} AS ${q('_b')}`, ...op.items.map((it, i) => `${this.expr(it.expr, scope, true)} AS ${q(valueNames[i])}`)],
+      false,
+    );
+    const ag = q(this.alias('a'));
+    const bins = q(this.alias('bins'));
+    const guard = d.counterGuard(`${bins}.${q('b')}`);
+    const binsCte =
+      `WITH RECURSIVE ${bins}(${q('b')}) AS (SELECT 0 WHERE ${from} < ${to} UNION ALL SELECT ${bins}.${q('b')} + 1 FROM ${bins}` +
+      ` WHERE ${from} + (${bins}.${q('b')} + 1) * ${step} < ${to} AND ${bins}.${q('b')} < ${this.p(MAX_SERIES_BINS, 'long')}${guard ? ` AND ${guard}` : ''})` +
+      ` SELECT ${q('b')} FROM ${bins}`;
+    const gr = q(this.alias('g'));
+    const bn = q(this.alias('n'));
+    const groups = keyNames.length ? `SELECT DISTINCT ${keyNames.map((k) => `${ag}.${q(k)}`).join(', ')} FROM (${aggSql}) AS ${ag}` : `SELECT DISTINCT 1 AS ${q('_k')} FROM (${aggSql}) AS ${ag}`;
+    const av = q(this.alias('v'));
+    const on = [`${av}.${q('_b')} = ${bn}.${q('b')}`, ...keyNames.map((k) => d.nullSafeEq(`${av}.${q(k)}`, `${gr}.${q(k)}`))];
+    const orderKey = `${bn}.${q('b')}`;
+    const cols: LCol[] = op.by.map((b, i) => ({ name: b.name, type: b.expr.type, sql: `${gr}.${q(keyNames[i])}` }));
+    op.items.forEach((it, i) => {
+      const dflt = it.default ? this.expr(it.default, oneRow) : this.p(0, 'long');
+      const v = `COALESCE(${av}.${q(valueNames[i])}, ${dflt})`;
+      cols.push({ name: it.name, type: 'dynamic', sql: d.jsonArrayAgg(d.jsonElement(v, it.expr.type, (x) => d.isoDatetime(x)), orderKey) });
+    });
+    const binStart = `(${from} + ${orderKey} * ${step})`;
+    cols.push({ name: op.axis.name, type: 'dynamic', sql: d.jsonArrayAgg(d.jsonElement(binStart, op.axis.expr.type, (x) => d.isoDatetime(x)), orderKey) });
+    const from_ = `(${groups}) AS ${gr} CROSS JOIN (${binsCte}) AS ${bn} LEFT JOIN (${aggSql}) AS ${av} ON ${on.join(' AND ')}`;
+    return {
+      from: from_,
+      where: [],
+      groupBy: keyNames.map((k) => `${gr}.${q(k)}`),
+      having: [],
+      cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req),
+      orderBy: [],
+    };
   }
 
   order(k: OrderKey, scope: Scope): Order {

@@ -103,6 +103,10 @@ export interface Dialect {
   parseJson(x: string): string;
   /** max_of/min_of: nulls are ignored. */
   extremeOf(fn: 'max' | 'min', args: string[]): string;
+  /** The integer at the start of a text (`-?digits`) as text, or null. */
+  leadingInteger(x: string): string;
+  /** JSON array of JSON-ready elements, in the order of `orderBy`; '[]' for no rows. */
+  jsonArrayAgg(elem: string, orderBy: string): string;
   /** Sample variance (n − 1), or its square root; 0 for a single value as in Kusto. */
   sampleVariance(x: string, sqrt: boolean): string;
   /** The same per joined row pair (join output can be quadratic). */
@@ -220,6 +224,8 @@ export const sqlite: Dialect = {
   parseJson: (x) => `(CASE WHEN ${x} IS NULL THEN NULL WHEN json_valid(${x}) THEN json(${x}) ELSE json_quote(${x}) END)`,
   extremeOf: (fn, args) => `(SELECT ${fn}(v) FROM (${args.map((a) => `SELECT ${a} AS v`).join(' UNION ALL ')}))`,
   sampleVariance: (x, sqrt) => `kql_variance(${x}, ${sqrt ? 1 : 0})`,
+  jsonArrayAgg: (elem, orderBy) => `json_group_array(${elem} ORDER BY ${orderBy})`,
+  leadingInteger: (x) => `(CASE WHEN ${x} GLOB '[0-9]*' OR ${x} GLOB '-[0-9]*' THEN CAST(CAST(${x} AS INTEGER) AS TEXT) END)`,
 };
 
 export const postgres: Dialect = {
@@ -325,7 +331,9 @@ export const postgres: Dialect = {
   jsonObject: (pairs) => `jsonb_build_object(${pairs.map(([k, v]) => `${k}, ${v}`).join(', ')})::text`,
   parseJson: (x) => `kql_parse_json(${x})`,
   extremeOf: (fn, args) => `${fn === 'max' ? 'GREATEST' : 'LEAST'}(${args.join(', ')})`,
-  sampleVariance: (x, sqrt) => `${sqrt ? 'stddev_samp' : 'var_samp'}(${x})`,
+  sampleVariance: (x, sqrt) => `(CASE WHEN count(${x}) = 1 THEN 0 ELSE ${sqrt ? 'stddev_samp' : 'var_samp'}(${x}) END)`,
+  jsonArrayAgg: (elem, orderBy) => `coalesce(jsonb_agg(${elem} ORDER BY ${orderBy}), '[]'::jsonb)::text`,
+  leadingInteger: (x) => `substring(${x} from '^-?[0-9]+')`,
 };
 
 export function dialectFor(name: DialectName): Dialect {

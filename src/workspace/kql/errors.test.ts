@@ -34,13 +34,13 @@ const T = 'ServiceDesk_CL';
 /** [query, text the message must contain, line, column] */
 const unsupported: [string, string, number, number][] = [
   [`${T} | mv-expand x = split(Title_s, " ")`, "operator 'mv-expand'", 1, 18],
-  [`${T} | parse Title_s with a " " b`, "operator 'parse'", 1, 18],
-  [`${T} | make-series count() on TimeGenerated step 1d`, "operator 'make-series'", 1, 18],
+  [`${T} | parse kind=relaxed Title_s with a " " b`, "parameter 'kind=relaxed' of operator 'parse'", 1, 24],
+  [`${T} | make-series count() on TimeGenerated step 1d`, "make-series needs 'from' and 'to'", 1, 18],
   ['search "disk"', "operator 'search'", 1, 1],
   [`${T} | search "disk"`, "operator 'search'", 1, 18],
   [`${T} | evaluate bag_unpack(Title_s)`, "operator 'evaluate'", 1, 18],
   ['print x = 1 | evaluate bag_unpack(x)', "operator 'evaluate'", 1, 15],
-  ['datatable(a:int)[1]', "operator 'datatable'", 1, 1],
+  ['datatable(a:dynamic)[dynamic([1])]', 'dynamic literal', 1, 22],
   [`${T} | lookup (ServiceDeskLog_CL) on Computer`, "operator 'lookup'", 1, 18],
   [`${T} | project-reorder Title_s`, "operator 'project-reorder'", 1, 18],
   [`${T} | sample 10`, "operator 'sample'", 1, 18],

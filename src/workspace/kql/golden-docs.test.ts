@@ -70,6 +70,44 @@ export const docCases: DocCase[] = [
     rows: [[3, 3, 2, 2, 1, 2]],
   },
   { doc: `${KUSTO}indexof-function`, kql: 'print idx1 = indexof("abcdefg","cde")', columns: 'idx1:long', rows: [[2]] },
+  {
+    doc: `${KUSTO}extract-function`,
+    kql: 'let _data = datatable(Text: string) ["User: James, Email: James@example.com, Age: 29", "User: David, Age: 35"]; _data | extend UserName = extract("User: ([^,]+)", 1, Text), EmailId = extract(@"Email: (\\S+),", 1, Text), Age = extract(@"\\d+", 0, Text)',
+    columns: 'Text:string, UserName:string, EmailId:string, Age:string',
+    rows: [['User: James, Email: James@example.com, Age: 29', 'James', 'James@example.com', '29'], ['User: David, Age: 35', 'David', '', '35']],
+  },
+];
+
+/**
+ * Operators whose reference examples read the help cluster's tables (StormEvents, Traces): the input is
+ * ours, the expected output follows the documented rules quoted beside each case.
+ */
+export const documentedRuleCases: DocCase[] = [
+  {
+    // "end: the high bound non-inclusive value"; "DefaultValue … Default is 0"; the axis holds the bin starts.
+    doc: `${KUSTO}make-series-operator`,
+    kql: 'datatable(Supplier:string, Price:long, Purchase:datetime) ["Aston", 100, datetime(2016-09-10), "Aston", 50, datetime(2016-09-10 12:00), "Aston", 30, datetime(2016-09-12), "Hill", 10, datetime(2016-09-11), "Hill", 99, datetime(2016-09-13)] | make-series PriceAvg = avg(Price) default = -1, n = count() on Purchase from datetime(2016-09-10) to datetime(2016-09-13) step 1d by Supplier',
+    columns: 'Supplier:string, PriceAvg:dynamic, n:dynamic, Purchase:dynamic',
+    rows: [
+      ['Aston', '[75,-1,30]', '[2,0,1]', '["2016-09-10T00:00:00Z","2016-09-11T00:00:00Z","2016-09-12T00:00:00Z"]'],
+      ['Hill', '[-1,10,-1]', '[0,1,0]', '["2016-09-10T00:00:00Z","2016-09-11T00:00:00Z","2016-09-12T00:00:00Z"]'],
+    ],
+  },
+  {
+    // "stringConstant is a regular string value and the match is strict … all extended columns must match the
+    // required type"; "Use * in the pattern to skip junk values"; unparsed rows get null columns.
+    doc: `${KUSTO}parse-operator`,
+    kql: 'datatable(EventText:string) ["Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=27, sliceNumber=23)", "Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=many, sliceNumber=2)", "no event"] | parse EventText with * "resourceName=" resourceName ", totalSlices=" totalSlices:long * "sliceNumber=" sliceNumber:long * | project resourceName, totalSlices, sliceNumber',
+    columns: 'resourceName:string, totalSlices:long, sliceNumber:long',
+    rows: [['PipelineScheduler', 27, 23], ['', null, null], ['', null, null]],
+  },
+  {
+    doc: `${KUSTO}getschema-operator`,
+    kql: 'datatable(Name:string, Count:long, When:datetime, Ratio:real)[] | getschema',
+    columns: 'ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string',
+    rows: [['Name', 0, 'System.String', 'string'], ['Count', 1, 'System.Int64', 'long'], ['When', 2, 'System.DateTime', 'datetime'], ['Ratio', 3, 'System.Double', 'real']],
+    ordered: true,
+  },
 ];
 
 warmUpKql();
@@ -86,7 +124,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     after(async () => {
       await runner?.close();
     });
-    for (const c of docCases) {
+    for (const c of [...docCases, ...documentedRuleCases]) {
       it(`${c.kql}  (${c.doc.replace(KUSTO, '')})`, async (t) => {
         if (!runner) return t.skip(skipReason);
         const res = await runKql(runner, 'default', c.kql);

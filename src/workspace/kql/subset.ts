@@ -3,13 +3,14 @@
  * naming the operator/function and its position. Runs on our AST after parsing; the compiler may
  * assume a checked AST.
  */
-import type { LetStatement, Query, Scalar, Span, SummarizeItem, Tabular } from './ast.ts';
+import type { LetStatement, Operator, Query, Scalar, Span, SummarizeItem, Tabular } from './ast.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
 import { regexProblem } from './regex.ts';
 
 export const SUPPORTED_OPERATORS = [
   'where', 'project', 'project-away', 'project-rename', 'extend', 'summarize', 'sort', 'order',
-  'top', 'take', 'limit', 'distinct', 'count', 'join', 'union', 'render',
+  'top', 'take', 'limit', 'distinct', 'count', 'join', 'union', 'render', 'print', 'range', 'parse',
+  'make-series', 'getschema', 'datatable',
 ] as const;
 
 export const SUPPORTED_JOIN_KINDS = ['innerunique', 'inner', 'leftouter'] as const;
@@ -32,6 +33,9 @@ export const AGGREGATE_FUNCTIONS = new Set([
 export const DATETIME_DIFF_PARTS = new Set([
   'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond',
 ]);
+
+/** Literals in one `parse` pattern (the SQL grows with each). */
+export const MAX_PARSE_LITERALS = 12;
 
 /** Rows one `range` may generate (more would only stop at the query deadline). */
 export const MAX_RANGE_ROWS = 10_000_000;
@@ -122,6 +126,14 @@ class Checker {
       case 'print':
         t.items.forEach((i) => this.scalar(i.expr, 'row'));
         return;
+      case 'datatable':
+        for (const row of t.rows) {
+          for (const v of row) {
+            this.scalar(v, 'row');
+            if (v.kind !== 'unsupported' && constValue(v, this.lets) === undefined) this.add(v.pos, "'datatable' values must be constants");
+          }
+        }
+        return;
       case 'range': {
         [t.from, t.to, t.step].forEach((x) => this.scalar(x, 'row'));
         const step = constNumber(t.step, this.lets);
@@ -174,12 +186,47 @@ class Checker {
           case 'union':
             op.inputs.forEach((i) => this.tabular(i, false));
             return;
+          case 'getschema':
+            return;
+          case 'parse':
+            this.parse(op);
+            return;
+          case 'make-series':
+            this.makeSeries(op);
+            return;
           case 'render':
             if (!isBody) this.add(op.pos, "operator 'render' is only supported as the last operator of the query");
             return;
         }
         return;
       }
+    }
+  }
+
+  parse(op: Extract<Operator, { op: 'parse' }>): void {
+    this.scalar(op.source, 'row');
+    const literals = op.parts.filter((p) => 'literal' in p).length;
+    if (literals > MAX_PARSE_LITERALS) this.add(op.pos, `'parse' patterns with more than ${MAX_PARSE_LITERALS} literals are not supported`);
+    if (op.kind === 'regex') {
+      const pattern = op.parts.map((p) => ('literal' in p ? p.literal : '(.*?)')).join('');
+      const problem = regexProblem(pattern);
+      if (problem) this.add(op.pos, problem);
+    }
+  }
+
+  makeSeries(op: Extract<Operator, { op: 'make-series' }>): void {
+    op.by.forEach((b) => this.scalar(b.expr, 'row'));
+    this.scalar(op.axis.expr, 'row');
+    const axisType = op.axis.expr.type;
+    if (axisType !== 'datetime' && axisType !== 'long' && axisType !== 'int') this.add(op.axis.expr.pos, `a make-series axis of type ${axisType} is not supported (datetime, long, int)`);
+    if (!op.from || !op.to) this.add(op.pos, "make-series needs 'from' and 'to' (the range of the series)");
+    else [op.from, op.to].forEach((x) => this.scalar(x, 'row'));
+    const step = constNumber(op.step, this.lets);
+    if (step === undefined || !(step > 0) || !Number.isInteger(step)) this.add(op.step.pos, "the step of 'make-series' must be a positive constant");
+    for (const it of op.items) {
+      if (!this.containsAggregate(it.expr)) this.add(it.pos, 'a make-series item must be an aggregate function');
+      this.scalar(it.expr, 'agg');
+      if (it.default && constValue(it.default, this.lets) === undefined) this.add(it.default.pos, 'the default of a make-series item must be a constant');
     }
   }
 
