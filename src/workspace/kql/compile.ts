@@ -39,6 +39,24 @@ export interface CompiledQuery {
   rowCap?: number;
 }
 
+const JOIN_KEYWORDS: Record<string, string> = {
+  inner: 'INNER JOIN',
+  innerunique: 'INNER JOIN',
+  leftouter: 'LEFT JOIN',
+  rightouter: 'RIGHT JOIN',
+  fullouter: 'FULL JOIN',
+};
+
+const SEMI_JOINS: Record<string, { side: 'left' | 'right'; anti: boolean }> = {
+  leftsemi: { side: 'left', anti: false },
+  leftanti: { side: 'left', anti: true },
+  anti: { side: 'left', anti: true },
+  leftantisemi: { side: 'left', anti: true },
+  rightantisemi: { side: 'right', anti: true },
+  rightsemi: { side: 'right', anti: false },
+  rightanti: { side: 'right', anti: true },
+};
+
 /** Bins one make-series may produce per group. */
 const MAX_SERIES_BINS = 100_000;
 
@@ -241,7 +259,7 @@ class Compiler {
     const pgIndex = new Map<number, number>();
     const text = sql.replace(/\u0001(\d+)\u0002/g, (_m, id: string) => {
       const prm = this.params[Number(id)];
-      if (this.d.name === 'postgres') {
+      if (this.d.numberedParams) {
         let k = pgIndex.get(Number(id));
         if (k === undefined) {
           out.push(this.d.bindValue(prm.value, prm.type));
@@ -500,7 +518,7 @@ class Compiler {
   }
 
   parseRegex(source: string, op: Extract<Operator, { op: 'parse' }>): { texts: Map<string, string>; ok: string } {
-    if (this.d.name === 'postgres') throw this.err(op.pos, "'parse kind=regex' is not supported on PostgreSQL (its regex engine picks different matches); use kind=simple or extract()");
+    if (!this.d.re2Captures) throw this.err(op.pos, `'parse kind=regex' is not supported on ${this.d.title} (its regex engine picks different matches); use kind=simple or extract()`);
     let pattern = '';
     const columns: string[] = [];
     for (const part of op.parts) {
@@ -619,7 +637,7 @@ class Compiler {
     }
     const others = items.filter((i) => i.kind === 'agg');
     const usesMinMax = others.some((i) => i.kind === 'agg' && mentionsMinMax(i.expr));
-    if (this.d.name === 'sqlite' && extremes.length === 1 && !usesMinMax) {
+    if (this.d.bareColumnAggregates && extremes.length === 1 && !usesMinMax) {
       // SQLite documents that with exactly one min()/max() aggregate, bare columns come from the row
       // holding that min/max: a GROUP BY instead of a window function.
       const ex = extremes[0];
@@ -729,13 +747,34 @@ class Compiler {
     }
     const guard = this.d.joinGuard();
     if (guard) where.push(guard);
-    const joinKw = op.kind === 'leftouter' ? 'LEFT JOIN' : 'INNER JOIN';
+    const semi = SEMI_JOINS[op.kind];
+    if (semi) {
+      // leftsemi/leftanti keep the left rows with (without) a match; right… the right rows.
+      const [keepSql, keepAlias, keepCols, keepNames, otherSql, otherAlias] =
+        semi.side === 'left' ? [lw.sql, la, left.cols, lw.names, rw.sql, ra] : [rw.sql, ra, right.cols, rw.names, lw.sql, la];
+      if (keepCols.length !== out.length) throw this.err(op.pos, 'internal: unexpected join output schema');
+      const exists = `${semi.anti ? 'NOT ' : ''}EXISTS (SELECT 1 FROM (${otherSql}) AS ${q(otherAlias)} WHERE ${conds.join(' AND ')})`;
+      return {
+        from: `(${keepSql}) AS ${q(keepAlias)}`,
+        where: [exists],
+        having: [],
+        cols: out.map((c, i) => ({ name: c.name, type: c.type, sql: `${q(keepAlias)}.${q(keepNames[i])}` })),
+        orderBy: [],
+      };
+    }
+    const joinKw = JOIN_KEYWORDS[op.kind] ?? 'INNER JOIN';
     const from = `(${leftSql}) AS ${q(la)} ${joinKw} (${rw.sql}) AS ${q(ra)} ON ${conds.join(' AND ')}`;
+    // An unmatched side's strings read "" (Kusto strings are never null).
+    const padLeft = op.kind === 'rightouter' || op.kind === 'fullouter';
+    const padRight = op.kind === 'leftouter' || op.kind === 'fullouter';
     const cols: LCol[] = [];
-    left.cols.forEach((c, i) => cols.push({ name: c.name, type: c.type, sql: `${q(la)}.${q(lw.names[i])}` }));
+    left.cols.forEach((c, i) => {
+      const ref = `${q(la)}.${q(lw.names[i])}`;
+      cols.push({ name: c.name, type: c.type, sql: padLeft && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
+    });
     right.cols.forEach((c, i) => {
       const ref = `${q(ra)}.${q(rw.names[i])}`;
-      cols.push({ name: c.name, type: c.type, sql: op.kind === 'leftouter' && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
+      cols.push({ name: c.name, type: c.type, sql: padRight && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
     });
     if (cols.length !== out.length) throw this.err(op.pos, 'internal: unexpected join output schema');
     return {

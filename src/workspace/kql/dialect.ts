@@ -21,6 +21,14 @@ export const WEEK_MS = 7 * DAY_MS;
 
 export interface Dialect {
   readonly name: DialectName;
+  /** For messages. */
+  readonly title: string;
+  /** Placeholders are numbered ($1): a value used twice binds once. */
+  readonly numberedParams: boolean;
+  /** With one min()/max() in a GROUP BY, other bare columns come from that row (SQLite documents it). */
+  readonly bareColumnAggregates: boolean;
+  /** Regex captures follow RE2's leftmost-first rules (needed by parse kind=regex). */
+  readonly re2Captures: boolean;
   /** Placeholder for parameter number `index` (1-based) of the given type. */
   placeholder(index: number, type: KType): string;
   /** Convert a JS value into what the driver binds for the given type. */
@@ -136,6 +144,10 @@ function splitOptions(are: string): { options: string; body: string } {
 
 export const sqlite: Dialect = {
   name: 'sqlite',
+  title: 'SQLite',
+  numberedParams: false,
+  bareColumnAggregates: true,
+  re2Captures: true,
   placeholder: () => '?',
   bindValue(v, type) {
     if (v === null || v === undefined) return null;
@@ -230,6 +242,10 @@ export const sqlite: Dialect = {
 
 export const postgres: Dialect = {
   name: 'postgres',
+  title: 'PostgreSQL',
+  numberedParams: true,
+  bareColumnAggregates: false,
+  re2Captures: false,
   placeholder: (i, type) => `$${i}::${PG_TYPES[type]}`,
   bindValue(v, type) {
     if (v === null || v === undefined) return null;

@@ -76,7 +76,19 @@ export const docCases: DocCase[] = [
     columns: 'Text:string, UserName:string, EmailId:string, Age:string',
     rows: [['User: James, Email: James@example.com, Age: 29', 'James', 'James@example.com', '29'], ['User: David, Age: 35', 'David', '', '35']],
   },
+  ...joinCase('leftanti', 'Key:string, Value1:long', [['a', 1]]),
+  ...joinCase('leftsemi', 'Key:string, Value1:long', [['b', 2], ['b', 3], ['c', 4]]),
+  ...joinCase('rightanti', 'Key:string, Value2:long', [['d', 40]]),
+  ...joinCase('rightsemi', 'Key:string, Value2:long', [['b', 10], ['c', 20], ['c', 30]]),
+  ...joinCase('rightouter', 'Key:string, Value1:long, Key1:string, Value2:long', [['b', 2, 'b', 10], ['b', 3, 'b', 10], ['c', 4, 'c', 20], ['c', 4, 'c', 30], ['', null, 'd', 40]]),
+  ...joinCase('fullouter', 'Key:string, Value1:long, Key1:string, Value2:long', [['a', 1, '', null], ['b', 2, 'b', 10], ['b', 3, 'b', 10], ['c', 4, 'c', 20], ['c', 4, 'c', 30], ['', null, 'd', 40]]),
 ];
+
+/** The join flavor pages share one input: X and Y below, joined on Key. */
+function joinCase(kind: string, columns: string, rows: unknown[][]): DocCase[] {
+  const xy = "let X = datatable(Key:string, Value1:long) ['a',1, 'b',2, 'b',3, 'c',4]; let Y = datatable(Key:string, Value2:long) ['b',10, 'c',20, 'c',30, 'd',40];";
+  return [{ doc: `${KUSTO}join-${kind}`, kql: `${xy} X | join kind=${kind} Y on Key`, columns, rows }];
+}
 
 /**
  * Operators whose reference examples read the help cluster's tables (StormEvents, Traces): the input is

@@ -13,7 +13,7 @@ export const SUPPORTED_OPERATORS = [
   'make-series', 'getschema', 'datatable',
 ] as const;
 
-export const SUPPORTED_JOIN_KINDS = ['innerunique', 'inner', 'leftouter'] as const;
+export const SUPPORTED_JOIN_KINDS = ['innerunique', 'inner', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'leftanti', 'anti', 'leftantisemi', 'rightsemi', 'rightanti', 'rightantisemi'] as const;
 
 export const SCALAR_FUNCTIONS = new Set([
   'ago', 'now', 'todatetime', 'startofday', 'startofweek', 'format_datetime', 'datetime_diff',
