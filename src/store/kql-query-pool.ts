@@ -1,10 +1,12 @@
 /**
  * KQL queries on SQLite run in a small pool of worker threads, each with its own read-only connection,
  * so a slow query cannot stall ingestion, delivery or `/healthz` on the main thread. A query that passes
- * its deadline is stopped for real: its thread is terminated (a replacement starts with the next query)
- * and the caller gets QueryTimeoutError at the deadline. Queries wait for a free thread; the wait counts
- * against their deadline. A terminated thread holds its slot until it has exited, so runaway queries
- * cannot pile up threads.
+ * its deadline is answered with QueryTimeoutError at the deadline and its thread is terminated (a new one
+ * starts with the next query). Termination takes effect when SQLite calls back into JavaScript: compiled
+ * KQL calls `kql_tick()` per joined row pair and every 4096 generated rows (range, make-series), and the
+ * regex/has functions run in JavaScript; a plain table scan finishes its statement first (bounded by the
+ * data). A terminated thread holds its slot until it has exited, so runaway queries cannot pile up
+ * threads. Queries wait for a free thread, at most their own time limit.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

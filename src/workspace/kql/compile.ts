@@ -317,8 +317,6 @@ class Compiler {
     const tr = this.opts.timeRange;
     if (tr?.start !== undefined) where.push(`${a}.${q('TimeGenerated')} >= ${this.p(tr.start, 'datetime')}`);
     if (tr?.end !== undefined) where.push(`${a}.${q('TimeGenerated')} <= ${this.p(tr.end, 'datetime')}`);
-    const guard = this.d.counterGuard(`${a}.rowid`);
-    if (guard) where.push(guard);
     return {
       from: `${q(schema.sqlName)} AS ${a}`,
       where,
