@@ -172,6 +172,35 @@ export default async function run(): Promise<BenchResult[]> {
         goal: null,
         runs: SLOW_RUNS,
       },
+      {
+        id: 'P5e',
+        name: 'KQL make-series count() on TimeGenerated (30 days, step 1d) by Priority_s: the timechart',
+        kql: `ServiceDesk_CL | make-series n = count() default = 0 on TimeGenerated from datetime(${new Date(NOW - 30 * DAY).toISOString()}) to datetime(${new Date(NOW).toISOString()}) step 1d by Priority_s`,
+        sql:
+          'WITH RECURSIVE bins(b) AS (SELECT 0 UNION ALL SELECT b + 1 FROM bins WHERE b + 1 < 30),' +
+          ' agg AS (SELECT "Priority_s" AS k, ("TimeGenerated" - ?) / 86400000 AS b, count(*) AS n FROM ws_servicedesk_cl' +
+          ' WHERE workspace = ? AND "TimeGenerated" >= ? AND "TimeGenerated" < ? GROUP BY k, b),' +
+          ' keys AS (SELECT DISTINCT k FROM agg)' +
+          " SELECT keys.k, json_group_array(coalesce(agg.n, 0) ORDER BY bins.b), json_group_array(strftime('%Y-%m-%dT%H:%M:%SZ', (? + bins.b * 86400000) / 1000, 'unixepoch') ORDER BY bins.b)" +
+          ' FROM keys CROSS JOIN bins LEFT JOIN agg ON agg.k = keys.k AND agg.b = bins.b GROUP BY keys.k',
+        params: [NOW - 30 * DAY, WORKSPACE, NOW - 30 * DAY, NOW, NOW - 30 * DAY],
+        goal: '≤ 1.2× hand SQL',
+        runs: SLOW_RUNS,
+      },
+      {
+        id: 'P5f',
+        name: 'KQL parse Description_s (rule:long, runbook) | summarize count() by runbook',
+        kql: 'ServiceDesk_CL | parse Description_s with * "Rule " rule:long "; see runbook " runbook "." | summarize n = count() by runbook',
+        sql:
+          "SELECT CASE WHEN ok THEN substr(rest, 1, instr(rest, '.') - 1) ELSE '' END AS runbook, count(*) FROM (" +
+          " SELECT substr(tail, instr(tail, '; see runbook ') + 14) AS rest," +
+          " instr(tail, '; see runbook ') > 0 AND CAST(substr(tail, 1, instr(tail, '; see runbook ') - 1) AS INTEGER) IS NOT NULL AS ok FROM (" +
+          ' SELECT substr("Description_s", instr("Description_s", \'Rule \') + 5) AS tail FROM ws_servicedesk_cl WHERE workspace = ? AND instr("Description_s", \'Rule \') > 0))' +
+          ' GROUP BY runbook',
+        params: [WORKSPACE],
+        goal: '≤ 1.2× hand SQL',
+        runs: SLOW_RUNS,
+      },
     ];
 
     const results: BenchResult[] = [];

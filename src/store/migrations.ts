@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
-import { createWorkspaceTablesSql } from '../workspace/tables.ts';
+import { createWorkspaceTablesSql, kqlHelperFunctionsSql } from '../workspace/tables.ts';
 
 interface Migration {
   version: number;
@@ -120,6 +120,11 @@ export const migrations: Migration[] = [
     name: 'connections: refresh token lifetime',
     // NULL = the partner's default lifetime.
     statements: (d) => ddl(d, `ALTER TABLE connections ADD COLUMN refresh_token_lifetime_s INTEGER`),
+  },
+  {
+    version: 6,
+    name: 'KQL helper functions (PostgreSQL kql_parse_json)',
+    statements: (d) => kqlHelperFunctionsSql(d),
   },
 ];
 

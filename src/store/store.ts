@@ -6,7 +6,7 @@ import { latestMigrationVersion, migrate } from './migrations.ts';
 import { WorkspaceRepo } from './workspaces.ts';
 import { ApiKeyRepo } from './api-keys.ts';
 import { ConnectionRepo } from './connections.ts';
-import { createSqlRunner, type SqlRunner } from './sql-runner.ts';
+import { createSqlRunner, type StoreSqlRunner } from './sql-runner.ts';
 import { ActionGroupRepo } from './action-groups.ts';
 import { AlertRepo } from './alerts.ts';
 import { JobRepo } from './jobs.ts';
@@ -24,7 +24,8 @@ export class Store {
   readonly workspaces: WorkspaceRepo;
   readonly apiKeys: ApiKeyRepo;
   readonly connections: ConnectionRepo;
-  readonly sql: SqlRunner;
+  /** Runs compiled KQL: on SQLite in worker threads with read-only connections (kql-query-pool.ts). */
+  readonly sql: StoreSqlRunner;
   readonly actionGroups: ActionGroupRepo;
   readonly alerts: AlertRepo;
   readonly jobs: JobRepo;
@@ -83,6 +84,7 @@ export class Store {
   }
 
   async close(): Promise<void> {
+    await this.sql.close();
     await this.alerts.close();
     await this.db.destroy();
   }

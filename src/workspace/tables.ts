@@ -192,6 +192,22 @@ EXCEPTION WHEN others THEN
 END
 $fn$`;
 
+/** PostgreSQL helper: Kusto `parse_json` — the JSON value when the text is JSON, else the text as a JSON string. */
+const PG_PARSE_JSON_FN = `CREATE OR REPLACE FUNCTION kql_parse_json(s text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $fn$
+BEGIN
+  IF s IS NULL THEN RETURN NULL; END IF;
+  RETURN (s::jsonb)::text;
+EXCEPTION WHEN others THEN
+  RETURN to_jsonb(s)::text;
+END
+$fn$`;
+
+/** SQL functions of the KQL engine that PostgreSQL needs beside the tables (none on SQLite). */
+export function kqlHelperFunctionsSql(dialect: SqlDialect): string[] {
+  return dialect === 'postgres' ? [PG_TODATETIME_FN, PG_PARSE_JSON_FN] : [];
+}
+
 /**
  * DDL for all workspace tables: idempotent (`IF NOT EXISTS` / `OR REPLACE`), one statement per
  * array element, in order. Run at startup / in a migration (on PostgreSQL under a lock when several
@@ -209,7 +225,7 @@ export function createWorkspaceTablesSql(dialect: SqlDialect): string[] {
       );
     }
   }
-  if (dialect === 'postgres') out.push(PG_TODATETIME_FN);
+  out.push(...kqlHelperFunctionsSql(dialect));
   return out;
 }
 

@@ -7,6 +7,8 @@
  * (`{"error":{"code":"BadArgumentError","message",…,"innererror":{…}}}`) — 400 for any bad query, never
  * a 500. Limits: a row cap (rows beyond it are dropped and a PartialError says so, as Log Analytics
  * does) and a statement timeout (504 GatewayTimeout); both are reported in `limits` when hit.
+ *   GET  /v1/workspaces/{ws}/metadata  the tables and columns (Log Analytics metadata API shape, a subset:
+ *        see workspace/metadata.ts), for editor completion; `… | getschema` answers the same from the query box.
  * Access: role reader (workspace API keys of the workspace, or the admin token).
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -21,6 +23,7 @@ import {
   warmUpKql,
   type LogsErrorBody,
 } from '../../workspace/query.ts';
+import { workspaceMetadata } from '../../workspace/metadata.ts';
 
 export interface QueryRouteOptions {
   /** Rows returned at most (ITSMC_QUERY_ROW_CAP). */
@@ -88,6 +91,7 @@ function toResponse(err: unknown, correlationId: string): { status: number; body
 export function queryRoutes(store: Store, options: QueryRouteOptions) {
   const runner = store.sql;
   if (options.warmUp !== false) setImmediate(() => {
+    runner.warm?.();
     try {
       warmUpKql();
     } catch {
@@ -154,6 +158,26 @@ export function queryRoutes(store: Store, options: QueryRouteOptions) {
         const body = req.body as Record<string, unknown> | null | undefined;
         if (!body || typeof body !== 'object' || Array.isArray(body)) throw badArgument('InvalidRequest', 'The body must be a JSON object {"query": "...", "timespan": "P1D"}');
         return execute(req, reply, body.query, body.timespan);
+      },
+    );
+
+    app.get(
+      '/v1/workspaces/:ws/metadata',
+      {
+        config: { access: 'reader' },
+        errorHandler,
+        schema: {
+          tags,
+          summary: 'Tables and columns of the workspace (Log Analytics metadata API)',
+          description:
+            'The workspace schema for editor completion, in the shape of the Log Analytics metadata API: `tables` (id, name, description, timespanColumn, columns with name, type, description) and `workspaces`. Categories, solutions, functions and saved queries are not included.',
+        },
+      },
+      async (req, reply) => {
+        const ws = (req.params as { ws?: string }).ws ?? '';
+        if (!WORKSPACE.test(ws)) throw badArgument('InvalidWorkspace', `'${ws.slice(0, 80)}' is not a workspace name ([a-z0-9-]{1,63})`);
+        if (!(await store.workspaces.get(ws))) throw new ApiError(404, 'NotFound', `workspace '${ws}' does not exist`);
+        return reply.status(200).send(workspaceMetadata(ws));
       },
     );
 

@@ -183,13 +183,35 @@ export type Operator =
       pos: Span;
     }
   | { op: 'union'; inputs: Tabular[]; pos: Span }
+  | {
+      op: 'make-series';
+      /** Aggregates with their `default =` (null: 0). */
+      items: { name: string; expr: Scalar; default: Scalar | null; pos: Span }[];
+      axis: NamedExpr;
+      from: Scalar | null;
+      to: Scalar | null;
+      step: Scalar;
+      by: NamedExpr[];
+      pos: Span;
+    }
+  | { op: 'parse'; kind: 'simple' | 'regex'; source: Scalar; parts: ParsePart[]; pos: Span }
+  | { op: 'getschema'; pos: Span }
   | { op: 'render'; visualization: string; properties: Record<string, string>; pos: Span }
   | { op: 'unsupported'; what: string; pos: Span };
+
+/** One element of a `parse … with` pattern. */
+export type ParsePart = { literal: string } | { column: string; type: KType } | { star: true };
 
 export type Tabular =
   | { kind: 'table'; name: string; columns: Column[]; pos: Span }
   | { kind: 'letRef'; id: number; name: string; columns: Column[]; pos: Span }
   | { kind: 'pipe'; input: Tabular; op: Operator; columns: Column[]; pos: Span }
+  /** `datatable(a:int, …)[…]`: constant rows (values row-major). */
+  | { kind: 'datatable'; rows: Scalar[][]; columns: Column[]; pos: Span }
+  /** `print a = 1, …`: one row. */
+  | { kind: 'print'; items: NamedExpr[]; columns: Column[]; pos: Span }
+  /** `range x from a to b step s`: one column, inclusive bounds. */
+  | { kind: 'range'; name: string; from: Scalar; to: Scalar; step: Scalar; columns: Column[]; pos: Span }
   /** `union A, B` as the start of a query (no piped input). */
   | { kind: 'union'; inputs: Tabular[]; columns: Column[]; pos: Span }
   | { kind: 'unsupported'; what: string; columns: Column[]; pos: Span };

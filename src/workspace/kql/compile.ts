@@ -12,7 +12,7 @@
  * physical column/table names (from tables.ts, after Kusto resolved them against the schema) or
  * aliases we generate (only [A-Za-z0-9_]), always quoted. The result is always a single SELECT.
  */
-import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
+import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, ParsePart, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
 import { dialectFor, DAY_MS, EPOCH_OFFSET_MS, WEEK_MS, type Dialect, type DialectName } from './dialect.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
 import { constNumber, constValue, tokenizeDatetimeFormat } from './subset.ts';
@@ -38,6 +38,39 @@ export interface CompiledQuery {
   render?: { visualization: string; properties: Record<string, string> };
   rowCap?: number;
 }
+
+const JOIN_KEYWORDS: Record<string, string> = {
+  inner: 'INNER JOIN',
+  innerunique: 'INNER JOIN',
+  leftouter: 'LEFT JOIN',
+  rightouter: 'RIGHT JOIN',
+  fullouter: 'FULL JOIN',
+};
+
+const SEMI_JOINS: Record<string, { side: 'left' | 'right'; anti: boolean }> = {
+  leftsemi: { side: 'left', anti: false },
+  leftanti: { side: 'left', anti: true },
+  anti: { side: 'left', anti: true },
+  leftantisemi: { side: 'left', anti: true },
+  rightantisemi: { side: 'right', anti: true },
+  rightsemi: { side: 'right', anti: false },
+  rightanti: { side: 'right', anti: true },
+};
+
+/** Bins one make-series may produce per group. */
+const MAX_SERIES_BINS = 100_000;
+
+/** getschema's DataType column: the .NET type Kusto reports for each column type. */
+const CLR_TYPES: Partial<Record<KType, string>> = {
+  string: 'System.String',
+  long: 'System.Int64',
+  int: 'System.Int32',
+  real: 'System.Double',
+  bool: 'System.SByte',
+  datetime: 'System.DateTime',
+  timespan: 'System.TimeSpan',
+  dynamic: 'System.Object',
+};
 
 /** Compiled SQL longer than this is refused (guards against exponential let/extend inlining). */
 export const MAX_SQL_LENGTH = 2_000_000;
@@ -226,7 +259,7 @@ class Compiler {
     const pgIndex = new Map<number, number>();
     const text = sql.replace(/\u0001(\d+)\u0002/g, (_m, id: string) => {
       const prm = this.params[Number(id)];
-      if (this.d.name === 'postgres') {
+      if (this.d.numberedParams) {
         let k = pgIndex.get(Number(id));
         if (k === undefined) {
           out.push(this.d.bindValue(prm.value, prm.type));
@@ -261,6 +294,12 @@ class Compiler {
       }
       case 'union':
         return keep(this.union(t.inputs, t.columns, depth));
+      case 'print':
+        return keep(this.print(t.items));
+      case 'datatable':
+        return keep(this.datatable(t));
+      case 'range':
+        return keep(this.range(t));
       case 'unsupported':
         throw this.err(t.pos, `${t.what} is not supported`);
       case 'pipe': {
@@ -285,6 +324,42 @@ class Compiler {
       cols: schema.columns.map((c) => ({ name: c.name, type: c.type, sql: `${a}.${q(c.name)}` })),
       orderBy: [],
     };
+  }
+
+  /** A level of exactly one row without columns, to select constant expressions from. */
+  oneRow(): Level {
+    return { from: `(SELECT 1 AS ${q('_one')}) AS ${q(this.alias('o'))}`, where: [], having: [], cols: [], orderBy: [] };
+  }
+
+  print(items: NamedExpr[]): Level {
+    const level = this.oneRow();
+    const scope = this.scope(level);
+    return { ...level, cols: items.map((i) => ({ name: i.name, type: i.expr.type, sql: this.expr(i.expr, scope) })) };
+  }
+
+  datatable(t: Extract<Tabular, { kind: 'datatable' }>): Level {
+    const a = q(this.alias('d'));
+    const names = this.aliases(t.columns.map((c) => c.name));
+    const rows = t.rows.map((row) => `SELECT ${row.map((v, i) => `${this.p(constValue(v, this.lets) ?? null, t.columns[i].type)} AS ${q(names[i])}`).join(', ')}`);
+    if (!rows.length) rows.push(`SELECT ${t.columns.map((c, i) => `${this.d.typedNull(c.type)} AS ${q(names[i])}`).join(', ')} WHERE 1 = 0`);
+    return { from: `(${rows.join(' UNION ALL ')}) AS ${a}`, where: [], having: [], cols: t.columns.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })), orderBy: [] };
+  }
+
+  range(t: Extract<Tabular, { kind: 'range' }>): Level {
+    const scope = this.scope(this.oneRow());
+    const type = t.columns[0].type;
+    const from = this.expr(t.from, scope);
+    const to = this.expr(t.to, scope);
+    const step = this.expr(t.step, scope);
+    const r = q(this.alias('r'));
+    const guard = this.d.counterGuard(q('n'));
+    const next = `${r}.${q('x')} + ${step}`;
+    const cte =
+      `WITH RECURSIVE ${r}(${q('x')}, ${q('n')}) AS (SELECT ${from}, 1 WHERE ${from} <= ${to}` +
+      ` UNION ALL SELECT ${next}, ${r}.${q('n')} + 1 FROM ${r} WHERE ${next} <= ${to}${guard ? ` AND ${guard.replaceAll(q('n'), `${r}.${q('n')}`)}` : ''})` +
+      ` SELECT ${q('x')} FROM ${r}`;
+    const a = q(this.alias('g'));
+    return { from: `(${cte}) AS ${a}`, where: [], having: [], cols: [{ name: t.name, type, sql: `${a}.${q('x')}` }], orderBy: [] };
   }
 
   /** Build cols in the analyser's output order from a name → column map (only the required ones). */
@@ -367,11 +442,168 @@ class Compiler {
         return this.join(level, op, out, depth);
       case 'union':
         return this.union([level, ...op.inputs], out, depth);
+      case 'make-series':
+        return this.makeSeries(level, op, out, req);
+      case 'parse':
+        return this.parse(level, op, out, req);
+      case 'getschema':
+        return this.getschema(level.cols.length ? level.cols : [], out);
       case 'render':
         throw this.err(op.pos, "operator 'render' is only supported as the last operator of the query");
       case 'unsupported':
         throw this.err(op.pos, `${op.what} is not supported`);
     }
+  }
+
+  /** getschema: one constant row per input column (the input itself is not read). */
+  getschema(input: LCol[], out: Column[]): Level {
+    const a = q(this.alias('s'));
+    const names = this.aliases(out.map((c) => c.name));
+    const rows = input.map((c, i) =>
+      `SELECT ${this.p(c.name, 'string')} AS ${q(names[0])}, ${this.p(i, 'long')} AS ${q(names[1])}, ${this.p(CLR_TYPES[c.type] ?? 'System.Object', 'string')} AS ${q(names[2])}, ${this.p(c.type, 'string')} AS ${q(names[3])}`,
+    );
+    if (!rows.length) rows.push(`SELECT ${out.map((c, i) => `${this.d.typedNull(c.type)} AS ${q(names[i])}`).join(', ')} WHERE 1 = 0`);
+    return { from: `(${rows.join(' UNION ALL ')}) AS ${a}`, where: [], having: [], cols: out.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })), orderBy: [] };
+  }
+
+  /**
+   * parse (simple): each literal is found after the previous one (its first occurrence); a column takes
+   * the text between, the last column the rest. Any literal missing → every parsed column is null.
+   * parse kind=regex: the pattern becomes one RE2 expression (`*` and string columns `.*?`, long/int
+   * `-?\d+`, real a number), evaluated per column.
+   */
+  parse(level: Level, op: Extract<Operator, { op: 'parse' }>, out: Column[], req: Set<string>): Level {
+    if (level.bare || this.heavy(level)) level = this.wrap(level, true);
+    const scope = this.scope(level);
+    const source = `COALESCE(${this.toText(this.expr(op.source, scope), op.source.type)}, '')`;
+    const { texts, ok } = op.kind === 'regex' ? this.parseRegex(source, op) : this.parseSimple(source, op.parts);
+    // Strict, as Kusto's simple and regex kinds: a typed column that does not convert fails the whole row.
+    const typed = [...texts].map(([name, text]) => {
+      const type = out.find((c) => c.name === name)?.type ?? 'string';
+      return { name, type, sql: type === 'string' ? text : this.fromParsedText(text, type) };
+    });
+    const allOk = [ok, ...typed.filter((c) => c.type !== 'string').map((c) => `${c.sql} IS NOT NULL`)].join(' AND ');
+    for (const c of typed) scope.set(c.name, { name: c.name, type: c.type, sql: c.type === 'string' ? `(CASE WHEN ${allOk} THEN ${c.sql} ELSE '' END)` : `(CASE WHEN ${allOk} THEN ${c.sql} END)` });
+    return { ...level, cols: this.pick(out, scope, op.pos, req) };
+  }
+
+  parseSimple(source: string, parts: ParsePart[]): { texts: Map<string, string>; ok: string } {
+    const d = this.d;
+    let rest = source;
+    /** The column waiting for its end, and whether junk (`*`) follows it before the next literal. */
+    let pending: { column: string; type: KType; junk: boolean } | null = null;
+    const found: string[] = [];
+    const texts = new Map<string, string>();
+    const close = (text: string) => {
+      if (!pending) return;
+      // `col:long *` takes the number at the start of the text (Kusto matches it as -?\d+ then .*?).
+      const numeric = pending.type === 'long' || pending.type === 'int';
+      texts.set(pending.column, pending.junk && numeric ? d.leadingInteger(text) : text);
+    };
+    for (const part of parts) {
+      if ('literal' in part) {
+        const lit = this.p(part.literal, 'string');
+        const at = d.position(rest, lit);
+        found.push(`${at} > 0`);
+        close(d.substr(rest, '1', `${at} - 1`));
+        rest = d.substr(rest, `${at} + ${d.strlen(lit)}`);
+        pending = null;
+      } else if ('column' in part) pending = { column: part.column, type: part.type, junk: false };
+      else if (pending) pending.junk = true;
+    }
+    close(rest);
+    return { texts, ok: found.length ? found.join(' AND ') : '1 = 1' };
+  }
+
+  parseRegex(source: string, op: Extract<Operator, { op: 'parse' }>): { texts: Map<string, string>; ok: string } {
+    if (!this.d.re2Captures) throw this.err(op.pos, `'parse kind=regex' is not supported on ${this.d.title} (its regex engine picks different matches); use kind=simple or extract()`);
+    let pattern = '';
+    const columns: string[] = [];
+    for (const part of op.parts) {
+      if ('literal' in part) pattern += part.literal;
+      else if ('star' in part) pattern += '.*?';
+      else {
+        columns.push(part.column);
+        pattern += part.type === 'long' || part.type === 'int' ? '(-?\\d+)' : part.type === 'real' ? '(-?\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?)' : '(.*?)';
+      }
+    }
+    const texts = new Map(columns.map((c, i) => [c, this.d.extract(source, pattern, i + 1, this.p)]));
+    return { texts, ok: this.d.regexMatch(source, pattern, this.p) };
+  }
+
+  /** Text parsed out of a string → the declared column type (null when it does not convert). */
+  fromParsedText(text: string, type: KType): string {
+    switch (type) {
+      case 'long':
+      case 'int':
+        return this.d.stringToLong(text);
+      case 'real':
+        return this.d.stringToReal(text);
+      case 'datetime':
+        return this.d.stringToDatetime(text);
+      case 'bool':
+        return `(CASE lower(${text}) WHEN 'true' THEN ${this.p(true, 'bool')} WHEN 'false' THEN ${this.p(false, 'bool')} END)`;
+      case 'dynamic':
+        return this.d.parseJson(text);
+      default:
+        return text;
+    }
+  }
+
+  /**
+   * make-series: per group (by keys) one array per aggregate with a value for every bin from `from`
+   * (inclusive) to `to` (exclusive) in steps of `step` (the aggregate's `default`, else 0, where a bin
+   * has no rows), and the axis as the array of bin starts. SQL: a bin generator crossed with the
+   * groups, left-joined to the per-bin aggregates, folded into JSON arrays in bin order.
+   */
+  makeSeries(level: Level, op: Extract<Operator, { op: 'make-series' }>, out: Column[], req: Set<string>): Level {
+    if (level.groupBy || level.limit !== undefined || level.bare || this.heavy(level)) level = this.wrap(level, false);
+    const d = this.d;
+    const scope = this.scope(level);
+    const oneRow = this.scope(this.oneRow());
+    const from = this.expr(op.from!, oneRow);
+    const to = this.expr(op.to!, oneRow);
+    const step = this.p(constNumber(op.step, this.lets) ?? 1, 'long');
+    const axis = this.expr(op.axis.expr, scope);
+    const keyNames = this.aliases(op.by.map((b) => b.name)).map((n) => `k_${n}`);
+    const valueNames = op.items.map((_, i) => `v${i}`);
+    const keySel = op.by.map((b, i) => `${this.expr(b.expr, scope)} AS ${q(keyNames[i])}`);
+    const bin = `${d.truncToLong(`(${axis} - ${from}) / ${step}`)}`;
+    const aggSql = this.selectSql(
+      { ...level, where: [...level.where, `${axis} >= ${from}`, `${axis} < ${to}`], groupBy: [...op.by.map((b) => this.expr(b.expr, scope)), bin], having: [], orderBy: [], limit: undefined },
+      [...keySel, `${bin} AS ${q('_b')}`, ...op.items.map((it, i) => `${this.expr(it.expr, scope, true)} AS ${q(valueNames[i])}`)],
+      false,
+    );
+    const ag = q(this.alias('a'));
+    const bins = q(this.alias('bins'));
+    const guard = d.counterGuard(`${bins}.${q('b')}`);
+    const binsCte =
+      `WITH RECURSIVE ${bins}(${q('b')}) AS (SELECT 0 WHERE ${from} < ${to} UNION ALL SELECT ${bins}.${q('b')} + 1 FROM ${bins}` +
+      ` WHERE ${from} + (${bins}.${q('b')} + 1) * ${step} < ${to} AND ${bins}.${q('b')} < ${this.p(MAX_SERIES_BINS, 'long')}${guard ? ` AND ${guard}` : ''})` +
+      ` SELECT ${q('b')} FROM ${bins}`;
+    const gr = q(this.alias('g'));
+    const bn = q(this.alias('n'));
+    const groups = keyNames.length ? `SELECT DISTINCT ${keyNames.map((k) => `${ag}.${q(k)}`).join(', ')} FROM (${aggSql}) AS ${ag}` : `SELECT DISTINCT 1 AS ${q('_k')} FROM (${aggSql}) AS ${ag}`;
+    const av = q(this.alias('v'));
+    const on = [`${av}.${q('_b')} = ${bn}.${q('b')}`, ...keyNames.map((k) => d.nullSafeEq(`${av}.${q(k)}`, `${gr}.${q(k)}`))];
+    const orderKey = `${bn}.${q('b')}`;
+    const cols: LCol[] = op.by.map((b, i) => ({ name: b.name, type: b.expr.type, sql: `${gr}.${q(keyNames[i])}` }));
+    op.items.forEach((it, i) => {
+      const dflt = it.default ? this.expr(it.default, oneRow) : this.p(0, 'long');
+      const v = `COALESCE(${av}.${q(valueNames[i])}, ${dflt})`;
+      cols.push({ name: it.name, type: 'dynamic', sql: d.jsonArrayAgg(d.jsonElement(v, it.expr.type, (x) => d.isoDatetime(x)), orderKey) });
+    });
+    const binStart = `(${from} + ${orderKey} * ${step})`;
+    cols.push({ name: op.axis.name, type: 'dynamic', sql: d.jsonArrayAgg(d.jsonElement(binStart, op.axis.expr.type, (x) => d.isoDatetime(x)), orderKey) });
+    const from_ = `(${groups}) AS ${gr} CROSS JOIN (${binsCte}) AS ${bn} LEFT JOIN (${aggSql}) AS ${av} ON ${on.join(' AND ')}`;
+    return {
+      from: from_,
+      where: [],
+      groupBy: keyNames.map((k) => `${gr}.${q(k)}`),
+      having: [],
+      cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req),
+      orderBy: [],
+    };
   }
 
   order(k: OrderKey, scope: Scope): Order {
@@ -403,7 +635,7 @@ class Compiler {
     }
     const others = items.filter((i) => i.kind === 'agg');
     const usesMinMax = others.some((i) => i.kind === 'agg' && mentionsMinMax(i.expr));
-    if (this.d.name === 'sqlite' && extremes.length === 1 && !usesMinMax) {
+    if (this.d.bareColumnAggregates && extremes.length === 1 && !usesMinMax) {
       // SQLite documents that with exactly one min()/max() aggregate, bare columns come from the row
       // holding that min/max: a GROUP BY instead of a window function.
       const ex = extremes[0];
@@ -511,13 +743,36 @@ class Compiler {
       leftSql = `SELECT ${x}.*, ROW_NUMBER() OVER (PARTITION BY ${keys.join(', ')}) AS ${q('_rn')} FROM (${lw.sql}) AS ${x}`;
       where.push(`${q(la)}.${q('_rn')} = 1`);
     }
-    const joinKw = op.kind === 'leftouter' ? 'LEFT JOIN' : 'INNER JOIN';
+    const guard = this.d.joinGuard();
+    if (guard) where.push(guard);
+    const semi = SEMI_JOINS[op.kind];
+    if (semi) {
+      // leftsemi/leftanti keep the left rows with (without) a match; right… the right rows.
+      const [keepSql, keepAlias, keepCols, keepNames, otherSql, otherAlias] =
+        semi.side === 'left' ? [lw.sql, la, left.cols, lw.names, rw.sql, ra] : [rw.sql, ra, right.cols, rw.names, lw.sql, la];
+      if (keepCols.length !== out.length) throw this.err(op.pos, 'internal: unexpected join output schema');
+      const exists = `${semi.anti ? 'NOT ' : ''}EXISTS (SELECT 1 FROM (${otherSql}) AS ${q(otherAlias)} WHERE ${conds.join(' AND ')})`;
+      return {
+        from: `(${keepSql}) AS ${q(keepAlias)}`,
+        where: [exists],
+        having: [],
+        cols: out.map((c, i) => ({ name: c.name, type: c.type, sql: `${q(keepAlias)}.${q(keepNames[i])}` })),
+        orderBy: [],
+      };
+    }
+    const joinKw = JOIN_KEYWORDS[op.kind] ?? 'INNER JOIN';
     const from = `(${leftSql}) AS ${q(la)} ${joinKw} (${rw.sql}) AS ${q(ra)} ON ${conds.join(' AND ')}`;
+    // An unmatched side's strings read "" (Kusto strings are never null).
+    const padLeft = op.kind === 'rightouter' || op.kind === 'fullouter';
+    const padRight = op.kind === 'leftouter' || op.kind === 'fullouter';
     const cols: LCol[] = [];
-    left.cols.forEach((c, i) => cols.push({ name: c.name, type: c.type, sql: `${q(la)}.${q(lw.names[i])}` }));
+    left.cols.forEach((c, i) => {
+      const ref = `${q(la)}.${q(lw.names[i])}`;
+      cols.push({ name: c.name, type: c.type, sql: padLeft && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
+    });
     right.cols.forEach((c, i) => {
       const ref = `${q(ra)}.${q(rw.names[i])}`;
-      cols.push({ name: c.name, type: c.type, sql: op.kind === 'leftouter' && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
+      cols.push({ name: c.name, type: c.type, sql: padRight && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
     });
     if (cols.length !== out.length) throw this.err(op.pos, 'internal: unexpected join output schema');
     return {
@@ -700,7 +955,7 @@ class Compiler {
       case '!endswith_cs':
         return `(NOT ${d.endsWithCs(l, r)})`;
       case 'matches regex':
-        return d.regexMatch(l, r);
+        return d.regexMatch(l, constStr() ?? '', this.p);
     }
   }
 
@@ -729,6 +984,17 @@ class Compiler {
         const pct = num(a[1]) ?? 50;
         return d.percentile(row(a[0]), this.p(pct / 100, 'real'));
       }
+      case 'sumif':
+        return `sum(${row(a[0])}) FILTER (WHERE ${row(a[1])})`;
+      case 'avgif':
+        return `avg(${d.castReal(row(a[0]))}) FILTER (WHERE ${row(a[1])})`;
+      case 'dcountif':
+        return `count(DISTINCT ${row(a[0])}) FILTER (WHERE ${row(a[1])})`;
+      case 'stdev':
+      case 'variance':
+        return d.sampleVariance(d.castReal(row(a[0])), e.name === 'stdev');
+      case 'take_any':
+        return d.minMax('max', row(a[0]), a[0].type);
       case 'make_set':
       case 'make_list': {
         const v = row(a[0]);
@@ -754,17 +1020,20 @@ class Compiler {
         }
         return d.stringToDatetime(t === 'dynamic' ? d.jsonToText(x(a[0])) : x(a[0]));
       }
-      case 'startofday': {
-        const off = a.length > 1 ? (num(a[1]) ?? 0) : 0;
-        const base = this.binDatetime(x(a[0]), DAY_MS, EPOCH_OFFSET_MS);
-        return off ? `(${base} + ${this.p(off * DAY_MS, 'timespan')})` : base;
-      }
-      case 'startofweek': {
-        const off = a.length > 1 ? (num(a[1]) ?? 0) : 0;
-        // 0001-01-01 was a Monday; Kusto weeks start on Sunday.
-        const base = this.binDatetime(x(a[0]), WEEK_MS, EPOCH_OFFSET_MS + DAY_MS);
-        return off ? `(${base} + ${this.p(off * WEEK_MS, 'timespan')})` : base;
-      }
+      case 'startofday':
+      case 'endofday':
+      case 'startofweek':
+      case 'endofweek':
+      case 'startofmonth':
+      case 'endofmonth':
+        return this.periodBoundary(e.name, x(a[0]), a.length > 1 ? x(a[1]) : undefined);
+      case 'dayofweek':
+        // A timespan: days since the preceding Sunday.
+        return `(${this.binDatetime(x(a[0]), DAY_MS, EPOCH_OFFSET_MS)} - ${this.binDatetime(x(a[0]), WEEK_MS, EPOCH_OFFSET_MS + DAY_MS)})`;
+      case 'hourofday':
+        return `(((${x(a[0])} + ${this.p(EPOCH_OFFSET_MS, 'long')}) % ${this.p(DAY_MS, 'long')}) / ${this.p(3600000, 'long')})`;
+      case 'bin_at':
+        return this.binAt(x(a[0]), a[0].type, num(a[1]) ?? 1, x(a[2]));
       case 'format_datetime':
         return this.formatDatetime(x(a[0]), String(constValue(a[1], this.lets) ?? ''));
       case 'datetime_diff':
@@ -807,7 +1076,36 @@ class Compiler {
         if (a.length < 3) return arr;
         return d.jsonArray1(d.jsonMember(arr, num(a[2]) ?? 0, this.p));
       }
+      case 'extract':
+        return d.extract(x(a[2]), String(constValue(a[0], this.lets)), num(a[1]) ?? 0, this.p);
+      case 'extract_all':
+        return d.extractAll(x(a[1]), String(constValue(a[0], this.lets)), this.p);
+      case 'replace_string':
+        return `replace(${x(a[0])}, ${x(a[1])}, ${x(a[2])})`;
+      case 'replace_regex':
+        return d.replaceRegex(x(a[0]), String(constValue(a[1], this.lets)), String(constValue(a[2], this.lets)), this.p);
+      case 'indexof':
+        return `(${d.position(x(a[0]), x(a[1]))} - 1)`;
+      case 'countof': {
+        const regex = a.length > 2 && constValue(a[2], this.lets) === 'regex';
+        return d.countOf(x(a[0]), String(constValue(a[1], this.lets)), regex, this.p);
+      }
+      // ---------------- dynamic
+      case 'array_length':
+        return d.arrayLength(x(a[0]));
+      case 'bag_pack':
+      case 'pack': {
+        const pairs: [string, string][] = [];
+        for (let i = 0; i + 1 < a.length; i += 2) pairs.push([this.p(constValue(a[i], this.lets), 'string'), d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
+        return d.jsonObject(pairs);
+      }
+      case 'todynamic':
+      case 'parse_json':
+        return a[0].type === 'dynamic' ? x(a[0]) : d.parseJson(x(a[0]));
       // ---------------- logic
+      case 'max_of':
+      case 'min_of':
+        return d.extremeOf(e.name === 'max_of' ? 'max' : 'min', a.map((s) => x(s)));
       case 'iff':
       case 'iif':
         return `(CASE WHEN ${x(a[0])} THEN ${x(a[1])} ELSE ${x(a[2])} END)`;
@@ -841,6 +1139,31 @@ class Compiler {
       default:
         throw this.err(e.namePos, `function '${e.name}' is not supported`);
     }
+  }
+
+  /** startofday/endofday/…: the first (or last) millisecond of the day, week or month of `v`, shifted by `offset` periods. */
+  periodBoundary(fn: string, v: string, offset: string | undefined): string {
+    const end = fn.startsWith('end');
+    const n = `(${offset ?? '0'} + ${end ? 1 : 0})`;
+    let start: string;
+    if (fn.endsWith('month')) start = this.d.monthStart(v, n);
+    else {
+      const unit = fn.endsWith('week') ? WEEK_MS : DAY_MS;
+      // 0001-01-01 was a Monday; Kusto weeks start on Sunday.
+      const base = this.binDatetime(v, unit, EPOCH_OFFSET_MS + (unit === WEEK_MS ? DAY_MS : 0));
+      start = offset === undefined && !end ? base : `(${base} + ${n} * ${this.p(unit, 'timespan')})`;
+    }
+    return end ? `(${start} - 1)` : start;
+  }
+
+  /** bin_at: bins of `step` aligned so that `fixed` starts a bin. */
+  binAt(v: string, type: KType, step: number, fixed: string): string {
+    if (type === 'real') {
+      const st = this.p(step, 'real');
+      return `(${fixed} + ${this.d.floor(`(${v} - ${fixed}) / ${st}`)} * ${st})`;
+    }
+    const st = this.p(Math.round(step), 'long');
+    return `(${v} - (((${v} - ${fixed}) % ${st}) + ${st}) % ${st})`;
   }
 
   binDatetime(v: string, step: number, offset: number): string {

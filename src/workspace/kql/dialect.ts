@@ -7,6 +7,7 @@
  * where needed); `p(value, type)` creates a bound parameter and returns its placeholder.
  */
 import type { KType } from './ast.ts';
+import { postgresRegex, re2 } from './regex.ts';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -20,6 +21,14 @@ export const WEEK_MS = 7 * DAY_MS;
 
 export interface Dialect {
   readonly name: DialectName;
+  /** For messages. */
+  readonly title: string;
+  /** Placeholders are numbered ($1): a value used twice binds once. */
+  readonly numberedParams: boolean;
+  /** With one min()/max() in a GROUP BY, other bare columns come from that row (SQLite documents it). */
+  readonly bareColumnAggregates: boolean;
+  /** Regex captures follow RE2's leftmost-first rules (needed by parse kind=regex). */
+  readonly re2Captures: boolean;
   /** Placeholder for parameter number `index` (1-based) of the given type. */
   placeholder(index: number, type: KType): string;
   /** Convert a JS value into what the driver binds for the given type. */
@@ -54,8 +63,8 @@ export interface Dialect {
   pad(x: string, width: number): string;
   floor(x: string): string;
   round(x: string, digits: number, integral: boolean, p: ParamFn): string;
-  /** Regex match (pattern is a fragment, usually a parameter). */
-  regexMatch(x: string, pattern: string): string;
+  /** Regex match with a constant RE2 pattern (checked by `regexProblem`). */
+  regexMatch(x: string, pattern: string, p: ParamFn): string;
   /** `has` term match with a constant needle. */
   has(x: string, needle: string, caseSensitive: boolean, p: ParamFn): string;
   /** Case-insensitive LIKE with a constant pattern (already escaped with backslash). */
@@ -80,6 +89,37 @@ export interface Dialect {
   percentile(x: string, fraction: string): string;
   minMax(fn: 'min' | 'max', x: string, type: KType): string;
   boolText(x: string): string;
+  /**
+   * A WHERE term that returns to the host every few thousand rows of a generator (range, make-series
+   * bins), given its row number: on SQLite so that a deadline can stop a statement that would otherwise
+   * never call back; null when not needed. Table scans are not guarded: they are bounded by the data
+   * (and a guard costs 20–40% of a plain scan).
+   */
+  counterGuard(counter: string): string | null;
+  /** First millisecond of the month of `x` (ms), `months` (an integer expression) months later. */
+  monthStart(x: string, months: string): string;
+  /** 1-based position of `needle` in `s`, 0 when absent. */
+  position(s: string, needle: string): string;
+  extract(s: string, pattern: string, group: number, p: ParamFn): string;
+  extractAll(s: string, pattern: string, p: ParamFn): string;
+  replaceRegex(s: string, pattern: string, rewrite: string, p: ParamFn): string;
+  /** Occurrences of a constant text (overlapping, as Kusto counts) or of a regex (non-overlapping). */
+  countOf(s: string, search: string, regex: boolean, p: ParamFn): string;
+  arrayLength(x: string): string;
+  /** JSON object text from (key fragment, JSON-ready value fragment) pairs. */
+  jsonObject(pairs: [string, string][]): string;
+  /** string → dynamic: the JSON value when the text is JSON, else the text as a JSON string. */
+  parseJson(x: string): string;
+  /** max_of/min_of: nulls are ignored. */
+  extremeOf(fn: 'max' | 'min', args: string[]): string;
+  /** The integer at the start of a text (`-?digits`) as text, or null. */
+  leadingInteger(x: string): string;
+  /** JSON array of JSON-ready elements, in the order of `orderBy`; '[]' for no rows. */
+  jsonArrayAgg(elem: string, orderBy: string): string;
+  /** Sample variance (n − 1), or its square root; 0 for a single value as in Kusto. */
+  sampleVariance(x: string, sqrt: boolean): string;
+  /** The same per joined row pair (join output can be quadratic in the data). */
+  joinGuard(): string | null;
 }
 
 const PG_TYPES: Record<KType, string> = {
@@ -97,8 +137,18 @@ const PG_TYPES: Record<KType, string> = {
 
 const ALNUM = /[\p{L}\p{N}]/u;
 
+/** ARE embedded options must lead the whole pattern: split them off to wrap the rest. */
+function splitOptions(are: string): { options: string; body: string } {
+  const m = /^\(\?[a-z]+\)/.exec(are);
+  return m ? { options: m[0], body: are.slice(m[0].length) } : { options: '', body: are };
+}
+
 export const sqlite: Dialect = {
   name: 'sqlite',
+  title: 'SQLite',
+  numberedParams: false,
+  bareColumnAggregates: true,
+  re2Captures: true,
   placeholder: () => '?',
   bindValue(v, type) {
     if (v === null || v === undefined) return null;
@@ -142,7 +192,7 @@ export const sqlite: Dialect = {
     const r = `(round(CAST(${x} AS REAL) / ${f}) * ${f})`;
     return integral ? `CAST(${r} AS INTEGER)` : r;
   },
-  regexMatch: (x, pattern) => `kql_regex(${pattern}, ${x})`,
+  regexMatch: (x, pattern, p) => `kql_regex(${p(pattern, 'string')}, ${x})`,
   has(x, needle, cs, p) {
     if (needle === '') return '(1 = 1)';
     // LIKE (case-insensitive for ASCII) pre-filters cheaply before the exact term check.
@@ -174,10 +224,29 @@ export const sqlite: Dialect = {
   percentile: (x, fraction) => `kql_percentile(${x}, ${fraction})`,
   minMax: (fn, x) => `${fn}(${x})`,
   boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
+  counterGuard: (n) => `((${n} & 4095) <> 0 OR kql_tick() = 1)`,
+  joinGuard: () => 'kql_tick() = 1',
+  monthStart: (x, months) => `(CAST(unixepoch(${x} / 1000, 'unixepoch', 'start of month', printf('%+d months', ${months})) AS INTEGER) * 1000)`,
+  position: (s, n) => `instr(${s}, ${n})`,
+  extract: (s, re, g, p) => `kql_extract(${p(re, 'string')}, ${p(g, 'long')}, ${s})`,
+  extractAll: (s, re, p) => `kql_extract_all(${p(re, 'string')}, ${s})`,
+  replaceRegex: (s, re, rw, p) => `kql_replace_regex(${s}, ${p(re, 'string')}, ${p(rw, 'string')})`,
+  countOf: (s, search, regex, p) => (regex ? `kql_countof_regex(${s}, ${p(search, 'string')})` : `kql_countof(${s}, ${p(search, 'string')})`),
+  arrayLength: (x) => `(CASE WHEN json_type(${x}) = 'array' THEN json_array_length(${x}) END)`,
+  jsonObject: (pairs) => `json_object(${pairs.map(([k, v]) => `${k}, ${v}`).join(', ')})`,
+  parseJson: (x) => `(CASE WHEN ${x} IS NULL THEN NULL WHEN json_valid(${x}) THEN json(${x}) ELSE json_quote(${x}) END)`,
+  extremeOf: (fn, args) => `(SELECT ${fn}(v) FROM (${args.map((a) => `SELECT ${a} AS v`).join(' UNION ALL ')}))`,
+  sampleVariance: (x, sqrt) => `kql_variance(${x}, ${sqrt ? 1 : 0})`,
+  jsonArrayAgg: (elem, orderBy) => `json_group_array(${elem} ORDER BY ${orderBy})`,
+  leadingInteger: (x) => `(CASE WHEN ${x} GLOB '[0-9]*' OR ${x} GLOB '-[0-9]*' THEN CAST(CAST(${x} AS INTEGER) AS TEXT) END)`,
 };
 
 export const postgres: Dialect = {
   name: 'postgres',
+  title: 'PostgreSQL',
+  numberedParams: true,
+  bareColumnAggregates: false,
+  re2Captures: false,
   placeholder: (i, type) => `$${i}::${PG_TYPES[type]}`,
   bindValue(v, type) {
     if (v === null || v === undefined) return null;
@@ -212,7 +281,7 @@ export const postgres: Dialect = {
     const r = `round((${x})::numeric, (${p(digits, 'long')})::int)`;
     return integral ? `${r}::bigint` : `${r}::double precision`;
   },
-  regexMatch: (x, pattern) => `(${x} ~ ${pattern})`,
+  regexMatch: (x, pattern, p) => `(${x} ~ ${p(postgresRegex(pattern), 'string')})`,
   has(x, needle, cs, p) {
     if (needle === '') return '(1 = 1)';
     const body = needle.replace(/[^\p{L}\p{N}\s_]/gu, '\\$&');
@@ -224,8 +293,10 @@ export const postgres: Dialect = {
   containsCs: (x, n) => `(strpos(${x}, ${n}) > 0)`,
   startsWithCs: (x, n) => `starts_with(${x}, ${n})`,
   endsWithCs: (x, n) => `(right(${x}, char_length(${n})) = ${n})`,
-  trimRegex: (x, re, p) =>
-    `regexp_replace(regexp_replace(${x}, ${p('^(' + re + ')+', 'string')}, ''), ${p('(' + re + ')+$', 'string')}, '')`,
+  trimRegex: (x, re, p) => {
+    const { options, body } = splitOptions(postgresRegex(re));
+    return `regexp_replace(regexp_replace(${x}, ${p(`${options}^(?:${body})+`, 'string')}, ''), ${p(`${options}(?:${body})+$`, 'string')}, '')`;
+  },
   split: (s, d) => `(CASE WHEN ${s} IS NULL THEN NULL WHEN ${s} = '' THEN '[""]' ELSE array_to_json(string_to_array(${s}, ${d}))::text END)`,
   jsonMember: (x, key, p) =>
     typeof key === 'number' ? `((${x})::jsonb -> ${p(key, 'int')}::int)::text` : `((${x})::jsonb -> ${p(key, 'string')})::text`,
@@ -251,6 +322,35 @@ export const postgres: Dialect = {
     return `${fn}(${x})`;
   },
   boolText: (x) => `(CASE WHEN ${x} THEN 'true' WHEN NOT ${x} THEN 'false' END)`,
+  // statement_timeout stops PostgreSQL statements wherever they are.
+  counterGuard: () => null,
+  joinGuard: () => null,
+  monthStart: (x, months) =>
+    `(extract(epoch FROM date_trunc('month', to_timestamp(${x} / 1000.0) AT TIME ZONE 'UTC') + make_interval(months => (${months})::int)) * 1000)::bigint`,
+  position: (s, n) => `strpos(${s}, ${n})`,
+  extract(s, re, g, p) {
+    const { options, body } = splitOptions(postgresRegex(re, true));
+    return `(regexp_match(${s}, ${p(`${options}(${body})`, 'string')}))[${g + 1}]`;
+  },
+  extractAll(s, re, p) {
+    const groups = re2(re).groupCount();
+    const { options, body } = splitOptions(postgresRegex(re, true));
+    const elem = groups === 0 ? 'm[1]' : groups === 1 ? 'm[2]' : `array_to_json(m[2:${groups + 1}])`;
+    return `(SELECT json_agg(${elem})::text FROM regexp_matches(${s}, ${p(`${options}(${body})`, 'string')}, 'g') AS r(m))`;
+  },
+  replaceRegex: (s, re, rw, p) => `regexp_replace(${s}, ${p(postgresRegex(re, true), 'string')}, ${p(rw.replace(/\\0/g, '\\&'), 'string')}, 'g')`,
+  countOf(s, search, regex, p) {
+    const pattern = regex ? postgresRegex(search, true) : `(?=${search.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')})`;
+    if (!regex && search === '') return '0';
+    return `(SELECT count(*) FROM regexp_matches(${s}, ${p(pattern, 'string')}, 'g'))`;
+  },
+  arrayLength: (x) => `(CASE WHEN jsonb_typeof((${x})::jsonb) = 'array' THEN jsonb_array_length((${x})::jsonb) END)`,
+  jsonObject: (pairs) => `jsonb_build_object(${pairs.map(([k, v]) => `${k}, ${v}`).join(', ')})::text`,
+  parseJson: (x) => `kql_parse_json(${x})`,
+  extremeOf: (fn, args) => `${fn === 'max' ? 'GREATEST' : 'LEAST'}(${args.join(', ')})`,
+  sampleVariance: (x, sqrt) => `(CASE WHEN count(${x}) = 1 THEN 0 ELSE ${sqrt ? 'stddev_samp' : 'var_samp'}(${x}) END)`,
+  jsonArrayAgg: (elem, orderBy) => `coalesce(jsonb_agg(${elem} ORDER BY ${orderBy}), '[]'::jsonb)::text`,
+  leadingInteger: (x) => `substring(${x} from '^-?[0-9]+')`,
 };
 
 export function dialectFor(name: DialectName): Dialect {

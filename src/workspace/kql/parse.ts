@@ -20,6 +20,7 @@ import type {
   SummarizeItem,
   Tabular,
   BinaryOp,
+  ParsePart,
 } from './ast.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
 import { parseDatetimeLiteral, parseNumberLiteral, parseTimespanLiteral } from './literals.ts';
@@ -71,10 +72,14 @@ function load(): KustoRuntime {
  */
 export function warmUpKql(): void {
   const { K, globals } = load();
-  K.KustoCode.ParseAndAnalyze(
+  // The analyser's code paths are cold until used; a first join or let can otherwise block for
+  // a few hundred ms on a loaded machine.
+  for (const q of [
     'ServiceDesk_CL | where TimeGenerated > ago(1d) and Title_s has "x" | summarize count() by bin(TimeGenerated, 1h) | order by TimeGenerated asc',
-    globals,
-  );
+    'let k = 1; (ServiceDeskLog_CL | extend k = k) | join kind=inner (ServiceDeskLog_CL | extend k = 1 | project k, m = strcat(Message, "x")) on k | union ItsmActionOutcome_CL | count',
+  ]) {
+    K.KustoCode.ParseAndAnalyze(q, globals);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,7 +216,6 @@ class Adapter {
       ToScalarExpression: "function 'toscalar'",
       ToTableExpression: "function 'totable'",
       MaterializeExpression: "function 'materialize'",
-      DataTableExpression: "operator 'datatable'",
       ExternalDataExpression: "operator 'externaldata'",
       DynamicExpression: 'dynamic literal dynamic(…)',
       GuidLiteralExpression: 'guid literal',
@@ -326,6 +330,27 @@ class Adapter {
       }
       case 'FunctionCallExpression':
         return this.unsupportedTab(n, `function '${n.Name?.SimpleName ?? '?'}' as a table source`);
+      case 'DataTableExpression': {
+        const columns = columnsOf(n.ResultType);
+        const bad = this.checkParams(n.Parameters);
+        if (bad) return this.unsupportedTab(n, `${bad} of 'datatable'`);
+        const values = listItems(n.Values).map((v) => this.scalar(v));
+        if (!columns.length || values.length % columns.length !== 0) return this.unsupportedTab(n, "this form of 'datatable'");
+        const rows: Scalar[][] = [];
+        for (let i = 0; i < values.length; i += columns.length) rows.push(values.slice(i, i + columns.length));
+        return { kind: 'datatable', rows, columns, pos: this.span(n) };
+      }
+      case 'PrintOperator': {
+        const columns = columnsOf(n.ResultType);
+        const exprs = listItems(n.Expressions);
+        if (exprs.length !== columns.length) return this.unsupportedTab(n, "this form of 'print'");
+        return { kind: 'print', items: exprs.map((e, i) => ({ name: columns[i].name, expr: this.scalar(this.unnamed(e)) })), columns, pos: this.span(n) };
+      }
+      case 'RangeOperator': {
+        const columns = columnsOf(n.ResultType);
+        if (columns.length !== 1) return this.unsupportedTab(n, "this form of 'range'");
+        return { kind: 'range', name: columns[0].name, from: this.scalar(n.From), to: this.scalar(n.To), step: this.scalar(n.Step), columns, pos: this.span(n) };
+      }
       default:
         return this.unsupportedTab(n);
     }
@@ -413,9 +438,67 @@ class Adapter {
       }
       case 'RenderOperator':
         return this.render(n);
+      case 'MakeSeriesOperator':
+        return this.makeSeries(n, out);
+      case 'ParseOperator':
+        return this.parseOp(n, out);
+      case 'GetSchemaOperator':
+        return { op: 'getschema', pos };
       default:
         return this.opUnsupported(n);
     }
+  }
+
+  makeSeries(n: KNode, out: Column[]): Operator {
+    const pos = this.span(n);
+    const bad = this.checkParams(n.Parameters);
+    if (bad) return this.opUnsupported(n, `${bad} of operator 'make-series'`);
+    const range = n.RangeClause;
+    if (this.kind(range) !== 'MakeSeriesFromToStepClause') return this.opUnsupported(range ?? n, "'make-series … in range(…)' (use from … to … step …)");
+    const byExprs = n.ByClause ? listItems(n.ByClause.Expressions) : [];
+    const aggs = listItems(n.Aggregates);
+    if (out.length !== byExprs.length + aggs.length + 1) return this.opUnsupported(n, "this form of 'make-series'");
+    const by = byExprs.map((e, i) => ({ name: out[i].name, expr: this.scalar(this.unnamed(e)) }));
+    const items = aggs.map((a, i) => {
+      const named = this.kind(a) === 'MakeSeriesExpression' ? a : null;
+      const expr = named ? named.Expression : a;
+      const def = named?.DefaultExpression?.Expression;
+      return { name: out[byExprs.length + i].name, expr: this.scalar(this.unnamed(expr)), default: def ? this.scalar(def) : null, pos: this.span(a) };
+    });
+    const axisNode = this.unnamed(n.OnClause?.Expression);
+    return {
+      op: 'make-series',
+      items,
+      axis: { name: out[out.length - 1].name, expr: this.scalar(axisNode) },
+      from: range.MakeSeriesFromClause ? this.scalar(range.MakeSeriesFromClause.Expression) : null,
+      to: range.MakeSeriesToClause ? this.scalar(range.MakeSeriesToClause.Expression) : null,
+      step: this.scalar(range.MakeSeriesStepClause?.Expression),
+      by,
+      pos,
+    };
+  }
+
+  parseOp(n: KNode, out: Column[]): Operator {
+    const pos = this.span(n);
+    let kind: 'simple' | 'regex' = 'simple';
+    for (const p of listItems(n.Parameters)) {
+      const name: string = p.Name?.SimpleName ?? '?';
+      const value = this.src(p.Expression).trim();
+      if (name !== 'kind' || (value !== 'simple' && value !== 'regex')) return this.opUnsupported(p, `parameter '${name}=${value.slice(0, 40)}' of operator 'parse'`);
+      kind = value;
+    }
+    const types = new Map(out.map((c) => [c.name, c.type]));
+    const parts: ParsePart[] = [];
+    for (const e of listItems(n.Patterns)) {
+      const k = this.kind(e);
+      if (k === 'StarExpression') parts.push({ star: true });
+      else if (k === 'NameAndTypeDeclaration' || k === 'NameDeclaration') {
+        const column: string = (k === 'NameDeclaration' ? e.SimpleName : e.Name?.SimpleName) ?? '';
+        parts.push({ column, type: types.get(column) ?? 'string' });
+      } else if (e.IsLiteral && typeof e.LiteralValue === 'string') parts.push({ literal: e.LiteralValue });
+      else return this.opUnsupported(e, `pattern element '${this.src(e).slice(0, 40)}' of operator 'parse'`);
+    }
+    return { op: 'parse', kind, source: this.scalar(n.Expression), parts, pos };
   }
 
   unnamed(e: KNode): KNode {

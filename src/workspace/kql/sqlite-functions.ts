@@ -3,9 +3,12 @@
  * connection that runs compiled KQL must call `registerSqliteFunctions(db)` once after opening.
  * All functions are deterministic and null-propagating.
  *
- *  - kql_regex(pattern, s)  → 1/0   (`matches regex`; JavaScript RegExp syntax, close to RE2)
+ *  - kql_regex(pattern, s)  → 1/0   (`matches regex`; RE2 via re2js: linear time, Kusto's syntax)
+ *  - kql_extract(pattern, group, s), kql_extract_all(pattern, s), kql_replace_regex(s, pattern, rewrite),
+ *    kql_countof_regex(s, pattern): the Kusto functions of the same names, RE2 too
  *  - kql_has(s, term, cs)   → 1/0   (`has`: term = maximal run of letters/digits)
  *  - kql_trim(regex, s)     → text  (`trim()`: strip leading and trailing matches)
+ *  - kql_tick()             → 1, or throws once the query deadline (setQueryDeadline) has passed
  *  - kql_split(s, delim)    → JSON array text
  *  - kql_todouble(s)        → real or null
  *  - kql_percentile(x, f)   → aggregate: nearest-rank percentile, f in [0, 1] (SQLite's own
@@ -29,7 +32,7 @@ export function nearestRank(values: number[], fraction: number): number | null {
   return sorted[Math.min(rank, sorted.length) - 1];
 }
 
-import { compileRegex } from './regex.ts';
+import { re2 } from './regex.ts';
 
 const MAX_CACHE = 256;
 const cache = new Map<string, RegExp>();
@@ -59,9 +62,8 @@ export function kqlHas(s: string, term: string, cs: boolean): boolean {
 }
 
 export function kqlTrim(pattern: string, s: string): string {
-  // Iterative strip (not `(?:re)+$`, which can backtrack exponentially on a failed trailing match).
-  const lead = cached(`tl:${pattern}`, () => compileRegex(`^(?:${pattern})`));
-  const trail = cached(`tt:${pattern}`, () => compileRegex(`(?:${pattern})$`));
+  const lead = re2(`^(?:${pattern})`);
+  const trail = re2(`(?:${pattern})$`);
   let out = s;
   for (let guard = 0; guard < 10000 && out; guard++) {
     const m = lead.exec(out);
@@ -69,19 +71,81 @@ export function kqlTrim(pattern: string, s: string): string {
     out = out.slice(m[0].length);
   }
   for (let guard = 0; guard < 10000 && out; guard++) {
-    const m = trail.exec(out);
-    if (!m || m[0] === '') break;
-    out = out.slice(0, m.index);
+    const m = trail.matcher(out);
+    if (!m.find() || m.group(0) === '') break;
+    out = out.slice(0, m.start());
   }
   return out;
 }
 
+/** Kusto `extract(regex, group, s)`: the group of the first match, or null when nothing matches. */
+export function kqlExtract(pattern: string, group: number, s: string): string | null {
+  const m = re2(pattern).exec(s);
+  if (!m) return null;
+  return m[group] ?? null;
+}
+
+/** Kusto `extract_all(regex, s)`: every match; the groups of each match when the pattern has groups. */
+export function kqlExtractAll(pattern: string, s: string): unknown[] | null {
+  const re = re2(pattern);
+  const groups = re.groupCount();
+  const out: unknown[] = [];
+  const m = re.matcher(s);
+  while (m.find()) {
+    if (groups === 0) out.push(m.group(0));
+    else if (groups === 1) out.push(m.group(1) ?? '');
+    else out.push(Array.from({ length: groups }, (_, g) => m.group(g + 1) ?? ''));
+    if (out.length >= 100_000) break;
+  }
+  return out.length ? out : null;
+}
+
+/** Kusto `replace_regex(s, regex, rewrite)`: `\\n` in the rewrite is group n. */
+export function kqlReplaceRegex(s: string, pattern: string, rewrite: string): string {
+  const js = rewrite.replace(/\$/g, '$$$$').replace(/\\(\d)/g, '$$$1');
+  return re2(pattern).matcher(s).replaceAll(js);
+}
+
+export function kqlCountRegex(s: string, pattern: string): number {
+  const m = re2(pattern).matcher(s);
+  let n = 0;
+  while (m.find()) n++;
+  return n;
+}
+
+interface Welford {
+  n: number;
+  mean: number;
+  m2: number;
+  sqrt: boolean;
+}
+
+/** Kusto `countof(s, search)`: occurrences of a text, overlapping ones included. */
+export function kqlCountOf(s: string, search: string): number {
+  if (search === '') return 0;
+  let n = 0;
+  for (let i = s.indexOf(search); i >= 0; i = s.indexOf(search, i + 1)) n++;
+  return n;
+}
+
+let queryDeadline = Infinity;
+
+/** Deadline (performance.now() ms) after which `kql_tick()` aborts the running statement on this thread. */
+export function setQueryDeadline(deadline: number | undefined): void {
+  queryDeadline = deadline ?? Infinity;
+}
+
 export function registerSqliteFunctions(db: SqliteFunctionHost): void {
   const det = { deterministic: true };
+  // Called by compiled SQL every few thousand scanned rows and per joined pair: a way back into
+  // JavaScript, where the deadline is checked (and where a terminated worker thread stops).
+  db.function('kql_tick', { deterministic: false }, () => {
+    if (performance.now() > queryDeadline) throw Object.assign(new Error('query timeout'), { name: 'QueryTimeoutError' });
+    return 1;
+  });
   db.function('kql_regex', det, (pattern: unknown, s: unknown) => {
     if (pattern === null || s === null) return null;
-    const re = cached(`re:${String(pattern)}`, () => compileRegex(String(pattern)));
-    return re.test(String(s)) ? 1 : 0;
+    return re2(String(pattern)).test(String(s)) ? 1 : 0;
   });
   db.function('kql_has', det, (s: unknown, term: unknown, cs: unknown) => {
     if (s === null || term === null) return null;
@@ -90,6 +154,47 @@ export function registerSqliteFunctions(db: SqliteFunctionHost): void {
   db.function('kql_trim', det, (pattern: unknown, s: unknown) => {
     if (pattern === null || s === null) return null;
     return kqlTrim(String(pattern), String(s));
+  });
+  db.function('kql_extract', det, (pattern: unknown, group: unknown, s: unknown) => {
+    if (pattern === null || group === null || s === null) return null;
+    return kqlExtract(String(pattern), Number(group), String(s));
+  });
+  db.function('kql_extract_all', det, (pattern: unknown, s: unknown) => {
+    if (pattern === null || s === null) return null;
+    const all = kqlExtractAll(String(pattern), String(s));
+    return all === null ? null : JSON.stringify(all);
+  });
+  db.function('kql_replace_regex', det, (s: unknown, pattern: unknown, rewrite: unknown) => {
+    if (s === null || pattern === null || rewrite === null) return null;
+    return kqlReplaceRegex(String(s), String(pattern), String(rewrite));
+  });
+  db.function('kql_countof_regex', det, (s: unknown, pattern: unknown) => {
+    if (s === null || pattern === null) return null;
+    return kqlCountRegex(String(s), String(pattern));
+  });
+  db.function('kql_countof', det, (s: unknown, search: unknown) => {
+    if (s === null || search === null) return null;
+    return kqlCountOf(String(s), String(search));
+  });
+  db.aggregate('kql_variance', {
+    deterministic: true,
+    start: () => ({ n: 0, mean: 0, m2: 0, sqrt: false }),
+    step: (acc: Welford, x: unknown, sqrt: unknown) => {
+      acc.sqrt = Number(sqrt) === 1;
+      if (x === null || x === undefined) return acc;
+      // Welford's online update: numerically stable in one pass.
+      const v = Number(x);
+      acc.n++;
+      const delta = v - acc.mean;
+      acc.mean += delta / acc.n;
+      acc.m2 += delta * (v - acc.mean);
+      return acc;
+    },
+    result: (acc: Welford) => {
+      if (acc.n === 0) return null;
+      const variance = acc.n === 1 ? 0 : acc.m2 / (acc.n - 1);
+      return acc.sqrt ? Math.sqrt(variance) : variance;
+    },
   });
   db.function('kql_split', det, (s: unknown, delim: unknown) => {
     if (s === null || delim === null) return null;

@@ -3,31 +3,42 @@
  * naming the operator/function and its position. Runs on our AST after parsing; the compiler may
  * assume a checked AST.
  */
-import type { LetStatement, Query, Scalar, Span, SummarizeItem, Tabular } from './ast.ts';
+import type { LetStatement, Operator, Query, Scalar, Span, SummarizeItem, Tabular } from './ast.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
 import { regexProblem } from './regex.ts';
 
 export const SUPPORTED_OPERATORS = [
   'where', 'project', 'project-away', 'project-rename', 'extend', 'summarize', 'sort', 'order',
-  'top', 'take', 'limit', 'distinct', 'count', 'join', 'union', 'render',
+  'top', 'take', 'limit', 'distinct', 'count', 'join', 'union', 'render', 'print', 'range', 'parse',
+  'make-series', 'getschema', 'datatable',
 ] as const;
 
-export const SUPPORTED_JOIN_KINDS = ['innerunique', 'inner', 'leftouter'] as const;
+export const SUPPORTED_JOIN_KINDS = ['innerunique', 'inner', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'leftanti', 'anti', 'leftantisemi', 'rightsemi', 'rightanti', 'rightantisemi'] as const;
 
 export const SCALAR_FUNCTIONS = new Set([
   'ago', 'now', 'todatetime', 'startofday', 'startofweek', 'format_datetime', 'datetime_diff',
   'tostring', 'toint', 'tolong', 'todouble', 'strlen', 'strcat', 'substring', 'tolower', 'toupper',
   'trim', 'split', 'iff', 'iif', 'case', 'isempty', 'isnotempty', 'isnull', 'isnotnull', 'coalesce',
   'round', 'floor', 'bin', 'not',
+  'bin_at', 'endofday', 'endofweek', 'startofmonth', 'endofmonth', 'dayofweek', 'hourofday',
+  'extract', 'extract_all', 'replace_string', 'replace_regex', 'indexof', 'countof', 'array_length',
+  'bag_pack', 'pack', 'max_of', 'min_of', 'todynamic', 'parse_json',
 ]);
 
 export const AGGREGATE_FUNCTIONS = new Set([
   'count', 'countif', 'dcount', 'sum', 'avg', 'min', 'max', 'percentile', 'make_set', 'make_list',
+  'dcountif', 'sumif', 'avgif', 'stdev', 'variance', 'take_any',
 ]);
 
 export const DATETIME_DIFF_PARTS = new Set([
   'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond',
 ]);
+
+/** Literals in one `parse` pattern (the SQL grows with each). */
+export const MAX_PARSE_LITERALS = 12;
+
+/** Rows one `range` may generate (more would only stop at the query deadline). */
+export const MAX_RANGE_ROWS = 10_000_000;
 
 /** Maximum number of literal values in one query (each is a bound parameter). */
 export const MAX_LITERALS = 20_000;
@@ -112,6 +123,26 @@ class Checker {
       case 'union':
         t.inputs.forEach((i) => this.tabular(i, false));
         return;
+      case 'print':
+        t.items.forEach((i) => this.scalar(i.expr, 'row'));
+        return;
+      case 'datatable':
+        for (const row of t.rows) {
+          for (const v of row) {
+            this.scalar(v, 'row');
+            if (v.kind !== 'unsupported' && constValue(v, this.lets) === undefined) this.add(v.pos, "'datatable' values must be constants");
+          }
+        }
+        return;
+      case 'range': {
+        [t.from, t.to, t.step].forEach((x) => this.scalar(x, 'row'));
+        const step = constNumber(t.step, this.lets);
+        if (step === undefined || !(step > 0)) this.add(t.step.pos, "the step of 'range' must be a positive constant");
+        const from = constNumber(t.from, this.lets);
+        const to = constNumber(t.to, this.lets);
+        if (step && from !== undefined && to !== undefined && (to - from) / step > MAX_RANGE_ROWS) this.add(t.pos, `'range' is limited to ${MAX_RANGE_ROWS} rows`);
+        return;
+      }
       case 'pipe': {
         this.tabular(t.input, false);
         const op = t.op;
@@ -155,12 +186,47 @@ class Checker {
           case 'union':
             op.inputs.forEach((i) => this.tabular(i, false));
             return;
+          case 'getschema':
+            return;
+          case 'parse':
+            this.parse(op);
+            return;
+          case 'make-series':
+            this.makeSeries(op);
+            return;
           case 'render':
             if (!isBody) this.add(op.pos, "operator 'render' is only supported as the last operator of the query");
             return;
         }
         return;
       }
+    }
+  }
+
+  parse(op: Extract<Operator, { op: 'parse' }>): void {
+    this.scalar(op.source, 'row');
+    const literals = op.parts.filter((p) => 'literal' in p).length;
+    if (literals > MAX_PARSE_LITERALS) this.add(op.pos, `'parse' patterns with more than ${MAX_PARSE_LITERALS} literals are not supported`);
+    if (op.kind === 'regex') {
+      const pattern = op.parts.map((p) => ('literal' in p ? p.literal : '(.*?)')).join('');
+      const problem = regexProblem(pattern);
+      if (problem) this.add(op.pos, problem);
+    }
+  }
+
+  makeSeries(op: Extract<Operator, { op: 'make-series' }>): void {
+    op.by.forEach((b) => this.scalar(b.expr, 'row'));
+    this.scalar(op.axis.expr, 'row');
+    const axisType = op.axis.expr.type;
+    if (axisType !== 'datetime' && axisType !== 'long' && axisType !== 'int') this.add(op.axis.expr.pos, `a make-series axis of type ${axisType} is not supported (datetime, long, int)`);
+    if (!op.from || !op.to) this.add(op.pos, "make-series needs 'from' and 'to' (the range of the series)");
+    else [op.from, op.to].forEach((x) => this.scalar(x, 'row'));
+    const step = constNumber(op.step, this.lets);
+    if (step === undefined || !(step > 0) || !Number.isInteger(step)) this.add(op.step.pos, "the step of 'make-series' must be a positive constant");
+    for (const it of op.items) {
+      if (!this.containsAggregate(it.expr)) this.add(it.pos, 'a make-series item must be an aggregate function');
+      this.scalar(it.expr, 'agg');
+      if (it.default && constValue(it.default, this.lets) === undefined) this.add(it.default.pos, 'the default of a make-series item must be a constant');
     }
   }
 
@@ -305,6 +371,48 @@ class Checker {
         if (re !== undefined) checkRegex(re, e.args[0].pos, this);
         return;
       }
+      case 'extract':
+      case 'extract_all': {
+        if (name === 'extract' && argc !== 3) this.add(e.namePos, "'extract' with a type argument is not supported (use toint(), todatetime(), … on the result)");
+        if (name === 'extract_all' && argc !== 2) this.add(e.namePos, "'extract_all' with a group list is not supported");
+        const re = this.constString(e.args[0], `the pattern of '${name}'`);
+        if (re !== undefined) checkRegex(re, e.args[0].pos, this, true);
+        if (name === 'extract' && argc === 3) {
+          const g = constNumber(e.args[1], this.lets);
+          if (g === undefined || !Number.isInteger(g) || g < 0) this.add(e.args[1].pos, "the group of 'extract' must be a non-negative integer constant");
+        }
+        return;
+      }
+      case 'replace_regex': {
+        const re = this.constString(e.args[1], "the pattern of 'replace_regex'");
+        if (re !== undefined) checkRegex(re, e.args[1].pos, this, true);
+        this.constString(e.args[2], "the rewrite of 'replace_regex'");
+        return;
+      }
+      case 'countof': {
+        const kind = argc > 2 ? this.constString(e.args[2], "the kind of 'countof'") : 'normal';
+        if (kind !== undefined && kind !== 'normal' && kind !== 'regex') this.add(e.args[2].pos, "the kind of 'countof' must be \"normal\" or \"regex\"");
+        const search = this.constString(e.args[1], "the search text of 'countof'");
+        if (kind === 'regex' && search !== undefined) checkRegex(search, e.args[1].pos, this, true);
+        return;
+      }
+      case 'indexof':
+        if (argc > 2) this.add(e.args[2].pos, "the start, length and occurrence arguments of 'indexof' are not supported");
+        return;
+      case 'bin_at': {
+        const step = constNumber(e.args[1], this.lets);
+        if (step === undefined || !(step > 0)) this.add(e.args[1].pos, "the bin size of 'bin_at' must be a positive constant");
+        return;
+      }
+      case 'bag_pack':
+      case 'pack':
+        for (let i = 0; i < argc; i += 2) this.constString(e.args[i], `the keys of '${name}'`);
+        if (argc % 2 !== 0) this.add(e.namePos, `'${name}' needs key/value pairs`);
+        return;
+      case 'todynamic':
+      case 'parse_json':
+        if (e.args[0]?.type !== 'string' && e.args[0]?.type !== 'dynamic') this.add(e.namePos, `${name}() of a ${e.args[0]?.type} is not supported`);
+        return;
       case 'round':
         if (argc === 2) {
           const d = constNumber(e.args[1], this.lets);
@@ -316,10 +424,6 @@ class Checker {
           const i = constNumber(e.args[2], this.lets);
           if (i === undefined || !Number.isInteger(i) || i < 0) this.add(e.args[2].pos, "the index of 'split' must be a non-negative integer constant");
         }
-        return;
-      case 'startofday':
-      case 'startofweek':
-        if (argc === 2 && constNumber(e.args[1], this.lets) === undefined) this.add(e.args[1].pos, `the offset of '${name}' must be a constant`);
         return;
       case 'toint':
       case 'tolong':
@@ -339,8 +443,8 @@ class Checker {
   }
 }
 
-function checkRegex(re: string, pos: Span, c: Checker): void {
-  const problem = regexProblem(re);
+function checkRegex(re: string, pos: Span, c: Checker, forCaptures = false): void {
+  const problem = regexProblem(re, forCaptures);
   if (problem) c.add(pos, problem);
 }
 
