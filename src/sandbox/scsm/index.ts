@@ -1,0 +1,150 @@
+/**
+ * System Center Service Manager emulator ("sandbox"): Microsoft's Service Manager Web app (the API ITSMC
+ * called) plus the Azure AD token service it relies on, as one real HTTP(S) server with its own SQLite
+ * store, deterministic seed data and run-time fault injection. See server.ts for the routes.
+ */
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Command } from 'commander';
+import { seedStore } from './seed.ts';
+import { buildApp } from './server.ts';
+import { SEEDED_CREDENTIALS } from './settings.ts';
+import { ScsmStore } from './store.ts';
+
+export { SEEDED_CREDENTIALS, DEFAULT_SETTINGS } from './settings.ts';
+export type { WebAppSettings } from './settings.ts';
+export { SEEDED_TEMPLATES, templateId } from './seed.ts';
+export { TENANT_ID } from './aad.ts';
+
+export interface ScsmSandboxOptions {
+  host?: string;
+  /** 0 = random. */
+  port?: number;
+  /** undefined = in-memory; otherwise `<dataDir>/scsm.sqlite` (seeded only on first creation). */
+  dataDir?: string;
+  seed?: number;
+  days?: number;
+  volume?: { incidents?: number; changeRequests?: number; computers?: number };
+  /** PEM contents; HTTPS when given. */
+  tls?: { cert: string; key: string };
+  logger?: boolean;
+  /** Anchor time of the seed data (default: now). Same seed + same anchor → identical data. */
+  now?: Date | string | number;
+}
+
+export interface ScsmSandbox {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Bumped whenever the stored schema changes; an older data file is refused rather than misread. */
+const SCHEMA_VERSION = '1';
+
+export const DEFAULT_VOLUME = { incidents: 6000, changeRequests: 1500, computers: 500 };
+
+function openSeeded(opts: ScsmSandboxOptions): ScsmStore {
+  const store = new ScsmStore(opts.dataDir);
+  try {
+    store.createTables();
+    const version = store.getMeta('schema_version');
+    if (store.getMeta('seeded_at') && version !== SCHEMA_VERSION) {
+      throw new Error(`${store.file} was made by another version of the SCSM sandbox (schema ${version ?? '?'}); delete it to reseed`);
+    }
+    if (!store.getMeta('seeded_at')) {
+      const seedOpts = {
+        seed: opts.seed ?? 1,
+        days: opts.days ?? 120,
+        nowMs: opts.now === undefined ? Date.now() : new Date(opts.now).getTime(),
+        incidents: opts.volume?.incidents ?? DEFAULT_VOLUME.incidents,
+        changeRequests: opts.volume?.changeRequests ?? DEFAULT_VOLUME.changeRequests,
+        computers: opts.volume?.computers ?? DEFAULT_VOLUME.computers,
+      };
+      // Data and the "seeded" marker commit together, so a crash never leaves a half-seeded file.
+      store.bulk(() => {
+        seedStore(store, seedOpts);
+        store.setMeta('seed', JSON.stringify(seedOpts));
+        store.setMeta('schema_version', SCHEMA_VERSION);
+        store.setMeta('seeded_at', new Date().toISOString());
+      });
+    }
+    store.createIndexes();
+    return store;
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+}
+
+export async function startScsmSandbox(opts: ScsmSandboxOptions = {}): Promise<ScsmSandbox> {
+  const host = opts.host ?? '127.0.0.1';
+  const store = openSeeded(opts);
+  const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls });
+  try {
+    await app.listen({ host, port: opts.port ?? 0 });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  const port = (app.server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  let closed = false;
+  return {
+    url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
+    port,
+    async close() {
+      if (closed) return;
+      closed = true;
+      abortHeld();
+      await app.close();
+      store.close();
+    },
+  };
+}
+
+/** Adds `sandbox scsm …` to a commander program (reuses an existing `sandbox` command). */
+export function registerScsmSandboxCommand(program: Command): void {
+  const sandbox = program.commands.find((c) => c.name() === 'sandbox') ?? program.command('sandbox').description('Run bundled ITSM emulators');
+  sandbox
+    .command('scsm')
+    .description('Run the System Center Service Manager web-app emulator (and its Azure AD token service) until SIGINT/SIGTERM')
+    .option('--port <port>', 'port to listen on', '8082')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
+    .option('--tls-key <file>', 'PEM private key (HTTPS)')
+    .option('--seed <n>', 'seed of the generated data', '1')
+    .option('--days <d>', 'days of incident/change history', '120')
+    .option('--data-dir <dir>', 'keep the data in <dir>/scsm.sqlite (seeded on first creation only)')
+    .option('--incidents <n>', 'number of seeded incidents')
+    .option('--changes <n>', 'number of seeded change requests')
+    .option('--computers <n>', 'number of seeded computers')
+    .action(async (o: Record<string, string | undefined>) => {
+      if (!!o.tlsCert !== !!o.tlsKey) throw new Error('--tls-cert and --tls-key go together');
+      const int = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number.parseInt(v, 10));
+      const sb = await startScsmSandbox({
+        host: o.host,
+        port: int(o.port),
+        seed: int(o.seed),
+        days: int(o.days),
+        dataDir: o.dataDir,
+        tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') } : undefined,
+        volume: { incidents: int(o.incidents), changeRequests: int(o.changes), computers: int(o.computers) },
+      });
+      const c = SEEDED_CREDENTIALS;
+      process.stdout.write(
+        `SCSM sandbox (Service Manager web app) listening on ${sb.url}\n` +
+          `  Azure AD tenant: ${sb.url}/${c.tenant}   client: ${c.clientId} / ${c.clientSecret}\n` +
+          `  admin API: ${c.admin.user} / ${c.admin.password}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (): void => {
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        };
+        process.on('SIGINT', stop);
+        process.on('SIGTERM', stop);
+      });
+      await sb.close();
+    });
+}
