@@ -5,7 +5,7 @@
  * discovery documents and the signing keys — enough for standard clients such as MSAL to work unchanged.
  * Error bodies follow Azure AD's `{error, error_description: "AADSTS…", error_codes, …}` shape.
  */
-import { createPublicKey, generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { guidFrom } from './model.ts';
 import type { WebAppSettings } from './settings.ts';
@@ -62,8 +62,9 @@ export class AadService {
   private readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
   readonly kid: string;
-  /** Tokens issued before this instant are refused (the "token expiry" fault). */
-  notBeforeMs = 0;
+  /** Token ids (`uti`) issued so far, and those made invalid by the "token expiry" fault. */
+  private readonly issued = new Set<string>();
+  private readonly expired = new Set<string>();
 
   constructor(
     private readonly store: ScsmStore,
@@ -165,6 +166,8 @@ export class AadService {
     const iat = Math.floor(nowMs / 1000);
     const v2 = this.settings().accessTokenVersion === 2;
     const oid = guidFrom(`sp:${clientId}`);
+    const uti = b64(randomUUID()).slice(0, 22);
+    this.issued.add(uti);
     const claims: Claims = {
       aud,
       iss: this.issuer(baseUrl, v2 ? 2 : 1),
@@ -177,7 +180,7 @@ export class AadService {
       rh: `0.${b64(randomUUID()).slice(0, 20)}.`,
       sub: oid,
       tid: TENANT_ID,
-      uti: b64(randomUUID()).slice(0, 22),
+      uti,
       ver: v2 ? '2.0' : '1.0',
     };
     const header = { typ: 'JWT', alg: 'RS256', kid: this.kid, x5t: this.kid };
@@ -203,13 +206,21 @@ export class AadService {
     }
     const now = Math.floor(nowMs / 1000);
     if (typeof claims.exp !== 'number' || claims.exp <= now) return { reason: `The token is expired` };
-    if (claims.iat * 1000 < this.notBeforeMs) return { reason: 'The token is expired' };
+    if (this.expired.has(String(claims.uti))) return { reason: 'The token is expired' };
     if (claims.tid !== TENANT_ID) return { reason: 'The issuer is invalid' };
     return { claims };
   }
 
+  /** Every token issued so far stops working, as if its lifetime had run out; returns how many. */
+  expireAll(): number {
+    for (const uti of this.issued) this.expired.add(uti);
+    const n = this.issued.size;
+    this.issued.clear();
+    return n;
+  }
+
   jwks(): Record<string, unknown> {
-    const jwk = createPublicKey(this.publicKey).export({ format: 'jwk' }) as { n: string; e: string };
+    const jwk = this.publicKey.export({ format: 'jwk' }) as { n: string; e: string };
     return { keys: [{ kty: 'RSA', use: 'sig', kid: this.kid, x5t: this.kid, n: jwk.n, e: jwk.e, issuer: `https://sts.windows.net/${TENANT_ID}/` }] };
   }
 

@@ -529,16 +529,12 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     '/api/x_sandbox/reset_faults',
     admin((_req, reply) => {
       faults.reset();
-      aad.notBeforeMs = 0;
       return send(reply, 200, { ...faults.config, relayConnected: faults.relayConnected });
     }),
   );
   app.post(
     '/api/x_sandbox/aad/expire_tokens',
-    admin((_req, reply) => {
-      aad.notBeforeMs = Date.now() + 1000;
-      return send(reply, 200, { tokensIssuedBefore: new Date(aad.notBeforeMs).toISOString() });
-    }),
+    admin((_req, reply) => send(reply, 200, { expired: aad.expireAll() })),
   );
   app.post(
     '/api/x_sandbox/cache/expire',
