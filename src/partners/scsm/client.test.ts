@@ -68,7 +68,7 @@ describe('SCSM client: tokens', () => {
     assert.ok(tokens.accessToken);
     assert.ok(tokens.accessExpiresAt > Date.now() + 3_000_000);
     assert.equal(vault.saves, 1);
-    assert.deepEqual(responses.map((r) => `${r.method} ${r.path} ${r.status}`), ['GET /api/status 401', 'POST /sandbox/oauth2/token 200']);
+    assert.deepEqual(responses.map((r) => `${r.method} ${r.path} ${r.status}`), ['GET /api/status 401', 'POST /sandbox/oauth2/token 200', 'GET /api/status 200']);
     assert.deepEqual(await client.status(), { connected: true, message: 'Connected to Service Manager server scsm01.contoso.local' });
   });
 
@@ -80,22 +80,25 @@ describe('SCSM client: tokens', () => {
     assert.equal(vault.saves, 2);
   });
 
-  it('per-cause errors: token refused, client not whitelisted, web app unreachable, SM server disconnected', async () => {
-    const refused = await make({ clientSecret: 'wrong' }).client.status().catch((e) => e);
+  it('the connection check names each cause: token refused, client not whitelisted, web app unreachable, SM server disconnected', async () => {
+    const refused = await make({ clientSecret: 'wrong' }).client.authenticate().catch((e) => e);
     assert.ok(refused instanceof PartnerError);
     assert.equal(refused.kind, 'auth');
     assert.equal(refused.details.cause, 'token-refused');
     assert.match(refused.message, /AADSTS7000215/);
     assert.doesNotMatch(refused.message, /wrong/);
-    const other = await make({ clientId: SEEDED_CREDENTIALS.other.clientId, clientSecret: SEEDED_CREDENTIALS.other.clientSecret }).client.status().catch((e) => e);
+    const other = await make({ clientId: SEEDED_CREDENTIALS.other.clientId, clientSecret: SEEDED_CREDENTIALS.other.clientSecret }).client.authenticate().catch((e) => e);
     assert.equal(other.kind, 'auth');
     assert.equal(other.details.cause, 'not-whitelisted');
-    const down = await make({ serverUrl: 'http://127.0.0.1:1' }).client.status().catch((e) => e);
+    const down = await make({ serverUrl: 'http://127.0.0.1:1' }).client.authenticate().catch((e) => e);
     assert.equal(down.kind, 'unavailable');
     assert.equal(down.details.cause, 'web-app-unreachable');
     await admin('PUT', '/api/x_sandbox/faults', { relayConnected: false });
     const { client } = make();
-    assert.deepEqual((await client.status()).connected, false);
+    const disconnected = await client.authenticate().catch((e) => e);
+    assert.equal(disconnected.kind, 'unavailable');
+    assert.equal(disconnected.details.cause, 'sm-disconnected');
+    assert.match(disconnected.message, /not connected to the Service Manager server: The Data Access service/);
     const sdk = await client.findByCorrelationKey('Incident', 'x').catch((e) => e);
     assert.equal(sdk.kind, 'unavailable');
     assert.equal(sdk.details.cause, 'sm-disconnected');

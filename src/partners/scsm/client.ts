@@ -113,8 +113,19 @@ export class ScsmClient implements PartnerClient {
     return (await this.web.call(method, path, json)).body;
   }
 
-  authenticate(): Promise<TokenSet> {
-    return this.web.renewToken();
+  /**
+   * The connection check: a token from Azure AD, then `/api/status` with it, so that a client ID the web app
+   * does not whitelist and an SM server the web app cannot reach fail here, each with its own cause.
+   */
+  async authenticate(): Promise<TokenSet> {
+    const tokens = await this.web.renewToken();
+    const status = await this.status();
+    if (!status.connected) {
+      throw new PartnerError('unavailable', `the web app at ${new URL(this.web.baseUrl).host} is up but not connected to the Service Manager server: ${status.message}`, {
+        cause: 'sm-disconnected',
+      });
+    }
+    return tokens;
   }
 
   /** `/api/status`: whether the web app reaches the SM server over its hybrid connection. */
