@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { SEEDED_CREDENTIALS, startScsmSandbox, type ScsmSandbox } from '../../sandbox/scsm/index.ts';
 import { PartnerError, type PartnerContext, type TokenSet, type TokenVault, type WorkItemInput } from '../partner.ts';
-import { CORRELATION_PREFIX, correlationValue, ScsmClient } from './client.ts';
+import { correlationValue, ScsmClient } from './client.ts';
 import { fieldsByName, labelOf } from './mapping.ts';
 
 const ADMIN = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
@@ -121,7 +121,7 @@ describe('SCSM client: incidents', () => {
     assert.equal(labelOf(item.get('Impact')), 'High');
     assert.equal(labelOf(item.get('Urgency')), 'Medium');
     assert.equal(labelOf(item.get('Source')), 'Operations Manager', 'template applied');
-    assert.equal(item.get('ContactMethod')?.value, `${CORRELATION_PREFIX}key-1`);
+    assert.equal(item.get('ContactMethod')?.value, 'key-1');
 
     assert.deepEqual(await client.findByCorrelationKey('Incident', 'key-1'), ref);
     assert.equal(await client.findByCorrelationKey('Incident', 'key-2'), null);
@@ -146,7 +146,7 @@ describe('SCSM client: incidents', () => {
   it('a correlation key that does not fit ContactMethod, or carries XML, is stored hashed or escaped and still found', async () => {
     const { client } = make();
     const long = 'k'.repeat(400);
-    assert.match(correlationValue(long), /^OpenITSMC:sha-[0-9a-f]{64}$/);
+    assert.match(correlationValue(long), /^sha-[0-9a-f]{64}$/);
     const a = await client.createWorkItem(input(long, { title: 'Long key' }));
     assert.equal((await client.findByCorrelationKey('Incident', long))?.id, a.id);
     const xml = `</Value></ValueExpressionRight></SimpleExpression><Or>'"&`;

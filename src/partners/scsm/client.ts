@@ -3,9 +3,9 @@
  * app (the only SCSM API ITSMC used). All HTTP goes through web-app.ts.
  *
  * Correlation key: SCSM incidents have no correlation field, so the key is written to the incident's
- * `ContactMethod` ("Alternate contact method", free text, 256 characters) as `OpenITSMC:<key>` and found
- * with an `Equal` criteria on it. Incidents made from alerts have no affected user to contact, so the field
- * is otherwise unused there. Keys that do not fit become `OpenITSMC:sha-<sha256>`.
+ * `ContactMethod` ("Alternate contact method", free text, 256 characters) and found with an `Equal`
+ * criteria on it. Incidents made from alerts have no affected user to contact, so the field is otherwise
+ * unused there. The connector's keys (`oitsmc:` + 32 characters) fit; others become `sha-<sha256 hex>`.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -29,7 +29,6 @@ import { fieldsByName, INCIDENT_CLASS, isIncidentClosed, labelOf, SCOPE_CLASS, s
 import { WebAppSession, type HttpMethod } from './web-app.ts';
 
 export const CORRELATION_FIELD = 'ContactMethod';
-export const CORRELATION_PREFIX = 'OpenITSMC:';
 const CORRELATION_MAX = 256;
 export const COMPUTER_CLASS = 'Microsoft.Windows.Computer';
 const DEFAULT_PAGE = 200;
@@ -44,9 +43,8 @@ const NEXT_PATH = /^\/api\/workitems\/next\/[A-Za-z0-9_-]+\/\d+\/\d+$/;
 /** The value stored in ContactMethod for a correlation key. */
 export function correlationValue(correlationKey: string): string {
   if (correlationKey === '') throw new PartnerError('invalid', 'a work item needs a non-empty correlation key');
-  const plain = `${CORRELATION_PREFIX}${correlationKey}`;
-  if (plain.length <= CORRELATION_MAX && correlationKey.trim() === correlationKey && !/[\u0000-\u001f]/.test(correlationKey)) return plain;
-  return `${CORRELATION_PREFIX}sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
+  if (correlationKey.length <= CORRELATION_MAX && correlationKey.trim() === correlationKey && !/[\u0000-\u001f]/.test(correlationKey)) return correlationKey;
+  return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
 }
 
 interface Cursor {
