@@ -3,12 +3,9 @@
  * called) plus the Azure AD token service it relies on, as one real HTTP(S) server with its own SQLite
  * store, deterministic seed data and run-time fault injection. See server.ts for the routes.
  */
-import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
 import { seedStore } from './seed.ts';
 import { buildApp } from './server.ts';
-import { SEEDED_CREDENTIALS } from './settings.ts';
 import { ScsmStore } from './store.ts';
 
 export { SEEDED_CREDENTIALS, DEFAULT_SETTINGS } from './settings.ts';
@@ -100,51 +97,4 @@ export async function startScsmSandbox(opts: ScsmSandboxOptions = {}): Promise<S
       store.close();
     },
   };
-}
-
-/** Adds `sandbox scsm …` to a commander program (reuses an existing `sandbox` command). */
-export function registerScsmSandboxCommand(program: Command): void {
-  const sandbox = program.commands.find((c) => c.name() === 'sandbox') ?? program.command('sandbox').description('Run bundled ITSM emulators');
-  sandbox
-    .command('scsm')
-    .description('Run the System Center Service Manager web-app emulator (and its Azure AD token service) until SIGINT/SIGTERM')
-    .option('--port <port>', 'port to listen on', '8082')
-    .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
-    .option('--tls-key <file>', 'PEM private key (HTTPS)')
-    .option('--seed <n>', 'seed of the generated data', '1')
-    .option('--days <d>', 'days of incident/change history', '120')
-    .option('--data-dir <dir>', 'keep the data in <dir>/scsm.sqlite (seeded on first creation only)')
-    .option('--incidents <n>', 'number of seeded incidents')
-    .option('--changes <n>', 'number of seeded change requests')
-    .option('--computers <n>', 'number of seeded computers')
-    .action(async (o: Record<string, string | undefined>) => {
-      if (!!o.tlsCert !== !!o.tlsKey) throw new Error('--tls-cert and --tls-key go together');
-      const int = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number.parseInt(v, 10));
-      const sb = await startScsmSandbox({
-        host: o.host,
-        port: int(o.port),
-        seed: int(o.seed),
-        days: int(o.days),
-        dataDir: o.dataDir,
-        tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') } : undefined,
-        volume: { incidents: int(o.incidents), changeRequests: int(o.changes), computers: int(o.computers) },
-      });
-      const c = SEEDED_CREDENTIALS;
-      process.stdout.write(
-        `SCSM sandbox (Service Manager web app) listening on ${sb.url}\n` +
-          `  Azure AD tenant: ${sb.url}/${c.tenant}   client: ${c.clientId} / ${c.clientSecret}\n` +
-          `  admin API: ${c.admin.user} / ${c.admin.password}\n`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await sb.close();
-    });
 }
