@@ -84,15 +84,15 @@ describe('SCSM client: tokens', () => {
     const refused = await make({ clientSecret: 'wrong' }).client.authenticate().catch((e) => e);
     assert.ok(refused instanceof PartnerError);
     assert.equal(refused.kind, 'auth');
-    assert.equal(refused.details.cause, 'token-refused');
-    assert.match(refused.message, /AADSTS7000215/);
+    assert.equal(refused.details.cause, 'invalid_client');
+    assert.match(refused.message, /Azure AD refused the OAuth client/);
     assert.doesNotMatch(refused.message, /wrong/);
     const other = await make({ clientId: SEEDED_CREDENTIALS.other.clientId, clientSecret: SEEDED_CREDENTIALS.other.clientSecret }).client.authenticate().catch((e) => e);
     assert.equal(other.kind, 'auth');
     assert.equal(other.details.cause, 'not-whitelisted');
     const down = await make({ serverUrl: 'http://127.0.0.1:1' }).client.authenticate().catch((e) => e);
     assert.equal(down.kind, 'unavailable');
-    assert.equal(down.details.cause, 'web-app-unreachable');
+    assert.match(down.message, /cannot reach SCSM web app at 127\.0\.0\.1:1: connection refused/);
     await admin('PUT', '/api/x_sandbox/faults', { relayConnected: false });
     const { client } = make();
     const disconnected = await client.authenticate().catch((e) => e);
@@ -179,7 +179,7 @@ describe('SCSM client: incidents', () => {
     await admin('PUT', '/api/x_sandbox/faults', { outageUntil: new Date(Date.now() + 60_000).toISOString() });
     const outage = await client.findByCorrelationKey('Incident', 'x').catch((e) => e);
     assert.equal(outage.kind, 'unavailable');
-    assert.equal(outage.details.cause, 'web-app-unreachable');
+    assert.equal(outage.details.cause, 'web-app-down');
   });
 });
 

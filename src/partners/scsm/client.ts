@@ -26,7 +26,8 @@ import {
 } from '../partner.ts';
 import { criteriaXml } from './criteria.ts';
 import { fieldsByName, INCIDENT_CLASS, isIncidentClosed, labelOf, SCOPE_CLASS, scsmDateToIso, syncFields, toServiceDeskRow, type ScsmObject } from './mapping.ts';
-import { WebAppSession, type HttpMethod } from './web-app.ts';
+import type { HttpMethod } from '../http.ts';
+import { WebAppSession } from './web-app.ts';
 
 export const CORRELATION_FIELD = 'ContactMethod';
 const CORRELATION_MAX = 256;
@@ -107,8 +108,8 @@ export class ScsmClient implements PartnerClient {
     this.web = new WebAppSession(ctx);
   }
 
-  private async call(method: HttpMethod, path: string, json?: unknown): Promise<Record<string, unknown>> {
-    return (await this.web.call(method, path, json)).body;
+  private call(method: HttpMethod, path: string, json?: unknown): Promise<Record<string, unknown>> {
+    return this.web.call(method, path, json);
   }
 
   /**
@@ -116,10 +117,10 @@ export class ScsmClient implements PartnerClient {
    * does not whitelist and an SM server the web app cannot reach fail here, each with its own cause.
    */
   async authenticate(): Promise<TokenSet> {
-    const tokens = await this.web.renewToken();
+    const tokens = await this.web.newToken();
     const status = await this.status();
     if (!status.connected) {
-      throw new PartnerError('unavailable', `the web app at ${new URL(this.web.baseUrl).host} is up but not connected to the Service Manager server: ${status.message}`, {
+      throw new PartnerError('unavailable', `the web app at ${this.web.host} is up but not connected to the Service Manager server: ${status.message}`, {
         cause: 'sm-disconnected',
       });
     }

@@ -60,6 +60,9 @@ export const COLUMNS: readonly { name: string; incident?: Source; change?: Sourc
   { name: 'WorkEndDate_t', change: date('ActualEndDate') },
 ];
 
+/** Every ServiceDesk_CL column the rows fill. */
+export const serviceDeskColumns: readonly string[] = ['ServiceDeskWorkItemType_s', ...COLUMNS.map((c) => c.name), 'Computer'];
+
 /** Every property a sync read needs for a scope (for `showFields`). */
 export function syncFields(scope: SyncScope): string[] {
   const props = new Set<string>(['Id', 'LastModified', 'Status']);
