@@ -91,6 +91,13 @@ export interface DeliveryStats {
   dead: number;
 }
 
+/** The partner has the work item resolved or closed (a human closed it): the update was not written. */
+class ClosedInPartner extends Error {
+  constructor(readonly closedAt: string | undefined) {
+    super('the work item is closed in the partner');
+  }
+}
+
 /** The connection is not called now (breaker open or a 429 pause): the jobs wait without using an attempt. */
 class ConnectionBlocked extends Error {
   constructor(readonly until: number) {
@@ -181,6 +188,16 @@ export class DeliveryEngine {
     const w = this.wakeUp;
     this.wakeUp = null;
     w?.();
+  }
+
+  /**
+   * The connection works again (test, sync or sign-in succeeded): its pauses end, its breaker closes and its
+   * jobs waiting for a retry become due now.
+   */
+  async resume(connectionId: string): Promise<void> {
+    this.gates.get(connectionId)?.resume();
+    await this.store.jobs.resumeConnection(connectionId, [DELIVER_KIND]);
+    this.wake();
   }
 
   /** The gate of a connection (tests and metrics read its breaker state). */
@@ -710,7 +727,7 @@ class KeyRun {
       case 'create-new': {
         await this.sendDeferred();
         const ciIds = await this.engine.resolveCis(this.ctx, d.draft.ciNames);
-        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity };
+        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity, ciNames: d.draft.ciNames, resource: d.draft.resource };
         let ref: WorkItemRef | null = null;
         let message = 'created';
         if (job.attempts > 1 || this.rec?.uncertainCreate === d.correlationKey) {
@@ -776,6 +793,7 @@ class KeyRun {
     }
     const ciIds = d.addCis.length ? await this.engine.resolveCis(this.ctx, d.addCis) : [];
     const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes, this.limits), {}, ciIds));
+    if (ref.closed && !state.workItem.closed) throw new ClosedInPartner(ref.closedAt);
     this.deferred = null;
     await this.settle(d.steps, d.spec, ref, d.flushAts);
   }
@@ -816,12 +834,15 @@ class KeyRun {
    */
   private async onFailure(err: unknown, job: JobRow | null, index: number): Promise<void> {
     if (err instanceof LeaseLostError) return;
-    // The work item is gone from the partner (deleted): forget it and decide the waiting jobs again.
-    if (err instanceof PartnerError && err.kind === 'not-found' && job && this.rec?.state && !this.redecided) {
+    // The work item is gone from the partner (deleted), or a human closed it there: decide the waiting jobs
+    // again against a closed work item (a new one, or a reopen inside reopenWindow when the close time is known).
+    const gone = err instanceof PartnerError && err.kind === 'not-found' && job !== null;
+    if ((gone || err instanceof ClosedInPartner) && this.rec?.state && !this.redecided) {
       this.redecided = true;
       const pending = [...(this.deferred?.steps.map((s) => s.job) ?? []), ...this.queue.slice(index)];
       this.deferred = null;
-      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt: new Date(0).toISOString() });
+      const closedAt = err instanceof ClosedInPartner ? err.closedAt : new Date(0).toISOString();
+      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt });
       this.queue.splice(0, this.queue.length, ...pending);
       try {
         for (let i = 0; i < this.queue.length; i++) {

@@ -2,7 +2,7 @@
  * High-fidelity ServiceNow emulator ("sandbox"): a real HTTP(S) server with its own SQLite store,
  * deterministic seed data and run-time fault injection. See server.ts for the routes and the admin API.
  */
-import type { AddressInfo } from 'node:net';
+import { listenSandbox } from '../common/server.ts';
 import { buildApp } from './server.ts';
 import { seedStore } from './seed.ts';
 import { SnStore } from './store.ts';
@@ -81,18 +81,16 @@ export async function startWithStore(opts: ServiceNowSandboxOptions = {}): Promi
     throw e;
   }
   const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls });
+  let where: { url: string; port: number };
   try {
-    await app.listen({ host, port: opts.port ?? 0 });
+    where = await listenSandbox(app, host, opts.port ?? 0, !!opts.tls);
   } catch (e) {
     store.close();
     throw e;
   }
-  const port = (app.server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   let closed = false;
   const sandbox: ServiceNowSandbox = {
-    url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
-    port,
+    ...where,
     async close() {
       if (closed) return;
       closed = true;
