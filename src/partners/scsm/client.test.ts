@@ -93,7 +93,7 @@ describe('SCSM client: tokens', () => {
     const down = await make({ serverUrl: 'http://127.0.0.1:1' }).client.authenticate().catch((e) => e);
     assert.equal(down.kind, 'unavailable');
     assert.match(down.message, /cannot reach SCSM web app at 127\.0\.0\.1:1: connection refused/);
-    await admin('PUT', '/api/x_sandbox/faults', { relayConnected: false });
+    await admin('PUT', '/api/x_sandbox/relay', { connected: false });
     const { client } = make();
     const disconnected = await client.authenticate().catch((e) => e);
     assert.equal(disconnected.kind, 'unavailable');

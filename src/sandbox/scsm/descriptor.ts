@@ -1,10 +1,11 @@
 /**
  * The SCSM emulator as the partner descriptor's `sandbox` section: how to start it, the seeded Azure AD
  * application the quick start and the contract suite use, and fault injection through its admin API
- * (same `/api/x_sandbox/faults` model and paths as the ServiceNow emulator; token expiry is its own route).
+ * (the common fault model under `/api/x_sandbox`; token expiry is the token service's own route).
  */
 import type { RunningSandbox, SandboxSection } from '../../partners/descriptor.ts';
-import { serviceNowFaults } from '../servicenow/descriptor.ts';
+import { adminFaultsClient } from '../common/server.ts';
+import { ADMIN_PREFIX } from './faults.ts';
 import { SEEDED_CREDENTIALS, startScsmSandbox } from './index.ts';
 
 const SMALL_VOLUME = { incidents: 30, changeRequests: 5, computers: 10 };
@@ -13,17 +14,7 @@ const ADMIN = `Basic ${Buffer.from(`${SEEDED_CREDENTIALS.admin.user}:${SEEDED_CR
 export const scsmSandbox: SandboxSection = {
   async start({ size, ...options }): Promise<RunningSandbox> {
     const sandbox = await startScsmSandbox({ ...options, ...(size === 'small' ? { volume: SMALL_VOLUME } : {}) });
-    const faults = serviceNowFaults(sandbox.url);
-    return {
-      ...sandbox,
-      faults: {
-        ...faults,
-        async expireAccessTokens() {
-          const res = await fetch(`${sandbox.url}/api/x_sandbox/aad/expire_tokens`, { method: 'POST', headers: { Authorization: ADMIN } });
-          if (!res.ok) throw new Error(`sandbox admin POST aad/expire_tokens answered ${res.status}: ${await res.text()}`);
-        },
-      },
-    };
+    return { ...sandbox, faults: adminFaultsClient(sandbox.url, ADMIN, ADMIN_PREFIX, `${ADMIN_PREFIX}/aad/expire_tokens`) };
   },
   credentials: (serverUrl) => ({ serverUrl, clientId: SEEDED_CREDENTIALS.clientId, clientSecret: SEEDED_CREDENTIALS.clientSecret }),
   quickStart: { defaultPort: 8082, portEnv: 'ITSMC_SCSM_SANDBOX_PORT', actionGroup: { name: 'sandbox-scsm', action: 'sandbox-scsm-incident' } },

@@ -16,11 +16,12 @@ afterEach(async () => {
 });
 
 const faults = (body: unknown) => call(sb, 'PUT', '/api/x_sandbox/faults', { auth: ADMIN, body });
+const relay = (connected: boolean) => call(sb, 'PUT', '/api/x_sandbox/relay', { auth: ADMIN, body: { connected } });
 const list = (t = tok) => call(sb, 'POST', '/api/workitems', { token: t, body: { className: INCIDENT, pageSize: 1 } });
 
 describe('SCSM-specific faults', () => {
   test('relay down: /api/status reports SM disconnected and SDK routes answer 500 with the SDK exception', async () => {
-    assert.equal((await faults({ relayConnected: false })).status, 200);
+    assert.equal((await relay(false)).status, 200);
     const status = await call(sb, 'GET', '/api/status', { token: tok });
     assert.equal(status.status, 200);
     assert.equal(status.body.Status, false);
@@ -30,7 +31,7 @@ describe('SCSM-specific faults', () => {
     assert.equal(r.status, 500);
     assert.equal(r.body.Message, 'An error has occurred.');
     assert.equal(r.body.ExceptionType, 'Microsoft.EnterpriseManagement.Common.ServiceNotRunningException');
-    await faults({ relayConnected: true });
+    await relay(true);
     assert.equal((await list()).status, 200);
   });
 
@@ -57,7 +58,7 @@ describe('SCSM-specific faults', () => {
     assert.match(badSecret.body.reason, /AADSTS7000215/);
     const other = await call(sb, 'POST', '/api/configtest', { body: { ...body, ...SEEDED_CREDENTIALS.other } });
     assert.equal(other.body.result.at(-1).message, 'AD AUTHENTICATION FAILED');
-    await faults({ relayConnected: false });
+    await relay(false);
     const down = await call(sb, 'POST', '/api/configtest', { body });
     assert.equal(down.body.result.at(-1).status, false);
     assert.match(down.body.reason, /ida:ServerName/);
@@ -104,5 +105,20 @@ describe('generic faults', () => {
     assert.match(bad.body.Message, /nonsense, errorRate/);
     const stats = await call(sb, 'GET', '/api/x_sandbox/stats', { auth: ADMIN });
     assert.ok(stats.body.byRoute['POST /api/workitems'] > 0);
+    assert.equal((await relay(false)).status, 200);
+    await call(sb, 'POST', '/api/x_sandbox/reset_faults', { auth: ADMIN });
+    assert.deepEqual((await call(sb, 'GET', '/api/x_sandbox/relay', { auth: ADMIN })).body, { connected: true }, 'reset_faults reconnects the relay');
+  });
+
+  test('rate-limit rules count per calling application and answer 429 with Retry-After and X-RateLimit headers', async () => {
+    const set = await call(sb, 'PUT', '/api/x_sandbox/rate_limits', { auth: ADMIN, body: { rules: [{ perHour: 2, path: '/api/workitems', window: 'rolling' }] } });
+    assert.equal(set.status, 200);
+    assert.equal((await list()).status, 200);
+    assert.equal((await list()).status, 200);
+    const third = await list();
+    assert.equal(third.status, 429);
+    assert.ok(Number(third.headers.get('retry-after')) > 0);
+    assert.equal(third.headers.get('x-ratelimit-limit'), '2');
+    assert.equal((await call(sb, 'GET', '/api/status', { token: tok })).status, 200, 'other paths are not limited');
   });
 });

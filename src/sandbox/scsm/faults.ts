@@ -1,35 +1,38 @@
 /**
- * Fault injection of the SCSM sandbox: the ServiceNow sandbox's scripted and random faults (latency,
- * errors, timeouts, outage, 429s), applied to the web app's routes and the token service, plus the two
- * SCSM-specific ones: the hybrid-connection relay to the SM server going down, and token expiry.
+ * The SCSM emulator's view of the common fault model (../common/faults.ts): which paths are its API (the
+ * web app and the token service), its routes for statistics, and the one fault only it has — the hybrid
+ * connection (Azure Relay) to the SM management server going down. Token expiry is the token service's.
  */
-import { Faults } from '../servicenow/faults.ts';
+import { Faults } from '../common/faults.ts';
 
-export { Stats } from '../servicenow/faults.ts';
-export type { FaultConfig } from '../servicenow/faults.ts';
+export { RateLimiter, Stats } from '../common/faults.ts';
+
+export const ADMIN_PREFIX = '/api/x_sandbox';
 
 const TOKEN_PATH = /^\/[^/]+\/(oauth2|discovery|v2\.0\/\.well-known|\.well-known)\//;
 
+/** The web app's routes and the token service: what faults apply to by default. */
+export function isScsmApi(path: string): boolean {
+  return (path.startsWith('/api/') && !path.startsWith(ADMIN_PREFIX)) || TOKEN_PATH.test(path);
+}
+
+/** `/api/workitems/<guid>` → `/api/workitems/{bmeId}`, cache keys → `{key}`, so statistics group by route. */
+export function routeKey(path: string): string {
+  return path
+    .replace(/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi, '/{bmeId}')
+    .replace(/^\/api\/workitems\/next\/[^/]+\/\d+\/\d+$/, '/api/workitems/next/{key}/{pageNo}/{pageSize}');
+}
+
 export class ScsmFaults extends Faults {
-  /** False while the hybrid connection (Azure Relay) to the SM management server is down. */
+  /** False while the hybrid connection to the SM management server is down; `reset_faults` brings it back. */
   relayConnected = true;
+
+  constructor(seed: number) {
+    super(seed, isScsmApi, ADMIN_PREFIX);
+  }
 
   override reset(): void {
     super.reset();
     this.relayConnected = true;
   }
-
-  override applies(path: string): boolean {
-    if (path.startsWith('/api/x_sandbox')) return false;
-    const p = this.config.paths;
-    if (p === null) return path.startsWith('/api/') || TOKEN_PATH.test(path);
-    return p.some((prefix) => path.startsWith(prefix));
-  }
-}
-
-/** `/api/workitems/<guid>` → `/api/workitems/{bmeId}` (and cache keys), so statistics group by route. */
-export function routeKey(path: string): string {
-  return path
-    .replace(/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi, '/{bmeId}')
-    .replace(/^\/api\/workitems\/next\/[^/]+\/\d+\/\d+$/, '/api/workitems/next/{key}/{pageNo}/{pageSize}');
 }

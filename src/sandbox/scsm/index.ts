@@ -3,7 +3,7 @@
  * called) plus the Azure AD token service it relies on, as one real HTTP(S) server with its own SQLite
  * store, deterministic seed data and run-time fault injection. See server.ts for the routes.
  */
-import type { AddressInfo } from 'node:net';
+import { listenSandbox } from '../common/server.ts';
 import { seedStore } from './seed.ts';
 import { buildApp } from './server.ts';
 import { ScsmStore } from './store.ts';
@@ -77,18 +77,17 @@ export async function startScsmSandbox(opts: ScsmSandboxOptions = {}): Promise<S
   const host = opts.host ?? '127.0.0.1';
   const store = openSeeded(opts);
   const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls });
+  let bound: { url: string; port: number };
   try {
-    await app.listen({ host, port: opts.port ?? 0 });
+    bound = await listenSandbox(app, host, opts.port ?? 0, !!opts.tls);
   } catch (e) {
     store.close();
     throw e;
   }
-  const port = (app.server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   let closed = false;
   return {
-    url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
-    port,
+    url: bound.url,
+    port: bound.port,
     async close() {
       if (closed) return;
       closed = true;

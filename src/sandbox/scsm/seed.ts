@@ -4,7 +4,7 @@
  * projection), and incidents and change requests spread over `days` days with action-log comments and
  * affected CIs. Same seed and anchor → same data; another anchor shifts the timeline but keeps identities.
  */
-import { Rng } from '../servicenow/rng.ts';
+import { Rng } from '../common/rng.ts';
 import type { ClassDef } from './model.ts';
 import { CHANGE_CLASS, classDef, COMPUTER_CLASS, ENUMS, guidFrom, INCIDENT_CLASS, INCIDENT_PROJECTION, INCIDENT_STATUS, incidentPriority, WEB_APP_AUTHOR } from './model.ts';
 import { SEEDED_CREDENTIALS } from './settings.ts';

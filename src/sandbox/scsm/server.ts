@@ -5,12 +5,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Fastify from 'fastify';
+import { installFaultHook, pathOf, registerFaultAdmin, sandboxFastify } from '../common/server.ts';
 import { mergeKnown } from '../servicenow/config.ts';
 import type { Claims } from './aad.ts';
 import { AadService, knownTenant } from './aad.ts';
 import { compileCriteria, CriteriaError } from './criteria.ts';
-import { routeKey, ScsmFaults, Stats } from './faults.ts';
+import { ADMIN_PREFIX, RateLimiter, routeKey, ScsmFaults, Stats } from './faults.ts';
 import { base, domainError, exceptionBody, modelError, WebAppError } from './format.ts';
 import type { ClassDef } from './model.ts';
 import { CHANGE_CLASS, classDef, ENUMS, guidFrom, INCIDENT_CLASS } from './model.ts';
@@ -50,11 +50,6 @@ interface PageCacheEntry {
   expiresAt: number;
 }
 
-function pathOf(req: FastifyRequest): string {
-  const i = req.url.indexOf('?');
-  return i < 0 ? req.url : req.url.slice(0, i);
-}
-
 function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.headers.host ?? req.hostname}`;
 }
@@ -65,17 +60,12 @@ function statusText(status: number): string {
 }
 
 export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
-  const app: FastifyInstance = (Fastify as any)({
-    logger: opts.logger,
-    bodyLimit: 4 * 1024 * 1024,
-    forceCloseConnections: true,
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
-  });
+  const app: FastifyInstance = sandboxFastify({ logger: opts.logger, tls: opts.tls, bodyLimit: 4 * 1024 * 1024 });
   let settings: WebAppSettings = { ...DEFAULT_SETTINGS };
   const aad = new AadService(store, () => settings);
   const faults = new ScsmFaults(opts.seed);
-  const stats = new Stats();
-  const held = new Map<NodeJS.Timeout, () => void>();
+  const limiter = new RateLimiter();
+  const stats = new Stats(routeKey);
   const pageCache = new Map<string, PageCacheEntry>();
 
   app.removeAllContentTypeParsers();
@@ -88,32 +78,22 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
   };
   const started = (req: FastifyRequest): number => (req as unknown as { startedMs: number }).startedMs ?? Date.now();
 
-  // ---------------------------------------------------------------- faults and stats
+  // ---------------------------------------------------------------- faults and stats (before anything else)
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     (req as unknown as { startedMs: number }).startedMs = Date.now();
-    const path = pathOf(req);
-    if (path.startsWith('/api/x_sandbox')) return;
-    stats.count(req.method, routeKey(path));
-    if (!faults.applies(path)) return;
-    const action = faults.decide(Date.now());
-    if (action.kind === 'hibernate') return reply.code(403).header('Content-Type', 'text/html').send(STOPPED_HTML);
-    if (action.kind === 'outage') return reply.code(503).header('Content-Type', 'text/html').send(UNAVAILABLE_HTML);
-    if (faults.config.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.config.latencyMs));
-    if (action.kind === 'ratelimit') {
-      return send(reply, 429, { Message: 'Too many requests' }, { 'Retry-After': String(action.retryAfterSec) });
-    }
-    if (action.kind === 'error') return send(reply, action.status, exceptionBody(`Injected fault: ${statusText(action.status)}`, 'System.Exception'));
-    if (action.kind === 'timeout') {
-      reply.hijack();
-      const socket = req.raw.socket;
-      const t = setTimeout(() => {
-        held.delete(t);
-        socket.destroy();
-      }, action.ms);
-      held.set(t, () => socket.destroy());
-      return reply;
-    }
+  });
+  const held = installFaultHook(app, {
+    faults,
+    stats,
+    adminPrefix: ADMIN_PREFIX,
+    answers: {
+      // A stopped App Service answers every request with its "web app is stopped" page (403).
+      htmlPage: (reply) => reply.code(403).header('Content-Type', 'text/html').send(STOPPED_HTML),
+      outage: (reply) => reply.code(503).header('Content-Type', 'text/html').send(UNAVAILABLE_HTML),
+      rateLimited: (reply, retryAfterSec) => send(reply, 429, { Message: 'Too many requests' }, { 'Retry-After': String(retryAfterSec) }),
+      error: (reply, status) => send(reply, status, exceptionBody(`Injected fault: ${statusText(status)}`, 'System.Exception')),
+    },
   });
 
   app.setErrorHandler((err: any, req, reply) => {
@@ -203,6 +183,11 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     if (!aad.isWebApp(claims.aud, baseUrl(req))) throw denied(req);
     const caller = claims.ver === '2.0' ? claims.azp : claims.appid;
     if (caller !== settings.whitelistedClientId) throw denied(req, 'Unauthorized request, client application ID is not whitelisted');
+    // Inbound rate-limit rules of the admin API, counted per calling application.
+    const limit = limiter.check({ sysId: caller, userName: caller, roles: new Set() }, req.method, pathOf(req), Date.now(), false);
+    if (limit?.exceeded) {
+      throw new WebAppError(429, 'Too many requests', 'auth', { headers: { ...limit.headers, 'Retry-After': String(limit.retryAfterSec) } });
+    }
     return claims;
   };
 
@@ -511,42 +496,40 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     if (bad.length) throw new WebAppError(400, `Invalid ${what}: rejected keys ${bad.join(', ')}`, 'auth');
   };
 
-  app.get('/api/x_sandbox/faults', admin((_req, reply) => send(reply, 200, { ...faults.config, relayConnected: faults.relayConnected })));
+  registerFaultAdmin(app, {
+    prefix: ADMIN_PREFIX,
+    faults,
+    limiter,
+    stats,
+    admin,
+    json: (reply, status, body) => send(reply, status, body),
+    body: adminBody,
+    refuse: (what, detail) => {
+      throw new WebAppError(400, `${what}: ${detail}`, 'auth');
+    },
+  });
+  app.get(`${ADMIN_PREFIX}/relay`, admin((_req, reply) => send(reply, 200, { connected: faults.relayConnected })));
   app.put(
-    '/api/x_sandbox/faults',
+    `${ADMIN_PREFIX}/relay`,
     admin((req, reply) => {
-      const patch = { ...(adminBody(req) as Record<string, unknown>) };
-      if ('relayConnected' in patch) {
-        if (typeof patch.relayConnected !== 'boolean') rejectKeys('fault settings', ['relayConnected']);
-        faults.relayConnected = patch.relayConnected as boolean;
-        delete patch.relayConnected;
-      }
-      rejectKeys('fault settings', faults.merge(patch));
-      return send(reply, 200, { ...faults.config, relayConnected: faults.relayConnected });
+      const body = adminBody(req) as { connected?: unknown };
+      if (typeof body?.connected !== 'boolean') rejectKeys('relay settings', ['connected (must be true or false)']);
+      faults.relayConnected = body.connected as boolean;
+      return send(reply, 200, { connected: faults.relayConnected });
     }),
   );
+  app.post(`${ADMIN_PREFIX}/aad/expire_tokens`, admin((_req, reply) => send(reply, 200, { expired: aad.expireAll() })));
   app.post(
-    '/api/x_sandbox/reset_faults',
-    admin((_req, reply) => {
-      faults.reset();
-      return send(reply, 200, { ...faults.config, relayConnected: faults.relayConnected });
-    }),
-  );
-  app.post(
-    '/api/x_sandbox/aad/expire_tokens',
-    admin((_req, reply) => send(reply, 200, { expired: aad.expireAll() })),
-  );
-  app.post(
-    '/api/x_sandbox/cache/expire',
+    `${ADMIN_PREFIX}/cache/expire`,
     admin((_req, reply) => {
       const n = pageCache.size;
       pageCache.clear();
       return send(reply, 200, { expired: n });
     }),
   );
-  app.get('/api/x_sandbox/settings', admin((_req, reply) => send(reply, 200, settings)));
+  app.get(`${ADMIN_PREFIX}/settings`, admin((_req, reply) => send(reply, 200, settings)));
   app.put(
-    '/api/x_sandbox/settings',
+    `${ADMIN_PREFIX}/settings`,
     admin((req, reply) => {
       const next = { ...settings };
       rejectKeys('settings', mergeKnown(next, adminBody(req)));
@@ -555,28 +538,12 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     }),
   );
   app.post(
-    '/api/x_sandbox/settings/reset',
+    `${ADMIN_PREFIX}/settings/reset`,
     admin((_req, reply) => {
       settings = { ...DEFAULT_SETTINGS };
       return send(reply, 200, settings);
     }),
   );
-  app.get('/api/x_sandbox/stats', admin((_req, reply) => send(reply, 200, stats.toJSON())));
-  app.post(
-    '/api/x_sandbox/stats/reset',
-    admin((_req, reply) => {
-      stats.reset();
-      return send(reply, 200, stats.toJSON());
-    }),
-  );
-  return {
-    app,
-    abortHeld: () => {
-      for (const [t, kill] of held) {
-        clearTimeout(t);
-        kill();
-      }
-      held.clear();
-    },
-  };
+
+  return { app, abortHeld: held.abortHeld };
 }
