@@ -41,6 +41,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger === false || deps.logger === undefined ? false : { redact: redactPaths, serializers: { req: serializeRequest }, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
+    // Plugins load while the process is still busy starting (sandbox seeds, a loaded CI machine): Fastify's
+    // 10 s default has run out there, failing the start for no fault of the plugin.
+    pluginTimeout: 60_000,
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
