@@ -3,6 +3,7 @@
  * called) plus the Azure AD token service it relies on, as one real HTTP(S) server with its own SQLite
  * store, deterministic seed data and run-time fault injection. See server.ts for the routes.
  */
+import type { RunningSandbox, SandboxStartOptions } from '../../partners/descriptor.ts';
 import { listenSandbox } from '../common/server.ts';
 import { seedStore } from './seed.ts';
 import { buildApp } from './server.ts';
@@ -13,27 +14,15 @@ export type { WebAppSettings } from './settings.ts';
 export { SEEDED_TEMPLATES, templateId } from './seed.ts';
 export { TENANT_ID } from './aad.ts';
 
-export interface ScsmSandboxOptions {
-  host?: string;
-  /** 0 = random. */
-  port?: number;
-  /** undefined = in-memory; otherwise `<dataDir>/scsm.sqlite` (seeded only on first creation). */
-  dataDir?: string;
-  seed?: number;
-  days?: number;
+export interface ScsmSandboxOptions extends Omit<SandboxStartOptions, 'size'> {
   volume?: { incidents?: number; changeRequests?: number; computers?: number };
-  /** PEM contents; HTTPS when given. */
-  tls?: { cert: string; key: string };
   logger?: boolean;
   /** Anchor time of the seed data (default: now). Same seed + same anchor → identical data. */
   now?: Date | string | number;
 }
 
-export interface ScsmSandbox {
-  url: string;
-  port: number;
-  close(): Promise<void>;
-}
+/** The running emulator (`dataDir`: `<dataDir>/scsm.sqlite`, seeded only on first creation; none = in memory). */
+export type ScsmSandbox = Omit<RunningSandbox, 'faults'>;
 
 /** Bumped whenever the stored schema changes; an older data file is refused rather than misread. */
 const SCHEMA_VERSION = '1';
