@@ -77,8 +77,22 @@ export interface SandboxFaults {
   delay(ms: number): Promise<void>;
   /** Access tokens issued so far stop working: the next API call answers 401. */
   expireAccessTokens(): Promise<void>;
+  /** Random failures for chaos tests: merged into the fault model (the rest keeps its value). */
+  chaos(settings: ChaosSettings): Promise<void>;
   /** Back to no faults. */
   reset(): Promise<void>;
+}
+
+/** Random and timed faults of the common fault model (src/sandbox/common/faults.ts). */
+export interface ChaosSettings {
+  /** Share of partner API requests answered with `errorStatus`. */
+  errorRate?: number;
+  errorStatus?: number;
+  /** Share of requests held for `timeoutMs` and then dropped without an answer. */
+  timeoutRate?: number;
+  timeoutMs?: number;
+  /** ISO time until which every request answers the product's outage page (503). */
+  outageUntil?: string | null;
 }
 
 export interface RunningSandbox {

@@ -8,10 +8,11 @@ import { scsmPartner } from './scsm/index.ts';
 import { cherwellPartner } from './cherwell/index.ts';
 import { provancePartner } from './provance/index.ts';
 import { serviceNowSandbox } from '../sandbox/servicenow/descriptor.ts';
+import { scsmSandbox } from '../sandbox/scsm/descriptor.ts';
 
 export const partners = [
   { ...serviceNowPartner, sandbox: serviceNowSandbox },
-  scsmPartner,
+  { ...scsmPartner, sandbox: scsmSandbox },
   cherwellPartner,
   provancePartner,
 ] as const satisfies readonly PartnerDescriptor[];

@@ -82,6 +82,9 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   const ingest = new IngestService(store, deliverySettings.ingest, () => delivery.wake());
   const sync = createSyncService({ store, connections, log: connectorLog, schedule: settings.syncEnabled, engine: { pageSize: settings.syncPageSize, leaseTtlMs: settings.syncLeaseMs } });
   const https = settings.tlsCert && settings.tlsKey ? { cert: fs.readFileSync(settings.tlsCert, 'utf8'), key: fs.readFileSync(settings.tlsKey, 'utf8') } : undefined;
+  // Sandboxes seed synchronously: start them before the app registers its plugins, whose load timeout would
+  // otherwise run out while a large seed holds the event loop.
+  const started: QuickStartSandbox[] = settings.sandbox ? await startQuickStart({ dataDir: settings.dataDir, store, connections, ports: settings.sandboxPorts }) : [];
   const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, requestTimeoutMs: settings.requestTimeoutMs, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
       syncRoutes(store, connections, sync.engine),
       queryRoutes(store, { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
@@ -93,7 +96,6 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
     connectionHooks: { usedBy: (ws, name) => actionGroups.usedBy(ws, name) },
   });
   logTo.app = app;
-  const started: QuickStartSandbox[] = settings.sandbox ? await startQuickStart({ dataDir: settings.dataDir, store, connections, ports: settings.sandboxPorts }) : [];
   let url = '';
   if (listen) {
     const address = await app.listen({ port: settings.port, host: settings.host });

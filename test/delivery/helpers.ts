@@ -1,8 +1,16 @@
-/** Shared pieces of the delivery tests: a connector wired to a real ServiceNow sandbox, payload builders, sandbox queries. */
+/**
+ * Shared pieces of the delivery tests: a connector wired to a real partner sandbox (ServiceNow unless a test
+ * asks for another), payload builders, sandbox queries.
+ */
 import fs from 'node:fs';
 import { readSettings } from '../../src/config/env.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
-import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
+import type { ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
+import type { PartnerDescriptor, RunningSandbox, SandboxSection } from '../../src/partners/descriptor.ts';
+import type { PartnerContext, TokenSet } from '../../src/partners/partner.ts';
+import { partners } from '../../src/partners/registry.ts';
+import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
+import { serviceNowWithSandbox } from '../sync/helpers.ts';
 import type { DeliverySettings } from '../../src/delivery/settings.ts';
 import { api, dropSchema, pgUrl, tempDir, uniqueSchema, type TestDialect } from '../helpers/stores.ts';
 
@@ -25,27 +33,39 @@ export function fastDelivery(overrides: Partial<DeliverySettings['engine']> = {}
   };
 }
 
+/** A registered partner with a client and an emulator. */
+export type SandboxedPartner = PartnerDescriptor & { create: NonNullable<PartnerDescriptor['create']>; sandbox: SandboxSection };
+
+/** The partners the engine-level delivery tests (crash, chaos) run against: every one with a client and a sandbox. */
+export const deliveryPartners: SandboxedPartner[] = (partners as readonly PartnerDescriptor[]).filter((p): p is SandboxedPartner => !!p.create && !!p.sandbox);
+
 export interface Rig {
   c: Connector;
-  sandbox: ServiceNowSandbox;
+  sandbox: RunningSandbox;
   token: string;
+  /** The connection to the sandbox (`snow` for ServiceNow, the partner type in lower case otherwise). */
+  connectionName: string;
   cleanup(): Promise<void>;
 }
 
 export interface RigOptions {
   /** Share a sandbox (not closed by cleanup). */
-  sandbox?: ServiceNowSandbox;
+  sandbox?: RunningSandbox;
   /** Join an existing PostgreSQL schema (a second process on the same queue; not dropped by cleanup). */
   pgSchema?: string;
   masterKey?: string;
-  /** Create the connection `snow` (default true). */
+  /** Create the connection (default true). */
   connection?: boolean;
+  /** The partner whose sandbox and connection the rig uses (default ServiceNow). */
+  partner?: SandboxedPartner;
 }
 
-/** Sandbox on port 0 + connector (allow-listed for it) + the connection `snow`. */
+/** Sandbox on port 0 + connector (allow-listed for it) + a connection to the sandbox. */
 export async function startRig(dialect: TestDialect, delivery: Partial<DeliverySettings> = fastDelivery(), opts: RigOptions = {}): Promise<Rig & { pgSchema?: string }> {
+  const partner: SandboxedPartner = opts.partner ?? serviceNowWithSandbox;
+  const connectionName = partner.type === 'ServiceNow' ? 'snow' : partner.type.toLowerCase();
   const sandbox = opts.sandbox;
-  const sb = sandbox ?? (await startServiceNowSandbox({ port: 0, volume: SANDBOX_VOLUME, days: 10 }));
+  const sb = sandbox ?? (await partner.sandbox.start({ port: 0, size: 'small', days: 10 }));
   const dataDir = tempDir();
   const pgSchema = dialect === 'postgres' ? (opts.pgSchema ?? uniqueSchema()) : undefined;
   const ownSchema = !opts.pgSchema;
@@ -67,24 +87,17 @@ export async function startRig(dialect: TestDialect, delivery: Partial<DeliveryS
     if (pgSchema && ownSchema) await dropSchema(pgSchema);
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
-  if (opts.connection === false) return { c, sandbox: sb, token: c.adminToken, pgSchema, cleanup };
-  const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow', {
-    partnerType: 'ServiceNow',
-    serverUrl: sb.url,
-    username: 'itsmc.integration',
-    password: 'sandbox',
-    clientId: 'itsmc-sandbox',
-    clientSecret: 'sandbox-secret',
-    createNewConfigurationItems: true,
-  });
+  const rig = { c, sandbox: sb, token: c.adminToken, connectionName, pgSchema, cleanup };
+  if (opts.connection === false) return rig;
+  const res = await api(c.url, c.adminToken, 'PUT', `/api/v1/workspaces/default/connections/${connectionName}`, sandboxConnectionInput(partner, sb.url, { createNewConfigurationItems: true }));
   if (res.status !== 201) throw new Error(`connection: ${res.status} ${JSON.stringify(res.body)}`);
-  return { c, sandbox: sb, token: c.adminToken, pgSchema, cleanup };
+  return rig;
 }
 
 export async function putGroup(rig: Rig, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
   const res = await api(rig.c.url, rig.token, 'PUT', `/api/v1/workspaces/default/actionGroups/${name}`, {
     enabled,
-    itsmReceivers: receivers.map((r) => ({ connectionName: 'snow', ...r })),
+    itsmReceivers: receivers.map((r) => ({ connectionName: rig.connectionName, ...r })),
   });
   if (res.status !== 201 && res.status !== 200) throw new Error(`action group: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body as { webhookUrl: string; alertsUrl: string };
@@ -175,6 +188,45 @@ export async function workNotes(sb: ServiceNowSandbox, sysId: string): Promise<s
 export function countByCorrelation(incidents: SnIncident[]): Map<string, number> {
   const m = new Map<string, number>();
   for (const i of incidents) m.set(i.correlation_id, (m.get(i.correlation_id) ?? 0) + 1);
+  return m;
+}
+
+// ------------------------------------------------------------------ any partner
+
+export interface PartnerIncident {
+  id: string;
+  number: string;
+  title: string;
+  state: string;
+}
+
+/**
+ * Incidents changed since `since` in a partner's sandbox, read with the partner's own sync read
+ * (`listChangedSince`, the path the contract suite checks), so one assertion serves every partner.
+ */
+export async function partnerIncidents(partner: SandboxedPartner, sandbox: { url: string }, since: string): Promise<PartnerIncident[]> {
+  let tokens: TokenSet | null = null;
+  const ctx: PartnerContext = {
+    credentials: partner.sandbox.credentials(sandbox.url),
+    tokens: { load: async () => tokens, save: async (t) => void (tokens = t) },
+    timeoutMs: 10_000,
+  };
+  const client = partner.create(ctx);
+  await client.authenticate();
+  const out: PartnerIncident[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await client.listChangedSince('Incident', since, cursor, 500);
+    for (const r of page.records) out.push({ id: r.id, number: String(r.row.ServiceDeskId_s), title: String(r.row.Title_s), state: String(r.row.IncidentState_s) });
+    cursor = page.next;
+  } while (cursor);
+  return out;
+}
+
+/** Title → how many incidents carry it. */
+export function countByTitle(incidents: PartnerIncident[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const i of incidents) m.set(i.title, (m.get(i.title) ?? 0) + 1);
   return m;
 }
 

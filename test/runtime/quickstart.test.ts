@@ -1,18 +1,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { api, startTestConnector, type TestConnector } from '../helpers/stores.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { sandboxPortEnv } from '../helpers/sandbox-ports.ts';
 
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000): Promise<T> {
   const deadline = Date.now() + limitMs;
@@ -27,7 +16,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 describe('quick start (what `npm start` does)', () => {
   let c: TestConnector;
   before(async () => {
-    c = await startTestConnector('sqlite', { ITSMC_SANDBOX: '1', ITSMC_SANDBOX_PORT: String(await freePort()), ITSMC_SYNC: '1' });
+    c = await startTestConnector('sqlite', { ITSMC_SANDBOX: '1', ...(await sandboxPortEnv()), ITSMC_SYNC: '1' });
   });
   after(async () => c.cleanup());
 

@@ -161,6 +161,7 @@ export function adminFaultsClient(url: string, authorization: string, prefix: st
       call('PUT', `${prefix}/faults`, status === 429 ? { rateLimitNext: { count, retryAfterSec: retryAfterSeconds } } : { failNext: count, errorStatus: status }),
     delay: (ms) => call('PUT', `${prefix}/faults`, { latencyMs: ms }),
     expireAccessTokens: () => call('POST', expireAccessTokensPath),
+    chaos: (settings) => call('PUT', `${prefix}/faults`, settings),
     reset: () => call('POST', `${prefix}/reset_faults`),
   };
 }
