@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Command } from 'commander';
 import type { CherwellRules } from './config.ts';
-import { assertTimeZone } from './dates.ts';
+import { assertTimeZone } from '../../partners/cherwell/dates.ts';
 import { buildApp, PREFIX } from './server.ts';
 import { SANDBOX_CREDENTIALS, seedStore } from './seed.ts';
 import { CwStore } from './store.ts';

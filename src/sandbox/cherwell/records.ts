@@ -3,7 +3,7 @@
  * (create without ids, update with one; only dirty fields written; validation answered in the body) and
  * the `FieldTemplateItem` form records are read back in (dates as US local time in the server zone).
  */
-import { formatUsLocal, parseUsLocal } from './dates.ts';
+import { formatUsLocal, parseUsLocal } from '../../partners/cherwell/dates.ts';
 import type { BusObDef, FieldDef } from './schema.ts';
 import { INCIDENT, CHANGE_REQUEST, qualifiedFieldId, resolveField } from './schema.ts';
 import type { CwStore, StoredRecord, Values } from './store.ts';

@@ -4,7 +4,7 @@
  * (SQL Server's default collation); date values are US local times in the server zone. Anything else is
  * refused with a message naming the filter.
  */
-import { parseUsLocal } from './dates.ts';
+import { parseUsLocal } from '../../partners/cherwell/dates.ts';
 import type { BusObDef, FieldDef } from './schema.ts';
 import { resolveField } from './schema.ts';
 import { fieldPath } from './store.ts';

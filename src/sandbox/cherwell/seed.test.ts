@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseUsLocal } from './dates.ts';
+import { parseUsLocal } from '../../partners/cherwell/dates.ts';
 import type { CherwellSandbox } from './index.ts';
 import { ADMIN, bearer, busObId, call, fieldIds, fieldValue, INCIDENT_ID, SMALL, startSmall } from './test-support.ts';
 

@@ -64,12 +64,11 @@ function offsetAt(ms: number, timeZone: string): number {
 }
 
 /**
- * The instant a local wall-clock time names in `timeZone`. In the repeated hour after a DST fall-back
- * the earlier instant is taken; a time skipped by a spring-forward is moved forward by the gap (as
- * .NET's TimeZoneInfo does). Also accepts a date alone (midnight) and a 24-hour time without AM/PM.
- * Returns null when the text is not a US date.
+ * Every instant a local wall-clock time names in `timeZone`, earliest first: one normally, two in the
+ * repeated hour after a DST fall-back, none for a time a spring-forward skips. Null when the text is not
+ * a US date. Also accepts a date alone (midnight) and a 24-hour time without AM/PM.
  */
-export function parseUsLocal(text: string, timeZone: string): number | null {
+export function usLocalCandidates(text: string, timeZone: string): { wall: number; instants: number[]; offsets: number[] } | null {
   const m = US_LOCAL.exec(text);
   if (!m) return null;
   const [month, day, year] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -86,14 +85,35 @@ export function parseUsLocal(text: string, timeZone: string): number | null {
   if (new Date(wall).getUTCDate() !== day) return null;
   // Try the offsets in force a day either side; keep the candidates that read back as this wall time.
   const offsets = [...new Set([offsetAt(wall - 86_400_000, timeZone), offsetAt(wall + 86_400_000, timeZone)])];
-  const exact = offsets
+  const instants = offsets
     .map((o) => wall - o)
     .filter((ms) => {
       const c = civilIn(ms, timeZone);
       return Date.UTC(c.year, c.month - 1, c.day, c.hour, c.minute, c.second) === wall;
     })
     .sort((a, b) => a - b);
-  if (exact.length) return exact[0];
+  return { wall, instants: [...new Set(instants)], offsets };
+}
+
+/**
+ * The instant a local wall-clock time names in `timeZone`. In the repeated hour after a DST fall-back
+ * the earlier instant is taken; a time skipped by a spring-forward is moved forward by the gap (as
+ * .NET's TimeZoneInfo does). Returns null when the text is not a US date.
+ */
+export function parseUsLocal(text: string, timeZone: string): number | null {
+  const c = usLocalCandidates(text, timeZone);
+  if (!c) return null;
+  if (c.instants.length) return c.instants[0];
   // Skipped local time (spring forward): read it with the offset from before the gap.
-  return wall - Math.min(...offsets);
+  return c.wall - Math.min(...c.offsets);
+}
+
+/**
+ * Reads a US local time that is known to be at or after `notBefore` (results sorted by time): in the
+ * repeated DST hour this picks the occurrence that keeps the sequence ascending.
+ */
+export function parseUsLocalAfter(text: string, timeZone: string, notBefore: number): number | null {
+  const c = usLocalCandidates(text, timeZone);
+  if (!c) return null;
+  return c.instants.find((ms) => ms >= notBefore) ?? parseUsLocal(text, timeZone);
 }
