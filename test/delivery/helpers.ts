@@ -5,6 +5,7 @@ import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import type { DeliverySettings } from '../../src/delivery/settings.ts';
 import { api, dropSchema, pgUrl, tempDir, uniqueSchema, type TestDialect } from '../helpers/stores.ts';
+import type { PartnerProbe, ProbeSandbox } from './partners.ts';
 
 export const SANDBOX_VOLUME = { incidents: 30, changeRequests: 5, computers: 10 };
 
@@ -42,30 +43,37 @@ export interface RigOptions {
   connection?: boolean;
 }
 
-/** Sandbox on port 0 + connector (allow-listed for it) + the connection `snow`. */
-export async function startRig(dialect: TestDialect, delivery: Partial<DeliverySettings> = fastDelivery(), opts: RigOptions = {}): Promise<Rig & { pgSchema?: string }> {
-  const sandbox = opts.sandbox;
-  const sb = sandbox ?? (await startServiceNowSandbox({ port: 0, volume: SANDBOX_VOLUME, days: 10 }));
+/** A connector on a fresh data directory (SQLite) or schema (PostgreSQL), allow-listed for `partnerHost`. */
+async function startConnectorFor(dialect: TestDialect, partnerHost: string, delivery: Partial<DeliverySettings>, opts: { pgSchema?: string; masterKey?: string }) {
   const dataDir = tempDir();
   const pgSchema = dialect === 'postgres' ? (opts.pgSchema ?? uniqueSchema()) : undefined;
-  const ownSchema = !opts.pgSchema;
-  const host = new URL(sb.url).host;
   const settings = readSettings({
     PORT: '0',
     ITSMC_HOST: '127.0.0.1',
     ITSMC_DATA_DIR: dataDir,
     ITSMC_SANDBOX: '0',
     ITSMC_SYNC: '0',
-    ITSMC_ALLOWED_PARTNER_HOSTS: host,
+    ITSMC_ALLOWED_PARTNER_HOSTS: partnerHost,
     ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
     ...(opts.masterKey ? { ITSMC_MASTER_KEY: opts.masterKey } : {}),
   });
   const c = await startConnector({ settings, pgSchema, delivery });
   const cleanup = async () => {
     await c.close();
-    if (!sandbox) await sb.close();
-    if (pgSchema && ownSchema) await dropSchema(pgSchema);
+    if (pgSchema && !opts.pgSchema) await dropSchema(pgSchema);
     fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  return { c, pgSchema, cleanup };
+}
+
+/** Sandbox on port 0 + connector (allow-listed for it) + the connection `snow`. */
+export async function startRig(dialect: TestDialect, delivery: Partial<DeliverySettings> = fastDelivery(), opts: RigOptions = {}): Promise<Rig & { pgSchema?: string }> {
+  const sandbox = opts.sandbox;
+  const sb = sandbox ?? (await startServiceNowSandbox({ port: 0, volume: SANDBOX_VOLUME, days: 10 }));
+  const { c, pgSchema, cleanup: stopConnector } = await startConnectorFor(dialect, new URL(sb.url).host, delivery, opts);
+  const cleanup = async () => {
+    await stopConnector();
+    if (!sandbox) await sb.close();
   };
   if (opts.connection === false) return { c, sandbox: sb, token: c.adminToken, pgSchema, cleanup };
   const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow', {
@@ -81,7 +89,31 @@ export async function startRig(dialect: TestDialect, delivery: Partial<DeliveryS
   return { c, sandbox: sb, token: c.adminToken, pgSchema, cleanup };
 }
 
-export async function putGroup(rig: Rig, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
+export interface PartnerRig {
+  c: Connector;
+  probe: PartnerProbe;
+  sb: ProbeSandbox;
+  token: string;
+  cleanup(): Promise<void>;
+}
+
+/** Any partner's sandbox + connector + the connection `snow` to it (the name the group helpers use). */
+export async function startPartnerRig(probe: PartnerProbe, dialect: TestDialect, delivery: Partial<DeliverySettings> = fastDelivery()): Promise<PartnerRig> {
+  const sb = await probe.start();
+  const { c, cleanup: stopConnector } = await startConnectorFor(dialect, sb.host, delivery, {});
+  const cleanup = async () => {
+    await stopConnector();
+    await sb.close();
+  };
+  const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow', probe.connection(sb));
+  if (res.status !== 201) {
+    await cleanup();
+    throw new Error(`${probe.type} connection: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return { c, probe, sb, token: c.adminToken, cleanup };
+}
+
+export async function putGroup(rig: Pick<Rig, 'c' | 'token'>, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
   const res = await api(rig.c.url, rig.token, 'PUT', `/api/v1/workspaces/default/actionGroups/${name}`, {
     enabled,
     itsmReceivers: receivers.map((r) => ({ connectionName: 'snow', ...r })),

@@ -172,7 +172,7 @@ export class CherwellClient implements PartnerClient {
   }
 
   private async save(meta: BusObMeta, values: Record<string, string>, ids: { recId?: string } = {}): Promise<{ recId: string; publicId: string }> {
-    const fields = Object.entries(values).map(([name, value]) => ({ dirty: true, fieldId: fieldId(meta, name), name, value }));
+    const fields = Object.entries(values).map(([name, value]) => ({ dirty: true, fieldId: fieldId(meta, name), name, value: levelValue(name, value) }));
     const body = (await this.call('POST', '/api/V1/savebusinessobject', { busObId: meta.busObId, busObRecId: ids.recId, fields, persist: true })) as {
       busObRecId?: unknown;
       busObPublicId?: unknown;
@@ -349,6 +349,13 @@ export class CherwellClient implements PartnerClient {
       : { ...c, page: c.page + 1, prev };
     return { records, next: encodeCursor(next) };
   }
+}
+
+const LEVELS = ['High', 'Medium', 'Low'];
+
+/** Impact and Urgency take High / Medium / Low; the ITIL 1 / 2 / 3 of a generic severity mapping is translated. */
+function levelValue(field: string, value: string): string {
+  return /^(impact|urgency)$/i.test(field) && /^[123]$/.test(value) ? LEVELS[Number(value) - 1] : value;
 }
 
 function validZone(zone: string): boolean {

@@ -65,8 +65,10 @@ export class MetadataCache {
   }
 }
 
+/** The field id of `name`; an exact match first, then ignoring case (`impact` → `Impact`). */
 export function fieldId(meta: BusObMeta, name: string): string {
-  const id = meta.fieldIds.get(name);
+  const lower = name.toLowerCase();
+  const id = meta.fieldIds.get(name) ?? [...meta.fieldIds].find(([n]) => n.toLowerCase() === lower)?.[1];
   if (!id) {
     throw new PartnerError('invalid', `the Cherwell business object ${meta.name} has no field named ${name}; add it (CSM Administrator → Blueprint) or fix the action's field names`);
   }
