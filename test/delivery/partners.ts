@@ -194,7 +194,10 @@ export const cherwellProbe: PartnerProbe = {
   logins: async (sb) => (await cherwellProbe.admin(sb, 'GET', 'licences')).logins,
 };
 
-export const PARTNERS: readonly PartnerProbe[] = [serviceNowProbe, cherwellProbe];
+/** Every probed partner, or those named in ITSMC_TEST_PARTNERS (comma-separated types) to run a subset. */
+export const PARTNERS: readonly PartnerProbe[] = ((only) => [serviceNowProbe, cherwellProbe].filter((p) => !only || only.includes(p.type)))(
+  process.env.ITSMC_TEST_PARTNERS?.split(',').map((t) => t.trim()),
+);
 
 /** Correlation key → how many work items carry it. */
 export function countByKey(items: ProbeIncident[]): Map<string, number> {

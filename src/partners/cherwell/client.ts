@@ -58,6 +58,16 @@ function fieldsOf(bo: BusinessObject): Record<string, string> {
   return out;
 }
 
+function withState(ref: WorkItemRef, state: string): WorkItemRef {
+  return { ...ref, state, closed: isIncidentClosed(state) };
+}
+
+/** A value of `values` by field name, ignoring case. */
+function fieldValue(values: Record<string, string>, name: string): string | undefined {
+  const key = Object.keys(values).find((k) => k.toLowerCase() === name.toLowerCase());
+  return key === undefined ? undefined : values[key];
+}
+
 function incidentOnly(type: WorkItemType): void {
   if (type !== 'Incident') throw new PartnerError('invalid', `Cherwell connections create Incidents only, not ${type}`);
 }
@@ -196,11 +206,6 @@ export class CherwellClient implements PartnerClient {
     return { rows: body.businessObjects, totalRows: Number(body.totalRows ?? body.businessObjects.length) };
   }
 
-  private async readIncident(recId: string): Promise<Record<string, string>> {
-    const meta = await this.meta.get(BUSINESS_OBJECT.Incident);
-    return fieldsOf((await this.call('GET', `/api/V1/getbusinessobject/busobid/${meta.busObId}/busobrecid/${encodeURIComponent(recId)}`)) as BusinessObject);
-  }
-
   private refOf(recId: string, fields: Record<string, string>): WorkItemRef {
     const state = fields[WRITE_FIELDS.status] ?? '';
     return { type: 'Incident', id: recId, number: fields[PUBLIC_ID_FIELD.Incident] ?? '', state, closed: isIncidentClosed(state) };
@@ -245,29 +250,33 @@ export class CherwellClient implements PartnerClient {
     return { type: 'Incident', id: saved.recId, number: saved.publicId, state, closed: isIncidentClosed(state) };
   }
 
+  // Each write is the field save first and the journal note last, and nothing after it: a retried
+  // operation then repeats the idempotent save, and the note is written once unless its answer was lost.
+
   async updateWorkItem(ref: WorkItemRef, note: string, fields: Record<string, string> = {}, ciIds?: string[]): Promise<WorkItemRef> {
     incidentOnly(ref.type);
     const values = { ...fields, ...(await this.ciFields(ciIds)) };
     if (Object.keys(values).length) await this.save(await this.meta.get(BUSINESS_OBJECT.Incident), values, { recId: ref.id });
     await this.addNote(ref.id, note);
-    return this.refOf(ref.id, await this.readIncident(ref.id));
+    return withState(ref, fieldValue(values, WRITE_FIELDS.status) ?? ref.state);
   }
 
   async resolveWorkItem(ref: WorkItemRef, how: ResolveInput, note: string): Promise<WorkItemRef> {
     incidentOnly(ref.type);
-    const values: Record<string, string> = { [WRITE_FIELDS.status]: how.state ?? RESOLVED_STATUS };
+    const status = how.state ?? RESOLVED_STATUS;
+    const values: Record<string, string> = { [WRITE_FIELDS.status]: status };
     const resolution = how.closeNotes ?? note;
     if (resolution) values[WRITE_FIELDS.resolution] = resolution;
     await this.save(await this.meta.get(BUSINESS_OBJECT.Incident), values, { recId: ref.id });
     await this.addNote(ref.id, note);
-    return this.refOf(ref.id, await this.readIncident(ref.id));
+    return withState(ref, status);
   }
 
   async reopenWorkItem(ref: WorkItemRef, note: string): Promise<WorkItemRef> {
     incidentOnly(ref.type);
     await this.save(await this.meta.get(BUSINESS_OBJECT.Incident), { [WRITE_FIELDS.status]: REOPENED_STATUS }, { recId: ref.id });
     await this.addNote(ref.id, note);
-    return this.refOf(ref.id, await this.readIncident(ref.id));
+    return withState(ref, REOPENED_STATUS);
   }
 
   async findByCorrelationKey(type: WorkItemType, correlationKey: string): Promise<WorkItemRef | null> {
