@@ -7,6 +7,7 @@
 import { SANDBOX_CREDENTIALS, startCherwellSandbox } from '../../src/sandbox/cherwell/index.ts';
 import { startServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
+import { sandboxedPartners } from '../../src/partners/registry.ts';
 
 export interface ProbeSandbox {
   /** Server root; `host` is what the SSRF allow-list needs. */
@@ -39,6 +40,13 @@ export interface PartnerProbe {
   logins(sb: ProbeSandbox): Promise<number>;
 }
 
+/** The connection the quick start would make to this sandbox (the descriptor's seeded credentials). */
+function quickStartConnection(type: string, sb: ProbeSandbox): Record<string, unknown> {
+  const partner = sandboxedPartners().find((p) => p.type === type);
+  if (!partner) throw new Error(`${type} has no sandbox in the registry`);
+  return { ...sandboxConnectionInput(partner, sb.url), createNewConfigurationItems: true };
+}
+
 async function json(res: Response, what: string): Promise<any> {
   const text = await res.text();
   if (!res.ok) throw new Error(`${what}: ${res.status} ${text.slice(0, 500)}`);
@@ -61,7 +69,7 @@ export const serviceNowProbe: PartnerProbe = {
     const sb = await startServiceNowSandbox({ port: 0, volume: { incidents: 30, changeRequests: 5, computers: 10 }, days: 10 });
     return { url: sb.url, host: new URL(sb.url).host, close: () => sb.close() };
   },
-  connection: (sb) => ({ ...sandboxConnectionInput(sb.url), createNewConfigurationItems: true }),
+  connection: (sb) => quickStartConnection('ServiceNow', sb),
   admin: async (sb, method, path, body) =>
     json(
       await fetch(`${sb.url}/api/x_sandbox/${path}`, { method, headers: { authorization: SN_ADMIN, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }),
@@ -170,10 +178,7 @@ export const cherwellProbe: PartnerProbe = {
     const sb = await startCherwellSandbox({ port: 0, volume: { incidents: 30, changeRequests: 5, configItems: 10 }, days: 10 });
     return { url: sb.url, host: new URL(sb.url).host, close: () => sb.close() };
   },
-  connection: (sb) => {
-    const c = SANDBOX_CREDENTIALS;
-    return { partnerType: 'Cherwell', serverUrl: `${sb.url}/CherwellAPI`, username: c.integration.user, password: c.integration.password, clientId: c.restClient.clientId, createNewConfigurationItems: true };
-  },
+  connection: (sb) => quickStartConnection('Cherwell', sb),
   admin: async (sb, method, path, body) =>
     json(
       await fetch(`${sb.url}/CherwellAPI/api/x_sandbox/${path}`, { method, headers: { authorization: CW_ADMIN, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }),

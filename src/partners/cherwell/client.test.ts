@@ -28,6 +28,13 @@ function make(overrides: Partial<PartnerContext['credentials']> = {}, vault = ne
   return { client, vault };
 }
 
+/** A client that has signed in (the connection's first and only password grant). */
+async function signedIn(): Promise<CherwellClient> {
+  const { client } = make();
+  await client.authenticate();
+  return client;
+}
+
 async function admin(method: string, path: string, body?: unknown): Promise<any> {
   const res = await fetch(`${sb.apiUrl}/api/x_sandbox${path}`, {
     method,
@@ -88,14 +95,14 @@ describe('Cherwell client over HTTP', () => {
   });
 
   it('stores a long correlation key as a deterministic hash and still finds it', async () => {
-    const { client } = make();
+    const client = await signedIn();
     const key = 'k'.repeat(500);
     const ref = await client.createWorkItem(incident(key, { title: 'long key' }));
     assert.equal((await client.findByCorrelationKey('Incident', key))?.id, ref.id);
   });
 
   it('turns hasError answers on HTTP 200 into invalid / not-found PartnerErrors', async () => {
-    const { client } = make();
+    const client = await signedIn();
     await assert.rejects(client.createWorkItem(incident('bad-priority', { fields: { Priority: '9' } })), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /Priority/.test(e.message));
     await assert.rejects(client.updateWorkItem({ type: 'Incident', id: '0'.repeat(32), number: '1', state: 'New', closed: false }, 'x', { Priority: '1' }), (e: unknown) => e instanceof PartnerError && e.kind === 'not-found');
     await assert.rejects(client.createWorkItem(incident('bad-field', { fields: { NoSuchField: 'x' } })), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /NoSuchField/.test(e.message));
@@ -112,7 +119,6 @@ describe('Cherwell client over HTTP', () => {
     const afterRun = await admin('GET', '/licences');
     assert.equal(afterRun.logins - before.logins, 0);
     assert.equal(afterRun.refreshes - before.refreshes, 1);
-    assert.deepEqual(client.session.counters, { passwordGrants: 1, refreshGrants: 1 });
   });
 
   it('a client built from stored tokens (no password) works and reports an ended session as auth', async () => {
@@ -174,7 +180,7 @@ describe('Cherwell client over HTTP', () => {
   });
 
   it('reads configuration: status choices of Incident and ChangeRequest', async () => {
-    const { client } = make();
+    const client = await signedIn();
     const conf = await client.readConfiguration();
     assert.deepEqual(
       conf.choices.filter((c) => c.table === 'Incident').map((c) => c.value),
@@ -205,7 +211,7 @@ describe('Cherwell client: changed-since paging', () => {
   }
 
   it('reads every record once in time order, across pages, with rows mapped to ServiceDesk_CL', async () => {
-    const { client } = make();
+    const client = await signedIn();
     const ids = await readAll(client, 'Incident', '2026-01-01T00:00:00Z', 37);
     assert.equal(ids.length, 230);
     assert.equal(new Set(ids).size, 230);
@@ -218,7 +224,7 @@ describe('Cherwell client: changed-since paging', () => {
   });
 
   it('does not lose or repeat records when many change within one second (more than a page)', async () => {
-    const { client } = make();
+    const client = await signedIn();
     const start = new Date().toISOString();
     const batch = Array.from({ length: 25 }, (_, i) => incident(`same-second-${i}`));
     await Promise.all(batch.map((b) => client.createWorkItem(b)));
@@ -228,7 +234,7 @@ describe('Cherwell client: changed-since paging', () => {
   });
 
   it('reads local times across a DST change in the server zone correctly', async () => {
-    const { client } = make();
+    const client = await signedIn();
     const page = await client.listChangedSince('ChangeRequest', '2026-01-01T00:00:00Z', undefined, 1000);
     // Planned start dates were written as instants; the row must show the instant whatever the zone did.
     for (const r of page.records) {

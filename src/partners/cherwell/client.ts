@@ -24,8 +24,9 @@ import {
 import { formatUsLocal, parseUsLocal, parseUsLocalAfter } from './dates.ts';
 import { BUSINESS_OBJECT, isIncidentClosed, PUBLIC_ID_FIELD, REOPENED_STATUS, RESOLVED_STATUS, syncFieldNames, toServiceDeskRow, WRITE_FIELDS } from './mapping.ts';
 import { fieldId, MetadataCache, type BusObMeta } from './metadata.ts';
-import { CherwellSession } from './session.ts';
-import { errorFor, hasErrorFailure, looksLikeHtml, parseJson, send, settingsFrom, type HttpMethod, type HttpSettings } from './transport.ts';
+import { authorizedCall, looksLikeHtml, parseJson, parseSuccess, send, type HttpMethod, type HttpSettings } from '../http.ts';
+import { OAuth2Tokens } from '../oauth2.ts';
+import { explainLoginRefusal, hasErrorFailure, maintenanceError, settingsFrom } from './transport.ts';
 
 const CORRELATION_MAX = 200;
 const CI_OBJECT = 'ConfigurationItem';
@@ -111,7 +112,7 @@ export interface CherwellClientOptions {
 
 export class CherwellClient implements PartnerClient {
   readonly settings: HttpSettings;
-  readonly session: CherwellSession;
+  readonly tokens: OAuth2Tokens;
   private readonly meta: MetadataCache;
   private zone: Promise<string> | undefined;
   private readonly ciNames = new Map<string, string>();
@@ -120,9 +121,21 @@ export class CherwellClient implements PartnerClient {
     ctx: PartnerContext,
     private readonly opts: CherwellClientOptions = {},
   ) {
-    this.settings = settingsFrom(ctx.credentials.serverUrl, ctx.timeoutMs, ctx.onResponse);
-    this.session = new CherwellSession(this.settings, ctx.credentials, ctx.tokens, opts.refreshSkewMs);
-    this.meta = new MetadataCache(`${this.settings.baseUrl}\u0000${ctx.credentials.clientId ?? ''}`, {
+    this.settings = settingsFrom(ctx.credentials.serverUrl, ctx);
+    const clientId = ctx.credentials.clientId?.trim() ?? '';
+    // One login per connection: a password grant takes a CSM licence, so it is refreshed, never repeated.
+    this.tokens = new OAuth2Tokens({
+      settings: this.settings,
+      tokenPath: `/token?auth_mode=Internal&api_key=${encodeURIComponent(clientId)}`,
+      credentials: ctx.credentials,
+      vault: ctx.tokens,
+      grant: 'password',
+      clientSecretRequired: false,
+      skewMs: opts.refreshSkewMs,
+      clientRegistration: 'the REST API client (CSM Administrator → Security → Edit REST API client settings)',
+      explainRefusal: explainLoginRefusal,
+    });
+    this.meta = new MetadataCache(`${this.settings.serverUrl}\u0000${ctx.credentials.clientId ?? ''}`, {
       summary: async (name) => {
         const list = await this.call('GET', `/api/V1/getbusinessobjectsummary/busobname/${encodeURIComponent(name)}`);
         const s = Array.isArray(list) ? (list[0] as Record<string, unknown> | undefined) : undefined;
@@ -142,27 +155,12 @@ export class CherwellClient implements PartnerClient {
 
   // ---------------------------------------------------------------- plumbing
 
-  /** One authenticated JSON call; a 401 renews the token once and repeats that request (the server did nothing). */
+  /** One authenticated JSON call (one token renewal on a 401); `hasError` is checked on every 2xx. */
   private async call(method: HttpMethod, path: string, json?: unknown): Promise<unknown> {
-    let authorization = await this.session.header();
-    let res = await send(this.settings, { method, path, json, authorization });
-    if (res.status === 401) {
-      const renewed = await this.session.renew(authorization);
-      if (renewed) {
-        authorization = renewed;
-        res = await send(this.settings, { method, path, json, authorization });
-      }
-      if (res.status === 401) throw new PartnerError('auth', `Cherwell rejected the session on ${method} ${path} even after a refresh; enter the password again to sign in`, { status: 401 });
-    }
-    if (res.status < 200 || res.status >= 300 || looksLikeHtml(res)) {
-      const body = parseJson(res.text);
-      const inBody = body && typeof body === 'object' && !Array.isArray(body) ? hasErrorFailure(method, path, res.status, body as Record<string, unknown>) : undefined;
-      if (inBody && res.status < 500 && res.status !== 429) throw inBody;
-      throw errorFor(this.settings, method, path, res);
-    }
-    if (res.status === 204) return undefined;
-    const body = parseJson(res.text);
-    if (body === undefined) throw new PartnerError('protocol', `not a Cherwell answer: ${method} ${path} returned a non-JSON body (${res.contentType || 'no content type'})`, { status: res.status });
+    const res = await authorizedCall(this.settings, this.tokens, { method, path, json });
+    const down = maintenanceError(res);
+    if (down) throw down;
+    const body = parseSuccess(this.settings, method, path, res);
     if (body && typeof body === 'object' && !Array.isArray(body)) {
       const failure = hasErrorFailure(method, path, res.status, body as Record<string, unknown>);
       if (failure) throw failure;
@@ -232,7 +230,7 @@ export class CherwellClient implements PartnerClient {
   // ---------------------------------------------------------------- PartnerClient
 
   async authenticate(): Promise<TokenSet> {
-    return this.session.login();
+    return this.tokens.authenticate();
   }
 
   async createWorkItem(input: WorkItemInput): Promise<WorkItemRef> {

@@ -63,6 +63,11 @@ const DATES: Record<SyncScope, Record<string, string>> = {
   },
 };
 
+/** Every ServiceDesk_CL column the rows of either scope fill. */
+export const serviceDeskColumns: readonly string[] = [
+  ...new Set(['ServiceDeskWorkItemType_s', ...(['Incident', 'ChangeRequest'] as const).flatMap((s) => [...Object.keys(TEXT[s]), ...Object.keys(DATES[s])])]),
+];
+
 /** Every Cherwell field a sync read of `scope` needs. */
 export function syncFieldNames(scope: SyncScope): string[] {
   return [...new Set(['RecID', ...Object.values(TEXT[scope]), ...Object.values(DATES[scope])])];

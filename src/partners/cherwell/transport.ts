@@ -1,38 +1,12 @@
 /**
- * The HTTP helper every Cherwell call goes through: the `/CherwellAPI` base URL, JSON and form bodies,
- * per-request timeout, the onResponse hook, and error shaping — `{"Message":…}` (ASP.NET), `error` /
- * `error_description` (token endpoint), `hasError` on any 2xx, HTML pages. Never retries; never puts
- * credentials or tokens into errors.
+ * What Cherwell adds to the shared HTTP (../http.ts): the `/CherwellAPI` base URL, the product's error
+ * bodies (`{"Message":…}` from ASP.NET, `errorCode`/`errorMessage` on business calls, `error` /
+ * `error_description` from the token endpoint), `hasError` on any 2xx, and its maintenance page.
  */
-import { PartnerError, type PartnerErrorKind } from '../partner.ts';
+import { httpSettings, type HttpSettings, type RawResponse } from '../http.ts';
+import { PartnerError, type AddressGuard, type PartnerErrorKind } from '../partner.ts';
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
-
-export interface HttpSettings {
-  /** Ends with /CherwellAPI, no trailing slash. */
-  baseUrl: string;
-  timeoutMs: number;
-  onResponse?: (info: { method: string; path: string; status: number; ms: number }) => void;
-}
-
-export interface RawRequest {
-  method: HttpMethod;
-  /** Below /CherwellAPI, starting with '/'. */
-  path: string;
-  query?: Record<string, string>;
-  json?: unknown;
-  form?: Record<string, string>;
-  authorization?: string;
-}
-
-export interface RawResponse {
-  status: number;
-  headers: Headers;
-  contentType: string;
-  text: string;
-}
-
-const DEFAULT_TIMEOUT_MS = 30_000;
+export const PRODUCT = 'Cherwell';
 
 /** `https://host` or `https://host/CherwellAPI` (any case, trailing slash tolerated) → the API base. */
 export function cherwellBaseUrl(serverUrl: string): string {
@@ -42,97 +16,13 @@ export function cherwellBaseUrl(serverUrl: string): string {
   } catch {
     throw new PartnerError('invalid', `Cherwell server URL "${serverUrl}" is not a valid URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new PartnerError('invalid', `Cherwell server URL must use https (got ${url.protocol})`);
-  if (url.username || url.password) throw new PartnerError('invalid', 'Cherwell server URL must not carry credentials; enter them in the credential fields');
   const path = url.pathname.replace(/\/+$/, '');
-  const base = /\/cherwellapi$/i.test(path) ? path : `${path}/CherwellAPI`;
-  return `${url.origin}${base}`;
-}
-
-export function settingsFrom(serverUrl: string, timeoutMs?: number, onResponse?: HttpSettings['onResponse']): HttpSettings {
-  return { baseUrl: cherwellBaseUrl(serverUrl), timeoutMs: timeoutMs ?? DEFAULT_TIMEOUT_MS, onResponse };
-}
-
-export function hostOf(settings: HttpSettings): string {
-  return new URL(settings.baseUrl).host;
-}
-
-function networkError(settings: HttpSettings, err: unknown, method: string, path: string): PartnerError {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return new PartnerError('unavailable', `Cherwell at ${hostOf(settings)} did not answer ${method} ${path} within ${settings.timeoutMs} ms`, { cause: 'timeout' });
-  }
-  const code = e?.cause?.code ?? '';
-  const reason =
-    code === 'ECONNREFUSED'
-      ? 'connection refused'
-      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
-        ? 'host name not found (DNS)'
-        : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
-          ? 'connection reset'
-          : code.startsWith('ERR_TLS') || code.includes('CERT')
-            ? `TLS error (${code})`
-            : code || e?.cause?.message || e?.message || 'network error';
-  return new PartnerError('unavailable', `cannot reach Cherwell at ${hostOf(settings)}: ${reason}`, { cause: code || 'network' });
-}
-
-export async function send(settings: HttpSettings, req: RawRequest): Promise<RawResponse> {
-  const url = new URL(settings.baseUrl + req.path);
-  for (const [k, v] of Object.entries(req.query ?? {})) url.searchParams.set(k, v);
-  const headers: Record<string, string> = { Accept: 'application/json' };
-  let body: string | undefined;
-  if (req.form) {
-    headers['Content-Type'] = 'application/x-www-form-urlencoded';
-    body = new URLSearchParams(req.form).toString();
-  } else if (req.json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(req.json);
-  }
-  if (req.authorization) headers.Authorization = req.authorization;
-  const started = Date.now();
-  try {
-    const res = await fetch(url, { method: req.method, headers, body, signal: AbortSignal.timeout(settings.timeoutMs), redirect: 'manual' });
-    const text = await res.text();
-    settings.onResponse?.({ method: req.method, path: req.path, status: res.status, ms: Date.now() - started });
-    return { status: res.status, headers: res.headers, contentType: (res.headers.get('content-type') ?? '').toLowerCase(), text };
-  } catch (err) {
-    throw networkError(settings, err, req.method, req.path);
-  }
-}
-
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-export function looksLikeHtml(res: RawResponse): boolean {
-  return res.contentType.includes('text/html') || /^\s*<(!doctype|html)/i.test(res.text);
-}
-
-/** Retry-After in seconds or as an HTTP date. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ra = headers.get('retry-after')?.trim();
-  if (!ra) return undefined;
-  const secs = Number(ra);
-  if (Number.isFinite(secs) && secs >= 0) return Math.round(secs * 1000);
-  const date = Date.parse(ra);
-  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
-}
-
-function kindForStatus(status: number): PartnerErrorKind {
-  if (status === 401) return 'auth';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not-found';
-  if (status === 429) return 'rate-limited';
-  if (status >= 500 || status === 408) return 'unavailable';
-  return 'invalid';
+  url.pathname = /\/cherwellapi$/i.test(path) ? path : `${path}/CherwellAPI`;
+  return url.toString().replace(/\/+$/, '');
 }
 
 /** The most telling text of a Cherwell error body. */
-function errorText(body: unknown): string | undefined {
+export function errorText(body: unknown): string | undefined {
   if (!body || typeof body !== 'object') return undefined;
   const b = body as Record<string, unknown>;
   const parts = [b.errorCode, b.errorMessage].filter((p): p is string => typeof p === 'string' && p !== '');
@@ -142,27 +32,14 @@ function errorText(body: unknown): string | undefined {
   return undefined;
 }
 
-/** An HTML page where JSON was expected: maintenance page, SSO front door, or not a Cherwell server. */
-export function htmlError(settings: HttpSettings, res: RawResponse): PartnerError {
-  const host = hostOf(settings);
-  if (/maintenance|service unavailable/i.test(res.text)) {
-    return new PartnerError('unavailable', `Cherwell at ${host} is down for maintenance (HTML page, HTTP ${res.status})`, { status: res.status, cause: 'maintenance' });
-  }
-  return new PartnerError('protocol', `not a Cherwell REST API at ${host}: got an HTML page instead of JSON (HTTP ${res.status}); the server URL should end in /CherwellAPI`, {
-    status: res.status,
-    cause: 'html',
-  });
+export function settingsFrom(serverUrl: string, ctx: { timeoutMs?: number; onResponse?: HttpSettings['onResponse']; addressGuard?: AddressGuard }): HttpSettings {
+  return httpSettings({ product: PRODUCT, serverUrl: cherwellBaseUrl(serverUrl), timeoutMs: ctx.timeoutMs, onResponse: ctx.onResponse, addressGuard: ctx.addressGuard, errorText });
 }
 
-export function errorFor(settings: HttpSettings, method: string, path: string, res: RawResponse): PartnerError {
-  if (looksLikeHtml(res) && (res.status < 300 || res.status === 404 || res.status === 503)) return htmlError(settings, res);
-  if (res.status >= 300 && res.status < 400) {
-    return new PartnerError('protocol', `not a Cherwell REST API answer from ${hostOf(settings)}: ${method} ${path} redirected (${res.status}); check the server URL`, { status: res.status });
-  }
-  const kind = kindForStatus(res.status);
-  const what = errorText(parseJson(res.text)) ?? `HTTP ${res.status}`;
-  const retry = kind === 'rate-limited' ? retryAfterMs(res.headers) : undefined;
-  return new PartnerError(kind, `Cherwell ${method} ${path} failed (${res.status}): ${what}`, { status: res.status, retryAfterMs: retry });
+/** Cherwell's HTML maintenance page (a 200 or a 503): down for now, not the wrong product. */
+export function maintenanceError(res: RawResponse): PartnerError | undefined {
+  if (!/text\/html/.test(res.contentType) || !/maintenance|service unavailable/i.test(res.text)) return undefined;
+  return new PartnerError('unavailable', `Cherwell is down for maintenance (HTML page, HTTP ${res.status}); it is retried later`, { status: res.status, cause: 'maintenance' });
 }
 
 /** Cherwell reports many failures in the body of a 2xx answer: `hasError: true` with an errorCode. */
@@ -176,4 +53,21 @@ export function hasErrorFailure(method: string, path: string, status: number, bo
   const message = [text, ...fieldErrors.filter((e) => !text.includes(e))].filter(Boolean).join('; ');
   const kind: PartnerErrorKind = /NOTFOUND/i.test(code) ? 'not-found' : /SECURITY|RIGHTS|PERMISSION/i.test(code) ? 'forbidden' : 'invalid';
   return new PartnerError(kind, `Cherwell ${method} ${path} answered hasError (${status}): ${message || 'no error message'}`, { status });
+}
+
+/** Per-cause reading of a refused password grant: the licence pool is a wait, not a wrong password. */
+export function explainLoginRefusal(answer: { status: number; error: string; description: string }): PartnerError | undefined {
+  if (/licen[cs]e/i.test(`${answer.error} ${answer.description}`)) {
+    return new PartnerError('unavailable', `every Cherwell licence is in use, so the integration user cannot sign in (${answer.description || answer.error}); it is retried later`, {
+      status: answer.status,
+      cause: 'licence',
+    });
+  }
+  if (/client/i.test(answer.error)) {
+    return new PartnerError('auth', `Cherwell does not know the REST API client ID (${answer.error}); check it in CSM Administrator → Security → Edit REST API client settings`, {
+      status: answer.status,
+      cause: 'invalid_client',
+    });
+  }
+  return undefined;
 }

@@ -165,6 +165,11 @@ export class AuthService {
     return this.store.stmt('UPDATE cw_session SET ended = 1 WHERE ended = 0').run().changes;
   }
 
+  clientLifespans(clientId: string): { accessMinutes: number; refreshMinutes: number } | undefined {
+    const c = this.store.stmt('SELECT * FROM cw_client WHERE client_id = ?').get(clientId) as ClientRow | undefined;
+    return c ? { accessMinutes: c.access_minutes, refreshMinutes: c.refresh_minutes } : undefined;
+  }
+
   setClientLifespans(clientId: string, accessMinutes: number, refreshMinutes: number): boolean {
     return (
       this.store.stmt('UPDATE cw_client SET access_minutes = ?, refresh_minutes = ? WHERE client_id = ?').run(accessMinutes, refreshMinutes, clientId)

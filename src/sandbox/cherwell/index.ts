@@ -3,13 +3,11 @@
  * own SQLite store, deterministic seed data, licence counting and run-time fault injection.
  * See server.ts for the routes and the admin API, README.md for what each behaviour is based on.
  */
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
+import { listenSandbox } from '../common/server.ts';
 import type { CherwellRules } from './config.ts';
 import { assertTimeZone } from '../../partners/cherwell/dates.ts';
 import { buildApp, PREFIX } from './server.ts';
-import { SANDBOX_CREDENTIALS, seedStore } from './seed.ts';
+import { seedStore } from './seed.ts';
 import { CwStore } from './store.ts';
 
 export { SANDBOX_CREDENTIALS } from './seed.ts';
@@ -85,20 +83,18 @@ export async function startCherwellSandbox(opts: CherwellSandboxOptions = {}): P
   const host = opts.host ?? '127.0.0.1';
   const store = openStore(opts);
   const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls, rules: opts.rules });
+  let where: { url: string; port: number };
   try {
-    await app.listen({ host, port: opts.port ?? 0 });
+    where = await listenSandbox(app, host, opts.port ?? 0, !!opts.tls);
   } catch (e) {
     store.close();
     throw e;
   }
-  const port = (app.server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  const url = `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`;
   let closed = false;
   return {
-    url,
-    apiUrl: url + PREFIX,
-    port,
+    url: where.url,
+    apiUrl: where.url + PREFIX,
+    port: where.port,
     async close() {
       if (closed) return;
       closed = true;
@@ -107,50 +103,4 @@ export async function startCherwellSandbox(opts: CherwellSandboxOptions = {}): P
       store.close();
     },
   };
-}
-
-/** Adds `sandbox cherwell …` to a commander program (reuses an existing `sandbox` command). */
-export function registerCherwellSandboxCommand(program: Command): void {
-  const sandbox = program.commands.find((c) => c.name() === 'sandbox') ?? program.command('sandbox').description('Run bundled ITSM emulators');
-  sandbox
-    .command('cherwell')
-    .description('Run the Cherwell Service Management emulator (/CherwellAPI REST API) until SIGINT/SIGTERM')
-    .option('--port <port>', 'port to listen on', '8083')
-    .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
-    .option('--tls-key <file>', 'PEM private key (HTTPS)')
-    .option('--seed <n>', 'seed of the generated data', '1')
-    .option('--days <d>', 'days of incident/change history', '120')
-    .option('--data-dir <dir>', 'keep the instance in <dir>/cherwell.sqlite (seeded on first creation only)')
-    .option('--time-zone <zone>', 'IANA time zone of the server (dates are US local times in it)', 'America/New_York')
-    .option('--licences <n>', 'most concurrent logins (default unlimited)')
-    .action(async (o: Record<string, string | undefined>) => {
-      if (!!o.tlsCert !== !!o.tlsKey) throw new Error('--tls-cert and --tls-key go together');
-      const int = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number.parseInt(v, 10));
-      const sb = await startCherwellSandbox({
-        host: o.host,
-        port: int(o.port),
-        seed: int(o.seed),
-        days: int(o.days),
-        dataDir: o.dataDir,
-        tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') } : undefined,
-        rules: { timeZone: o.timeZone, ...(o.licences ? { licenceCap: int(o.licences) } : {}) },
-      });
-      const c = SANDBOX_CREDENTIALS;
-      process.stdout.write(
-        `Cherwell sandbox listening on ${sb.apiUrl}\n` +
-          `  user: ${c.integration.user} / ${c.integration.password}   REST client ID: ${c.restClient.clientId}\n` +
-          `  admin API (Basic ${c.admin.user} / ${c.admin.password}): ${sb.apiUrl}/api/x_sandbox/{rules,faults,licences,stats}\n`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await sb.close();
-    });
 }

@@ -4,7 +4,7 @@
  * → the same instance, record ids included.
  */
 import { hashPassword } from '../servicenow/passwords.ts';
-import { Rng } from '../servicenow/rng.ts';
+import { Rng } from '../common/rng.ts';
 import type { BusObDef } from './schema.ts';
 import { CHANGE_REQUEST, CONFIG_ITEM, INCIDENT, JOURNAL_NOTE } from './schema.ts';
 import type { CwStore, Values } from './store.ts';

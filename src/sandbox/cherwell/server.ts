@@ -4,8 +4,8 @@
  * the sandbox admin API (`/CherwellAPI/api/x_sandbox/*`, Basic auth of an administrator).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Fastify from 'fastify';
-import { Faults } from '../servicenow/faults.ts';
+import { Faults, RateLimiter, Stats } from '../common/faults.ts';
+import { installFaultHook, pathOf, registerFaultAdmin, sandboxFastify } from '../common/server.ts';
 import { verifyPassword } from '../servicenow/passwords.ts';
 import { AuthService, type Session } from './auth.ts';
 import type { CherwellRules } from './config.ts';
@@ -18,7 +18,7 @@ import { compileSearch, SearchError } from './search.ts';
 import type { CwStore, StoredRecord } from './store.ts';
 
 export const PREFIX = '/CherwellAPI';
-const ADMIN = `${PREFIX}/api/x_sandbox`;
+export const ADMIN = `${PREFIX}/api/x_sandbox`;
 const DENIED = JSON.stringify({ Message: 'Authorization has been denied for this request.' });
 
 export const MAINTENANCE_HTML = `<!DOCTYPE html>
@@ -115,17 +115,11 @@ function schema(bo: BusObDef): Record<string, unknown> {
 }
 
 export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstance; abortHeld(): void; auth: AuthService } {
-  const app: FastifyInstance = (Fastify as any)({
-    logger: opts.logger,
-    bodyLimit: 10 * 1024 * 1024,
-    forceCloseConnections: true,
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
-  });
+  const app = sandboxFastify({ logger: opts.logger, tls: opts.tls });
   let rules: CherwellRules = { ...DEFAULT_RULES, ...opts.rules };
   const auth = new AuthService(store, () => rules);
-  const faults = new Faults(opts.seed);
-  const byRoute: Record<string, number> = {};
-  const held = new Map<NodeJS.Timeout, () => void>();
+  const faults = new Faults(opts.seed, (path) => path.startsWith(PREFIX + '/'), ADMIN);
+  const stats = new Stats(routeKey);
   const adminCache = new Set<string>();
 
   app.removeAllContentTypeParsers();
@@ -134,32 +128,16 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
   const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
     reply.code(status).header('Content-Type', 'application/json; charset=utf-8').send(typeof body === 'string' ? body : JSON.stringify(body));
 
-  const pathOf = (req: FastifyRequest): string => req.url.split('?')[0];
-
-  app.addHook('onRequest', async (req, reply) => {
-    const path = pathOf(req);
-    if (path.startsWith(ADMIN) || !path.startsWith(PREFIX)) return;
-    const key = `${req.method} ${req.routeOptions.url ?? path}`;
-    byRoute[key] = (byRoute[key] ?? 0) + 1;
-    const paths = faults.config.paths;
-    if (paths !== null && !paths.some((p) => path.startsWith(p))) return;
-    const action = faults.decide(Date.now());
-    if (action.kind === 'none') return;
-    if (action.kind === 'hibernate') return reply.code(200).header('Content-Type', 'text/html; charset=utf-8').send(MAINTENANCE_HTML);
-    if (action.kind === 'outage') return reply.code(503).header('Content-Type', 'text/html; charset=utf-8').send(MAINTENANCE_HTML);
-    if (faults.config.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.config.latencyMs));
-    if (action.kind === 'ratelimit') {
-      return json(reply.header('Retry-After', String(action.retryAfterSec)), 429, { Message: 'Too many requests.' });
-    }
-    if (action.kind === 'error') return json(reply, action.status, { Message: 'An error has occurred.' });
-    reply.hijack();
-    const socket = req.raw.socket;
-    const t = setTimeout(() => {
-      held.delete(t);
-      socket.destroy();
-    }, action.ms);
-    held.set(t, () => socket.destroy());
-    return reply;
+  const held = installFaultHook(app, {
+    faults,
+    stats,
+    adminPrefix: ADMIN,
+    answers: {
+      htmlPage: (reply) => reply.code(200).header('Content-Type', 'text/html; charset=utf-8').send(MAINTENANCE_HTML),
+      outage: (reply) => reply.code(503).header('Content-Type', 'text/html; charset=utf-8').send(MAINTENANCE_HTML),
+      rateLimited: (reply, retryAfterSec) => json(reply.header('Retry-After', String(retryAfterSec)), 429, { Message: 'Too many requests.' }),
+      error: (reply, status) => json(reply, status, { Message: 'An error has occurred.' }),
+    },
   });
 
   app.setErrorHandler((err: any, _req, reply) => {
@@ -428,16 +406,18 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
     rules = r.rules;
     return json(reply, 200, rules);
   }));
-  app.get(`${ADMIN}/faults`, admin((_req, reply) => json(reply, 200, faults.config)));
-  app.put(`${ADMIN}/faults`, admin((req, reply) => {
-    const bad = faults.merge(adminBody(req));
-    if (bad.length) return json(reply, 400, { Message: `Rejected keys: ${bad.join(', ')}` });
-    return json(reply, 200, faults.config);
-  }));
-  app.post(`${ADMIN}/reset_faults`, admin((_req, reply) => {
-    faults.reset();
-    return json(reply, 200, faults.config);
-  }));
+  registerFaultAdmin(app, {
+    prefix: ADMIN,
+    faults,
+    limiter: new RateLimiter(),
+    stats,
+    admin,
+    json,
+    body: adminBody,
+    refuse: (what, detail) => {
+      throw Object.assign(new Error(`${what}: ${detail}`), { statusCode: 400 });
+    },
+  });
   app.get(`${ADMIN}/licences`, admin((_req, reply) =>
     json(reply, 200, { cap: rules.licenceCap, inUse: auth.activeSessions(Date.now()), ...auth.stats }),
   ));
@@ -447,6 +427,10 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
   }));
   app.post(`${ADMIN}/expire_access_tokens`, admin((_req, reply) => json(reply, 200, { expired: auth.expireAccessTokens(Date.now()) })));
   app.post(`${ADMIN}/end_sessions`, admin((_req, reply) => json(reply, 200, { ended: auth.endAllSessions() })));
+  app.get(`${ADMIN}/clients/:id`, admin((req, reply) => {
+    const c = auth.clientLifespans((req.params as { id: string }).id);
+    return c ? json(reply, 200, c) : json(reply, 404, { Message: 'No such REST API client' });
+  }));
   app.put(`${ADMIN}/clients/:id`, admin((req, reply) => {
     const b = adminBody(req) as { accessMinutes?: unknown; refreshMinutes?: unknown };
     const a = Number(b.accessMinutes);
@@ -455,19 +439,13 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
     if (!auth.setClientLifespans((req.params as { id: string }).id, a, r)) return json(reply, 404, { Message: 'No such REST API client' });
     return json(reply, 200, { accessMinutes: a, refreshMinutes: r });
   }));
-  app.get(`${ADMIN}/stats`, admin((_req, reply) => json(reply, 200, { byRoute, licences: auth.stats })));
 
-  return {
-    app,
-    auth,
-    abortHeld: () => {
-      for (const [t, kill] of held) {
-        clearTimeout(t);
-        kill();
-      }
-      held.clear();
-    },
-  };
+  return { app, auth, abortHeld: () => held.abortHeld() };
+}
+
+/** `/CherwellAPI/api/V1/getbusinessobject/busobid/<id>/busobrecid/<id>` → ids replaced by placeholders. */
+export function routeKey(path: string): string {
+  return path.replace(/\/[0-9a-f]{32}(?=\/|$)/gi, '/{id}').replace(/\/publicid\/[^/]+/i, '/publicid/{id}');
 }
 
 export type { FieldTemplateItem };
