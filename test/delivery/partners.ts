@@ -172,6 +172,26 @@ export async function cherwellSearch(sb: ProbeSandbox, name: string, filters: { 
   }
 }
 
+/** totalRows of a search: how many records the sandbox itself says match. */
+export async function cherwellCount(sb: ProbeSandbox, name: string, filters: { field: string; operator: string; value: string }[]): Promise<number> {
+  const { busObId, f } = await cherwellMeta(sb, name);
+  const r = await cwApi(sb, 'POST', 'getsearchresults', {
+    busObId,
+    includeAllFields: false,
+    fields: [f.RecID],
+    filters: filters.map((x) => ({ fieldId: f[x.field], operator: x.operator, value: x.value })),
+    pageNumber: 1,
+    pageSize: 1,
+  });
+  return r.totalRows;
+}
+
+/** The status list of a business object, from its summary. */
+export async function cherwellStates(sb: ProbeSandbox, name: string): Promise<string[]> {
+  const [summary] = await cwApi(sb, 'GET', `getbusinessobjectsummary/busobname/${name}`);
+  return String(summary.states).split(',');
+}
+
 export const cherwellProbe: PartnerProbe = {
   type: 'Cherwell',
   async start() {

@@ -45,7 +45,9 @@ const SCHEMA_VERSION = '1';
 
 export const DEFAULT_VOLUME = { incidents: 6000, changeRequests: 1500, configItems: 300 };
 
-function openStore(opts: CherwellSandboxOptions): CwStore {
+/** Opens (and on first use seeds) the store. The "seeded" marker is written last: a file whose seed was
+ * interrupted has none and is seeded again from scratch. */
+async function openStore(opts: CherwellSandboxOptions): Promise<CwStore> {
   const store = new CwStore(opts.dataDir);
   try {
     store.createTables();
@@ -62,13 +64,10 @@ function openStore(opts: CherwellSandboxOptions): CwStore {
         changeRequests: opts.volume?.changeRequests ?? DEFAULT_VOLUME.changeRequests,
         configItems: opts.volume?.configItems ?? DEFAULT_VOLUME.configItems,
       };
-      // Data and the "seeded" marker commit together, so a crash never leaves a half-seeded file.
-      store.bulk(() => {
-        seedStore(store, seedOpts);
-        store.setMeta('seed', JSON.stringify(seedOpts));
-        store.setMeta('schema_version', SCHEMA_VERSION);
-        store.setMeta('seeded_at', new Date().toISOString());
-      });
+      await seedStore(store, seedOpts);
+      store.setMeta('seed', JSON.stringify(seedOpts));
+      store.setMeta('schema_version', SCHEMA_VERSION);
+      store.setMeta('seeded_at', new Date().toISOString());
     }
     store.createIndexes();
     return store;
@@ -81,7 +80,7 @@ function openStore(opts: CherwellSandboxOptions): CwStore {
 export async function startCherwellSandbox(opts: CherwellSandboxOptions = {}): Promise<CherwellSandbox> {
   if (opts.rules?.timeZone) assertTimeZone(opts.rules.timeZone);
   const host = opts.host ?? '127.0.0.1';
-  const store = openStore(opts);
+  const store = await openStore(opts);
   const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls, rules: opts.rules });
   let where: { url: string; port: number };
   try {

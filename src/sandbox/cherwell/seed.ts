@@ -172,18 +172,33 @@ function changes(rng: Rng, o: SeedOptions, start: number, cis: Draft[]): Draft[]
   return out;
 }
 
-export function seedStore(store: CwStore, o: SeedOptions): void {
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+const CHUNK = 500;
+
+/**
+ * Seeds an empty store (anything an interrupted earlier seed left is removed first). Inserts in small
+ * transactions and yields between them, so a server starting beside it (the quick start) is not starved.
+ */
+export async function seedStore(store: CwStore, o: SeedOptions): Promise<void> {
+  store.db.exec('DELETE FROM cw_record; DELETE FROM cw_counter; DELETE FROM cw_user; DELETE FROM cw_client;');
   const rng = new Rng(o.seed >>> 0);
   const start = o.nowMs - o.days * 86_400_000;
   seedUsersAndClients(store, rng);
   const cis = configItems(rng, o, start);
   const incs = incidents(rng, o, start, cis);
+  await yieldToEventLoop();
   const all = [...cis, ...incs, ...journalNotes(rng, incs), ...changes(rng, o, start, cis)];
   all.sort((a, b) => a.createdMs - b.createdMs);
-  for (const d of all) {
-    const values: Values = { ...Object.fromEntries(d.bo.fields.map((f) => [f.name, null])), ...d.values, RecID: d.recId };
-    const publicId = d.bo.publicIdField === 'RecID' ? d.recId : store.nextPublicId(d.bo);
-    values[d.bo.publicIdField] = publicId;
-    store.insert(d.bo, d.recId, publicId, values);
+  await yieldToEventLoop();
+  for (let i = 0; i < all.length; i += CHUNK) {
+    store.db.transaction(() => {
+      for (const d of all.slice(i, i + CHUNK)) {
+        const values: Values = { ...Object.fromEntries(d.bo.fields.map((f) => [f.name, null])), ...d.values, RecID: d.recId };
+        const publicId = d.bo.publicIdField === 'RecID' ? d.recId : store.nextPublicId(d.bo);
+        values[d.bo.publicIdField] = publicId;
+        store.insert(d.bo, d.recId, publicId, values);
+      }
+    })();
+    await yieldToEventLoop();
   }
 }

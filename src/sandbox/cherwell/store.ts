@@ -93,16 +93,6 @@ export class CwStore {
     `);
   }
 
-  bulk(fn: () => void): void {
-    const memory = this.file === ':memory:';
-    this.db.pragma(memory ? 'journal_mode = OFF' : 'synchronous = OFF');
-    try {
-      this.db.transaction(fn)();
-    } finally {
-      this.db.pragma(memory ? 'journal_mode = MEMORY' : 'synchronous = NORMAL');
-    }
-  }
-
   getMeta(key: string): string | undefined {
     return (this.stmt('SELECT value FROM cw_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
