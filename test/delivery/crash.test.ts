@@ -7,28 +7,16 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { api, tempDir } from '../helpers/stores.ts';
+import { api, freePort, tempDir } from '../helpers/stores.ts';
 import { metricAlert } from './helpers.ts';
 import { countByKey, PARTNERS, type ProbeSandbox } from './partners.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'itsma_crash_test_admin_token_0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 class Child {
   proc: ChildProcess | null = null;

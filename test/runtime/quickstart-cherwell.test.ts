@@ -5,45 +5,16 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
-import { sandboxedPartners } from '../../src/partners/registry.ts';
-import { api, startTestConnector, type TestConnector } from '../helpers/stores.ts';
+import { api, eventually, sandboxPortsEnv, startTestConnector, type TestConnector } from '../helpers/stores.ts';
 import { metricAlert, postHook } from '../delivery/helpers.ts';
 import { cherwellCount, cherwellProbe, cherwellStates, type ProbeSandbox } from '../delivery/partners.ts';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 240_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 describe('quick start with the Cherwell sandbox', () => {
   let c: TestConnector;
   let sb: ProbeSandbox;
   let mapping: string[] = [];
   before(async () => {
-    const ports: Record<string, string> = {};
-    for (const p of sandboxedPartners()) ports[p.sandbox.quickStart.portEnv] = String(await freePort());
+    const ports = await sandboxPortsEnv();
     c = await startTestConnector('sqlite', { ITSMC_SANDBOX: '1', ITSMC_SYNC: '1', ...ports });
     const url = `http://127.0.0.1:${ports.ITSMC_CHERWELL_SANDBOX_PORT}`;
     sb = { url, host: new URL(url).host, close: async () => undefined };
@@ -92,19 +63,16 @@ describe('quick start with the Cherwell sandbox', () => {
     const query =
       "ServiceDesk_CL | where ServiceDeskConnectionName_s == 'cherwell-sandbox' | summarize arg_max(TimeGenerated, *) by ServiceDeskId_s, ServiceDeskWorkItemType_s" +
       ' | summarize count() by ServiceDeskWorkItemType_s, IncidentState_s, CRState_s';
-    let last = '';
-    await eventually('KQL counts equal the sandbox counts', async () => {
-      // A sync in progress may still be behind: compare again against what the sandbox says now.
+    const counts = async (): Promise<string> => {
       const res = await api(c.url, c.adminToken, 'POST', '/v1/workspaces/default/query', { query, timespan: 'P1D' });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      const actual = new Map<string, number>();
-      for (const [type, incState, crState, n] of res.body.tables[0].rows as [string, string, string, number][]) {
-        actual.set(`${type}|${type === 'Incident' ? incState : crState}`, n);
-      }
-      last = JSON.stringify({ expected: [...expected].sort(), actual: [...actual].sort() });
-      return JSON.stringify([...actual].sort()) === JSON.stringify([...expected].sort()) ? true : undefined;
-    }).catch((err) => {
-      throw new Error(`${(err as Error).message}: ${last}`);
+      const rows = (res.body.tables[0].rows as [string, string, string, number][]).map(([type, inc, cr, n]) => [`${type}|${type === 'Incident' ? inc : cr}`, n]);
+      return JSON.stringify(rows.sort());
+    };
+    const want = JSON.stringify([...expected].sort());
+    // The background sync may still be running: wait until it has caught up, then the counts must be equal.
+    await eventually('KQL counts equal the sandbox counts', async () => ((await counts()) === want ? true : undefined), 240_000, 1000).catch(async (err) => {
+      throw new Error(`${(err as Error).message}\nsandbox: ${want}\nKQL:     ${await counts()}`);
     });
   });
 });

@@ -21,7 +21,7 @@ import {
   type WorkItemRef,
   type WorkItemType,
 } from '../partner.ts';
-import { formatUsLocal, parseUsLocal, parseUsLocalAfter } from './dates.ts';
+import { formatUsLocal, isTimeZone, parseUsLocal, parseUsLocalAfter } from './dates.ts';
 import { BUSINESS_OBJECT, isIncidentClosed, PUBLIC_ID_FIELD, REOPENED_STATUS, RESOLVED_STATUS, syncFieldNames, toServiceDeskRow, WRITE_FIELDS } from './mapping.ts';
 import { fieldId, MetadataCache, type BusObMeta } from './metadata.ts';
 import { authorizedCall, looksLikeHtml, parseJson, parseSuccess, send, type HttpMethod, type HttpSettings } from '../http.ts';
@@ -173,7 +173,7 @@ export class CherwellClient implements PartnerClient {
       const res = await send(this.settings, { method: 'GET', path: '/api/V1/serviceinfo' }).catch(() => undefined);
       const body = res && res.status === 200 && !looksLikeHtml(res) ? (parseJson(res.text) as { timeZone?: { Id?: unknown } } | undefined) : undefined;
       const id = typeof body?.timeZone?.Id === 'string' ? body.timeZone.Id : undefined;
-      const zone = id && validZone(id) ? id : (this.opts.serverTimeZone ?? 'America/New_York');
+      const zone = id && isTimeZone(id) ? id : (this.opts.serverTimeZone ?? 'America/New_York');
       return zone;
     })();
     return this.zone;
@@ -364,13 +364,3 @@ const LEVELS = ['High', 'Medium', 'Low'];
 function levelValue(field: string, value: string): string {
   return /^(impact|urgency)$/i.test(field) && /^[123]$/.test(value) ? LEVELS[Number(value) - 1] : value;
 }
-
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-

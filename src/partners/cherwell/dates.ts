@@ -48,6 +48,16 @@ export function assertTimeZone(timeZone: string): void {
   formatterFor(timeZone);
 }
 
+/** Whether the runtime knows the IANA zone name. */
+export function isTimeZone(timeZone: string): boolean {
+  try {
+    formatterFor(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `M/d/yyyy h:mm:ss tt` of an instant, in `timeZone`. */
 export function formatUsLocal(ms: number, timeZone: string): string {
   const c = civilIn(ms, timeZone);

@@ -3,6 +3,8 @@
  * unverified or installation-dependent (§6.5 item 6), so a client can be tested against the variants.
  * Changeable through `PUT /CherwellAPI/api/x_sandbox/rules` (merge).
  */
+import { isTimeZone } from '../../partners/cherwell/dates.ts';
+
 export interface CherwellRules {
   /** IANA zone of the server: dates in fields and filters are local times of this zone. */
   timeZone: string;
@@ -41,19 +43,10 @@ export function mergeRules(rules: CherwellRules, patch: unknown): { rules: Cherw
   for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
     if (!(k in next)) rejected.push(k);
     else if (k === 'licenceCap' && (v === null || (typeof v === 'number' && Number.isInteger(v) && v >= 0))) next.licenceCap = v as number | null;
-    else if (k === 'timeZone' && typeof v === 'string' && validZone(v)) next.timeZone = v;
+    else if (k === 'timeZone' && typeof v === 'string' && isTimeZone(v)) next.timeZone = v;
     else if (k !== 'licenceCap' && k !== 'timeZone' && typeof v === typeof (next as unknown as Record<string, unknown>)[k]) {
       (next as unknown as Record<string, unknown>)[k] = v;
     } else rejected.push(k);
   }
   return { rules: rejected.length ? rules : next, rejected };
-}
-
-function validZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }

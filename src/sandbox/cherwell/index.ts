@@ -3,6 +3,7 @@
  * own SQLite store, deterministic seed data, licence counting and run-time fault injection.
  * See server.ts for the routes and the admin API, README.md for what each behaviour is based on.
  */
+import type { SandboxStartOptions } from '../../partners/descriptor.ts';
 import { listenSandbox } from '../common/server.ts';
 import type { CherwellRules } from './config.ts';
 import { assertTimeZone } from '../../partners/cherwell/dates.ts';
@@ -13,17 +14,9 @@ import { CwStore } from './store.ts';
 export { SANDBOX_CREDENTIALS } from './seed.ts';
 export type { CherwellRules } from './config.ts';
 
-export interface CherwellSandboxOptions {
-  host?: string;
-  /** 0 = random. */
-  port?: number;
-  /** undefined = in-memory; otherwise `<dataDir>/cherwell.sqlite` (seeded only on first creation). */
-  dataDir?: string;
-  seed?: number;
-  days?: number;
+/** The common start options (data in `<dataDir>/cherwell.sqlite`, in memory without one) and Cherwell's own. */
+export interface CherwellSandboxOptions extends Omit<SandboxStartOptions, 'size'> {
   volume?: { incidents?: number; changeRequests?: number; configItems?: number };
-  /** PEM contents; HTTPS when given. */
-  tls?: { cert: string; key: string };
   logger?: boolean;
   /** Anchor time of the seed data (default: now). Same seed + same anchor → identical data. */
   now?: Date | string | number;
