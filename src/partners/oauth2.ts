@@ -28,6 +28,8 @@ export interface OAuth2Options {
   clientRegistration?: string;
   /** Tells which credential a refused password grant refused, when the error code does not (e.g. by probing). */
   whichCredentialRefused?: (username: string, password: string) => Promise<'client' | 'password' | undefined>;
+  /** The product's own reading of a refused password grant (e.g. "no licence left"), before the generic one. */
+  explainRefusal?: (answer: { status: number; error: string; description: string }) => PartnerError | undefined;
 }
 
 interface TokenAnswer {
@@ -165,6 +167,8 @@ export class OAuth2Tokens implements AuthStrategy {
     const body = tokenAnswer(res);
     const code = typeof body?.error === 'string' ? body.error : '';
     const description = typeof body?.error_description === 'string' ? body.error_description : '';
+    const own = this.o.explainRefusal?.({ status: res.status, error: code, description });
+    if (own) return own;
     const said = `${code} ${description}`.toLowerCase();
     if (code === 'invalid_client' || /client/.test(said)) return this.badClient(res.status);
     if (code === 'invalid_grant' || /password|user|credential/.test(said)) return this.badPassword(res.status);

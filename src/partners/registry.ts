@@ -9,11 +9,12 @@ import { cherwellPartner } from './cherwell/index.ts';
 import { provancePartner } from './provance/index.ts';
 import { serviceNowSandbox } from '../sandbox/servicenow/descriptor.ts';
 import { scsmSandbox } from '../sandbox/scsm/descriptor.ts';
+import { cherwellSandbox } from '../sandbox/cherwell/descriptor.ts';
 
 export const partners = [
   { ...serviceNowPartner, sandbox: serviceNowSandbox },
   { ...scsmPartner, sandbox: scsmSandbox },
-  cherwellPartner,
+  { ...cherwellPartner, sandbox: cherwellSandbox },
   provancePartner,
 ] as const satisfies readonly PartnerDescriptor[];
 

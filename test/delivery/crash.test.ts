@@ -7,30 +7,16 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
-import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
-import { serviceNowWithSandbox } from '../sync/helpers.ts';
-import { api, tempDir } from '../helpers/stores.ts';
-import { SANDBOX_VOLUME, countByCorrelation, metricAlert, ourIncidents, sandboxAdmin } from './helpers.ts';
+import { api, freePort, tempDir } from '../helpers/stores.ts';
+import { metricAlert } from './helpers.ts';
+import { countByKey, PARTNERS, type ProbeSandbox } from './partners.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'itsma_crash_test_admin_token_0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 class Child {
   proc: ChildProcess | null = null;
@@ -63,16 +49,16 @@ class Child {
   }
 }
 
-describe('crash safety of the delivery engine (SIGKILL during a flood)', () => {
-  let sandbox: ServiceNowSandbox;
+for (const probe of PARTNERS) describe(`crash safety of the delivery engine (SIGKILL during a flood) with ${probe.type}`, () => {
+  let sandbox: ProbeSandbox;
   let child: Child;
   let dataDir: string;
   let base: string;
 
   before(async () => {
-    sandbox = await startServiceNowSandbox({ port: 0, volume: SANDBOX_VOLUME, days: 10 });
+    sandbox = await probe.start();
     // A little partner latency widens the window between a create and its commit, where kills hurt most.
-    await sandboxAdmin(sandbox, 'PUT', '/api/x_sandbox/faults', { latencyMs: 8 });
+    await probe.admin(sandbox, 'PUT', 'faults', { latencyMs: 8 });
     dataDir = tempDir();
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
@@ -84,7 +70,7 @@ describe('crash safety of the delivery engine (SIGKILL during a flood)', () => {
       ITSMC_SYNC: '0',
       ITSMC_ADMIN_TOKEN: TOKEN,
       ITSMC_MASTER_KEY: 'crash-test-master-key-crash-test-master-key',
-      ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host,
+      ITSMC_ALLOWED_PARTNER_HOSTS: sandbox.host,
       ITSMC_LOG_LEVEL: 'fatal',
       ITSMC_DELIVERY_LEASE_MS: '1500',
       ITSMC_DELIVERY_POLL_MS: '20',
@@ -105,7 +91,7 @@ describe('crash safety of the delivery engine (SIGKILL during a flood)', () => {
   });
 
   it('loses no accepted alert and creates no duplicate work item across repeated SIGKILLs', async (t) => {
-    const conn = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/connections/snow', sandboxConnectionInput(serviceNowWithSandbox, sandbox.url));
+    const conn = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/connections/snow', probe.connection(sandbox));
     assert.equal(conn.status, 201, JSON.stringify(conn.body));
     const group = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/actionGroups/crash', {
       itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0 } }],
@@ -172,11 +158,11 @@ describe('crash safety of the delivery engine (SIGKILL during a flood)', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
 
-    const incidents = (await ourIncidents(sandbox)).filter((i) => /\] crash-\d+/.test(i.short_description));
-    const counts = countByCorrelation(incidents);
+    const incidents = (await probe.incidents(sandbox)).filter((i) => /\] crash-\d+/.test(i.title));
+    const counts = countByKey(incidents);
     const dup = [...counts.entries()].filter(([, n]) => n > 1);
     assert.deepEqual(dup, [], 'no correlation id has two incidents');
-    const rules = new Set(incidents.map((i) => /\] (crash-\d+)/.exec(i.short_description)![1]));
+    const rules = new Set(incidents.map((i) => /\] (crash-\d+)/.exec(i.title)![1]));
     assert.equal(rules.size, RULES, 'every rule has its incident');
     assert.equal(incidents.length, RULES, 'exactly one incident per rule');
 
@@ -184,7 +170,7 @@ describe('crash safety of the delivery engine (SIGKILL during a flood)', () => {
     const db = new Database(path.join(dataDir, 'itsmc.sqlite'), { readonly: true });
     try {
       const found = db.prepare(`SELECT count(*) AS n FROM ws_itsmactionoutcome_cl WHERE "Message" LIKE 'found by correlation key%'`).get() as { n: number };
-      t.diagnostic(`${found.n} work item(s) found by correlation key after a kill instead of being created again`);
+      t.diagnostic(`${probe.type}: ${found.n} work item(s) found by correlation key after a kill instead of being created again`);
     } finally {
       db.close();
     }

@@ -13,6 +13,7 @@ import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
 import { serviceNowWithSandbox } from '../sync/helpers.ts';
 import type { DeliverySettings } from '../../src/delivery/settings.ts';
 import { api, dropSchema, pgUrl, tempDir, uniqueSchema, type TestDialect } from '../helpers/stores.ts';
+import type { PartnerProbe, ProbeSandbox } from './partners.ts';
 
 export const SANDBOX_VOLUME = { incidents: 30, changeRequests: 5, computers: 10 };
 
@@ -94,7 +95,45 @@ export async function startRig(dialect: TestDialect, delivery: Partial<DeliveryS
   return rig;
 }
 
-export async function putGroup(rig: Rig, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
+export interface PartnerRig {
+  c: Connector;
+  probe: PartnerProbe;
+  sb: ProbeSandbox;
+  token: string;
+  connectionName: string;
+  cleanup(): Promise<void>;
+}
+
+/** A partner probe's sandbox + connector + the connection `snow` to it (read back through the sandbox's own API). */
+export async function startPartnerRig(probe: PartnerProbe, dialect: TestDialect, delivery: Partial<DeliverySettings> = fastDelivery()): Promise<PartnerRig> {
+  const sb = await probe.start();
+  const dataDir = tempDir();
+  const pgSchema = dialect === 'postgres' ? uniqueSchema() : undefined;
+  const settings = readSettings({
+    PORT: '0',
+    ITSMC_HOST: '127.0.0.1',
+    ITSMC_DATA_DIR: dataDir,
+    ITSMC_SANDBOX: '0',
+    ITSMC_SYNC: '0',
+    ITSMC_ALLOWED_PARTNER_HOSTS: sb.host,
+    ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
+  });
+  const c = await startConnector({ settings, pgSchema, delivery });
+  const cleanup = async () => {
+    await c.close();
+    await sb.close();
+    if (pgSchema) await dropSchema(pgSchema);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow', probe.connection(sb));
+  if (res.status !== 201) {
+    await cleanup();
+    throw new Error(`${probe.type} connection: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return { c, probe, sb, token: c.adminToken, connectionName: 'snow', cleanup };
+}
+
+export async function putGroup(rig: Pick<Rig, 'c' | 'token' | 'connectionName'>, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
   const res = await api(rig.c.url, rig.token, 'PUT', `/api/v1/workspaces/default/actionGroups/${name}`, {
     enabled,
     itsmReceivers: receivers.map((r) => ({ connectionName: rig.connectionName, ...r })),
