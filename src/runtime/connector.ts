@@ -21,6 +21,8 @@ import { ensureSandboxActionGroup } from '../delivery/sandbox-group.ts';
 import { actionGroupRoutes } from '../server/routes/action-groups.ts';
 import { hookRoutes } from '../server/routes/hooks.ts';
 import { deadLetterRoutes } from '../server/routes/dead-letter.ts';
+import { workItemRoutes } from '../server/routes/work-items.ts';
+import { LogRowWorkItems } from '../delivery/log-row-work-item.ts';
 
 export interface Connector {
   app: FastifyInstance;
@@ -77,6 +79,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
       hookRoutes({ groups: actionGroups, ingest }),
       deadLetterRoutes({ store, onReplay: () => delivery.wake() }),
+      workItemRoutes(new LogRowWorkItems(store, actionGroups, ingest)),
     ],
     connectionHooks: { usedBy: (ws, name) => actionGroups.usedBy(ws, name) },
   });

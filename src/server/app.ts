@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { connectionRoutes, type ConnectionRouteHooks } from './routes/connections.ts';
+import { webRoutes } from './web.ts';
 
 export interface AppDeps {
   store: Store;
@@ -23,6 +24,8 @@ export interface AppDeps {
   extraRoutes?: ((app: FastifyInstance) => Promise<void>)[];
   /** Hooks of the connection routes (which action groups use a connection). */
   connectionHooks?: ConnectionRouteHooks;
+  /** Built dashboard to serve at / (default web/dist); false serves none. */
+  webDist?: string | false;
 }
 
 /** Secrets that must never reach a log line. */
@@ -79,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(workspaceRoutes(deps.store));
   await app.register(connectionRoutes(deps.connections, deps.connectionHooks));
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
+  if (deps.webDist !== false) await app.register(webRoutes(deps.webDist));
   return app;
 }
 

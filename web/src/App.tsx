@@ -1,0 +1,156 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, ApiError, session } from './lib/api';
+import { navigate, useLocation } from './lib/router';
+import { SessionContext, type Me, type SessionValue } from './lib/session';
+import { SignIn } from './pages/SignIn';
+import { ErrorBox, Link, Loading } from './components/ui';
+
+const Overview = lazy(() => import('./pages/Overview'));
+const Connections = lazy(() => import('./pages/Connections'));
+const ActionGroups = lazy(() => import('./pages/ActionGroups'));
+const LogSearch = lazy(() => import('./pages/LogSearch'));
+const Computers = lazy(() => import('./pages/Computers'));
+const Delivery = lazy(() => import('./pages/Delivery'));
+
+const NAV = [
+  { path: '/overview', label: 'Overview' },
+  { path: '/connections', label: 'Connections' },
+  { path: '/action-groups', label: 'Action groups' },
+  { path: '/logs', label: 'Log search' },
+  { path: '/computers', label: 'Computers' },
+  { path: '/delivery', label: 'Delivery' },
+];
+
+type Theme = 'light' | 'dark';
+function initialTheme(): Theme {
+  const saved = localStorage.getItem('itsmc.theme');
+  if (saved === 'light' || saved === 'dark') return saved;
+  return window.matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light';
+}
+
+export function App() {
+  const [token, setToken] = useState(session.token());
+  const [theme, setTheme] = useState<Theme>(initialTheme);
+  useEffect(() => {
+    document.documentElement.dataset.theme = theme;
+  }, [theme]);
+  const toggleTheme = () => {
+    const next = theme === 'dark' ? 'light' : 'dark';
+    localStorage.setItem('itsmc.theme', next);
+    setTheme(next);
+  };
+  if (!token) return <SignIn onSignedIn={(t) => setToken(t)} />;
+  return <SignedIn key={token} theme={theme} toggleTheme={toggleTheme} onSignOut={() => setToken(null)} />;
+}
+
+function SignedIn({ theme, toggleTheme, onSignOut }: { theme: Theme; toggleTheme(): void; onSignOut(): void }) {
+  const qc = useQueryClient();
+  const me = useQuery({ queryKey: ['me'], queryFn: () => api<Me>('/api/v1/me') });
+  const workspaces = useQuery({
+    queryKey: ['workspaces'],
+    enabled: me.data?.kind === 'admin',
+    queryFn: async () => (await api<{ value: { name: string }[] }>('/api/v1/workspaces')).value.map((w) => w.name),
+  });
+  const [workspace, setWs] = useState<string | null>(session.workspace());
+  const signOut = useCallback(() => {
+    session.clear();
+    qc.clear();
+    onSignOut();
+  }, [qc, onSignOut]);
+
+  useEffect(() => {
+    if (me.error instanceof ApiError && me.error.status === 401) signOut();
+  }, [me.error, signOut]);
+
+  const value = useMemo<SessionValue | null>(() => {
+    if (!me.data) return null;
+    const list = me.data.kind === 'admin' ? (workspaces.data ?? []) : [me.data.workspace!];
+    if (me.data.kind === 'admin' && !workspaces.data) return null;
+    const ws = workspace && list.includes(workspace) ? workspace : list.includes('default') ? 'default' : list[0];
+    return {
+      me: me.data,
+      workspace: ws,
+      workspaces: list,
+      canWrite: me.data.role !== 'reader',
+      setWorkspace: (w: string) => {
+        session.setWorkspace(w);
+        setWs(w);
+      },
+      signOut,
+    };
+  }, [me.data, workspaces.data, workspace, signOut]);
+
+  const { path } = useLocation();
+  useEffect(() => {
+    if (path === '/' || path === '/signin') navigate('/overview', true);
+  }, [path]);
+
+  if (me.error && !(me.error instanceof ApiError && me.error.status === 401)) return <main className="center"><ErrorBox error={me.error} title="Could not reach the connector" /></main>;
+  if (workspaces.error) return <main className="center"><ErrorBox error={workspaces.error} title="Could not list workspaces" /></main>;
+  if (!value) return <main className="center"><Loading what="your session" /></main>;
+
+  const page = NAV.find((n) => path === n.path || path.startsWith(n.path + '/'));
+  return (
+    <SessionContext.Provider value={value}>
+      <a className="skip" href="#main">Skip to content</a>
+      <header className="topbar">
+        <div className="brand" aria-label="OpenITSMC">
+          <span aria-hidden="true">◆</span> OpenITSMC
+        </div>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.map((n) => (
+              <li key={n.path}>
+                <Link to={n.path} className={page?.path === n.path ? 'active' : ''}>
+                  {n.label}
+                </Link>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="session">
+          <label>
+            <span className="sr-only">Workspace</span>
+            <select aria-label="Workspace" value={value.workspace} onChange={(e) => value.setWorkspace(e.target.value)} disabled={value.workspaces.length < 2}>
+              {value.workspaces.map((w) => (
+                <option key={w} value={w}>
+                  {w}
+                </option>
+              ))}
+            </select>
+          </label>
+          <span className="role" title="What this token may do">
+            {value.me.role}
+          </span>
+          <button type="button" className="ghost" onClick={toggleTheme} aria-label={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+            {theme === 'dark' ? '☀' : '☾'}
+          </button>
+          <button type="button" className="ghost" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" key={`${value.workspace}:${theme}`}>
+        <Suspense fallback={<Loading what="page" />}>{renderPage(page?.path)}</Suspense>
+      </main>
+    </SessionContext.Provider>
+  );
+}
+
+function renderPage(path: string | undefined) {
+  switch (path) {
+    case '/connections':
+      return <Connections />;
+    case '/action-groups':
+      return <ActionGroups />;
+    case '/logs':
+      return <LogSearch />;
+    case '/computers':
+      return <Computers />;
+    case '/delivery':
+      return <Delivery />;
+    default:
+      return <Overview />;
+  }
+}

@@ -1,0 +1,1 @@
+export default function ActionGroups() { return <h1>ActionGroups</h1>; }

@@ -1,0 +1,1 @@
+export default function Computers() { return <h1>Computers</h1>; }

@@ -1,0 +1,1 @@
+export default function Connections() { return <h1>Connections</h1>; }

@@ -1,0 +1,1 @@
+export default function Delivery() { return <h1>Delivery</h1>; }

@@ -1,0 +1,1 @@
+export default function LogSearch() { return <h1>LogSearch</h1>; }
