@@ -86,10 +86,17 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
           tags,
           description: 'What an ITSM action would create for a sample alert of each payload family (the action editor’s live preview). Nothing is stored or sent.',
           params: WsParams,
-          body: Type.Object({ ticketConfiguration: Type.Ref('TicketConfiguration') }, { additionalProperties: false }),
+          body: Type.Object(
+            { ticketConfiguration: Type.Ref('TicketConfiguration'), connectionName: Type.Optional(Type.String({ maxLength: 63, description: 'also check the action against this connection’s templates and choice lists' })) },
+            { additionalProperties: false },
+          ),
         },
       },
-      async (req) => ({ value: previewAction(req.body.ticketConfiguration as Record<string, unknown>) }),
+      async (req) => {
+        const cfg = req.body.ticketConfiguration as Record<string, unknown>;
+        const problems = req.body.connectionName ? await groups.checkAction(req.params.ws, req.body.connectionName, cfg) : [];
+        return { problems, value: previewAction(cfg) };
+      },
     );
 
     app.post(

@@ -48,6 +48,12 @@ export function Empty({ children }: { children: ReactNode }) {
 
 /** A same-app link that navigates without a reload (still a real link for middle-click and screen readers). */
 export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
+  if (/^https?:/.test(to))
+    return (
+      <a href={to} className={className} target="_blank" rel="noreferrer noopener">
+        {children}
+      </a>
+    );
   return (
     <a
       href={to}

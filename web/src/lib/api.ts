@@ -79,3 +79,6 @@ export interface QueryDiagnostic {
   start?: number;
   length?: number;
 }
+
+/** A string literal for KQL (double-quoted, backslash and quote escaped). */
+export const kqlString = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;

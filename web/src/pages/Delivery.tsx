@@ -1,1 +1,188 @@
-export default function Delivery() { return <h1>Delivery</h1>; }
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, runQuery, wsPath } from '../lib/api';
+import { useSession } from '../lib/session';
+import { logSearchHref } from '../lib/router';
+import { relativeTime } from '../lib/time';
+import { Empty, ErrorBox, Link, Loading, PageHeader } from '../components/ui';
+import { DataTable } from '../components/DataTable';
+
+interface QueueCounts {
+  pending: number;
+  running: number;
+  dead: number;
+  byConnection?: { connectionName: string | null; pending: number; running: number; dead: number }[];
+}
+interface DeadLetter {
+  id: number;
+  kind: string;
+  connectionName: string | null;
+  actionGroup: string | null;
+  action: string | null;
+  alertId: string | null;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  failedAt: string;
+}
+
+const REFRESH_MS = 5000;
+const OUTCOMES_KQL =
+  'ItsmActionOutcome_CL\n| where TimeGenerated > ago(7d)\n| order by TimeGenerated desc\n| take 100\n| project TimeGenerated, Operation_s, WorkItemNumber_s, WorkItemType_s, AlertRule_s, Computer, ActionGroup_s, Action_s, ServiceDeskConnectionName_s, Message';
+
+/** Delivery: what is queued, in flight and dead per connection; dead letters with replay; recent ITSM action outcomes. */
+export default function Delivery() {
+  const { workspace, canWrite } = useSession();
+  const qc = useQueryClient();
+  const queue = useQuery({ queryKey: ['queue', workspace], queryFn: () => api<QueueCounts>(wsPath(workspace, '/deliveryQueue')), refetchInterval: REFRESH_MS });
+  const dead = useQuery({ queryKey: ['dead', workspace], queryFn: async () => (await api<{ value: DeadLetter[] }>(wsPath(workspace, '/deadLetters?limit=200'))).value, refetchInterval: REFRESH_MS });
+  const outcomes = useQuery({ queryKey: ['kql', workspace, OUTCOMES_KQL], queryFn: () => runQuery(workspace, OUTCOMES_KQL), refetchInterval: REFRESH_MS });
+  const refresh = () => qc.invalidateQueries({ predicate: (q) => ['queue', 'dead', 'kql'].includes(String(q.queryKey[0])) });
+  const replayOne = useMutation({ mutationFn: (id: number) => api(wsPath(workspace, `/deadLetters/${id}/replay`), { method: 'POST' }), onSuccess: refresh });
+  const replayAll = useMutation({ mutationFn: () => api<{ replayed: number }>(wsPath(workspace, '/deadLetters/replay'), { method: 'POST', body: {} }), onSuccess: refresh });
+  const discard = useMutation({ mutationFn: (id: number) => api(wsPath(workspace, `/deadLetters/${id}`), { method: 'DELETE' }), onSuccess: refresh });
+  const t = outcomes.data?.tables[0];
+
+  return (
+    <>
+      <PageHeader title="Delivery">
+        <span className="help">Refreshes every {REFRESH_MS / 1000} s</span>
+      </PageHeader>
+      <div className="tiles">
+        <section className="tile" aria-labelledby="q-title">
+          <header>
+            <h2 id="q-title">Queue</h2>
+          </header>
+          {queue.isPending ? (
+            <Loading what="queue" />
+          ) : queue.error ? (
+            <ErrorBox error={queue.error} />
+          ) : (
+            <dl className="counts">
+              <div>
+                <dt>Queued</dt>
+                <dd data-count="pending">{queue.data.pending}</dd>
+              </div>
+              <div>
+                <dt>In flight</dt>
+                <dd data-count="running">{queue.data.running}</dd>
+              </div>
+              <div>
+                <dt>Dead letters</dt>
+                <dd data-count="dead">{queue.data.dead}</dd>
+              </div>
+            </dl>
+          )}
+        </section>
+        <section className="tile wide" aria-labelledby="qc-title">
+          <header>
+            <h2 id="qc-title">Per connection</h2>
+          </header>
+          {queue.data?.byConnection && queue.data.byConnection.length > 0 ? (
+            <table className="list">
+              <caption className="sr-only">Queue depth per connection</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Connection</th>
+                  <th scope="col">Queued</th>
+                  <th scope="col">In flight</th>
+                  <th scope="col">Dead</th>
+                </tr>
+              </thead>
+              <tbody>
+                {queue.data.byConnection.map((c) => (
+                  <tr key={c.connectionName ?? '(none)'}>
+                    <th scope="row">{c.connectionName ?? '(deleted connection)'}</th>
+                    <td>{c.pending}</td>
+                    <td>{c.running}</td>
+                    <td>{c.dead}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : (
+            <Empty>Nothing queued: every alert so far has been delivered.</Empty>
+          )}
+        </section>
+      </div>
+
+      <section className="card" aria-labelledby="dl-title" style={{ marginTop: 12 }}>
+        <div className="page-header">
+          <h2 id="dl-title">Dead letters</h2>
+          {canWrite && (dead.data?.length ?? 0) > 0 && (
+            <button type="button" onClick={() => replayAll.mutate()} disabled={replayAll.isPending}>
+              {replayAll.isPending ? 'Replaying…' : `Replay all (${dead.data!.length})`}
+            </button>
+          )}
+        </div>
+        {replayAll.data && <p role="status" className="notice">{replayAll.data.replayed} delivery job(s) queued again.</p>}
+        {(replayOne.error || replayAll.error || discard.error) && <ErrorBox error={replayOne.error ?? replayAll.error ?? discard.error} />}
+        {dead.isPending ? (
+          <Loading what="dead letters" />
+        ) : dead.error ? (
+          <ErrorBox error={dead.error} />
+        ) : dead.data.length === 0 ? (
+          <Empty>No dead letters. Deliveries that fail for good (after every retry, or at once for errors a retry cannot fix) show here for replay.</Empty>
+        ) : (
+          <div className="table-wrap">
+            <table className="list">
+              <caption className="sr-only">Dead letters</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Failed</th>
+                  <th scope="col">Connection</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Alert</th>
+                  <th scope="col">Attempts</th>
+                  <th scope="col">Reason</th>
+                  {canWrite && <th scope="col">Actions</th>}
+                </tr>
+              </thead>
+              <tbody>
+                {dead.data.map((d) => (
+                  <tr key={d.id} data-dead-letter={d.id}>
+                    <td title={d.failedAt}>{relativeTime(d.failedAt)}</td>
+                    <td>{d.connectionName ?? '–'}</td>
+                    <td>{[d.actionGroup, d.action].filter(Boolean).join(' / ') || d.kind}</td>
+                    <td className="ellipsis" title={d.alertId ?? ''}>{d.alertId ?? '–'}</td>
+                    <td>{d.attempts}</td>
+                    <td className="bad-text">{d.lastError}</td>
+                    {canWrite && (
+                      <td>
+                        <div className="row-buttons">
+                          <button type="button" onClick={() => replayOne.mutate(d.id)}>
+                            Replay<span className="sr-only"> dead letter {d.id}</span>
+                          </button>
+                          <button type="button" className="danger" onClick={() => confirm('Discard this dead letter? The alert will not be delivered.') && discard.mutate(d.id)}>
+                            Discard
+                          </button>
+                        </div>
+                      </td>
+                    )}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section className="card" aria-labelledby="out-title" style={{ marginTop: 12 }}>
+        <div className="page-header">
+          <h2 id="out-title">Recent ITSM action outcomes</h2>
+          <Link to={logSearchHref(OUTCOMES_KQL)} className="open-in-logs">
+            Open in log search
+          </Link>
+        </div>
+        {outcomes.isPending ? (
+          <Loading what="outcomes" />
+        ) : outcomes.error ? (
+          <ErrorBox error={outcomes.error} />
+        ) : !t || t.rows.length === 0 ? (
+          <Empty>No ITSM action ran in the last 7 days. Post an alert to an action group's webhook URL to see its outcome here.</Empty>
+        ) : (
+          <DataTable caption="Recent ITSM action outcomes" columns={t.columns} rows={t.rows} pageSize={20} />
+        )}
+      </section>
+    </>
+  );
+}
