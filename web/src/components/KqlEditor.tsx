@@ -101,8 +101,12 @@ export default function KqlEditor({
   useEffect(() => {
     const model = editorRef.current?.getModel();
     if (!model) return;
-    if (!diagnostic) return monaco.editor.setModelMarkers(model, 'engine', []);
+    if (!diagnostic) {
+      host.current?.removeAttribute('data-marker');
+      return monaco.editor.setModelMarkers(model, 'engine', []);
+    }
     const start = model.getPositionAt(diagnostic.offset);
+    host.current?.setAttribute('data-marker', `${start.lineNumber}:${start.column}`);
     const end = model.getPositionAt(diagnostic.offset + Math.max(1, diagnostic.length));
     monaco.editor.setModelMarkers(model, 'engine', [
       { severity: monaco.MarkerSeverity.Error, message: diagnostic.message, startLineNumber: start.lineNumber, startColumn: start.column, endLineNumber: end.lineNumber, endColumn: end.column },

@@ -70,7 +70,7 @@ export function Link({ to, children, className }: { to: string; children: ReactN
 }
 
 export function StatusBadge({ status }: { status: string }) {
-  const tone = /healthy|ok|created|connected|resolved/i.test(status) ? 'ok' : /error|fail|dead/i.test(status) ? 'bad' : 'warn';
+  const tone = /healthy|^ok$|created|connected|resolved|enabled/i.test(status) ? 'ok' : /error|fail|dead/i.test(status) ? 'bad' : 'warn';
   return <span className={`badge ${tone}`}>{status}</span>;
 }
 

@@ -5,6 +5,7 @@ import { logSearchHref } from '../lib/router';
 import { relativeTime } from '../lib/time';
 import { Empty, ErrorBox, Link, Loading, PageHeader } from '../components/ui';
 import { DataTable } from '../components/DataTable';
+import { useConnections } from './Connections';
 
 interface QueueCounts {
   pending: number;
@@ -41,6 +42,12 @@ export default function Delivery() {
   const replayAll = useMutation({ mutationFn: () => api<{ replayed: number }>(wsPath(workspace, '/deadLetters/replay'), { method: 'POST', body: {} }), onSuccess: refresh });
   const discard = useMutation({ mutationFn: (id: number) => api(wsPath(workspace, `/deadLetters/${id}`), { method: 'DELETE' }), onSuccess: refresh });
   const t = outcomes.data?.tables[0];
+  const connections = useConnections();
+  const zero = { pending: 0, running: 0, dead: 0 };
+  const perConnection = [
+    ...(connections.data ?? []).map((c) => ({ ...zero, ...queue.data?.byConnection?.find((x) => x.connectionName === c.name), connectionName: c.name as string | null })),
+    ...(queue.data?.byConnection ?? []).filter((x) => !x.connectionName),
+  ];
 
   return (
     <>
@@ -77,7 +84,7 @@ export default function Delivery() {
           <header>
             <h2 id="qc-title">Per connection</h2>
           </header>
-          {queue.data?.byConnection && queue.data.byConnection.length > 0 ? (
+          {perConnection.length > 0 ? (
             <table className="list">
               <caption className="sr-only">Queue depth per connection</caption>
               <thead>
@@ -89,7 +96,7 @@ export default function Delivery() {
                 </tr>
               </thead>
               <tbody>
-                {queue.data.byConnection.map((c) => (
+                {perConnection.map((c) => (
                   <tr key={c.connectionName ?? '(none)'}>
                     <th scope="row">{c.connectionName ?? '(deleted connection)'}</th>
                     <td>{c.pending}</td>
@@ -100,7 +107,7 @@ export default function Delivery() {
               </tbody>
             </table>
           ) : (
-            <Empty>Nothing queued: every alert so far has been delivered.</Empty>
+            <Empty>No connections yet.</Empty>
           )}
         </section>
       </div>
