@@ -3,7 +3,11 @@ import type { ChartSpec } from '../lib/chart-data';
 import { ApiError } from '../lib/api';
 import { navigate } from '../lib/router';
 
-const EChart = lazy(() => import('./EChart'));
+const loadEChart = () => import('./EChart');
+const EChart = lazy(loadEChart);
+
+/** Starts downloading the chart renderer now (pages with charts call it on mount, in parallel with their queries). */
+export const preloadCharts = () => void loadEChart();
 
 export function Chart(props: { spec: ChartSpec; label: string; height?: number }) {
   if (props.spec.series.length === 0) return <Empty>No data to chart in this range.</Empty>;

@@ -1,5 +1,5 @@
 /** Logs query result → chart series, for `render` visualizations and the overview tiles. */
-import type { LogsTable } from './api';
+import type { LogsTable } from './api.ts';
 
 export type ChartKind = 'timechart' | 'linechart' | 'areachart' | 'barchart' | 'columnchart' | 'piechart';
 export const CHART_KINDS: readonly string[] = ['timechart', 'linechart', 'areachart', 'barchart', 'columnchart', 'piechart'];

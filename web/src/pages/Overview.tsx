@@ -1,11 +1,11 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useQuery } from '@tanstack/react-query';
 import { runQuery } from '../lib/api';
 import { useSession } from '../lib/session';
 import { computerHref, logSearchHref, navigate, useLocation } from '../lib/router';
 import { decodeRange, encodeRange, formatValue, RANGE_PRESETS, type TimeRange } from '../lib/time';
 import { toChartSpec, type ChartKind } from '../lib/chart-data';
-import { Chart, Empty, ErrorBox, Link, Loading, PageHeader } from '../components/ui';
+import { Chart, Empty, ErrorBox, Link, Loading, PageHeader, preloadCharts } from '../components/ui';
 import { DataTable } from '../components/DataTable';
 import { TILES, type TileDef } from './overview-tiles';
 
@@ -14,6 +14,7 @@ export default function Overview() {
   const { query } = useLocation();
   const range = decodeRange(query.get('range'));
   const setRange = (r: TimeRange) => navigate(`/overview?range=${encodeURIComponent(encodeRange(r))}`, true);
+  useEffect(preloadCharts, []);
   return (
     <>
       <PageHeader title="Overview">

@@ -1,6 +1,6 @@
 /** The overview's tiles: each is one self-contained KQL query over the workspace (opened as-is in log search). */
-import type { ChartKind } from '../lib/chart-data';
-import { binFor, inRange, type TimeRange } from '../lib/time';
+import type { ChartKind } from '../lib/chart-data.ts';
+import { binFor, inRange, type TimeRange } from '../lib/time.ts';
 
 export interface TileDef {
   id: string;
