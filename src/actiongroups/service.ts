@@ -3,7 +3,9 @@ import type { Store } from '../store/store.ts';
 import type { ActionGroupsTable, ConnectionsTable } from '../store/schema.ts';
 import type { SecretBox } from '../security/envelope.ts';
 import { hashToken, newToken } from '../security/keys.ts';
-import type { PartnerConfiguration, PartnerType } from '../partners/partner.ts';
+import type { PartnerConfiguration } from '../partners/partner.ts';
+import type { PartnerDescriptor } from '../partners/descriptor.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { normalizeTicketConfiguration, validateTicketConfiguration, type TicketConfiguration } from '../actions/ticket-config.ts';
 import { badRequest, notFound } from '../server/errors.ts';
 import { MAX_ITSM_ACTIONS, type ActionGroupInput, type ActionGroupView, type ItsmReceiver } from './model.ts';
@@ -183,7 +185,7 @@ export class ActionGroupService {
         name: r.name,
         connectionName: r.connectionName,
         connectionId: connections.get(r.connectionName)?.id ?? null,
-        config: normalizeTicketConfiguration(r.ticketConfiguration),
+        config: normalizeTicketConfiguration(r.ticketConfiguration, partnerOf(connections.get(r.connectionName))),
       })),
     };
   }
@@ -215,12 +217,12 @@ export class ActionGroupService {
   async checkAction(workspace: string, connectionName: string, ticketConfiguration: unknown) {
     const conn = await this.store.connections.get(workspace, connectionName);
     if (!conn) throw notFound(`connection '${connectionName}' does not exist in workspace '${workspace}'`);
-    return checkAgainst(conn, ticketConfiguration);
+    return { problems: checkAgainst(conn, ticketConfiguration), partner: partnerOf(conn) };
   }
 }
 
 function checkAgainst(conn: ConnectionsTable, ticketConfiguration: unknown) {
-  return validateTicketConfiguration(ticketConfiguration, partnerConfiguration(conn), { partnerType: conn.partner_type as PartnerType });
+  return validateTicketConfiguration(ticketConfiguration, partnerConfiguration(conn), { partner: partnerOf(conn) });
 }
 
 export function parseReceivers(json: string): ItsmReceiver[] {
@@ -230,6 +232,10 @@ export function parseReceivers(json: string): ItsmReceiver[] {
   } catch {
     return [];
   }
+}
+
+function partnerOf(conn: ConnectionsTable | undefined): PartnerDescriptor | undefined {
+  return conn ? partnerDescriptor(conn.partner_type) : undefined;
 }
 
 function partnerConfiguration(conn: ConnectionsTable): PartnerConfiguration {

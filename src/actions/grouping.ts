@@ -11,7 +11,6 @@ import type { ResolveInput, WorkItemInput, WorkItemType } from '../partners/part
 import { renderTemplate } from './placeholders.ts';
 import type { FieldLimits } from './render.ts';
 import {
-  eventSeverity,
   renderCloseNotes,
   renderDescription,
   renderFoldedNote,
@@ -221,8 +220,10 @@ export function expandAlert(alert: NormalizedAlert, cfg: TicketConfiguration, ac
 // decisions
 
 export interface DecideOptions {
-  /** Field limits for titles, descriptions and notes (default ServiceNow). */
+  /** The partner's field limits for titles, descriptions and notes (DEFAULT_FIELD_LIMITS otherwise). */
   limits?: FieldLimits;
+  /** The partner's Event/Alert severity scale; without it drafts carry no event severity. */
+  eventSeverity?: (severity: NormalizedAlert['severity'], condition: MonitorCondition) => string;
 }
 
 function toMs(t: Date | string | number): number {
@@ -275,7 +276,9 @@ export function workItemFields(u: WorkUnit, cfg: TicketConfiguration, limits: Fi
 }
 
 /** The work item to create for a unit. */
-export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey: string, limits: FieldLimits = DEFAULT_FIELD_LIMITS): WorkItemDraft {
+export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey: string, options: DecideOptions = {}): WorkItemDraft {
+  const limits = options.limits ?? DEFAULT_FIELD_LIMITS;
+  const scale = cfg.WorkItemType !== 'Incident' ? options.eventSeverity : undefined;
   return {
     type: cfg.WorkItemType,
     correlationKey,
@@ -284,7 +287,7 @@ export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey
     fields: workItemFields(u, cfg, limits),
     ...(cfg.UseTemplate && cfg.TemplateName ? { templateName: cfg.TemplateName } : {}),
     ciNames: [...u.cis],
-    ...(cfg.WorkItemType !== 'Incident' ? { eventSeverity: eventSeverity(u.alert.severity, u.alert.monitorCondition) } : {}),
+    ...(scale ? { eventSeverity: scale(u.alert.severity, u.alert.monitorCondition) } : {}),
   };
 }
 
@@ -315,7 +318,7 @@ export function decide(
       kind: 'create',
       ...base,
       correlationKey,
-      draft: buildDraft(u, cfg, correlationKey, limits),
+      draft: buildDraft(u, cfg, correlationKey, options),
       next: {
         lastAlertId: a.alertId,
         lastCondition: cond,
@@ -385,7 +388,7 @@ export function decide(
       ...base,
       correlationKey: newKey,
       previous: link.workItem,
-      draft: buildDraft(u, cfg, newKey, limits),
+      draft: buildDraft(u, cfg, newKey, options),
       next: clean({
         ...rest,
         generation: newGen,

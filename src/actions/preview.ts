@@ -5,9 +5,8 @@
  */
 import type { PayloadFamily } from '../core/alert.ts';
 import { parseAlertPayload } from '../ingest/detect.ts';
-import { buildDraft, expandAlert, type WorkItemDraft } from './grouping.ts';
-import { normalizeTicketConfiguration } from './ticket-config.ts';
-import { DEFAULT_FIELD_LIMITS, type FieldLimits } from './render.ts';
+import { buildDraft, expandAlert, type DecideOptions, type WorkItemDraft } from './grouping.ts';
+import { normalizeTicketConfiguration, type PartnerRules } from './ticket-config.ts';
 import samples from './preview-samples.json' with { type: 'json' };
 
 export interface ActionPreview {
@@ -25,15 +24,21 @@ const RECEIVED_AT = '2026-01-01T00:00:00.000Z';
 
 export const previewFamilies = Object.keys(samples) as PayloadFamily[];
 
-export function previewAction(ticketConfiguration: Record<string, unknown>, families: readonly PayloadFamily[] = previewFamilies, limits: FieldLimits = DEFAULT_FIELD_LIMITS): ActionPreview[] {
-  const cfg = normalizeTicketConfiguration(ticketConfiguration);
+/** `partner`: the connection's partner (its severity scales and field limits), as delivery would apply them. */
+export function previewAction(
+  ticketConfiguration: Record<string, unknown>,
+  partner?: Pick<PartnerRules, 'severity'> & { fieldLimits?: DecideOptions['limits'] },
+  families: readonly PayloadFamily[] = previewFamilies,
+): ActionPreview[] {
+  const cfg = normalizeTicketConfiguration(ticketConfiguration, partner);
+  const options: DecideOptions = { limits: partner?.fieldLimits, eventSeverity: partner?.severity.eventSeverity };
   const table = samples as Record<string, { name: string; payload: unknown }>;
   return families
     .filter((f) => Object.hasOwn(table, f))
     .map((family) => {
       const alert = parseAlertPayload(table[family].payload, { receivedAt: RECEIVED_AT })[0];
       const units = expandAlert(alert, cfg, 'preview');
-      const draft = units.length ? buildDraft(units[0], cfg, '', limits) : null;
+      const draft = units.length ? buildDraft(units[0], cfg, '', options) : null;
       if (draft) delete (draft as Partial<WorkItemDraft>).correlationKey;
       return { family, sample: table[family].name, rule: alert.rule, monitorCondition: alert.monitorCondition, workItems: units.length, draft };
     });

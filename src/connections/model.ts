@@ -1,12 +1,14 @@
 import { Type, type Static } from 'typebox';
+import { partnerDescriptor, partnerTypes, type PartnerType } from '../partners/registry.ts';
+import type { ConnectionFieldName } from '../partners/descriptor.ts';
 
-export const partnerTypes = ['ServiceNow', 'SCSM', 'Cherwell', 'Provance'] as const;
+export { partnerTypes };
 export const syncScopes = ['Incident', 'ChangeRequest'] as const;
 
 /** The connection as the user writes it (ITSMC's form fields, JSON-cased). */
 export const ConnectionInput = Type.Object(
   {
-    partnerType: Type.Union([Type.Literal('ServiceNow'), Type.Literal('SCSM'), Type.Literal('Cherwell'), Type.Literal('Provance')]),
+    partnerType: Type.Unsafe<PartnerType>(Type.Union(partnerTypes.map((t) => Type.Literal(t)))),
     serverUrl: Type.String({ minLength: 1, maxLength: 2048 }),
     username: Type.Optional(Type.String({ maxLength: 256 })),
     password: Type.Optional(Type.String({ maxLength: 1024 })),
@@ -47,13 +49,10 @@ export const ConnectionView = Type.Object(
 );
 export type ConnectionView = Static<typeof ConnectionView>;
 
-/** Which fields each partner's form requires (ITSMC's connection forms). */
-export const requiredFields: Record<(typeof partnerTypes)[number], (keyof ConnectionInput)[]> = {
-  ServiceNow: ['serverUrl', 'username', 'password', 'clientId', 'clientSecret'],
-  SCSM: ['serverUrl', 'clientId', 'clientSecret'],
-  Cherwell: ['serverUrl', 'username', 'password', 'clientId'],
-  Provance: ['serverUrl', 'username', 'password', 'clientId'],
-};
+/** The fields a partner's connection form requires. */
+export function requiredFields(type: PartnerType): ConnectionFieldName[] {
+  return (partnerDescriptor(type)?.connectionFields ?? []).filter((f) => f.required).map((f) => f.name);
+}
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 export const WORKSPACE_PATTERN = /^[a-z0-9-]{1,63}$/;

@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import type { ConnectionsTable } from '../store/schema.ts';
 import type { SecretBox } from '../security/envelope.ts';
-import { PartnerError, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
-import { partnerFactory } from '../partners/registry.ts';
+import { PartnerError, type AddressGuard, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { badRequest, conflict, notFound } from '../server/errors.ts';
 import { NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
-import { checkServerUrl } from './server-url.ts';
-import { clientSecretAad, memoryTokenVault, storeTokenVault } from './token-vault.ts';
+import { checkServerUrl, connectGuard } from './server-url.ts';
+import { clientSecretAad, memoryTokenVault, refreshLifetimeMs, storeTokenVault } from './token-vault.ts';
 
 export interface ConnectionServiceOptions {
   allowedPartnerHosts: string[];
@@ -30,11 +30,16 @@ const DEFAULT_REFRESH_WARNING_MS = 14 * 24 * 3600 * 1000;
 
 /** Connection lifecycle: validate, check credentials, store secrets encrypted, sync configuration. */
 export class ConnectionService {
+  /** The private-address check applied to every address a partner client connects to. */
+  private readonly addressGuard: AddressGuard;
+
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
     private readonly options: ConnectionServiceOptions,
-  ) {}
+  ) {
+    this.addressGuard = connectGuard(options.allowedPartnerHosts);
+  }
 
   async put(workspace: string, name: string, input: ConnectionInput): Promise<{ view: ConnectionView; created: boolean }> {
     const existing = await this.store.connections.get(workspace, name);
@@ -42,7 +47,7 @@ export class ConnectionService {
     const id = existing?.id ?? randomUUID();
     const clientSecret = input.clientSecret ?? (existing?.client_secret_enc ? this.box.decrypt(existing.client_secret_enc, clientSecretAad(id)) : undefined);
     const needsLogin = !existing || input.password !== undefined || credentialsChanged(existing, input);
-    if (needsLogin && !input.password && requiredFields[input.partnerType].includes('password')) {
+    if (needsLogin && !input.password && requiredFields(input.partnerType).includes('password')) {
       throw badRequest('password is required to sign in again when the server URL, client id or client secret changes', [{ path: 'body/password', message: 'required' }]);
     }
 
@@ -50,16 +55,18 @@ export class ConnectionService {
     let configuration: PartnerConfiguration | null = null;
     let status = 'Pending';
     let lastError: string | null = null;
-    const factory = partnerFactory(input.partnerType);
-    if (!factory) {
+    const descriptor = partnerDescriptor(input.partnerType);
+    const create = descriptor?.create;
+    if (!create) {
       status = 'Error';
       lastError = `OpenITSMC has no ${input.partnerType} client yet: the connection is stored but cannot send or sync`;
     } else if (needsLogin) {
-      const vault = memoryTokenVault();
-      const client = factory.create({
+      const vault = memoryTokenVault(refreshLifetimeMs(descriptor));
+      const client = create({
         credentials: { serverUrl: input.serverUrl, username: input.username, password: input.password, clientId: input.clientId, clientSecret },
         tokens: vault,
         timeoutMs: this.options.partnerTimeoutMs,
+        addressGuard: this.addressGuard,
       });
       tokens = await checkCredentials(client);
       configuration = await client.readConfiguration().catch(() => null);
@@ -81,8 +88,8 @@ export class ConnectionService {
       sync_data_days: input.syncDataDays ?? existing?.sync_data_days ?? 120,
       create_new_cis: (input.createNewConfigurationItems ?? existing?.create_new_cis === 1) ? 1 : 0,
       sync_interval_seconds: input.syncIntervalSeconds ?? existing?.sync_interval_seconds ?? 300,
-      status: existing && !needsLogin && factory ? existing.status : status,
-      last_error: existing && !needsLogin && factory ? existing.last_error : lastError,
+      status: existing && !needsLogin && create ? existing.status : status,
+      last_error: existing && !needsLogin && create ? existing.last_error : lastError,
       last_sync_at: existing?.last_sync_at ?? null,
       last_config_sync_at: configuration ? now : (existing?.last_config_sync_at ?? null),
       configuration: configuration ? JSON.stringify(configuration) : (existing?.configuration ?? null),
@@ -91,7 +98,7 @@ export class ConnectionService {
     };
     if (existing) await this.store.connections.update(id, row);
     else await this.store.connections.insert(row);
-    if (tokens) await storeTokenVault(this.store, this.box, id).save(tokens);
+    if (tokens) await storeTokenVault(this.store, this.box, id, refreshLifetimeMs(descriptor)).save(tokens);
     await this.emit(row, existing ? 'updated' : 'created');
     return { view: await this.view(workspace, name), created: !existing };
   }
@@ -121,13 +128,14 @@ export class ConnectionService {
 
   /** A client for a stored connection; tokens come from and go back to the encrypted store. */
   async client(row: ConnectionsTable): Promise<PartnerClient> {
-    const factory = partnerFactory(row.partner_type);
-    if (!factory) throw new PartnerError('protocol', `no ${row.partner_type} client in this version`);
+    const descriptor = partnerDescriptor(row.partner_type);
+    if (!descriptor?.create) throw new PartnerError('protocol', `no ${row.partner_type} client in this version`);
     const clientSecret = row.client_secret_enc ? this.box.decrypt(row.client_secret_enc, clientSecretAad(row.id)) : undefined;
-    return factory.create({
+    return descriptor.create({
       credentials: { serverUrl: row.server_url, clientId: row.client_id ?? undefined, clientSecret },
-      tokens: storeTokenVault(this.store, this.box, row.id),
+      tokens: storeTokenVault(this.store, this.box, row.id, refreshLifetimeMs(descriptor)),
       timeoutMs: this.options.partnerTimeoutMs,
+      addressGuard: this.addressGuard,
     });
   }
 
@@ -168,7 +176,7 @@ export class ConnectionService {
     const problems: { path: string; message: string }[] = [];
     if (!NAME_PATTERN.test(name)) problems.push({ path: 'params/name', message: 'must be 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit' });
     const keepsSecret = existing?.client_secret_enc && existing.partner_type === input.partnerType;
-    for (const field of requiredFields[input.partnerType]) {
+    for (const field of requiredFields(input.partnerType)) {
       const value = input[field];
       if (field === 'password' && existing && !credentialsChanged(existing, input)) continue;
       if (field === 'clientSecret' && keepsSecret) continue;
@@ -176,7 +184,7 @@ export class ConnectionService {
         problems.push({ path: `body/${field}`, message: `${field} is required for ${input.partnerType}` });
       }
     }
-    const urlProblem = checkServerUrl(input.partnerType, input.serverUrl, this.options.allowedPartnerHosts);
+    const urlProblem = checkServerUrl(partnerDescriptor(input.partnerType), input.serverUrl, this.options.allowedPartnerHosts);
     if (urlProblem) problems.push({ path: `body/${urlProblem.path}`, message: urlProblem.message });
     if (problems.length) throw badRequest(`${problems[0].path.replace(/^body\//, '')}: ${problems[0].message}`, problems);
   }

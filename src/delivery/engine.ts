@@ -27,9 +27,9 @@ import type { ConnectionService } from '../connections/service.ts';
 import type { ActionGroupService, ResolvedActionGroup, ResolvedReceiver } from '../actiongroups/service.ts';
 import { PartnerError, type PartnerClient, type WorkItemRef } from '../partners/partner.ts';
 import type { NormalizedAlert } from '../core/alert.ts';
-import { decide, expandAlert, flushPending, type LinkState, type WorkUnit } from '../actions/grouping.ts';
-import { DEFAULT_FIELD_LIMITS } from '../actions/render.ts';
-import { partnerFactory } from '../partners/registry.ts';
+import { decide, expandAlert, flushPending, type DecideOptions, type LinkState, type WorkUnit } from '../actions/grouping.ts';
+import { DEFAULT_FIELD_LIMITS, type FieldLimits } from '../actions/render.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { truncateText } from '../actions/text.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ConnectionGate, defaultGateOptions, type GateEvent, type GateOptions } from './gate.ts';
@@ -592,8 +592,13 @@ class KeyRun {
   }
 
   /** The partner's field lengths, so titles and notes fit the product this action writes to. */
-  private get limits() {
-    return partnerFactory(this.ctx.conn.partner_type)?.fieldLimits ?? DEFAULT_FIELD_LIMITS;
+  private get limits(): FieldLimits {
+    return partnerDescriptor(this.ctx.conn.partner_type)?.fieldLimits ?? DEFAULT_FIELD_LIMITS;
+  }
+
+  /** What decisions need of the partner: its field limits and its Event/Alert severity scale. */
+  private get partnerOptions(): DecideOptions {
+    return { limits: this.limits, eventSeverity: partnerDescriptor(this.ctx.conn.partner_type)?.severity.eventSeverity };
   }
 
   private get cfg() {
@@ -654,7 +659,7 @@ class KeyRun {
   private async step(job: JobRow): Promise<void> {
     if (job.kind === FLUSH_KIND) {
       const state = this.current();
-      const flushed = state ? flushPending(state, this.cfg, this.now, { limits: this.limits }) : null;
+      const flushed = state ? flushPending(state, this.cfg, this.now, this.partnerOptions) : null;
       if (!flushed) this.noCall({ job }, state);
       else this.defer({ job }, flushed.note, [], flushed.next);
       return;
@@ -665,7 +670,7 @@ class KeyRun {
       this.noCall({ job }, this.current());
       return;
     }
-    const d = decide(unit, this.current(), this.cfg, this.now, { limits: this.limits });
+    const d = decide(unit, this.current(), this.cfg, this.now, this.partnerOptions);
     switch (d.kind) {
       case 'ignore':
         this.noCall({ job, unit }, d.next ?? this.current());
@@ -682,8 +687,8 @@ class KeyRun {
         const state = this.current()!;
         const ref =
           d.mode === 'resolve'
-            ? await this.engine.partnerCall(this.ctx, 'resolve', () => this.ctx.client.resolveWorkItem(this.refOf(state), d.resolve ?? {}, joinNotes(notes)))
-            : await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(notes)));
+            ? await this.engine.partnerCall(this.ctx, 'resolve', () => this.ctx.client.resolveWorkItem(this.refOf(state), d.resolve ?? {}, joinNotes(notes, this.limits)))
+            : await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(notes, this.limits)));
         const steps = [...(absorb?.steps ?? []), { job, unit, op: (d.mode === 'resolve' ? 'Resolved' : 'Updated') as Operation }];
         const flushAts = absorb?.flushAts ?? [];
         this.deferred = null;
@@ -770,7 +775,7 @@ class KeyRun {
       return;
     }
     const ciIds = d.addCis.length ? await this.engine.resolveCis(this.ctx, d.addCis) : [];
-    const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes), {}, ciIds));
+    const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes, this.limits), {}, ciIds));
     this.deferred = null;
     await this.settle(d.steps, d.spec, ref, d.flushAts);
   }
@@ -862,9 +867,10 @@ function parsePayload(job: JobRow): DeliverPayload | FlushPayload | null {
   }
 }
 
-function joinNotes(notes: string[]): string {
+/** Notes sent in one call; each was fitted to noteMax already, so several together stay within a few notes' worth. */
+function joinNotes(notes: string[], limits: FieldLimits): string {
   const text = notes.filter(Boolean).join('\n\n');
-  return truncateText(text, DEFAULT_FIELD_LIMITS.noteMax * 4);
+  return truncateText(text, limits.noteMax * 4, limits.unit);
 }
 
 function errorText(err: unknown): string {

@@ -151,9 +151,15 @@ export interface PartnerContext {
   timeoutMs?: number;
   /** Called with every HTTP status the partner returns (metrics) and every 429 wait. */
   onResponse?: (info: { method: string; path: string; status: number; ms: number }) => void;
+  /**
+   * Checked against every address the client actually connects to (after DNS): a message refuses the
+   * connection (SSRF guard, DNS rebinding). Absent = no check (tests against local emulators).
+   */
+  addressGuard?: AddressGuard;
 }
 
-export type PartnerType = 'ServiceNow' | 'SCSM' | 'Cherwell' | 'Provance';
+/** Returns why `address` (resolved for `host`) may not be connected to, or null when it may. */
+export type AddressGuard = (host: string, address: string) => string | null;
 
 /** How long the partner's text fields are; titles and notes are fitted to them on character boundaries. */
 export interface FieldLimits {
@@ -163,11 +169,4 @@ export interface FieldLimits {
   noteMax: number;
   /** How the partner counts length (default utf16, as Java and JavaScript strings do). */
   unit?: 'utf16' | 'codepoint' | 'utf8';
-}
-
-export interface PartnerFactory {
-  type: PartnerType;
-  /** Field lengths of this partner's work items (the action layer's defaults otherwise). */
-  fieldLimits?: FieldLimits;
-  create(ctx: PartnerContext): PartnerClient;
 }

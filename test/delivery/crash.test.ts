@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
+import { serviceNowWithSandbox } from '../sync/helpers.ts';
 import { api, tempDir } from '../helpers/stores.ts';
 import { SANDBOX_VOLUME, countByCorrelation, metricAlert, ourIncidents, sandboxAdmin } from './helpers.ts';
 
@@ -104,7 +105,7 @@ describe('crash safety of the delivery engine (SIGKILL during a flood)', () => {
   });
 
   it('loses no accepted alert and creates no duplicate work item across repeated SIGKILLs', async (t) => {
-    const conn = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/connections/snow', sandboxConnectionInput(sandbox.url));
+    const conn = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/connections/snow', sandboxConnectionInput(serviceNowWithSandbox, sandbox.url));
     assert.equal(conn.status, 201, JSON.stringify(conn.body));
     const group = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/actionGroups/crash', {
       itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0 } }],

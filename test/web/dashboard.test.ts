@@ -97,6 +97,7 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
   it('creates a ServiceNow connection through the form, with inline validation errors first', async () => {
     await go('/connections');
     await page.click('text=Add connection');
+    assert.match((await page.textContent('#h-serverUrl')) ?? '', /service-now\.com/, 'the form comes from the partner descriptor');
     await page.fill('#f-name', 'snow-ui');
     await page.fill('#f-serverUrl', 'not a url');
     await page.click('button:has-text("Create connection")');

@@ -114,7 +114,7 @@ export class ServiceNowClient implements PartnerClient {
   private readonly basic?: BasicAuth;
 
   constructor(ctx: PartnerContext, opts: ServiceNowClientOptions = {}) {
-    this.settings = settingsFrom(ctx.credentials.serverUrl, ctx.timeoutMs, ctx.onResponse);
+    this.settings = settingsFrom(ctx.credentials.serverUrl, ctx.timeoutMs, ctx.onResponse, ctx.addressGuard);
     const { clientId, clientSecret, username, password } = ctx.credentials;
     if (clientId || clientSecret) {
       this.tokens = new TokenManager({ settings: this.settings, credentials: ctx.credentials, vault: ctx.tokens, skewMs: opts.refreshSkewMs });

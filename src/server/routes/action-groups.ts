@@ -94,8 +94,8 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
       },
       async (req) => {
         const cfg = req.body.ticketConfiguration as Record<string, unknown>;
-        const problems = req.body.connectionName ? await groups.checkAction(req.params.ws, req.body.connectionName, cfg) : [];
-        return { problems, value: previewAction(cfg) };
+        const checked = req.body.connectionName ? await groups.checkAction(req.params.ws, req.body.connectionName, cfg) : { problems: [], partner: undefined };
+        return { problems: checked.problems, value: previewAction(cfg, checked.partner) };
       },
     );
 

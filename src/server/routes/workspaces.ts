@@ -22,7 +22,7 @@ export function workspaceRoutes(store: Store) {
     app.get(
       '/api/v1/me',
       {
-        config: { access: 'signed-in' },
+        config: { access: 'authenticated' },
         schema: {
           tags,
           description: 'Who the bearer token is: the admin, or a workspace API key with its workspace and role (the dashboard hides what the role may not do).',

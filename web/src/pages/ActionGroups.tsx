@@ -6,6 +6,7 @@ import { navigate, useLocation } from '../lib/router';
 import { PLACEHOLDERS } from '../../../src/actions/placeholders.ts';
 import { Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { useConnections, type Connection } from './Connections';
+import { useWorkItemTypes } from '../lib/partners';
 
 interface Receiver {
   name: string;
@@ -39,9 +40,6 @@ interface Preview {
   draft: { title: string; description: string; fields: Record<string, string>; templateName?: string; ciNames: string[]; eventSeverity?: string } | null;
 }
 
-/** Work item types each partner creates (ServiceNow also Event Management events and alerts). */
-const TYPES_BY_PARTNER: Record<string, string[]> = { ServiceNow: ['Incident', 'Event', 'Alert'] };
-const typesOf = (c?: Connection) => TYPES_BY_PARTNER[c?.partnerType ?? ''] ?? ['Incident'];
 const tableMatches = (table: string, type: string) =>
   type === 'Incident' ? table.toLowerCase().includes('incident') : type === 'Event' ? table.toLowerCase().includes('event') : table.toLowerCase().includes('alert');
 const INSERTABLE = PLACEHOLDERS.filter((p) => !p.includes(' ')).map((p) => p.replace('[N]', '[0]').replace('.NAME', '.team'));
@@ -241,6 +239,7 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
   const { workspace } = useSession();
   const cfg = receiver.ticketConfiguration;
   const conn = connections.find((c) => c.name === receiver.connectionName);
+  const typesOf = useWorkItemTypes();
   const type: string = cfg.WorkItemType ?? 'Incident';
   const connBase = wsPath(workspace, `/connections/${encodeURIComponent(receiver.connectionName)}`);
   const templates = useQuery({ queryKey: ['templates', workspace, receiver.connectionName], queryFn: async () => (await api<{ value: Template[] }>(`${connBase}/templates`)).value });
@@ -281,7 +280,7 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
           </div>
           <label htmlFor={id('type')}>Work item type</label>
           <select id={id('type')} value={type} onChange={(e) => setCfg({ WorkItemType: e.target.value, TemplateName: undefined, UseTemplate: false })}>
-            {typesOf(conn).map((t) => (
+            {typesOf(conn?.partnerType).map((t) => (
               <option key={t}>{t}</option>
             ))}
           </select>

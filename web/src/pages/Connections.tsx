@@ -4,7 +4,7 @@ import { api, ApiError, runQuery, wsPath } from '../lib/api';
 import { useSession } from '../lib/session';
 import { navigate, useLocation } from '../lib/router';
 import { relativeTime } from '../lib/time';
-import { checkField, loadPartners, type PartnerDescriptor, type PartnerField } from '../lib/partners';
+import { checkField, usePartners, type PartnerDescriptor, type PartnerField } from '../lib/partners';
 import { Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
 
 export interface Connection {
@@ -197,7 +197,7 @@ function initialValues(existing: Connection | undefined, partner: PartnerDescrip
 function ConnectionForm({ existing, onDone }: { existing?: Connection; onDone(): void }) {
   const { workspace } = useSession();
   const qc = useQueryClient();
-  const partners = useQuery({ queryKey: ['partners'], queryFn: loadPartners, staleTime: Infinity });
+  const partners = usePartners();
   const [name, setName] = useState(existing?.name ?? '');
   const [partnerType, setPartnerType] = useState(existing?.partnerType ?? 'ServiceNow');
   const partner = partners.data?.partners.find((p) => p.partnerType === partnerType);
@@ -276,6 +276,7 @@ function ConnectionForm({ existing, onDone }: { existing?: Connection; onDone():
         {partners.data.partners.map((p) => (
           <option key={p.partnerType} value={p.partnerType}>
             {p.displayName}
+            {p.clientAvailable ? '' : ' (form only: stored, cannot send or sync yet)'}
           </option>
         ))}
       </select>

@@ -9,6 +9,7 @@ import { Chart, Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
 import { DataTable } from '../components/DataTable';
 import type { EngineDiagnostic } from '../components/KqlEditor';
 import { useConnections } from './Connections';
+import { useWorkItemTypes } from '../lib/partners';
 
 const KqlEditor = lazy(() => import('../components/KqlEditor'));
 
@@ -178,6 +179,7 @@ interface Outcome {
 function CreateWorkItem({ row, query, onClose }: { row: Record<string, unknown>; query: string; onClose(): void }) {
   const { workspace } = useSession();
   const connections = useConnections();
+  const typesOf = useWorkItemTypes();
   const firstText = Object.entries(row).find(([k, v]) => typeof v === 'string' && v && !k.startsWith('TimeGenerated'))?.[1];
   const [connectionName, setConnection] = useState('');
   const [workItemType, setType] = useState('Incident');
@@ -229,13 +231,9 @@ function CreateWorkItem({ row, query, onClose }: { row: Record<string, unknown>;
         </select>
         <label htmlFor="wi-type">Work item type</label>
         <select id="wi-type" value={workItemType} onChange={(e) => setType(e.target.value)}>
-          <option>Incident</option>
-          {connections.data?.find((c) => c.name === conn)?.partnerType === 'ServiceNow' && (
-            <>
-              <option>Event</option>
-              <option>Alert</option>
-            </>
-          )}
+          {typesOf(connections.data?.find((c) => c.name === conn)?.partnerType).map((t) => (
+            <option key={t}>{t}</option>
+          ))}
         </select>
         <label htmlFor="wi-title-input">Title</label>
         <input id="wi-title-input" type="text" value={title} maxLength={256} onChange={(e) => setTitle(e.target.value)} />

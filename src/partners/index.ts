@@ -1,5 +1,0 @@
-import { registerPartner } from './registry.ts';
-import { serviceNowPartner } from './servicenow/index.ts';
-
-// One line per partner product; nothing else in the connector names a partner.
-registerPartner(serviceNowPartner);

@@ -1,0 +1,46 @@
+/**
+ * The ServiceNow emulator as the partner descriptor's `sandbox` section: how to start it, the seeded
+ * credentials the quick start and the contract suite sign in with, and fault injection through its admin API.
+ */
+import type { RunningSandbox, SandboxFaults, SandboxSection } from '../../partners/descriptor.ts';
+import { SEEDED_CREDENTIALS, startServiceNowSandbox } from './index.ts';
+
+const SMALL_VOLUME = { incidents: 30, changeRequests: 5, computers: 10 };
+const ADMIN = `Basic ${Buffer.from(`${SEEDED_CREDENTIALS.admin.user}:${SEEDED_CREDENTIALS.admin.password}`).toString('base64')}`;
+
+/** The emulator's admin API (`/api/x_sandbox/*`) behind the generic fault interface. */
+export function serviceNowFaults(url: string): SandboxFaults {
+  const admin = async (method: 'PUT' | 'POST', path: string, body?: unknown): Promise<void> => {
+    const res = await fetch(`${url}/api/x_sandbox/${path}`, {
+      method,
+      headers: { Authorization: ADMIN, 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`sandbox admin ${method} ${path} answered ${res.status}: ${await res.text()}`);
+  };
+  return {
+    failNext: (status, count, retryAfterSeconds = 1) =>
+      status === 429 ? admin('PUT', 'faults', { rateLimitNext: { count, retryAfterSec: retryAfterSeconds } }) : admin('PUT', 'faults', { failNext: count, errorStatus: status }),
+    delay: (ms) => admin('PUT', 'faults', { latencyMs: ms }),
+    expireAccessTokens: () => admin('POST', 'oauth/expire_access_tokens'),
+    reset: () => admin('POST', 'reset_faults'),
+  };
+}
+
+export const serviceNowSandbox: SandboxSection = {
+  async start({ size, ...options }): Promise<RunningSandbox> {
+    const sandbox = await startServiceNowSandbox({ ...options, ...(size === 'small' ? { volume: SMALL_VOLUME } : {}) });
+    return { ...sandbox, faults: serviceNowFaults(sandbox.url) };
+  },
+  credentials: (serverUrl) => ({
+    serverUrl,
+    username: SEEDED_CREDENTIALS.integration.user,
+    password: SEEDED_CREDENTIALS.integration.password,
+    clientId: SEEDED_CREDENTIALS.oauthClient.clientId,
+    clientSecret: SEEDED_CREDENTIALS.oauthClient.clientSecret,
+  }),
+  quickStart: { defaultPort: 8081, portEnv: 'ITSMC_SANDBOX_PORT', actionGroup: { name: 'sandbox', action: 'sandbox-incident' } },
+  banner:
+    `  admin: ${SEEDED_CREDENTIALS.admin.user} / ${SEEDED_CREDENTIALS.admin.password}   integration user: ${SEEDED_CREDENTIALS.integration.user} / ${SEEDED_CREDENTIALS.integration.password}\n` +
+    `  OAuth client: ${SEEDED_CREDENTIALS.oauthClient.clientId} / ${SEEDED_CREDENTIALS.oauthClient.clientSecret}\n`,
+};
