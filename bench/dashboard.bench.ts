@@ -4,7 +4,8 @@
  * interactive), the overview's time to all tiles rendered (120-day range: every tile's KQL answered and
  * every chart drawn), and the initial JavaScript (the entry chunk and what it preloads, gzipped).
  * Median of several runs, each in a fresh browser context (no HTTP cache). Baselines from the same run:
- * navigating to /healthz (a bare JSON response), and the slowest single tile query through the API.
+ * navigating to /healthz (a bare JSON response), and the overview's tile queries run one after another
+ * through the API (the server work the page waits for: SQLite answers them on one thread).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -51,19 +52,20 @@ export default async function dashboardBench(): Promise<BenchResult[]> {
       overview.push(performance.now() - t);
       await page.context().close();
     }
-    let slowestTile = 0;
-    for (const tile of TILES) {
+    const sequential: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
-      await api(c.url, c.adminToken, 'POST', '/v1/workspaces/default/query', { query: tile.query({ key: '120d' }) });
-      slowestTile = Math.max(slowestTile, performance.now() - t);
+      for (const tile of TILES) await api(c.url, c.adminToken, 'POST', '/v1/workspaces/default/query', { query: tile.query({ key: '120d' }) });
+      sequential.push(performance.now() - t);
     }
+    const queries = median(sequential);
     const js = initialJsGzipBytes();
     const d1 = median(first);
     const d2 = median(overview);
     const b1 = median(blank);
     return [
       { id: 'D1', name: 'dashboard first page load (cold cache, sign-in interactive)', value: d1, unit: 'ms', goal: '≤ 1,000 ms', baseline: b1, ratio: d1 / b1 },
-      { id: 'D2', name: `overview: all ${TILES.length} tiles rendered, 120 days of sandbox data`, value: d2, unit: 'ms', goal: '≤ 1,500 ms', baseline: slowestTile, ratio: d2 / slowestTile },
+      { id: 'D2', name: `overview: all ${TILES.length} tiles rendered, 120 days of sandbox data`, value: d2, unit: 'ms', goal: '≤ 1,500 ms', baseline: queries, ratio: d2 / queries },
       { id: 'D3', name: `initial JavaScript, gzipped (${js.files.length} files)`, value: js.bytes / 1024, unit: 'KB', goal: '≤ 250 KB', baseline: null, ratio: null },
     ];
   } finally {

@@ -6,36 +6,15 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { api, startTestConnector, type TestConnector } from '../helpers/stores.ts';
+import { eventually, freePort } from '../helpers/wait.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHROMIUM = process.env.ITSMC_CHROMIUM ?? '/usr/bin/chromium';
 export const RESULTS_DIR = path.join(root, 'test-results');
 const AXE_SOURCE = fs.readFileSync(path.join(root, 'node_modules/axe-core/axe.min.js'), 'utf8');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** The quick start (sandbox + servicenow-sandbox connection + synced 120-day history), like `npm start`. */
 export async function startDashboardConnector(): Promise<TestConnector> {

@@ -5,7 +5,8 @@ import type { Browser, Page } from 'playwright-core';
 import { api, type TestConnector } from '../helpers/stores.ts';
 import { metricAlert } from '../delivery/helpers.ts';
 import { SEEDED_CREDENTIALS } from '../../src/sandbox/servicenow/index.ts';
-import { describeViolations, eventually, launchBrowser, newPage, screenshot, seriousViolations, signIn, startDashboardConnector, waitForOverview } from './browser.ts';
+import { eventually } from '../helpers/wait.ts';
+import { describeViolations, launchBrowser, newPage, screenshot, seriousViolations, signIn, startDashboardConnector, waitForOverview } from './browser.ts';
 
 
 describe('dashboard in a real browser against a real connector and sandbox', () => {

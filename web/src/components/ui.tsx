@@ -86,3 +86,17 @@ export function PageHeader({ title, children }: { title: string; children?: Reac
     </div>
   );
 }
+
+/** A form's submit and Cancel buttons; the submit button says what is happening while busy. */
+export function FormActions({ busy, busyLabel, submitLabel, onCancel }: { busy: boolean; busyLabel: string; submitLabel: string; onCancel(): void }) {
+  return (
+    <div className="row-buttons" style={{ marginTop: 12 }}>
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? busyLabel : submitLabel}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}

@@ -4,7 +4,7 @@ import { api, ApiError, wsPath } from '../lib/api';
 import { useSession } from '../lib/session';
 import { navigate, useLocation } from '../lib/router';
 import { PLACEHOLDERS } from '../../../src/actions/placeholders.ts';
-import { Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { Empty, ErrorBox, FormActions, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { useConnections, type Connection } from './Connections';
 import { useWorkItemTypes } from '../lib/partners';
 
@@ -223,14 +223,7 @@ function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): v
         </button>
       )}
       {error && <ErrorBox error={error} title="The action group was not saved" />}
-      <div className="row-buttons" style={{ marginTop: 12 }}>
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? 'Saving…' : existing ? 'Save' : 'Create action group'}
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={save.isPending} busyLabel="Saving…" submitLabel={existing ? 'Save' : 'Create action group'} onCancel={onDone} />
     </form>
   );
 }

@@ -5,7 +5,7 @@ import { useSession } from '../lib/session';
 import { navigate, useLocation } from '../lib/router';
 import { relativeTime } from '../lib/time';
 import { checkField, usePartners, type PartnerDescriptor, type PartnerField } from '../lib/partners';
-import { Empty, ErrorBox, Loading, PageHeader, StatusBadge } from '../components/ui';
+import { Empty, ErrorBox, FormActions, Loading, PageHeader, StatusBadge } from '../components/ui';
 
 export interface Connection {
   name: string;
@@ -286,14 +286,7 @@ function ConnectionForm({ existing, onDone }: { existing?: Connection; onDone():
           {formError}
         </p>
       )}
-      <div className="row-buttons" style={{ marginTop: 12 }}>
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {save.isPending ? 'Signing in and saving…' : existing ? 'Save' : 'Create connection'}
-        </button>
-        <button type="button" onClick={onDone}>
-          Cancel
-        </button>
-      </div>
+      <FormActions busy={save.isPending} busyLabel="Signing in and saving…" submitLabel={existing ? 'Save' : 'Create connection'} onCancel={onDone} />
     </form>
   );
 }
