@@ -6,21 +6,19 @@ import { SessionContext, type Me, type SessionValue } from './lib/session';
 import { SignIn } from './pages/SignIn';
 import { ErrorBox, Link, Loading } from './components/ui';
 
-const Overview = lazy(() => import('./pages/Overview'));
-const Connections = lazy(() => import('./pages/Connections'));
-const ActionGroups = lazy(() => import('./pages/ActionGroups'));
-const LogSearch = lazy(() => import('./pages/LogSearch'));
-const Computers = lazy(() => import('./pages/Computers'));
-const Delivery = lazy(() => import('./pages/Delivery'));
-
 const NAV = [
-  { path: '/overview', label: 'Overview' },
-  { path: '/connections', label: 'Connections' },
-  { path: '/action-groups', label: 'Action groups' },
-  { path: '/logs', label: 'Log search' },
-  { path: '/computers', label: 'Computers' },
-  { path: '/delivery', label: 'Delivery' },
+  { path: '/overview', label: 'Overview', load: () => import('./pages/Overview') },
+  { path: '/connections', label: 'Connections', load: () => import('./pages/Connections') },
+  { path: '/action-groups', label: 'Action groups', load: () => import('./pages/ActionGroups') },
+  { path: '/logs', label: 'Log search', load: () => import('./pages/LogSearch') },
+  { path: '/computers', label: 'Computers', load: () => import('./pages/Computers') },
+  { path: '/delivery', label: 'Delivery', load: () => import('./pages/Delivery') },
 ];
+const PAGES = new Map(NAV.map((n) => [n.path, lazy(n.load)]));
+const pageOf = (path: string) => NAV.find((n) => path === n.path || path.startsWith(n.path + '/')) ?? NAV[0];
+
+// The page's code downloads while the session is checked, not after.
+if (session.token()) void pageOf(location.pathname).load();
 
 type Theme = 'light' | 'dark';
 function initialTheme(): Theme {
@@ -83,15 +81,19 @@ function SignedIn({ theme, toggleTheme, onSignOut }: { theme: Theme; toggleTheme
   }, [me.data, workspaces.data, workspace, signOut]);
 
   const { path } = useLocation();
+  const page = pageOf(path);
+  const Page = PAGES.get(page.path)!;
   useEffect(() => {
     if (path === '/' || path === '/signin') navigate('/overview', true);
   }, [path]);
+  useEffect(() => {
+    document.title = `${page.label} · OpenITSMC`;
+  }, [page.label]);
 
   if (me.error && !(me.error instanceof ApiError && me.error.status === 401)) return <main className="center"><ErrorBox error={me.error} title="Could not reach the connector" /></main>;
   if (workspaces.error && me.data?.kind === 'admin') return <main className="center"><ErrorBox error={workspaces.error} title="Could not list workspaces" /></main>;
   if (!value) return <main className="center"><Loading what="your session" /></main>;
 
-  const page = NAV.find((n) => path === n.path || path.startsWith(n.path + '/'));
   return (
     <SessionContext.Provider value={value}>
       <a className="skip" href="#main">Skip to content</a>
@@ -103,7 +105,7 @@ function SignedIn({ theme, toggleTheme, onSignOut }: { theme: Theme; toggleTheme
           <ul>
             {NAV.map((n) => (
               <li key={n.path}>
-                <Link to={n.path} className={page?.path === n.path ? 'active' : ''}>
+                <Link to={n.path} className={page.path === n.path ? 'active' : ''} current={page.path === n.path}>
                   {n.label}
                 </Link>
               </li>
@@ -133,25 +135,10 @@ function SignedIn({ theme, toggleTheme, onSignOut }: { theme: Theme; toggleTheme
         </div>
       </header>
       <main id="main" key={`${value.workspace}:${theme}`}>
-        <Suspense fallback={<Loading what="page" />}>{renderPage(page?.path)}</Suspense>
+        <Suspense fallback={<Loading what="page" />}>
+          <Page />
+        </Suspense>
       </main>
     </SessionContext.Provider>
   );
-}
-
-function renderPage(path: string | undefined) {
-  switch (path) {
-    case '/connections':
-      return <Connections />;
-    case '/action-groups':
-      return <ActionGroups />;
-    case '/logs':
-      return <LogSearch />;
-    case '/computers':
-      return <Computers />;
-    case '/delivery':
-      return <Delivery />;
-    default:
-      return <Overview />;
-  }
 }

@@ -51,7 +51,7 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 /** A same-app link that navigates without a reload (still a real link for middle-click and screen readers). */
-export function Link({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
+export function Link({ to, children, className, current }: { to: string; children: ReactNode; className?: string; current?: boolean }) {
   if (/^https?:/.test(to))
     return (
       <a href={to} className={className} target="_blank" rel="noreferrer noopener">
@@ -62,6 +62,7 @@ export function Link({ to, children, className }: { to: string; children: ReactN
     <a
       href={to}
       className={className}
+      aria-current={current ? 'page' : undefined}
       onClick={(e) => {
         if (e.metaKey || e.ctrlKey || e.shiftKey || e.button !== 0) return;
         e.preventDefault();

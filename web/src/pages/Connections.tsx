@@ -334,6 +334,7 @@ function Field({ field, value, error, editing, onChange }: { field: PartnerField
         value={value === undefined || value === null ? '' : String(value)}
         min={field.min}
         max={field.max}
+        placeholder={field.type === 'number' ? 'connector default' : undefined}
         onChange={(e) => onChange(e.target.value)}
       />
       {help && <p id={`h-${field.name}`} className="help">{help}</p>}
