@@ -191,6 +191,14 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await scan('10-log-search');
   });
 
+  it('completes column names from the workspace schema in the editor', async () => {
+    await go('/logs');
+    await page.waitForSelector('[data-testid=kql-editor][data-schema=loaded]');
+    await typeQuery('ServiceDesk_CL\n| where IncidentSt');
+    await page.keyboard.press('Control+Space');
+    await page.waitForSelector('.suggest-widget .monaco-list-row:has-text("IncidentState_s")');
+  });
+
   it('shows the engine’s syntax error at its position in the editor', async () => {
     await go('/logs');
     await page.waitForSelector('[data-testid=kql-editor] .view-lines');
