@@ -48,7 +48,13 @@ export default function EChart({ spec, label, height = 240 }: { spec: ChartSpec;
     const chart = echarts.init(el, undefined, { renderer: 'canvas' });
     chart.on('finished', () => el.setAttribute('data-rendered', 'true'));
     chart.setOption(optionOf(spec, dark));
-    const resize = new ResizeObserver(() => chart.resize());
+    // Only real size changes: the observer's first callback (the size at init) would draw everything twice.
+    let size = `${el.clientWidth}x${el.clientHeight}`;
+    const resize = new ResizeObserver(() => {
+      const now = `${el.clientWidth}x${el.clientHeight}`;
+      if (now !== size) chart.resize();
+      size = now;
+    });
     resize.observe(el);
     return () => {
       resize.disconnect();
