@@ -288,7 +288,20 @@ export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey
     ...(cfg.UseTemplate && cfg.TemplateName ? { templateName: cfg.TemplateName } : {}),
     ciNames: [...u.cis],
     ...(scale ? { eventSeverity: scale(u.alert.severity, u.alert.monitorCondition) } : {}),
+    ...(cfg.WorkItemType !== 'Incident' ? { resource: resourceOf(u) } : {}),
   };
+}
+
+/**
+ * What an Event/Alert is about inside its CI: the target that names the unit's CI (else the first target), an
+ * Azure resource id shortened to `<provider>/<type>/<name>`; the CI itself when the alert has no target.
+ */
+export function resourceOf(u: WorkUnit): string | undefined {
+  const ci = (u.ci ?? u.cis[0])?.toLowerCase();
+  const target = (ci ? u.alert.targets.find((t) => t.toLowerCase().includes(ci)) : undefined) ?? u.alert.targets[0];
+  if (!target) return u.ci ?? u.cis[0];
+  const i = target.toLowerCase().lastIndexOf('/providers/');
+  return i >= 0 ? target.slice(i + '/providers/'.length) : target;
 }
 
 /**

@@ -14,14 +14,30 @@ export const ConnectionInput = Type.Object(
     password: Type.Optional(Type.String({ maxLength: 1024 })),
     clientId: Type.Optional(Type.String({ maxLength: 256 })),
     clientSecret: Type.Optional(Type.String({ maxLength: 1024 })),
-    dataSyncScope: Type.Optional(Type.Array(Type.Union([Type.Literal('Incident'), Type.Literal('ChangeRequest')]), { maxItems: 2, uniqueItems: true })),
+    dataSyncScope: Type.Optional(Type.Array(Type.Union([Type.Literal('Incident'), Type.Literal('ChangeRequest')]), { minItems: 1, maxItems: 2, uniqueItems: true })),
     syncDataDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 120 })),
     createNewConfigurationItems: Type.Optional(Type.Boolean()),
     syncIntervalSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400 })),
+    /** The partner's refresh token lifetime for this connection's OAuth client (ServiceNow: its "Refresh Token Lifespan"). */
+    refreshTokenLifetimeSeconds: Type.Optional(Type.Integer({ minimum: 60, maximum: 315_360_000 })),
   },
   { additionalProperties: false, $id: 'ConnectionInput' },
 );
 export type ConnectionInput = Static<typeof ConnectionInput>;
+
+/** What a PUT leaves out is its default (or, for credentials and secrets, kept). */
+export const CONNECTION_DEFAULTS = { dataSyncScope: ['Incident', 'ChangeRequest'], syncDataDays: 120, createNewConfigurationItems: false, syncIntervalSeconds: 300 } as const;
+
+/**
+ * PATCH body: a JSON merge patch (RFC 7396) of ConnectionInput. A member changes that field, `null` puts it
+ * back to its default (or drops a kept secret's replacement), a member left out keeps the current value.
+ */
+export const ConnectionPatch = Type.Object(
+  Object.fromEntries(
+    Object.entries(ConnectionInput.properties).map(([k, v]) => [k, Type.Optional(k === 'partnerType' || k === 'serverUrl' ? v : Type.Union([v, Type.Null()]))]),
+  ),
+  { additionalProperties: false, $id: 'ConnectionPatch' },
+);
 
 export const ConnectionView = Type.Object(
   {
@@ -41,6 +57,9 @@ export const ConnectionView = Type.Object(
     lastConfigSyncAt: Type.Union([Type.String(), Type.Null()]),
     tokenExpiresAt: Type.Union([Type.String(), Type.Null()]),
     refreshTokenExpiresAt: Type.Union([Type.String(), Type.Null()]),
+    refreshTokenLifetimeSeconds: Type.Union([Type.Integer(), Type.Null()]),
+    /** Where the lifetime comes from: set on the connection, ITSMC_REFRESH_TOKEN_LIFETIME_S, or the partner's default. */
+    refreshTokenLifetimeSource: Type.Union([Type.Literal('connection'), Type.Literal('environment'), Type.Literal('partner default'), Type.Null()]),
     warnings: Type.Array(Type.String()),
     createdAt: Type.String(),
     updatedAt: Type.String(),

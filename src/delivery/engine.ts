@@ -37,6 +37,7 @@ import { actionIdOf, decodeStoredAlert, DELIVER_KIND, FLUSH_KIND, orderingKeyOf,
 import { fromRow, toRow, type LinkOwner, type LinkRecord } from './link-state.ts';
 import { appendLogs, appendOutcomes, type LogRow, type Operation, type OutcomeRow } from './outcomes.ts';
 import { GroupCommitter } from './group-commit.ts';
+import { CiResolver, defaultCiResolverOptions } from './ci-resolver.ts';
 
 export interface DeliveryOptions {
   /** Identifies this process's leases (default host:pid:random). */
@@ -91,6 +92,13 @@ export interface DeliveryStats {
   dead: number;
 }
 
+/** The partner has the work item resolved or closed (a human closed it): the update was not written. */
+class ClosedInPartner extends Error {
+  constructor(readonly closedAt: string | undefined) {
+    super('the work item is closed in the partner');
+  }
+}
+
 /** The connection is not called now (breaker open or a 429 pause): the jobs wait without using an attempt. */
 class ConnectionBlocked extends Error {
   constructor(readonly until: number) {
@@ -138,7 +146,7 @@ export class DeliveryEngine {
   private readonly groupsPerConnection = new Map<string, number>();
   private readonly gates = new Map<string, ConnectionGate>();
   private readonly clients = new Map<string, { key: string; client: PartnerClient }>();
-  private readonly ciCache = new Map<string, { id: string | null; at: number }>();
+  private readonly cis: CiResolver;
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -153,6 +161,7 @@ export class DeliveryEngine {
   ) {
     const defaults = defaultDeliveryOptions();
     this.options = { ...defaults, ...options, gate: { ...defaults.gate, ...options.gate }, backoff: { ...defaults.backoff, ...options.backoff } };
+    this.cis = new CiResolver(store.leases, this.options.workerId, { ...defaultCiResolverOptions, cacheMs: this.options.ciCacheMs });
   }
 
   start(): void {
@@ -181,6 +190,16 @@ export class DeliveryEngine {
     const w = this.wakeUp;
     this.wakeUp = null;
     w?.();
+  }
+
+  /**
+   * The connection works again (test, sync or sign-in succeeded): its pauses end, its breaker closes and its
+   * jobs waiting for a retry become due now.
+   */
+  async resume(connectionId: string): Promise<void> {
+    this.gates.get(connectionId)?.resume();
+    await this.store.jobs.resumeConnection(connectionId, [DELIVER_KIND]);
+    this.wake();
   }
 
   /** The gate of a connection (tests and metrics read its breaker state). */
@@ -356,26 +375,20 @@ export class DeliveryEngine {
     return result;
   }
 
-  /** Partner ids of CIs by name: looked up (and created when the connection allows it), cached. */
+  /** Partner ids of CIs by name: looked up (and created when the connection allows it) once per name, cached. */
   async resolveCis(ctx: Ctx, names: string[]): Promise<string[]> {
     const ids: string[] = [];
     const allowCreate = ctx.conn.create_new_cis === 1;
     for (const name of names.slice(0, 50)) {
-      const key = `${ctx.conn.id}\u0000${allowCreate ? 1 : 0}\u0000${name.toLowerCase()}`;
-      const hit = this.ciCache.get(key);
-      if (hit && Date.now() - hit.at < this.options.ciCacheMs) {
-        if (hit.id) ids.push(hit.id);
-        continue;
-      }
-      let id: string | null = null;
-      try {
-        id = (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
-      } catch (err) {
-        // A CI name the partner cannot take is skipped; the work item is still created.
-        if (!(err instanceof PartnerError && err.kind === 'invalid')) throw err;
-      }
-      if (this.ciCache.size > 50_000) this.ciCache.clear();
-      this.ciCache.set(key, { id, at: Date.now() });
+      const id = await this.cis.resolve(ctx.conn.id, name, allowCreate, async () => {
+        try {
+          return (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
+        } catch (err) {
+          // A CI name the partner cannot take is skipped; the work item is still created.
+          if (err instanceof PartnerError && err.kind === 'invalid') return null;
+          throw err;
+        }
+      });
       if (id) ids.push(id);
     }
     return [...new Set(ids)];
@@ -462,7 +475,7 @@ export class DeliveryEngine {
       await this.store.jobs.fail([failing.id], w, { error: message, runAt }, trx);
       await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true }, trx);
       await appendLogs(trx, this.store.dialect, [
-        this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((runAt - now) / 1000)} s`, message),
+        this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `${deliveryOf(ctx.group.name, ctx.receiver.name, unit ? [unit.alert.rule] : [])}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((runAt - now) / 1000)} s`, message),
       ]);
     });
   }
@@ -470,6 +483,8 @@ export class DeliveryEngine {
   async deadLetter(jobs: JobRow[], group: ResolvedActionGroup, receiver: ResolvedReceiver, conn: ConnectionsTable | null, message: string, unit?: WorkUnit): Promise<void> {
     const now = Date.now();
     const connection = conn?.name ?? receiver.connectionName;
+    const alerts = await alertsOfJobs(this.store, jobs);
+    const rules = [...new Set(jobs.map((j) => (j.id === jobs[0].id && unit ? unit.alert.rule : alerts.get(j.id)?.rule)).filter(Boolean))];
     await this.store.writeTransaction(async (trx) => {
       await this.store.jobs.fail(
         jobs.map((j) => j.id),
@@ -480,11 +495,11 @@ export class DeliveryEngine {
       await appendOutcomes(
         trx,
         this.store.dialect,
-        jobs.map(() => ({
+        jobs.map((j) => ({
           workspace: group.workspace,
           time: now,
-          alertId: unit?.alert.alertId ?? '',
-          rule: unit?.alert.rule ?? '',
+          alertId: unit?.alert.alertId ?? alerts.get(j.id)?.alertId ?? '',
+          rule: unit?.alert.rule ?? alerts.get(j.id)?.rule ?? '',
           actionGroup: group.name,
           action: receiver.name,
           connection,
@@ -492,11 +507,12 @@ export class DeliveryEngine {
           workItemId: '',
           workItemNumber: '',
           operation: 'Failed' as const,
-          computer: unit?.ci ?? unit?.cis[0] ?? '',
+          computer: unit?.ci ?? unit?.cis[0] ?? alerts.get(j.id)?.configurationItems[0] ?? '',
           message,
         })),
       );
-      await appendLogs(trx, this.store.dialect, [{ ...this.logRow(group.workspace, conn, 'ERROR', `delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }]);
+      const about = deliveryOf(group.name, receiver.name, rules);
+      await appendLogs(trx, this.store.dialect, [{ ...this.logRow(group.workspace, conn, 'ERROR', `${about}: delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }]);
     });
     this.stats.dead += jobs.length;
   }
@@ -710,7 +726,7 @@ class KeyRun {
       case 'create-new': {
         await this.sendDeferred();
         const ciIds = await this.engine.resolveCis(this.ctx, d.draft.ciNames);
-        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity };
+        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity, ciNames: d.draft.ciNames, resource: d.draft.resource };
         let ref: WorkItemRef | null = null;
         let message = 'created';
         if (job.attempts > 1 || this.rec?.uncertainCreate === d.correlationKey) {
@@ -776,6 +792,7 @@ class KeyRun {
     }
     const ciIds = d.addCis.length ? await this.engine.resolveCis(this.ctx, d.addCis) : [];
     const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes, this.limits), {}, ciIds));
+    if (ref.closed && !state.workItem.closed) throw new ClosedInPartner(ref.closedAt);
     this.deferred = null;
     await this.settle(d.steps, d.spec, ref, d.flushAts);
   }
@@ -816,12 +833,15 @@ class KeyRun {
    */
   private async onFailure(err: unknown, job: JobRow | null, index: number): Promise<void> {
     if (err instanceof LeaseLostError) return;
-    // The work item is gone from the partner (deleted): forget it and decide the waiting jobs again.
-    if (err instanceof PartnerError && err.kind === 'not-found' && job && this.rec?.state && !this.redecided) {
+    // The work item is gone from the partner (deleted), or a human closed it there: decide the waiting jobs
+    // again against a closed work item (a new one, or a reopen inside reopenWindow when the close time is known).
+    const gone = err instanceof PartnerError && err.kind === 'not-found' && job !== null;
+    if ((gone || err instanceof ClosedInPartner) && this.rec?.state && !this.redecided) {
       this.redecided = true;
       const pending = [...(this.deferred?.steps.map((s) => s.job) ?? []), ...this.queue.slice(index)];
       this.deferred = null;
-      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt: new Date(0).toISOString() });
+      const closedAt = err instanceof ClosedInPartner ? err.closedAt : new Date(0).toISOString();
+      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt });
       this.queue.splice(0, this.queue.length, ...pending);
       try {
         for (let i = 0; i < this.queue.length; i++) {
@@ -856,6 +876,29 @@ class KeyRun {
     if (!failing) return;
     await this.engine.failJobs(this.ctx, failing, unfinished, err, unit);
   }
+}
+
+/** "action group G, action A, alert rule R" for connector-log lines about a delivery. */
+function deliveryOf(actionGroup: string, action: string, rules: (string | undefined)[]): string {
+  const named = rules.filter(Boolean);
+  return `action group ${actionGroup}, action ${action}${named.length ? `, alert rule ${named.slice(0, 5).join(', ')}${named.length > 5 ? ' …' : ''}` : ''}`;
+}
+
+/** The stored alert behind each deliver job (for rows about jobs whose work unit was never built). */
+export async function alertsOfJobs(store: Store, jobs: JobRow[]): Promise<Map<number, NormalizedAlert>> {
+  const byJob = new Map<number, string>();
+  for (const j of jobs) {
+    const p = parsePayload(j);
+    if (p && 'a' in p) byJob.set(j.id, p.a);
+  }
+  const rows = new Map((await store.alerts.getMany([...new Set(byJob.values())])).map((r) => [r.id, r]));
+  const out = new Map<number, NormalizedAlert>();
+  for (const [jobId, alertRowId] of byJob) {
+    const row = rows.get(alertRowId);
+    const alert = row ? decodeStoredAlert(row.payload, Number(row.received_at), row.alert_id, row.monitor_condition) : null;
+    if (alert) out.set(jobId, alert);
+  }
+  return out;
 }
 
 function parsePayload(job: JobRow): DeliverPayload | FlushPayload | null {

@@ -101,6 +101,8 @@ export interface SandboxSection {
   start(options: SandboxStartOptions): Promise<RunningSandbox>;
   /** Credentials of the emulator's seeded integration user (the quick start's connection, the contract suite). */
   credentials(url: string): PartnerCredentials;
+  /** The refresh-token lifetime (seconds) the running emulator really issues to its seeded client, if it can say. */
+  refreshTokenLifetime?(url: string): Promise<number | undefined>;
   quickStart: SandboxQuickStart;
   /** What `itsmc sandbox <partner>` prints after the URL: the seeded users and clients. */
   banner?: string;

@@ -214,19 +214,28 @@ export class OAuth2Tokens implements AuthStrategy {
   private async doRefresh(): Promise<TokenSet> {
     if (this.o.grant === 'client_credentials') return this.grantAndStore({ grant_type: 'client_credentials' });
     const current = await this.o.vault.load();
-    const again = 're-enter the integration user password to reconnect';
-    if (!current?.refreshToken) throw new PartnerError('auth', `no ${this.product} refresh token is stored: ${again}`);
-    if (current.refreshExpiresAt !== undefined && current.refreshExpiresAt <= Date.now()) {
-      throw new PartnerError('auth', `the ${this.product} refresh token has expired: ${again}`, { cause: 'refresh_expired' });
-    }
+    if (!current?.refreshToken) throw new PartnerError('auth', `no ${this.product} refresh token is stored: re-enter the integration user password to reconnect`);
+    // Tried even past the assumed lifetime: the partner's real lifetime may be longer than the one configured.
     const res = await this.post({ grant_type: 'refresh_token', refresh_token: current.refreshToken });
-    if (res.status !== 200) {
-      throw new PartnerError('auth', `${this.product} refused the stored refresh token (revoked, expired or the OAuth client changed): ${again}`, {
-        status: res.status,
-        cause: 'refresh_refused',
-      });
-    }
+    if (res.status !== 200) throw this.refreshRefused(res.status, current);
     return this.store(res, current);
+  }
+
+  /**
+   * Token endpoints answer every refused refresh the same way. Past the refresh token's lifetime it expired;
+   * before it, the usual cause is the integration user (locked out after failed logins, or made inactive), which
+   * a new password does not fix, then a revoked token or a changed OAuth client.
+   */
+  private refreshRefused(status: number, current: TokenSet): PartnerError {
+    if (current.refreshExpiresAt !== undefined && current.refreshExpiresAt <= Date.now()) {
+      return new PartnerError('auth', `the ${this.product} refresh token has expired (its lifetime ended): re-enter the integration user password to reconnect`, { status, cause: 'refresh_expired' });
+    }
+    const user = this.username ? `"${this.username}" ` : '';
+    return new PartnerError(
+      'auth',
+      `${this.product} refused the stored refresh token before its lifetime ended: the integration user ${user}is locked out or inactive, or the token was revoked or the OAuth client changed. Check Active and Locked out on the user in ${this.product} (a connection test resumes delivery once it is unlocked); if the user is fine, enter the password again`,
+      { status, cause: 'refresh_refused' },
+    );
   }
 
   // AuthStrategy
@@ -243,7 +252,7 @@ export class OAuth2Tokens implements AuthStrategy {
   }
 
   rejectedMessage(): string {
-    return `${this.product} rejected a freshly refreshed access token for "${this.username ?? 'the integration user'}" (user inactive, locked out or without web-service access)`;
+    return `${this.product} rejected a freshly refreshed access token for "${this.username ?? 'the integration user'}": the user is locked out or inactive, or lacks web-service access — fix the user in ${this.product}; the password need not be entered again`;
   }
 }
 

@@ -44,6 +44,10 @@ export interface WorkItemInput {
   ciIds: string[];
   /** Severity for Event/Alert types, partner scale (ServiceNow 0 clear … 5 info). */
   eventSeverity?: string;
+  /** Names of the CIs (same order as ciIds), for partners that address an event by host name. */
+  ciNames?: string[];
+  /** The component the alert is about (resource id tail, instance), for Event/Alert types. */
+  resource?: string;
 }
 
 export interface WorkItemRef {
@@ -56,6 +60,8 @@ export interface WorkItemRef {
   state: string;
   /** True when the partner considers it resolved or closed. */
   closed: boolean;
+  /** When it was resolved or closed in the partner, ISO UTC, when the partner said. */
+  closedAt?: string;
   url?: string;
 }
 
@@ -86,9 +92,17 @@ export interface ChoiceEntry {
   label: string;
 }
 
+/** The fields a work item table has (inherited ones included). */
+export interface TableFields {
+  table: string;
+  fields: string[];
+}
+
 export interface PartnerConfiguration {
   templates: PartnerTemplate[];
   choices: ChoiceEntry[];
+  /** Field names per work item table, when the partner lets the integration user read them. */
+  fields?: TableFields[];
 }
 
 /** A synced record: partner-neutral keys are mapped to ServiceDesk_CL by the partner's mapping. */
@@ -112,6 +126,8 @@ export interface TokenSet {
   accessExpiresAt: number; // epoch ms
   refreshToken?: string;
   refreshExpiresAt?: number; // epoch ms
+  /** When the current refresh token was issued (epoch ms), so a changed lifetime can re-date it. */
+  refreshIssuedAt?: number;
 }
 
 /** Credentials as the user entered them. Password is used once to obtain tokens and then dropped. */
@@ -127,6 +143,10 @@ export interface PartnerClient {
   /** Obtain tokens (first login, or after a revoked refresh token when the user re-enters the password). */
   authenticate(): Promise<TokenSet>;
   createWorkItem(input: WorkItemInput): Promise<WorkItemRef>;
+  /**
+   * Adds a note / fields / CIs to an open work item. When the partner has it resolved or closed (a human closed
+   * it), nothing is written and the returned ref says `closed` (with `closedAt`): the caller decides again.
+   */
   updateWorkItem(ref: WorkItemRef, note: string, fields?: Record<string, string>, ciIds?: string[]): Promise<WorkItemRef>;
   resolveWorkItem(ref: WorkItemRef, how: ResolveInput, note: string): Promise<WorkItemRef>;
   reopenWorkItem(ref: WorkItemRef, note: string): Promise<WorkItemRef>;

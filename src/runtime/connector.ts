@@ -76,7 +76,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, ...sandboxHosts(settings.sandboxPorts)] : settings.allowedPartnerHosts;
   const connectorLog = workspaceConnectorLog(store);
   const deliverySettings: DeliverySettings = { ...settings.delivery, ...deliveryOverrides };
-  const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
+  const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), onReachable: (id: string): Promise<void> => delivery.resume(id), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
   const actionGroups = new ActionGroupService(store, box);
   const logTo: { app?: FastifyInstance } = {};
   const delivery = new DeliveryEngine(store, connections, actionGroups, deliverySettings.engine, (level, message, err) => logTo.app?.log[level]({ err }, message));

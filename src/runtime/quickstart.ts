@@ -30,7 +30,8 @@ export async function startQuickStart(opts: { dataDir: string; store: Store; con
       const connectionName = sandboxConnectionName(partner.type);
       started.push({ partnerType: partner.type, displayName: partner.displayName, connectionName, sandbox });
       if (!(await opts.store.connections.get('default', connectionName))) {
-        await opts.connections.put('default', connectionName, sandboxConnectionInput(partner, sandbox.url, { syncDataDays: 120, createNewConfigurationItems: true }));
+        const refreshTokenLifetimeSeconds = await partner.sandbox.refreshTokenLifetime?.(sandbox.url);
+        await opts.connections.put('default', connectionName, sandboxConnectionInput(partner, sandbox.url, { syncDataDays: 120, createNewConfigurationItems: true, ...(refreshTokenLifetimeSeconds ? { refreshTokenLifetimeSeconds } : {}) }));
       }
     }
   } catch (err) {

@@ -44,11 +44,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: deps.logger === false || deps.logger === undefined ? false : { redact: redactPaths, serializers: { req: serializeRequest }, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
-    // The default 10 s plugin timeout was hit on a loaded 2-core machine (swagger-ui's registration
-    // waiting behind the KQL parser's warm-up); a slow start is not a failed start.
-    pluginTimeout: 60_000,
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Loading the API docs' static files can take more than Fastify's 10 s on a busy machine.
+    pluginTimeout: 60_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const metrics = deps.metrics ?? createMetrics();

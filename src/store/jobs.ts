@@ -259,6 +259,21 @@ export class JobRepo {
     });
   }
 
+  /** Pending jobs of a connection waiting for a later retry become due now (the connection works again). */
+  async resumeConnection(connectionId: string, kinds: string[], now = Date.now()): Promise<number> {
+    return this.locked(this.db, async () => {
+      const r = await this.db
+        .updateTable('jobs')
+        .set({ run_at: now, updated_at: now })
+        .where('connection_id', '=', connectionId)
+        .where('state', '=', 'pending')
+        .where('kind', 'in', kinds)
+        .where('run_at', '>', now)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    });
+  }
+
   /** Earliest time a pending job of these kinds becomes due (the idle worker sleeps until then). */
   async nextRunAt(kinds: string[]): Promise<number | null> {
     const row = await this.db.selectFrom('jobs').select((eb) => eb.fn.min('run_at').as('t')).where('state', '=', 'pending').where('kind', 'in', kinds).executeTakeFirst();
@@ -271,6 +286,14 @@ export class JobRepo {
 
   listDead(workspace: string, opts: { limit?: number; afterId?: number; connectionId?: string } = {}): Promise<JobRow[]> {
     let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('state', '=', 'dead');
+    if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
+    if (opts.connectionId) q = q.where('connection_id', '=', opts.connectionId);
+    return q.orderBy('id').limit(opts.limit ?? 100).execute();
+  }
+
+  /** Jobs waiting or being worked on (pending, running), oldest first: what the queue holds now. */
+  listWaiting(workspace: string, opts: { limit?: number; afterId?: number; connectionId?: string } = {}): Promise<JobRow[]> {
+    let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('state', 'in', ['pending', 'running']);
     if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
     if (opts.connectionId) q = q.where('connection_id', '=', opts.connectionId);
     return q.orderBy('id').limit(opts.limit ?? 100).execute();

@@ -170,6 +170,7 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     const number = String(outcome.rows[0][0]);
     assert.match(number, /^INC\d+/);
     assert.match((await page.textContent('section[aria-labelledby=out-title]')) ?? '', new RegExp(number));
+    await page.waitForSelector('section[aria-labelledby=jobs-title] >> text=Nothing is waiting');
     await scan('07-delivery');
 
     await go('/computers?name=vm-dash-01');

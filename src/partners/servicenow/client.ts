@@ -15,6 +15,7 @@ import {
   type PartnerTemplate,
   type ResolveInput,
   type SyncScope,
+  type TableFields,
   type TokenSet,
   type WorkItemInput,
   type WorkItemRef,
@@ -51,6 +52,9 @@ const NEWEST_FIRST = [
   { field: 'number', desc: true },
 ];
 const CONFIG_TABLES = ['incident', 'change_request'] as const;
+/** Work item tables whose fields WorkItemData may set (checked on save); the first two extend task. */
+const FIELD_TABLES = ['incident', 'change_request', 'em_event', 'em_alert'];
+const TASK_TABLES = ['incident', 'change_request'];
 /** Event fields sent as top-level jsonv2 attributes when they appear in WorkItemInput.fields. */
 const EVENT_FIELDS = ['node', 'type', 'resource', 'metric_name', 'event_class', 'time_of_event', 'ci_type', 'ci_identifier', 'resolution_state'] as const;
 
@@ -62,6 +66,16 @@ export function partnerKey(correlationKey: string, max: number): string {
   if (correlationKey === '') throw new PartnerError('invalid', 'a work item needs a non-empty correlation key');
   if (correlationKey.length <= max && unsafeReason(correlationKey) === undefined && correlationKey.trim() === correlationKey) return correlationKey;
   return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
+}
+
+/** Event Management binds an event or alert to a CMDB CI by `node` (host name, max 100); `resource` is its component. */
+function eventSubject(input: WorkItemInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  const node = input.ciNames?.[0];
+  if (node) out.node = node.slice(0, 100);
+  const resource = input.resource ?? node;
+  if (resource) out.resource = resource.slice(0, 100);
+  return out;
 }
 
 function checkFieldNames(fields: Record<string, string>): void {
@@ -219,7 +233,7 @@ export class ServiceNowClient implements PartnerClient {
       case 'Incident':
         return this.createIncident(input);
       case 'Event':
-        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, input.fields);
+        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, { ...eventSubject(input), ...input.fields });
       case 'Alert':
         return this.createAlert(input);
       default:
@@ -340,6 +354,7 @@ export class ServiceNowClient implements PartnerClient {
       description: input.description,
       state: 'Open',
     };
+    for (const [k, v] of Object.entries(eventSubject(input))) if (!body[k]) body[k] = v;
     if (!body.additional_info) body.additional_info = JSON.stringify({ title: input.title, correlation_key: input.correlationKey });
     if (input.ciIds.length > 0) body.cmdb_ci = input.ciIds[0];
     const created = await this.insert('em_alert', body, ['sys_id', 'number', 'state']);
@@ -360,11 +375,14 @@ export class ServiceNowClient implements PartnerClient {
     checkFieldNames(fields);
     for (const ci of ciIds) checkSysId(ci, 'CI id');
     if (ref.type === 'Incident') {
+      // Read first: a note must not land on an incident a human resolved or closed meanwhile.
+      const current = await this.getRecord('incident', ref.id, ['sys_id', 'number', 'state', 'cmdb_ci', 'resolved_at', 'closed_at']);
+      const known = this.incidentRef(current);
+      if (known.closed) return { ...known, closedAt: snDateToIso(rawValue(current.resolved_at)) ?? snDateToIso(rawValue(current.closed_at)) ?? undefined };
       const body: Record<string, string> = { ...fields };
       if (note) body.work_notes = note;
       let extraCis = ciIds;
       if (ciIds.length > 0) {
-        const current = await this.getRecord('incident', ref.id, ['sys_id', 'cmdb_ci']);
         const currentCi = rawValue(current.cmdb_ci);
         if (currentCi === '') {
           body.cmdb_ci = ciIds[0];
@@ -376,6 +394,9 @@ export class ServiceNowClient implements PartnerClient {
       return this.incidentRef(updated);
     }
     if (ref.type === 'Alert') {
+      const record = await this.getRecord('em_alert', ref.id, ['sys_id', 'number', 'state', 'message_key']);
+      const current = this.alertRef('Alert', record, rawValue(record.message_key));
+      if (current.closed) return current;
       const body: Record<string, string> = { ...fields };
       if (note) body.work_notes = note;
       const updated = await this.patch('em_alert', ref.id, body, ['sys_id', 'number', 'state', 'message_key']);
@@ -540,7 +561,26 @@ export class ServiceNowClient implements PartnerClient {
     const choices = [...best.values()]
       .sort((a, b) => a.entry.table.localeCompare(b.entry.table) || a.entry.field.localeCompare(b.entry.field) || a.seq - b.seq || a.entry.value.localeCompare(b.entry.value))
       .map((c) => c.entry);
-    return { templates, choices };
+    const fields = await this.tableFields().catch(() => undefined);
+    return { templates, choices, ...(fields ? { fields } : {}) };
+  }
+
+  /** Column names of the work item tables from sys_dictionary; incident and change_request inherit task's. */
+  private async tableFields(): Promise<TableFields[]> {
+    const rows = await this.listAll('sys_dictionary', [{ field: 'name', op: 'IN', value: [...FIELD_TABLES, 'task'] }], ['sys_id', 'name', 'element']);
+    const byTable = new Map<string, Set<string>>();
+    for (const r of rows) {
+      const element = rawValue(r.element);
+      if (!element) continue; // the row that describes the table itself
+      const table = rawValue(r.name);
+      if (!byTable.has(table)) byTable.set(table, new Set());
+      byTable.get(table)!.add(element);
+    }
+    const task = byTable.get('task') ?? new Set<string>();
+    return FIELD_TABLES.filter((t) => byTable.has(t)).map((table) => ({
+      table,
+      fields: [...new Set([...byTable.get(table)!, ...(TASK_TABLES.includes(table) ? task : [])])].sort(),
+    }));
   }
 
   // ---------------------------------------------------------------- sync

@@ -4,9 +4,29 @@ import { Type } from 'typebox';
 import type { Store } from '../../store/store.ts';
 import type { JobRow } from '../../store/jobs.ts';
 import { notFound } from '../errors.ts';
+import { alertsOfJobs } from '../../delivery/engine.ts';
 import { WsParams, WorkspaceName } from './params.ts';
 
 const IdParams = Type.Object({ ws: WorkspaceName, id: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'dead letter id' }) });
+
+const QueuedJobView = Type.Object(
+  {
+    id: Type.Integer(),
+    kind: Type.String({ description: 'deliver (an alert for an ITSM action) or flush (a coalesced work note due later)' }),
+    state: Type.String({ description: 'pending (waiting for its next attempt) or running' }),
+    nextAttemptAt: Type.String({ description: 'when a pending job is tried next (its retry or flush time)' }),
+    attempts: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+    alertRule: Type.Union([Type.String(), Type.Null()]),
+    alertId: Type.Union([Type.String(), Type.Null()]),
+    actionGroup: Type.Union([Type.String(), Type.Null()]),
+    action: Type.Union([Type.String(), Type.Null()]),
+    connectionName: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+  },
+  { $id: 'QueuedJob' },
+);
 
 const DeadLetterView = Type.Object(
   {
@@ -31,6 +51,7 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
     const { store } = deps;
     const path = '/api/v1/workspaces/:ws/deadLetters';
     app.addSchema(DeadLetterView);
+    app.addSchema(QueuedJobView);
 
     async function connectionId(ws: string, name: string | undefined): Promise<string | undefined> {
       if (!name) return undefined;
@@ -115,6 +136,47 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
       if (!(await store.jobs.deleteDead(req.params.ws, Number(req.params.id)))) throw notFound(`dead letter ${req.params.id} does not exist in workspace '${req.params.ws}'`);
       return reply.status(204).send();
     });
+
+    app.get(
+      '/api/v1/workspaces/:ws/deliveryQueue/jobs',
+      {
+        config: { access: 'reader' },
+        schema: {
+          tags,
+          summary: 'What is waiting: the delivery jobs not finished yet',
+          description: 'Pending and running delivery jobs, oldest first, with their next attempt, attempts, last error, alert rule, action group and connection. Page with `after` = the last id.',
+          params: WsParams,
+          querystring: Type.Object({
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
+            after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'id of the last job of the previous page' })),
+            connection: Type.Optional(Type.String({ maxLength: 63 })),
+          }),
+          response: { 200: Type.Object({ value: Type.Array(Type.Ref('QueuedJob')) }) },
+        },
+      },
+      async (req) => {
+        const rows = await store.jobs.listWaiting(req.params.ws, { limit: Math.min(1000, Math.max(1, Number(req.query.limit ?? 100))), afterId: req.query.after === undefined ? undefined : Number(req.query.after), connectionId: await connectionId(req.params.ws, req.query.connection) });
+        const base = await views(req.params.ws, rows);
+        const alerts = await alertsOfJobs(store, rows);
+        return {
+          value: rows.map((r, i) => ({
+            id: r.id,
+            kind: r.kind,
+            state: r.state,
+            nextAttemptAt: new Date(Number(r.run_at)).toISOString(),
+            attempts: r.attempts,
+            maxAttempts: r.max_attempts,
+            lastError: r.last_error,
+            alertRule: alerts.get(r.id)?.rule ?? null,
+            alertId: base[i].alertId,
+            actionGroup: base[i].actionGroup,
+            action: base[i].action,
+            connectionName: base[i].connectionName,
+            createdAt: base[i].createdAt,
+          })),
+        };
+      },
+    );
 
     app.get(
       '/api/v1/workspaces/:ws/deliveryQueue',

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { api, runQuery, wsPath } from '../lib/api';
+import { api, ApiError, runQuery, wsPath } from '../lib/api';
 import { useSession } from '../lib/session';
 import { logSearchHref } from '../lib/router';
 import { relativeTime } from '../lib/time';
@@ -26,6 +26,19 @@ interface DeadLetter {
   failedAt: string;
 }
 
+interface WaitingJob {
+  id: number;
+  state: string;
+  nextAttemptAt: string;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  alertRule: string | null;
+  actionGroup: string | null;
+  action: string | null;
+  connectionName: string | null;
+}
+
 const REFRESH_MS = 5000;
 const OUTCOMES_KQL =
   'ItsmActionOutcome_CL\n| where TimeGenerated > ago(7d)\n| order by TimeGenerated desc\n| take 100\n| project TimeGenerated, Operation_s, WorkItemNumber_s, WorkItemType_s, AlertRule_s, Computer, ActionGroup_s, Action_s, ServiceDeskConnectionName_s, Message';
@@ -36,6 +49,19 @@ export default function Delivery() {
   const qc = useQueryClient();
   const queue = useQuery({ queryKey: ['queue', workspace], queryFn: () => api<QueueCounts>(wsPath(workspace, '/deliveryQueue')), refetchInterval: REFRESH_MS });
   const dead = useQuery({ queryKey: ['dead', workspace], queryFn: async () => (await api<{ value: DeadLetter[] }>(wsPath(workspace, '/deadLetters?limit=200'))).value, refetchInterval: REFRESH_MS });
+  // The job list; a connector without the endpoint (404) leaves the counts above as all there is.
+  const jobs = useQuery({
+    queryKey: ['queue', workspace, 'jobs'],
+    queryFn: async () => {
+      try {
+        return (await api<{ value: WaitingJob[] }>(wsPath(workspace, '/deliveryQueue/jobs?limit=200'))).value;
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return null;
+        throw err;
+      }
+    },
+    refetchInterval: REFRESH_MS,
+  });
   const outcomes = useQuery({ queryKey: ['kql', workspace, OUTCOMES_KQL], queryFn: () => runQuery(workspace, OUTCOMES_KQL), refetchInterval: REFRESH_MS });
   const refresh = () => qc.invalidateQueries({ predicate: (q) => ['queue', 'dead', 'kql'].includes(String(q.queryKey[0])) });
   const replayOne = useMutation({ mutationFn: (id: number) => api(wsPath(workspace, `/deadLetters/${id}/replay`), { method: 'POST' }), onSuccess: refresh });
@@ -111,6 +137,51 @@ export default function Delivery() {
           )}
         </section>
       </div>
+
+      {jobs.data !== null && (
+        <section className="card" aria-labelledby="jobs-title" style={{ marginTop: 12 }}>
+          <h2 id="jobs-title">Waiting and in flight</h2>
+          {jobs.isPending ? (
+            <Loading what="jobs" />
+          ) : jobs.error ? (
+            <ErrorBox error={jobs.error} />
+          ) : jobs.data.length === 0 ? (
+            <Empty>Nothing is waiting: every alert so far has been delivered or dead-lettered.</Empty>
+          ) : (
+            <div className="table-wrap">
+              <table className="list">
+                <caption className="sr-only">Delivery jobs waiting or in flight</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">State</th>
+                    <th scope="col">Next attempt</th>
+                    <th scope="col">Attempts</th>
+                    <th scope="col">Connection</th>
+                    <th scope="col">Action</th>
+                    <th scope="col">Alert rule</th>
+                    <th scope="col">Last error</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {jobs.data.map((j) => (
+                    <tr key={j.id}>
+                      <td>{j.state}</td>
+                      <td title={j.nextAttemptAt}>{new Date(j.nextAttemptAt).toLocaleTimeString()}</td>
+                      <td>
+                        {j.attempts} of {j.maxAttempts}
+                      </td>
+                      <td>{j.connectionName ?? '–'}</td>
+                      <td>{[j.actionGroup, j.action].filter(Boolean).join(' / ') || '–'}</td>
+                      <td>{j.alertRule ?? '–'}</td>
+                      <td className="bad-text">{j.lastError ?? ''}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </section>
+      )}
 
       <section className="card" aria-labelledby="dl-title" style={{ marginTop: 12 }}>
         <div className="page-header">
