@@ -210,13 +210,24 @@ export class ActionGroupService {
         problems.push({ path: `${at}/connectionName`, message: `connection '${r.connectionName}' does not exist in workspace '${workspace}'`, allowed: [...connections.keys()] });
         return;
       }
-      for (const p of validateTicketConfiguration(r.ticketConfiguration, partnerConfiguration(conn), { partner: partnerOf(conn) })) {
+      for (const p of checkAgainst(conn, r.ticketConfiguration)) {
         problems.push({ path: `${at}/ticketConfiguration${p.path ? '/' + p.path.replaceAll('.', '/') : ''}`, message: p.message, ...(p.allowed ? { allowed: p.allowed } : {}) });
       }
     });
     if (problems.length) throw badRequest(`${problems[0].path.replace(/^body\//, '')}: ${problems[0].message}`, problems);
     return input.itsmReceivers.map((r) => ({ name: r.name, connectionName: r.connectionName, ticketConfiguration: r.ticketConfiguration }));
   }
+
+  /** Problems of one ITSM action's ticketConfiguration against a connection's synced configuration (the editor's live check). */
+  async checkAction(workspace: string, connectionName: string, ticketConfiguration: unknown) {
+    const conn = await this.store.connections.get(workspace, connectionName);
+    if (!conn) throw notFound(`connection '${connectionName}' does not exist in workspace '${workspace}'`);
+    return { problems: checkAgainst(conn, ticketConfiguration), partner: partnerOf(conn) };
+  }
+}
+
+function checkAgainst(conn: ConnectionsTable, ticketConfiguration: unknown) {
+  return validateTicketConfiguration(ticketConfiguration, partnerConfiguration(conn), { partner: partnerOf(conn) });
 }
 
 export function parseReceivers(json: string): ItsmReceiver[] {

@@ -20,6 +20,8 @@ import { ensureSandboxActionGroups } from '../delivery/sandbox-group.ts';
 import { actionGroupRoutes } from '../server/routes/action-groups.ts';
 import { hookRoutes } from '../server/routes/hooks.ts';
 import { deadLetterRoutes } from '../server/routes/dead-letter.ts';
+import { workItemRoutes } from '../server/routes/work-items.ts';
+import { LogRowWorkItems } from '../delivery/log-row-work-item.ts';
 import { partnerRoutes } from '../server/routes/partners.ts';
 
 export interface Connector {
@@ -91,6 +93,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
       hookRoutes({ groups: actionGroups, ingest }),
       deadLetterRoutes({ store, onReplay: () => delivery.wake() }),
+      workItemRoutes(new LogRowWorkItems(store, actionGroups, ingest)),
       partnerRoutes(),
     ],
     connectionHooks: { usedBy: (ws, name) => actionGroups.usedBy(ws, name) },

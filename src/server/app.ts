@@ -12,6 +12,7 @@ import { createMetrics, type Metrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
 import { connectionRoutes, type ConnectionRouteHooks } from './routes/connections.ts';
+import { webRoutes } from './web.ts';
 
 export interface AppDeps {
   store: Store;
@@ -27,6 +28,8 @@ export interface AppDeps {
   extraRoutes?: ((app: FastifyInstance) => Promise<void>)[];
   /** Hooks of the connection routes (which action groups use a connection). */
   connectionHooks?: ConnectionRouteHooks;
+  /** Built dashboard to serve at / (default web/dist); false serves none. */
+  webDist?: string | false;
 }
 
 /** Secrets that must never reach a log line. */
@@ -91,13 +94,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
-  // First contact: the API docs, until the dashboard serves `/`.
-  app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs', 302));
 
   await app.register(healthRoutes(deps.store, metrics));
   await app.register(workspaceRoutes(deps.store));
   await app.register(connectionRoutes(deps.connections, deps.connectionHooks));
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
+  if (deps.webDist !== false) await app.register(webRoutes(deps.webDist));
   return app;
 }
 

@@ -330,6 +330,23 @@ export class JobRepo {
     return out;
   }
 
+  /** Job counts by connection and state (the dashboard's queue depth per connection). */
+  async countsByConnection(workspace: string): Promise<{ connectionId: string | null; counts: JobCounts }[]> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['connection_id', 'state', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('workspace', '=', workspace)
+      .groupBy(['connection_id', 'state'])
+      .execute();
+    const by = new Map<string | null, JobCounts>();
+    for (const r of rows) {
+      const c = by.get(r.connection_id) ?? { pending: 0, running: 0, dead: 0 };
+      if (r.state in c) c[r.state as keyof JobCounts] = Number(r.n);
+      by.set(r.connection_id, c);
+    }
+    return [...by].map(([connectionId, counts]) => ({ connectionId, counts }));
+  }
+
   /** Jobs not finished (pending or running) of some kinds: the tests' and benchmarks' "drained" check. */
   async unfinished(kinds?: string[]): Promise<number> {
     let q = this.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', ['pending', 'running']);

@@ -1,17 +1,6 @@
 /** Free ports for every registered partner sandbox, as the environment a quick-start test connector needs. */
-import { createServer } from 'node:net';
+import { freePort } from './wait.ts';
 import { sandboxedPartners } from '../../src/partners/registry.ts';
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `{ ITSMC_SANDBOX_PORT: '41234', ITSMC_SCSM_SANDBOX_PORT: '41235', … }`: no quick-start test binds a fixed port. */
 export async function sandboxPortEnv(): Promise<Record<string, string>> {

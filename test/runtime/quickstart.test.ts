@@ -2,16 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, startTestConnector, type TestConnector } from '../helpers/stores.ts';
 import { sandboxPortEnv } from '../helpers/sandbox-ports.ts';
-
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import { eventually } from '../helpers/wait.ts';
 
 describe('quick start (what `npm start` does)', () => {
   let c: TestConnector;

@@ -23,13 +23,12 @@ describe('first contact: API description, / and probe logging', () => {
     assert.deepEqual(undocumented, []);
   });
 
-  it('sends GET / to the API docs', async () => {
-    const res = await fetch(`${c.url}/`, { redirect: 'manual' });
-    assert.equal(res.status, 302);
-    assert.equal(res.headers.get('location'), '/docs');
-    const docs = await fetch(`${c.url}/`);
-    assert.equal(docs.status, 200);
-    assert.match(await docs.text(), /swagger/i);
+  it('serves the dashboard at GET /, which links to nothing but same-origin assets', async () => {
+    const res = await fetch(`${c.url}/`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/html/);
+    assert.ok(res.headers.get('content-security-policy'), 'a CSP header');
+    assert.match(await res.text(), /<div id="root">/);
   });
 });
 

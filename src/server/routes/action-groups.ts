@@ -7,6 +7,7 @@ import { TicketConfigurationSchema } from '../../actions/ticket-config.ts';
 import type { IngestService } from '../../delivery/ingest.ts';
 import { IngestResultSchema, ingestOrThrow } from './hooks.ts';
 import { notFound } from '../errors.ts';
+import { previewAction } from '../../actions/preview.ts';
 import { DryRunQuery, WsNameParams, WsParams } from './params.ts';
 
 export interface ActionGroupRouteDeps {
@@ -78,6 +79,27 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
       `${path}/:name/rotateWebhookSecret`,
       { config: { access: 'contributor' }, schema: { tags, description: 'New webhook secret; the old webhook URL stops working.', params: WsNameParams, response: { 200: Type.Ref('ActionGroup') } } },
       async (req) => groups.view(await groups.rotateSecret(req.params.ws, req.params.name), baseUrlOf(req, deps.publicUrl), true),
+    );
+
+    app.post(
+      '/api/v1/workspaces/:ws/itsmActions/preview',
+      {
+        config: { access: 'reader' },
+        schema: {
+          tags,
+          description: 'What an ITSM action would create for a sample alert of each payload family (the action editor’s live preview). Nothing is stored or sent.',
+          params: WsParams,
+          body: Type.Object(
+            { ticketConfiguration: Type.Ref('TicketConfiguration'), connectionName: Type.Optional(Type.String({ maxLength: 63, description: 'also check the action against this connection’s templates and choice lists' })) },
+            { additionalProperties: false },
+          ),
+        },
+      },
+      async (req) => {
+        const cfg = req.body.ticketConfiguration as Record<string, unknown>;
+        const checked = req.body.connectionName ? await groups.checkAction(req.params.ws, req.body.connectionName, cfg) : { problems: [], partner: undefined };
+        return { problems: checked.problems, value: previewAction(cfg, checked.partner) };
+      },
     );
 
     app.post(

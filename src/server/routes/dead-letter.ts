@@ -180,8 +180,27 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
 
     app.get(
       '/api/v1/workspaces/:ws/deliveryQueue',
-      { config: { access: 'reader' }, schema: { tags, description: 'Delivery jobs by state.', params: WsParams, response: { 200: Type.Object({ pending: Type.Integer(), running: Type.Integer(), dead: Type.Integer() }) } } },
-      async (req) => store.jobs.counts(req.params.ws),
+      {
+        config: { access: 'reader' },
+        schema: {
+          tags,
+          description: 'Delivery jobs by state, in total and per connection.',
+          params: WsParams,
+          response: {
+            200: Type.Object({
+              pending: Type.Integer(),
+              running: Type.Integer(),
+              dead: Type.Integer(),
+              byConnection: Type.Array(Type.Object({ connectionName: Type.Union([Type.String(), Type.Null()]), pending: Type.Integer(), running: Type.Integer(), dead: Type.Integer() })),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const [totals, rows, connections] = await Promise.all([store.jobs.counts(req.params.ws), store.jobs.countsByConnection(req.params.ws), store.connections.list(req.params.ws)]);
+        const names = new Map(connections.map((c) => [c.id, c.name]));
+        return { ...totals, byConnection: rows.map((r) => ({ connectionName: (r.connectionId && names.get(r.connectionId)) || null, ...r.counts })) };
+      },
     );
   };
 }

@@ -19,6 +19,22 @@ export function workspaceRoutes(store: Store) {
       value: (await store.workspaces.list()).map((w) => ({ name: w.name, createdAt: new Date(w.created_at).toISOString() })),
     }));
 
+    app.get(
+      '/api/v1/me',
+      {
+        config: { access: 'authenticated' },
+        schema: {
+          tags,
+          description: 'Who the bearer token is: the admin, or a workspace API key with its workspace and role (the dashboard hides what the role may not do).',
+          response: { 200: Type.Object({ kind: Type.String(), workspace: Type.Union([Type.String(), Type.Null()]), role: Type.String() }) },
+        },
+      },
+      async (req) => {
+        const p = req.principal!;
+        return p.kind === 'admin' ? { kind: 'admin', workspace: null, role: 'admin' } : { kind: p.kind, workspace: p.workspace, role: p.role };
+      },
+    );
+
     app.put('/api/v1/workspaces/:ws', { config: { access: 'admin' }, schema: { tags, params: WsParams, response: { 200: WorkspaceView, 201: WorkspaceView } } }, async (req, reply) => {
       const { created } = await store.workspaces.ensure(req.params.ws);
       const ws = (await store.workspaces.get(req.params.ws))!;
