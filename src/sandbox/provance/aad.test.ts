@@ -41,9 +41,9 @@ describe('Provance sandbox: Azure AD-style token endpoint', () => {
   });
 
   test('access tokens are RS256-signed by a key published in the discovery document', async () => {
-    const conf = await (await fetch(`${sb.url}/sandbox/v2.0/.well-known/openid-configuration`)).json();
+    const conf: any = await (await fetch(`${sb.url}/sandbox/v2.0/.well-known/openid-configuration`)).json();
     assert.equal(conf.token_endpoint, `${sb.url}/${TENANT.id}/oauth2/v2.0/token`);
-    const jwks = await (await fetch(conf.jwks_uri)).json();
+    const jwks: any = await (await fetch(conf.jwks_uri)).json();
     const token = await accessToken(sb);
     const [h, p, s] = token.split('.');
     const header = JSON.parse(Buffer.from(h, 'base64url').toString());
