@@ -26,8 +26,14 @@ export interface OptionSet {
   readonly [value: number]: string;
 }
 
-/** Provance-added option sets. Custom option values start at 100000000 as Dataverse assigns them (unverified). */
+/**
+ * Option sets. The case's own (priority, origin, type) are Dataverse's documented ones; the Provance-added
+ * ones use custom option values from 100000000 as Dataverse assigns them (unverified).
+ */
 export const OPTIONS = {
+  casePriority: { 1: 'High', 2: 'Normal', 3: 'Low' },
+  caseOrigin: { 1: 'Phone', 2: 'Email', 3: 'Web', 2483: 'Facebook', 3986: 'Twitter', 700: 'IoT' },
+  caseType: { 1: 'Question', 2: 'Problem', 3: 'Request' },
   impact: { 100000000: 'High', 100000001: 'Medium', 100000002: 'Low' },
   urgency: { 100000000: 'High', 100000001: 'Medium', 100000002: 'Low' },
   changeState: {
@@ -122,6 +128,54 @@ export function isIncidentClosed(statecode: string): boolean {
 
 export function isChangeClosed(changeState: string): boolean {
   return CHANGE_CLOSED_STATES.includes(Number(changeState));
+}
+
+// ------------------------------------------------------------------ writing work items
+
+/** Subject of the notes (annotations) the connector writes. */
+export const NOTE_SUBJECT = 'OpenITSMC';
+/** Type given to configuration items the connector creates (Computer). */
+export const NEW_CI_TYPE = 100000000;
+/** Correlation keys longer than the column are stored as `sha-<sha256 hex>`. */
+export const CORRELATION_KEY_MAX = 400;
+
+/** The action layer's impact/urgency scale (1 High, 2 Medium, 3 Low) → Provance option values. */
+const SCALE: Record<string, number> = { '1': 100000000, '2': 100000001, '3': 100000002 };
+
+/** Option-set columns of a case a WorkItemData field may set: column → options. */
+const CASE_OPTION_COLUMNS: Record<string, OptionSet> = {
+  [NAMES.incident.impact]: OPTIONS.impact,
+  [NAMES.incident.urgency]: OPTIONS.urgency,
+  [NAMES.incident.priority]: OPTIONS.casePriority,
+  [NAMES.incident.origin]: OPTIONS.caseOrigin,
+  [NAMES.incident.caseType]: OPTIONS.caseType,
+};
+
+/** Neutral field names the action layer uses → case columns. */
+const GENERIC_FIELDS: Record<string, string> = { impact: NAMES.incident.impact, urgency: NAMES.incident.urgency };
+
+/**
+ * WorkItemData / severity fields → case column values. Option-set columns take an option value, a label
+ * or (impact/urgency) the 1–3 scale; anything else is written as text. Throws a message naming the field.
+ */
+export function caseFieldValues(fields: Record<string, string>): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    const column = GENERIC_FIELDS[key] ?? key;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(column)) throw new RangeError(`"${key}" is not a Dataverse column name`);
+    const options = CASE_OPTION_COLUMNS[column];
+    if (!options) {
+      out[column] = value;
+      continue;
+    }
+    const v = value.trim();
+    const byScale = column === NAMES.incident.impact || column === NAMES.incident.urgency ? SCALE[v] : undefined;
+    const byLabel = Object.entries(options).find(([, l]) => l.toLowerCase() === v.toLowerCase())?.[0];
+    const n = byScale ?? (/^\d+$/.test(v) && Number(v) in options ? Number(v) : byLabel !== undefined ? Number(byLabel) : undefined);
+    if (n === undefined) throw new RangeError(`"${value}" is not a value of ${column} (${Object.entries(options).map(([k, l]) => `${k} ${l}`).join(', ')})`);
+    out[column] = n;
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------ ServiceDesk_CL rows
