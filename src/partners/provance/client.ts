@@ -193,6 +193,7 @@ export class ProvanceClient implements PartnerClient {
         Status: status,
       },
     });
+    if (note !== (how.closeNotes || note)) await this.addNote(id, note);
     return this.readRef(id);
   }
 

@@ -65,6 +65,9 @@ export interface FaultConfig {
   failNext: number;
   /** Destroy the connection of the next N matching requests without answering. */
   dropNext: number;
+  /** Share of matching requests held for timeoutMs and then dropped unanswered (client timeouts). */
+  timeoutRate: number;
+  timeoutMs: number;
   /** ISO time; until then every matching request answers 503. */
   outageUntil: string | null;
   /** Answer the next `count` matching requests with the service protection 429 and this Retry-After. */
@@ -79,6 +82,8 @@ export const DEFAULT_FAULTS: FaultConfig = {
   errorStatus: 503,
   failNext: 0,
   dropNext: 0,
+  timeoutRate: 0,
+  timeoutMs: 30_000,
   outageUntil: null,
   throttleNext: null,
   paths: null,
@@ -87,6 +92,7 @@ export const DEFAULT_FAULTS: FaultConfig = {
 export type FaultAction =
   | { kind: 'none' }
   | { kind: 'drop' }
+  | { kind: 'timeout'; ms: number }
   | { kind: 'error'; status: number }
   | { kind: 'throttle'; retryAfterSec: number };
 
@@ -110,8 +116,8 @@ export class Faults {
     const bad: string[] = [];
     const count = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
     for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
-      if ((k === 'latencyMs' || k === 'errorStatus' || k === 'failNext' || k === 'dropNext') && count(v)) next[k] = v;
-      else if (k === 'errorRate' && typeof v === 'number' && v >= 0 && v <= 1) next.errorRate = v;
+      if ((k === 'latencyMs' || k === 'errorStatus' || k === 'failNext' || k === 'dropNext' || k === 'timeoutMs') && count(v)) next[k] = v;
+      else if ((k === 'errorRate' || k === 'timeoutRate') && typeof v === 'number' && v >= 0 && v <= 1) next[k] = v;
       else if (k === 'outageUntil' && (v === null || (typeof v === 'string' && Number.isFinite(Date.parse(v))))) next.outageUntil = v;
       else if (k === 'paths' && (v === null || (Array.isArray(v) && v.every((p) => typeof p === 'string')))) next.paths = v as string[] | null;
       else if (k === 'throttleNext' && v === null) next.throttleNext = null;
@@ -148,6 +154,7 @@ export class Faults {
       c.failNext--;
       return { kind: 'error', status: c.errorStatus };
     }
+    if (c.timeoutRate > 0 && this.random() < c.timeoutRate) return { kind: 'timeout', ms: c.timeoutMs };
     if (c.errorRate > 0 && this.random() < c.errorRate) return { kind: 'error', status: c.errorStatus };
     return { kind: 'none' };
   }

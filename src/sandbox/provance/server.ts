@@ -139,7 +139,8 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     const latency = faults.config.latencyMs;
     if (latency > 0) await new Promise((r) => setTimeout(r, latency));
     const action = faults.decide(Date.now());
-    if (action.kind === 'drop') {
+    if (action.kind === 'timeout') await new Promise((r) => setTimeout(r, action.ms));
+    if (action.kind === 'drop' || action.kind === 'timeout') {
       req.raw.socket.destroy();
       return reply.hijack();
     }
