@@ -81,7 +81,7 @@ export async function startRig(dialect: TestDialect, delivery: Partial<DeliveryS
   return { c, sandbox: sb, token: c.adminToken, pgSchema, cleanup };
 }
 
-export async function putGroup(rig: Rig, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
+export async function putGroup(rig: Pick<Rig, 'token'> & { c: { url: string } }, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
   const res = await api(rig.c.url, rig.token, 'PUT', `/api/v1/workspaces/default/actionGroups/${name}`, {
     enabled,
     itsmReceivers: receivers.map((r) => ({ connectionName: 'snow', ...r })),

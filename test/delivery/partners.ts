@@ -3,10 +3,15 @@
  * start the sandbox, the connection body for it, the work items the connector made (read through the
  * sandbox's own API) and its fault switches in one vocabulary.
  */
+import fs from 'node:fs';
 import type { ConnectionInput } from '../../src/connections/model.ts';
+import { readSettings } from '../../src/config/env.ts';
+import type { DeliverySettings } from '../../src/delivery/settings.ts';
+import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
 import { startServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import { SANDBOX_CREDENTIALS, startProvanceSandbox, type ProvanceSandbox } from '../../src/sandbox/provance/index.ts';
+import { api, tempDir } from '../helpers/stores.ts';
 import { SANDBOX_VOLUME, ourIncidents, sandboxAdmin, sandboxGet, workNotes } from './helpers.ts';
 
 export interface OurWorkItem {
@@ -172,3 +177,38 @@ const provance: PartnerHarness = {
 };
 
 export const partnerHarnesses: readonly PartnerHarness[] = [serviceNow, provance];
+
+export interface PartnerRig {
+  c: Connector;
+  sandbox: SandboxHarness;
+  token: string;
+  /** Name of the connection made to the sandbox. */
+  connection: string;
+  cleanup(): Promise<void>;
+}
+
+/** A partner's sandbox on port 0, a connector allow-listed for it (SQLite) and the connection `itsm`. */
+export async function startPartnerRig(harness: PartnerHarness, delivery: Partial<DeliverySettings>): Promise<PartnerRig> {
+  const sandbox = await harness.start();
+  const dataDir = tempDir();
+  const settings = readSettings({
+    PORT: '0',
+    ITSMC_HOST: '127.0.0.1',
+    ITSMC_DATA_DIR: dataDir,
+    ITSMC_SANDBOX: '0',
+    ITSMC_SYNC: '0',
+    ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host,
+  });
+  const c = await startConnector({ settings, delivery });
+  const cleanup = async () => {
+    await c.close();
+    await sandbox.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  };
+  const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/itsm', sandbox.connection());
+  if (res.status !== 201) {
+    await cleanup();
+    throw new Error(`connection: ${res.status} ${JSON.stringify(res.body)}`);
+  }
+  return { c, sandbox, token: c.adminToken, connection: 'itsm', cleanup };
+}
