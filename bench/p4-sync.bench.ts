@@ -79,7 +79,7 @@ export default async function run(): Promise<BenchResult[]> {
   const { ConnectionService } = await import('../src/connections/service.ts');
   const { SyncEngine } = await import('../src/sync/engine.ts');
   const { syncFields, isoToSnDate } = await import('../src/partners/servicenow/mapping.ts');
-  await import('../src/partners/index.ts');
+  await import('../src/partners/registry.ts');
 
   const seedStart = performance.now();
   const { url, child } = await startSandboxChild(records);

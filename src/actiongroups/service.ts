@@ -3,7 +3,9 @@ import type { Store } from '../store/store.ts';
 import type { ActionGroupsTable, ConnectionsTable } from '../store/schema.ts';
 import type { SecretBox } from '../security/envelope.ts';
 import { hashToken, newToken } from '../security/keys.ts';
-import type { PartnerConfiguration, PartnerType } from '../partners/partner.ts';
+import type { PartnerConfiguration } from '../partners/partner.ts';
+import type { PartnerDescriptor } from '../partners/descriptor.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { normalizeTicketConfiguration, validateTicketConfiguration, type TicketConfiguration } from '../actions/ticket-config.ts';
 import { badRequest, notFound } from '../server/errors.ts';
 import { MAX_ITSM_ACTIONS, type ActionGroupInput, type ActionGroupView, type ItsmReceiver } from './model.ts';
@@ -183,7 +185,7 @@ export class ActionGroupService {
         name: r.name,
         connectionName: r.connectionName,
         connectionId: connections.get(r.connectionName)?.id ?? null,
-        config: normalizeTicketConfiguration(r.ticketConfiguration),
+        config: normalizeTicketConfiguration(r.ticketConfiguration, partnerOf(connections.get(r.connectionName))),
       })),
     };
   }
@@ -203,7 +205,7 @@ export class ActionGroupService {
         problems.push({ path: `${at}/connectionName`, message: `connection '${r.connectionName}' does not exist in workspace '${workspace}'`, allowed: [...connections.keys()] });
         return;
       }
-      for (const p of validateTicketConfiguration(r.ticketConfiguration, partnerConfiguration(conn), { partnerType: conn.partner_type as PartnerType })) {
+      for (const p of validateTicketConfiguration(r.ticketConfiguration, partnerConfiguration(conn), { partner: partnerOf(conn) })) {
         problems.push({ path: `${at}/ticketConfiguration${p.path ? '/' + p.path.replaceAll('.', '/') : ''}`, message: p.message, ...(p.allowed ? { allowed: p.allowed } : {}) });
       }
     });
@@ -219,6 +221,10 @@ export function parseReceivers(json: string): ItsmReceiver[] {
   } catch {
     return [];
   }
+}
+
+function partnerOf(conn: ConnectionsTable | undefined): PartnerDescriptor | undefined {
+  return conn ? partnerDescriptor(conn.partner_type) : undefined;
 }
 
 function partnerConfiguration(conn: ConnectionsTable): PartnerConfiguration {

@@ -495,8 +495,9 @@ describe('decide: the work item draft', () => {
     assert.deepEqual(d2.kind === 'create' && d2.draft.fields, { impact: '3', urgency: '3' });
   });
 
-  it('gives Event work items an event severity and no impact/urgency', () => {
-    const d = decide(unitOf({ severity: 'Sev1' }), null, mkCfg({ WorkItemType: 'Event' }), NOW);
+  it('gives Event work items the partner scale\'s event severity and no impact/urgency', () => {
+    const scale = (s: string, c: string) => (c === 'Resolved' ? '0' : String(Number(s.slice(3)) + 1));
+    const d = decide(unitOf({ severity: 'Sev1' }), null, mkCfg({ WorkItemType: 'Event' }), NOW, { eventSeverity: scale });
     assert.deepEqual(d.kind === 'create' && [d.draft.type, d.draft.eventSeverity, d.draft.fields], ['Event', '2', {}]);
   });
 

@@ -11,7 +11,6 @@ import type { ResolveInput, WorkItemInput, WorkItemType } from '../partners/part
 import { renderTemplate } from './placeholders.ts';
 import type { FieldLimits } from './render.ts';
 import {
-  eventSeverity,
   renderCloseNotes,
   renderDescription,
   renderFoldedNote,
@@ -221,8 +220,10 @@ export function expandAlert(alert: NormalizedAlert, cfg: TicketConfiguration, ac
 // decisions
 
 export interface DecideOptions {
-  /** Field limits for titles, descriptions and notes (default ServiceNow). */
+  /** The partner's field limits for titles, descriptions and notes (DEFAULT_FIELD_LIMITS otherwise). */
   limits?: FieldLimits;
+  /** The partner's Event/Alert severity scale; without it drafts carry no event severity. */
+  eventSeverity?: (severity: NormalizedAlert['severity'], condition: MonitorCondition) => string;
 }
 
 function toMs(t: Date | string | number): number {
@@ -275,7 +276,9 @@ export function workItemFields(u: WorkUnit, cfg: TicketConfiguration, limits: Fi
 }
 
 /** The work item to create for a unit. */
-export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey: string, limits: FieldLimits = DEFAULT_FIELD_LIMITS): WorkItemDraft {
+export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey: string, options: DecideOptions = {}): WorkItemDraft {
+  const limits = options.limits ?? DEFAULT_FIELD_LIMITS;
+  const scale = cfg.WorkItemType !== 'Incident' ? options.eventSeverity : undefined;
   return {
     type: cfg.WorkItemType,
     correlationKey,
@@ -284,8 +287,21 @@ export function buildDraft(u: WorkUnit, cfg: TicketConfiguration, correlationKey
     fields: workItemFields(u, cfg, limits),
     ...(cfg.UseTemplate && cfg.TemplateName ? { templateName: cfg.TemplateName } : {}),
     ciNames: [...u.cis],
-    ...(cfg.WorkItemType !== 'Incident' ? { eventSeverity: eventSeverity(u.alert.severity, u.alert.monitorCondition) } : {}),
+    ...(scale ? { eventSeverity: scale(u.alert.severity, u.alert.monitorCondition) } : {}),
+    ...(cfg.WorkItemType !== 'Incident' ? { resource: resourceOf(u) } : {}),
   };
+}
+
+/**
+ * What an Event/Alert is about inside its CI: the target that names the unit's CI (else the first target), an
+ * Azure resource id shortened to `<provider>/<type>/<name>`; the CI itself when the alert has no target.
+ */
+export function resourceOf(u: WorkUnit): string | undefined {
+  const ci = (u.ci ?? u.cis[0])?.toLowerCase();
+  const target = (ci ? u.alert.targets.find((t) => t.toLowerCase().includes(ci)) : undefined) ?? u.alert.targets[0];
+  if (!target) return u.ci ?? u.cis[0];
+  const i = target.toLowerCase().lastIndexOf('/providers/');
+  return i >= 0 ? target.slice(i + '/providers/'.length) : target;
 }
 
 /**
@@ -315,7 +331,7 @@ export function decide(
       kind: 'create',
       ...base,
       correlationKey,
-      draft: buildDraft(u, cfg, correlationKey, limits),
+      draft: buildDraft(u, cfg, correlationKey, options),
       next: {
         lastAlertId: a.alertId,
         lastCondition: cond,
@@ -385,7 +401,7 @@ export function decide(
       ...base,
       correlationKey: newKey,
       previous: link.workItem,
-      draft: buildDraft(u, cfg, newKey, limits),
+      draft: buildDraft(u, cfg, newKey, options),
       next: clean({
         ...rest,
         generation: newGen,

@@ -3,7 +3,6 @@ import { describe, it } from 'node:test';
 import { parseAlertPayload } from '../ingest/detect.ts';
 import { expandAlert } from './grouping.ts';
 import {
-  eventSeverity,
   renderCloseNotes,
   renderDescription,
   renderFoldedNote,
@@ -15,6 +14,7 @@ import {
 } from './render.ts';
 import type { LengthUnit } from './text.ts';
 import { measure, oneLine, truncateText, wellFormed } from './text.ts';
+import { serviceNowPartner } from '../partners/servicenow/descriptor.ts';
 import { mkAlert, mkCfg } from './testkit.ts';
 
 /** Valid UTF-16 (no lone surrogates) and a lossless UTF-8 round trip. */
@@ -253,7 +253,8 @@ describe('render: notes', () => {
     assertWellFormed(note);
   });
 
-  it('maps severities to ServiceNow event severities, Resolved to Clear', () => {
+  it('maps severities to ServiceNow event severities (its descriptor\'s scale), Resolved to Clear', () => {
+    const eventSeverity = serviceNowPartner.severity.eventSeverity;
     assert.deepEqual((['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4'] as const).map((s) => eventSeverity(s, 'Fired')), ['1', '2', '3', '4', '5']);
     assert.equal(eventSeverity('Sev0', 'Resolved'), '0');
   });

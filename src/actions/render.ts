@@ -2,7 +2,7 @@
  * Work item text: title, description, work notes and close notes for a work unit, fitted to the partner's field
  * limits (never cut inside a character; see text.ts). Pure functions of their inputs.
  */
-import type { AlertSeverity, LogRow, NormalizedAlert } from '../core/alert.ts';
+import type { LogRow, NormalizedAlert } from '../core/alert.ts';
 import { isResourceCiTarget, resourceName } from '../ingest/ci.ts';
 import type { WorkUnit } from './grouping.ts';
 import { renderTemplate } from './placeholders.ts';
@@ -12,9 +12,8 @@ import { cleanMultiline, oneLine, truncateText } from './text.ts';
 export type { FieldLimits };
 
 /**
- * Defaults when the partner declares no limits: ServiceNow's base-instance dictionary lengths: incident.short_description 160, incident.description 4000, journal
- * entries (work_notes) and close_notes 4000. (reference/partner-apis.md lists these fields but not their lengths;
- * these are the out-of-the-box dictionary values. Instances can change them: pass the synced limits instead.)
+ * Limits when no partner limits are passed (unit tests, partners still without researched lengths): a title of
+ * 160 and 4000 for descriptions and notes, which every supported product accepts. Pass the partner's own.
  */
 export const DEFAULT_FIELD_LIMITS: FieldLimits = { titleMax: 160, descriptionMax: 4000, noteMax: 4000, unit: 'utf16' };
 
@@ -218,10 +217,4 @@ export function renderFoldedNote(
   const L = [`${pending.count} further alert event${pending.count === 1 ? '' : 's'}${pending.since ? ` since ${pending.since}` : ''}.`];
   if (pending.latest) L.push(`Latest: ${pending.latest.condition} at ${pending.latest.at} (alert id ${oneLine(pending.latest.alertId)}).`);
   return fit(L.join('\n'), limits);
-}
-
-/** ServiceNow Event Management severity (1 Critical … 5 OK, 0 Clear) for a unit. */
-export function eventSeverity(severity: AlertSeverity, condition: NormalizedAlert['monitorCondition']): string {
-  if (condition === 'Resolved') return '0';
-  return { Sev0: '1', Sev1: '2', Sev2: '3', Sev3: '4', Sev4: '5' }[severity];
 }

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Value } from 'typebox/value';
 import type { PartnerConfiguration } from '../partners/partner.ts';
+import { serviceNowPartner } from '../partners/servicenow/descriptor.ts';
+import { scsmPartner } from '../partners/scsm/index.ts';
 import {
   DEFAULT_SEVERITY_MAPPING,
   normalizeTicketConfiguration,
@@ -158,10 +160,10 @@ describe('ticketConfiguration: validation against the partner configuration', ()
   });
 
   it('refuses work item types the partner cannot create', () => {
-    const [p] = validateTicketConfiguration({ WorkItemType: 'Event' }, partner, { partnerType: 'SCSM' });
+    const [p] = validateTicketConfiguration({ WorkItemType: 'Event' }, partner, { partner: scsmPartner });
     assert.equal(p.path, 'WorkItemType');
     assert.deepEqual(p.allowed, ['Incident']);
-    assert.deepEqual(validateTicketConfiguration({ WorkItemType: 'Alert' }, partner, { partnerType: 'ServiceNow' }), []);
+    assert.deepEqual(validateTicketConfiguration({ WorkItemType: 'Alert' }, partner, { partner: serviceNowPartner }), []);
   });
 
   it('reports structural problems on raw input', () => {

@@ -10,7 +10,8 @@
  */
 import { Type, type Static } from 'typebox';
 import type { AlertSeverity } from '../core/alert.ts';
-import type { ChoiceEntry, PartnerConfiguration, PartnerType, WorkItemType } from '../partners/partner.ts';
+import type { ChoiceEntry, PartnerConfiguration, WorkItemType } from '../partners/partner.ts';
+import { tableMatchesTypeBySubstring, type ImpactUrgency, type PartnerDescriptor, type SeverityMapping } from '../partners/descriptor.ts';
 import { checkTemplate } from './placeholders.ts';
 
 export const WORK_ITEM_TYPES: readonly WorkItemType[] = ['Incident', 'Event', 'Alert'];
@@ -91,16 +92,12 @@ export interface AutoResolve {
   closeCode?: string;
   closeNotes?: string;
 }
-export interface ImpactUrgency {
-  impact: string;
-  urgency: string;
-}
-export type SeverityMapping = Record<AlertSeverity, ImpactUrgency>;
+export type { ImpactUrgency, SeverityMapping };
 
-/**
- * Default Sev → (impact, urgency) on ServiceNow's 1 High / 2 Medium / 3 Low scale, which the priority lookup turns
- * into P1 Critical, P2 High, P3 Moderate, P4 Low, P5 Planning.
- */
+/** What validation and normalization read of the partner's descriptor. */
+export type PartnerRules = Pick<PartnerDescriptor, 'type' | 'workItemTypes' | 'configuration' | 'severity'>;
+
+/** Default Sev → (impact, urgency) on ITIL's 1 High / 2 Medium / 3 Low scale, when no partner default is given. */
 export const DEFAULT_SEVERITY_MAPPING: SeverityMapping = {
   Sev0: { impact: '1', urgency: '1' },
   Sev1: { impact: '1', urgency: '2' },
@@ -175,12 +172,12 @@ function asObject(v: unknown): Record<string, unknown> | undefined {
  * Defaults applied, durations parsed, WorkItemData decoded. Lenient: a value that does not parse falls back to
  * its default (validate first to report it).
  */
-export function normalizeTicketConfiguration(input: TicketConfigurationInput | Record<string, unknown>): TicketConfiguration {
+export function normalizeTicketConfiguration(input: TicketConfigurationInput | Record<string, unknown>, partner?: Pick<PartnerRules, 'severity'>): TicketConfiguration {
   const i = input as Record<string, unknown>;
   const ar = asObject(i.autoResolve);
   const mode = ar?.mode === 'note' || ar?.mode === 'none' || ar?.mode === 'resolve' ? ar.mode : 'resolve';
   const sm = asObject(i.severityMapping);
-  const mapping: SeverityMapping = { ...DEFAULT_SEVERITY_MAPPING };
+  const mapping: SeverityMapping = { ...(partner?.severity.defaultMapping ?? DEFAULT_SEVERITY_MAPPING) };
   let explicit = false;
   for (const sev of SEVERITIES) {
     const e = asObject(sm?.[sev]);
@@ -223,21 +220,10 @@ export interface ConfigProblem {
   allowed?: string[];
 }
 
-/**
- * Which partner tables hold a work item type. ServiceNow: incident / em_event / em_alert; other partners name
- * their tables differently, so the match is by substring (`System.WorkItem.Incident`, `Incident`).
- */
-export function tableMatchesType(table: string, type: WorkItemType): boolean {
-  const t = table.toLowerCase();
-  if (type === 'Incident') return t.includes('incident');
-  if (type === 'Event') return t === 'em_event' || t.includes('event');
-  return t === 'em_alert' || (t.includes('alert') && !t.includes('event'));
-}
-
 /** Choice entries of `field` for the tables of `type`. */
-export function choicesFor(pc: PartnerConfiguration, type: WorkItemType, field: string): ChoiceEntry[] {
+export function choicesFor(pc: PartnerConfiguration, type: WorkItemType, field: string, matches = tableMatchesTypeBySubstring): ChoiceEntry[] {
   const f = field.toLowerCase();
-  return pc.choices.filter((c) => c.field.toLowerCase() === f && tableMatchesType(c.table, type));
+  return pc.choices.filter((c) => c.field.toLowerCase() === f && matches(c.table, type));
 }
 
 function checkChoice(
@@ -247,8 +233,9 @@ function checkChoice(
   field: string,
   value: string,
   path: string,
+  matches: PartnerRules['configuration']['tableMatchesType'],
 ): void {
-  const choices = choicesFor(pc, type, field);
+  const choices = choicesFor(pc, type, field, matches);
   if (choices.length === 0) return; // free text, or the partner has no list for it
   if (choices.some((c) => c.value === value)) return;
   const allowed = [...new Set(choices.map((c) => c.value))];
@@ -269,14 +256,6 @@ function checkPlaceholders(problems: ConfigProblem[], value: string, path: strin
   }
 }
 
-/** Work item types each partner can create (ServiceNow all three; the others Incident only). */
-export const PARTNER_WORK_ITEM_TYPES: Record<PartnerType, readonly WorkItemType[]> = {
-  ServiceNow: ['Incident', 'Event', 'Alert'],
-  SCSM: ['Incident'],
-  Cherwell: ['Incident'],
-  Provance: ['Incident'],
-};
-
 /**
  * Every problem with a ticketConfiguration, against the partner's synced configuration. Empty list = valid.
  * Structural problems (types, unknown keys) are reported too, so this can run on raw input.
@@ -284,8 +263,9 @@ export const PARTNER_WORK_ITEM_TYPES: Record<PartnerType, readonly WorkItemType[
 export function validateTicketConfiguration(
   cfg: unknown,
   partnerConfig: PartnerConfiguration,
-  options: { partnerType?: PartnerType } = {},
+  options: { partner?: PartnerRules } = {},
 ): ConfigProblem[] {
+  const matches = options.partner?.configuration.tableMatchesType ?? tableMatchesTypeBySubstring;
   const problems: ConfigProblem[] = [];
   const c = asObject(cfg);
   if (!c) return [{ path: '', message: 'ticketConfiguration must be an object' }];
@@ -296,7 +276,7 @@ export function validateTicketConfiguration(
   }
 
   // WorkItemType
-  const allowedTypes = options.partnerType ? PARTNER_WORK_ITEM_TYPES[options.partnerType] : WORK_ITEM_TYPES;
+  const allowedTypes = options.partner?.workItemTypes ?? WORK_ITEM_TYPES;
   let type: WorkItemType = 'Incident';
   if (typeof c.WorkItemType !== 'string' || !WORK_ITEM_TYPES.includes(c.WorkItemType as WorkItemType)) {
     problems.push({ path: 'WorkItemType', message: `WorkItemType must be one of ${allowedTypes.join(', ')}`, allowed: [...allowedTypes] });
@@ -305,7 +285,7 @@ export function validateTicketConfiguration(
     if (!allowedTypes.includes(type))
       problems.push({
         path: 'WorkItemType',
-        message: `${options.partnerType} connections create ${allowedTypes.join(', ')} only, not ${type}`,
+        message: `${options.partner?.type} connections create ${allowedTypes.join(', ')} only, not ${type}`,
         allowed: [...allowedTypes],
       });
   }
@@ -323,7 +303,7 @@ export function validateTicketConfiguration(
   const perLog = c.CreateOneWIPerLog === true;
 
   // Template
-  const templatesForType = partnerConfig.templates.filter((t) => tableMatchesType(t.table, type));
+  const templatesForType = partnerConfig.templates.filter((t) => matches(t.table, type));
   if (c.UseTemplate === true) {
     const name = typeof c.TemplateName === 'string' ? c.TemplateName.trim() : '';
     const names = templatesForType.map((t) => t.name);
@@ -362,7 +342,7 @@ export function validateTicketConfiguration(
         }
         if (value.length > MAX_FIELD_VALUE) problems.push({ path, message: `value longer than ${MAX_FIELD_VALUE} characters` });
         if (/\{\{/.test(value)) checkPlaceholders(problems, value, path, perLog);
-        else checkChoice(problems, partnerConfig, type, field, value, path);
+        else checkChoice(problems, partnerConfig, type, field, value, path, matches);
       }
     }
   }
@@ -381,7 +361,7 @@ export function validateTicketConfiguration(
         const v = ar[k];
         if (v === undefined) continue;
         if (typeof v !== 'string') problems.push({ path: `autoResolve.${k}`, message: `${k} must be a string` });
-        else checkChoice(problems, partnerConfig, type, field, v, `autoResolve.${k}`);
+        else checkChoice(problems, partnerConfig, type, field, v, `autoResolve.${k}`, matches);
       }
       if (ar.closeNotes !== undefined) {
         if (typeof ar.closeNotes !== 'string') problems.push({ path: 'autoResolve.closeNotes', message: 'closeNotes must be a string' });
@@ -417,7 +397,7 @@ export function validateTicketConfiguration(
         }
         for (const k of ['impact', 'urgency'] as const) {
           if (typeof e[k] !== 'string' || e[k] === '') problems.push({ path: `${path}.${k}`, message: `${k} must be a non-empty string` });
-          else if (type === 'Incident') checkChoice(problems, partnerConfig, type, k, e[k] as string, `${path}.${k}`);
+          else if (type === 'Incident') checkChoice(problems, partnerConfig, type, k, e[k] as string, `${path}.${k}`, matches);
         }
         for (const k of Object.keys(e))
           if (k !== 'impact' && k !== 'urgency') problems.push({ path: `${path}.${k}`, message: `unknown key "${k}"`, allowed: ['impact', 'urgency'] });

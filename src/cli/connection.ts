@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { partnerTypes } from '../partners/registry.ts';
 import { ApiClient, output } from './api-client.ts';
 
 const columns = ['name', 'partnerType', 'status', 'serverUrl', 'lastSyncAt', 'lastError'];
@@ -25,7 +26,7 @@ export function registerConnectionCommands(program: Command): void {
     cmd
       .command('add <name>')
       .description('create or update a connection (checks the credentials first)')
-      .requiredOption('--partner <type>', 'ServiceNow | SCSM | Cherwell | Provance')
+      .requiredOption('--partner <type>', partnerTypes.join(' | '))
       .requiredOption('--server-url <url>', 'partner server URL')
       .option('--username <user>')
       .option('--password <password>', 'used once to obtain tokens, never stored (or ITSMC_PARTNER_PASSWORD)')

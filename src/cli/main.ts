@@ -3,7 +3,7 @@ import { CliError } from './api-client.ts';
 import { registerServeCommand } from './serve.ts';
 import { registerConnectionCommands } from './connection.ts';
 import { registerQueryCommand } from './query.ts';
-import { registerSandboxCommand } from '../sandbox/servicenow/index.ts';
+import { registerSandboxCommand } from './sandbox.ts';
 import { registerActionGroupCommands } from './actiongroup.ts';
 import { registerAlertCommands } from './alert.ts';
 import { registerDeadLetterCommands } from './dead-letter.ts';

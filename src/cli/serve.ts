@@ -11,14 +11,14 @@ export function registerServeCommand(program: Command): void {
       const connector = await startConnector({ settings, logger: true });
       console.log(`OpenITSMC listening on ${connector.url} (store: ${connector.store.dialect}, data: ${settings.dataDir})`);
       console.log(`  API docs: ${connector.url}/docs`);
-      if (connector.sandboxUrl) console.log(`  sandbox ServiceNow: ${connector.sandboxUrl} (connection 'servicenow-sandbox' in workspace 'default')`);
+      for (const sb of connector.sandboxes) console.log(`  sandbox ${sb.displayName}: ${sb.url} (connection '${sb.connectionName}' in workspace 'default')`);
       if (connector.adminTokenCreated) {
         console.log(`  admin token (shown once; also in ${settings.dataDir}/admin.token, mode 0600): ${connector.adminToken}`);
       }
       // The webhook URL carries the action group's secret (anyone holding it can post alerts). Unlike a
       // generated admin token it is printed on every start, which is fine: the console belongs to the
       // operator who runs the connector, and the URL is what they paste into their monitoring tool.
-      if (connector.sandboxWebhookUrl) console.log(`  webhook for action group 'sandbox': ${connector.sandboxWebhookUrl}`);
+      for (const sb of connector.sandboxes) if (sb.webhookUrl) console.log(`  webhook for action group '${sb.actionGroup}': ${sb.webhookUrl}`);
       const stop = async () => {
         await connector.close();
         process.exit(0);

@@ -3,6 +3,7 @@ import type { DeliverySettings } from '../delivery/settings.ts';
 import { defaultBackoff } from '../delivery/backoff.ts';
 import { defaultGateOptions } from '../delivery/gate.ts';
 import { defaultGroupCommit } from '../delivery/group-commit.ts';
+import { sandboxedPartners } from '../partners/registry.ts';
 
 /** Every environment variable the connector reads, in one place (the README lists the same). */
 export interface Settings {
@@ -15,8 +16,8 @@ export interface Settings {
   /** Former master key(s) still accepted for decryption during a key rotation (ITSMC_MASTER_KEY_PREVIOUS). */
   masterKeyPrevious?: string;
   sandbox: boolean;
-  /** Port of the bundled ServiceNow sandbox on 127.0.0.1 (ITSMC_SANDBOX_PORT). */
-  sandboxPort: number;
+  /** Port of each bundled partner sandbox on 127.0.0.1, by partner type (its descriptor names the variable). */
+  sandboxPorts: Record<string, number>;
   allowedPartnerHosts: string[];
   tlsCert?: string;
   tlsKey?: string;
@@ -46,7 +47,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     masterKey: env.ITSMC_MASTER_KEY || undefined,
     masterKeyPrevious: env.ITSMC_MASTER_KEY_PREVIOUS || undefined,
     sandbox: env.ITSMC_SANDBOX !== '0',
-    sandboxPort: intOr(env.ITSMC_SANDBOX_PORT, 8081),
+    sandboxPorts: Object.fromEntries(sandboxedPartners().map((p) => [p.type, intOr(env[p.sandbox.quickStart.portEnv], p.sandbox.quickStart.defaultPort)])),
     allowedPartnerHosts: (env.ITSMC_ALLOWED_PARTNER_HOSTS || '')
       .split(',')
       .map((h) => h.trim().toLowerCase())

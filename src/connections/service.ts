@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Store } from '../store/store.ts';
 import type { ConnectionsTable } from '../store/schema.ts';
 import type { SecretBox } from '../security/envelope.ts';
-import { PartnerError, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
-import { partnerFactory } from '../partners/registry.ts';
+import { PartnerError, type AddressGuard, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { badRequest, conflict, notFound } from '../server/errors.ts';
-import { NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
-import { checkServerUrl } from './server-url.ts';
-import { clientSecretAad, memoryTokenVault, storeTokenVault } from './token-vault.ts';
+import { CONNECTION_DEFAULTS, NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
+import { checkServerUrl, connectGuard } from './server-url.ts';
+import { clientSecretAad, memoryTokenVault, redated, refreshLifetime, storeTokenVault, tokensAad, type RefreshLifetime } from './token-vault.ts';
 
 export interface ConnectionServiceOptions {
   allowedPartnerHosts: string[];
@@ -16,6 +16,8 @@ export interface ConnectionServiceOptions {
   partnerTimeoutMs?: number;
   /** Called on every status change (the connector log in ServiceDeskLog_CL). */
   onStatus?: (event: ConnectionEvent) => void | Promise<void>;
+  /** Called when the partner answered a sign-in, test or sync: delivery need not wait for its timers. */
+  onReachable?: (connectionId: string) => void | Promise<void>;
 }
 
 export interface ConnectionEvent {
@@ -30,11 +32,16 @@ const DEFAULT_REFRESH_WARNING_MS = 14 * 24 * 3600 * 1000;
 
 /** Connection lifecycle: validate, check credentials, store secrets encrypted, sync configuration. */
 export class ConnectionService {
+  /** The private-address check applied to every address a partner client connects to. */
+  private readonly addressGuard: AddressGuard;
+
   constructor(
     private readonly store: Store,
     private readonly box: SecretBox,
     private readonly options: ConnectionServiceOptions,
-  ) {}
+  ) {
+    this.addressGuard = connectGuard(options.allowedPartnerHosts);
+  }
 
   async put(workspace: string, name: string, input: ConnectionInput): Promise<{ view: ConnectionView; created: boolean }> {
     const existing = await this.store.connections.get(workspace, name);
@@ -42,24 +49,27 @@ export class ConnectionService {
     const id = existing?.id ?? randomUUID();
     const clientSecret = input.clientSecret ?? (existing?.client_secret_enc ? this.box.decrypt(existing.client_secret_enc, clientSecretAad(id)) : undefined);
     const needsLogin = !existing || input.password !== undefined || credentialsChanged(existing, input);
-    if (needsLogin && !input.password && requiredFields[input.partnerType].includes('password')) {
-      throw badRequest('password is required to sign in again when the server URL, client id or client secret changes', [{ path: 'body/password', message: 'required' }]);
+    if (needsLogin && (!input.password || !input.username) && requiredFields(input.partnerType).includes('password')) {
+      const missing = (['username', 'password'] as const).filter((f) => !input[f]);
+      throw badRequest(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to sign in again when the server URL, client id or client secret changes`, missing.map((f) => ({ path: `body/${f}`, message: 'required' })));
     }
 
     let tokens: TokenSet | null = null;
     let configuration: PartnerConfiguration | null = null;
     let status = 'Pending';
     let lastError: string | null = null;
-    const factory = partnerFactory(input.partnerType);
-    if (!factory) {
+    const descriptor = partnerDescriptor(input.partnerType);
+    const create = descriptor?.create;
+    if (!create) {
       status = 'Error';
       lastError = `OpenITSMC has no ${input.partnerType} client yet: the connection is stored but cannot send or sync`;
     } else if (needsLogin) {
-      const vault = memoryTokenVault();
-      const client = factory.create({
+      const vault = memoryTokenVault(this.refreshLifetime(input.partnerType, input.refreshTokenLifetimeSeconds).seconds);
+      const client = create({
         credentials: { serverUrl: input.serverUrl, username: input.username, password: input.password, clientId: input.clientId, clientSecret },
         tokens: vault,
         timeoutMs: this.options.partnerTimeoutMs,
+        addressGuard: this.addressGuard,
       });
       tokens = await checkCredentials(client);
       configuration = await client.readConfiguration().catch(() => null);
@@ -77,12 +87,14 @@ export class ConnectionService {
       client_id: input.clientId ?? null,
       client_secret_enc: clientSecret ? this.box.encrypt(clientSecret, clientSecretAad(id)) : null,
       tokens_enc: existing && !needsLogin ? existing.tokens_enc : null,
-      data_sync_scope: JSON.stringify(input.dataSyncScope ?? ['Incident', 'ChangeRequest']),
-      sync_data_days: input.syncDataDays ?? existing?.sync_data_days ?? 120,
-      create_new_cis: (input.createNewConfigurationItems ?? existing?.create_new_cis === 1) ? 1 : 0,
-      sync_interval_seconds: input.syncIntervalSeconds ?? existing?.sync_interval_seconds ?? 300,
-      status: existing && !needsLogin && factory ? existing.status : status,
-      last_error: existing && !needsLogin && factory ? existing.last_error : lastError,
+      // PUT replaces the resource: a setting left out is its default (secrets and tokens are kept, above).
+      data_sync_scope: JSON.stringify(input.dataSyncScope ?? CONNECTION_DEFAULTS.dataSyncScope),
+      sync_data_days: input.syncDataDays ?? CONNECTION_DEFAULTS.syncDataDays,
+      create_new_cis: (input.createNewConfigurationItems ?? CONNECTION_DEFAULTS.createNewConfigurationItems) ? 1 : 0,
+      sync_interval_seconds: input.syncIntervalSeconds ?? CONNECTION_DEFAULTS.syncIntervalSeconds,
+      refresh_token_lifetime_s: input.refreshTokenLifetimeSeconds ?? null,
+      status: existing && !needsLogin && create ? existing.status : status,
+      last_error: existing && !needsLogin && create ? existing.last_error : lastError,
       last_sync_at: existing?.last_sync_at ?? null,
       last_config_sync_at: configuration ? now : (existing?.last_config_sync_at ?? null),
       configuration: configuration ? JSON.stringify(configuration) : (existing?.configuration ?? null),
@@ -91,9 +103,31 @@ export class ConnectionService {
     };
     if (existing) await this.store.connections.update(id, row);
     else await this.store.connections.insert(row);
-    if (tokens) await storeTokenVault(this.store, this.box, id).save(tokens);
+    if (tokens) await this.vaultOf(row).save(tokens);
+    else if (existing && (existing.refresh_token_lifetime_s ?? null) !== row.refresh_token_lifetime_s) await this.redateRefreshToken(row);
     await this.emit(row, existing ? 'updated' : 'created');
+    if (tokens) await this.reachable(id);
     return { view: await this.view(workspace, name), created: !existing };
+  }
+
+  /** JSON merge patch (RFC 7396) over the stored connection, then the same checks and sign-in rules as a PUT. */
+  async patch(workspace: string, name: string, patch: Record<string, unknown>): Promise<ConnectionView> {
+    const row = await this.require(workspace, name);
+    const current: Record<string, unknown> = {
+      partnerType: row.partner_type,
+      serverUrl: row.server_url,
+      ...(row.client_id !== null ? { clientId: row.client_id } : {}),
+      dataSyncScope: JSON.parse(row.data_sync_scope),
+      syncDataDays: row.sync_data_days,
+      createNewConfigurationItems: row.create_new_cis === 1,
+      syncIntervalSeconds: row.sync_interval_seconds,
+      ...(row.refresh_token_lifetime_s ? { refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s } : {}),
+    };
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null) delete current[k];
+      else current[k] = v;
+    }
+    return (await this.put(workspace, name, current as ConnectionInput)).view;
   }
 
   async view(workspace: string, name: string): Promise<ConnectionView> {
@@ -121,13 +155,14 @@ export class ConnectionService {
 
   /** A client for a stored connection; tokens come from and go back to the encrypted store. */
   async client(row: ConnectionsTable): Promise<PartnerClient> {
-    const factory = partnerFactory(row.partner_type);
-    if (!factory) throw new PartnerError('protocol', `no ${row.partner_type} client in this version`);
+    const descriptor = partnerDescriptor(row.partner_type);
+    if (!descriptor?.create) throw new PartnerError('protocol', `no ${row.partner_type} client in this version`);
     const clientSecret = row.client_secret_enc ? this.box.decrypt(row.client_secret_enc, clientSecretAad(row.id)) : undefined;
-    return factory.create({
+    return descriptor.create({
       credentials: { serverUrl: row.server_url, clientId: row.client_id ?? undefined, clientSecret },
-      tokens: storeTokenVault(this.store, this.box, row.id),
+      tokens: this.vaultOf(row),
       timeoutMs: this.options.partnerTimeoutMs,
+      addressGuard: this.addressGuard,
     });
   }
 
@@ -144,8 +179,41 @@ export class ConnectionService {
       const configuration = await client.readConfiguration();
       await this.store.connections.update(row.id, { configuration: JSON.stringify(configuration), last_config_sync_at: Date.now(), status: 'Healthy', last_error: null });
       if (row.status !== 'Healthy') await this.emit({ ...row, status: 'Healthy', last_error: null }, 'is healthy again');
+      await this.reachable(row.id);
     } catch (err) {
       await this.recordFailure(row, err);
+    }
+  }
+
+  /**
+   * The refresh token lifetime of a connection: its own setting, else ITSMC_REFRESH_TOKEN_LIFETIME_S, else the
+   * partner's documented default.
+   */
+  refreshLifetime(partnerType: string, own: number | null | undefined): RefreshLifetime {
+    return refreshLifetime(partnerDescriptor(partnerType), own);
+  }
+
+  private vaultOf(row: ConnectionsTable) {
+    return storeTokenVault(this.store, this.box, row.id, async () => {
+      const fresh = (await this.store.connections.getById(row.id)) ?? row;
+      return this.refreshLifetime(fresh.partner_type, fresh.refresh_token_lifetime_s).seconds;
+    });
+  }
+
+  /** The lifetime setting changed: the stored refresh token's expiry follows it (no new sign-in needed). */
+  private async redateRefreshToken(row: ConnectionsTable): Promise<void> {
+    const tokens = this.tokenInfo(row);
+    if (!tokens) return;
+    const next = redated(tokens, this.refreshLifetime(row.partner_type, row.refresh_token_lifetime_s).seconds);
+    await this.store.connections.update(row.id, { tokens_enc: this.box.encrypt(JSON.stringify(next), tokensAad(row.id)) });
+  }
+
+  /** The partner answered: delivery resumes at once (never fails the caller). */
+  async reachable(connectionId: string): Promise<void> {
+    try {
+      await this.options.onReachable?.(connectionId);
+    } catch {
+      // Delivery then resumes on its own timers.
     }
   }
 
@@ -153,7 +221,7 @@ export class ConnectionService {
   async recordFailure(row: ConnectionsTable, err: unknown): Promise<void> {
     const status = err instanceof PartnerError && err.retryable ? 'Degraded' : 'Error';
     const message = err instanceof Error ? err.message : String(err);
-    const advice = err instanceof PartnerError && err.kind === 'auth' ? ' — open the connection and enter the password again to sign in' : '';
+    const advice = err instanceof PartnerError && err.kind === 'auth' && !/password/i.test(message) ? ' — open the connection and enter the password again to sign in' : '';
     await this.store.connections.update(row.id, { status, last_error: message + advice });
     if (row.status !== status || row.last_error !== message + advice) await this.emit({ ...row, status, last_error: message + advice }, 'failed');
   }
@@ -168,15 +236,16 @@ export class ConnectionService {
     const problems: { path: string; message: string }[] = [];
     if (!NAME_PATTERN.test(name)) problems.push({ path: 'params/name', message: 'must be 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit' });
     const keepsSecret = existing?.client_secret_enc && existing.partner_type === input.partnerType;
-    for (const field of requiredFields[input.partnerType]) {
+    for (const field of requiredFields(input.partnerType)) {
       const value = input[field];
-      if (field === 'password' && existing && !credentialsChanged(existing, input)) continue;
+      // The user name and password are needed to sign in only (checked by `put`): a stored connection keeps its tokens.
+      if ((field === 'password' || field === 'username') && existing && input.password === undefined) continue;
       if (field === 'clientSecret' && keepsSecret) continue;
       if (value === undefined || (typeof value === 'string' && value.trim() === '')) {
         problems.push({ path: `body/${field}`, message: `${field} is required for ${input.partnerType}` });
       }
     }
-    const urlProblem = checkServerUrl(input.partnerType, input.serverUrl, this.options.allowedPartnerHosts);
+    const urlProblem = checkServerUrl(partnerDescriptor(input.partnerType), input.serverUrl, this.options.allowedPartnerHosts);
     if (urlProblem) problems.push({ path: `body/${urlProblem.path}`, message: urlProblem.message });
     if (problems.length) throw badRequest(`${problems[0].path.replace(/^body\//, '')}: ${problems[0].message}`, problems);
   }
@@ -206,16 +275,23 @@ export class ConnectionService {
       lastConfigSyncAt: iso(row.last_config_sync_at),
       tokenExpiresAt: iso(tokenInfo?.accessExpiresAt ?? null),
       refreshTokenExpiresAt: iso(tokenInfo?.refreshExpiresAt ?? null),
+      ...this.lifetimeView(row),
       warnings,
       createdAt: iso(row.created_at)!,
       updatedAt: iso(row.updated_at)!,
     };
   }
 
+  private lifetimeView(row: ConnectionsTable): Pick<ConnectionView, 'refreshTokenLifetimeSeconds' | 'refreshTokenLifetimeSource'> {
+    if (!partnerDescriptor(row.partner_type)?.create) return { refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s ?? null, refreshTokenLifetimeSource: row.refresh_token_lifetime_s ? 'connection' : null };
+    const { seconds, source } = this.refreshLifetime(row.partner_type, row.refresh_token_lifetime_s);
+    return { refreshTokenLifetimeSeconds: seconds, refreshTokenLifetimeSource: source };
+  }
+
   private tokenInfo(row: ConnectionsTable): TokenSet | null {
     if (!row.tokens_enc) return null;
     try {
-      return JSON.parse(this.box.decrypt(row.tokens_enc, `connection:${row.id}:tokens`)) as TokenSet;
+      return JSON.parse(this.box.decrypt(row.tokens_enc, tokensAad(row.id))) as TokenSet;
     } catch {
       return null;
     }

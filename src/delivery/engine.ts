@@ -27,9 +27,9 @@ import type { ConnectionService } from '../connections/service.ts';
 import type { ActionGroupService, ResolvedActionGroup, ResolvedReceiver } from '../actiongroups/service.ts';
 import { PartnerError, type PartnerClient, type WorkItemRef } from '../partners/partner.ts';
 import type { NormalizedAlert } from '../core/alert.ts';
-import { decide, expandAlert, flushPending, type LinkState, type WorkUnit } from '../actions/grouping.ts';
-import { DEFAULT_FIELD_LIMITS } from '../actions/render.ts';
-import { partnerFactory } from '../partners/registry.ts';
+import { decide, expandAlert, flushPending, type DecideOptions, type LinkState, type WorkUnit } from '../actions/grouping.ts';
+import { DEFAULT_FIELD_LIMITS, type FieldLimits } from '../actions/render.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { truncateText } from '../actions/text.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ConnectionGate, defaultGateOptions, type GateEvent, type GateOptions } from './gate.ts';
@@ -89,6 +89,13 @@ export interface DeliveryStats {
   /** Jobs finished (acknowledged), dead-lettered. */
   acked: number;
   dead: number;
+}
+
+/** The partner has the work item resolved or closed (a human closed it): the update was not written. */
+class ClosedInPartner extends Error {
+  constructor(readonly closedAt: string | undefined) {
+    super('the work item is closed in the partner');
+  }
 }
 
 /** The connection is not called now (breaker open or a 429 pause): the jobs wait without using an attempt. */
@@ -181,6 +188,16 @@ export class DeliveryEngine {
     const w = this.wakeUp;
     this.wakeUp = null;
     w?.();
+  }
+
+  /**
+   * The connection works again (test, sync or sign-in succeeded): its pauses end, its breaker closes and its
+   * jobs waiting for a retry become due now.
+   */
+  async resume(connectionId: string): Promise<void> {
+    this.gates.get(connectionId)?.resume();
+    await this.store.jobs.resumeConnection(connectionId, [DELIVER_KIND]);
+    this.wake();
   }
 
   /** The gate of a connection (tests and metrics read its breaker state). */
@@ -592,8 +609,13 @@ class KeyRun {
   }
 
   /** The partner's field lengths, so titles and notes fit the product this action writes to. */
-  private get limits() {
-    return partnerFactory(this.ctx.conn.partner_type)?.fieldLimits ?? DEFAULT_FIELD_LIMITS;
+  private get limits(): FieldLimits {
+    return partnerDescriptor(this.ctx.conn.partner_type)?.fieldLimits ?? DEFAULT_FIELD_LIMITS;
+  }
+
+  /** What decisions need of the partner: its field limits and its Event/Alert severity scale. */
+  private get partnerOptions(): DecideOptions {
+    return { limits: this.limits, eventSeverity: partnerDescriptor(this.ctx.conn.partner_type)?.severity.eventSeverity };
   }
 
   private get cfg() {
@@ -654,7 +676,7 @@ class KeyRun {
   private async step(job: JobRow): Promise<void> {
     if (job.kind === FLUSH_KIND) {
       const state = this.current();
-      const flushed = state ? flushPending(state, this.cfg, this.now, { limits: this.limits }) : null;
+      const flushed = state ? flushPending(state, this.cfg, this.now, this.partnerOptions) : null;
       if (!flushed) this.noCall({ job }, state);
       else this.defer({ job }, flushed.note, [], flushed.next);
       return;
@@ -665,7 +687,7 @@ class KeyRun {
       this.noCall({ job }, this.current());
       return;
     }
-    const d = decide(unit, this.current(), this.cfg, this.now, { limits: this.limits });
+    const d = decide(unit, this.current(), this.cfg, this.now, this.partnerOptions);
     switch (d.kind) {
       case 'ignore':
         this.noCall({ job, unit }, d.next ?? this.current());
@@ -682,8 +704,8 @@ class KeyRun {
         const state = this.current()!;
         const ref =
           d.mode === 'resolve'
-            ? await this.engine.partnerCall(this.ctx, 'resolve', () => this.ctx.client.resolveWorkItem(this.refOf(state), d.resolve ?? {}, joinNotes(notes)))
-            : await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(notes)));
+            ? await this.engine.partnerCall(this.ctx, 'resolve', () => this.ctx.client.resolveWorkItem(this.refOf(state), d.resolve ?? {}, joinNotes(notes, this.limits)))
+            : await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(notes, this.limits)));
         const steps = [...(absorb?.steps ?? []), { job, unit, op: (d.mode === 'resolve' ? 'Resolved' : 'Updated') as Operation }];
         const flushAts = absorb?.flushAts ?? [];
         this.deferred = null;
@@ -705,7 +727,7 @@ class KeyRun {
       case 'create-new': {
         await this.sendDeferred();
         const ciIds = await this.engine.resolveCis(this.ctx, d.draft.ciNames);
-        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity };
+        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity, ciNames: d.draft.ciNames, resource: d.draft.resource };
         let ref: WorkItemRef | null = null;
         let message = 'created';
         if (job.attempts > 1 || this.rec?.uncertainCreate === d.correlationKey) {
@@ -770,7 +792,8 @@ class KeyRun {
       return;
     }
     const ciIds = d.addCis.length ? await this.engine.resolveCis(this.ctx, d.addCis) : [];
-    const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes), {}, ciIds));
+    const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes, this.limits), {}, ciIds));
+    if (ref.closed && !state.workItem.closed) throw new ClosedInPartner(ref.closedAt);
     this.deferred = null;
     await this.settle(d.steps, d.spec, ref, d.flushAts);
   }
@@ -811,12 +834,15 @@ class KeyRun {
    */
   private async onFailure(err: unknown, job: JobRow | null, index: number): Promise<void> {
     if (err instanceof LeaseLostError) return;
-    // The work item is gone from the partner (deleted): forget it and decide the waiting jobs again.
-    if (err instanceof PartnerError && err.kind === 'not-found' && job && this.rec?.state && !this.redecided) {
+    // The work item is gone from the partner (deleted), or a human closed it there: decide the waiting jobs
+    // again against a closed work item (a new one, or a reopen inside reopenWindow when the close time is known).
+    const gone = err instanceof PartnerError && err.kind === 'not-found' && job !== null;
+    if ((gone || err instanceof ClosedInPartner) && this.rec?.state && !this.redecided) {
       this.redecided = true;
       const pending = [...(this.deferred?.steps.map((s) => s.job) ?? []), ...this.queue.slice(index)];
       this.deferred = null;
-      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt: new Date(0).toISOString() });
+      const closedAt = err instanceof ClosedInPartner ? err.closedAt : new Date(0).toISOString();
+      this.setState({ ...this.rec.state, workItem: { ...this.rec.state.workItem, closed: true }, closedAt });
       this.queue.splice(0, this.queue.length, ...pending);
       try {
         for (let i = 0; i < this.queue.length; i++) {
@@ -862,9 +888,10 @@ function parsePayload(job: JobRow): DeliverPayload | FlushPayload | null {
   }
 }
 
-function joinNotes(notes: string[]): string {
+/** Notes sent in one call; each was fitted to noteMax already, so several together stay within a few notes' worth. */
+function joinNotes(notes: string[], limits: FieldLimits): string {
   const text = notes.filter(Boolean).join('\n\n');
-  return truncateText(text, DEFAULT_FIELD_LIMITS.noteMax * 4);
+  return truncateText(text, limits.noteMax * 4, limits.unit);
 }
 
 function errorText(err: unknown): string {

@@ -163,6 +163,21 @@ export class ConnectionGate {
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
   }
 
+  /**
+   * The connection is known to work again (a connection test, sync or new sign-in succeeded): the sign-in and
+   * 429 pauses end and an open breaker closes, so the backlog goes now instead of at the next timer.
+   */
+  resume(): void {
+    this.pausedUntil = 0;
+    this.consecutiveFailures = 0;
+    this.openings = 0;
+    if (this.state !== 'closed') {
+      this.state = 'closed';
+      this.probing = false;
+      this.onEvent({ kind: 'circuit-closed', message: 'the connection answered a test or sync; delivery resumed' });
+    }
+  }
+
   /** The call was not made after all (acquired, then abandoned). */
   cancel(): void {
     this.release();

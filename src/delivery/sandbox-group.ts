@@ -1,26 +1,40 @@
 import type { Store } from '../store/store.ts';
 import type { ActionGroupsTable } from '../store/schema.ts';
 import type { ActionGroupService } from '../actiongroups/service.ts';
-
-export const SANDBOX_ACTION_GROUP = 'sandbox';
-export const SANDBOX_CONNECTION_NAME = 'servicenow-sandbox';
+import { sandboxConnectionName } from '../partners/descriptor.ts';
+import { sandboxedPartners } from '../partners/registry.ts';
 
 /**
- * Quick start: the action group `sandbox` (one ServiceNow Incident action on `servicenow-sandbox`),
- * created once when that connection exists; an existing group is left as the user changed it.
+ * Quick start: for each partner sandbox, its action group (one Incident action on `<type>-sandbox`), created
+ * once when that connection exists; an existing group is left as the user changed it.
  */
-export async function ensureSandboxActionGroup(store: Store, groups: ActionGroupService, workspace = 'default'): Promise<ActionGroupsTable | null> {
-  const existing = await store.actionGroups.get(workspace, SANDBOX_ACTION_GROUP);
+export async function ensureSandboxActionGroups(store: Store, groups: ActionGroupService, workspace = 'default'): Promise<ActionGroupsTable[]> {
+  const rows: ActionGroupsTable[] = [];
+  for (const partner of sandboxedPartners()) {
+    const row = await ensureActionGroup(store, groups, workspace, partner.sandbox.quickStart.actionGroup, sandboxConnectionName(partner.type));
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+async function ensureActionGroup(
+  store: Store,
+  groups: ActionGroupService,
+  workspace: string,
+  group: { name: string; action: string },
+  connectionName: string,
+): Promise<ActionGroupsTable | null> {
+  const existing = await store.actionGroups.get(workspace, group.name);
   if (existing) return existing;
-  if (!(await store.connections.get(workspace, SANDBOX_CONNECTION_NAME))) return null;
+  if (!(await store.connections.get(workspace, connectionName))) return null;
   try {
-    const { row } = await groups.put(workspace, SANDBOX_ACTION_GROUP, {
-      shortName: 'sandbox',
+    const { row } = await groups.put(workspace, group.name, {
+      shortName: group.name.slice(0, 12),
       enabled: true,
       itsmReceivers: [
         {
-          name: 'sandbox-incident',
-          connectionName: SANDBOX_CONNECTION_NAME,
+          name: group.action,
+          connectionName,
           ticketConfiguration: { PayloadRevision: 0, WorkItemType: 'Incident', UseTemplate: false, WorkItemData: {}, CreateOneWIPerCI: false, autoResolve: { mode: 'resolve' } },
         },
       ],
@@ -28,6 +42,6 @@ export async function ensureSandboxActionGroup(store: Store, groups: ActionGroup
     return row;
   } catch {
     // Another process created it at the same moment.
-    return store.actionGroups.get(workspace, SANDBOX_ACTION_GROUP).then((r) => r ?? null);
+    return store.actionGroups.get(workspace, group.name).then((r) => r ?? null);
   }
 }

@@ -44,6 +44,10 @@ export interface WorkItemInput {
   ciIds: string[];
   /** Severity for Event/Alert types, partner scale (ServiceNow 0 clear … 5 info). */
   eventSeverity?: string;
+  /** Names of the CIs (same order as ciIds), for partners that address an event by host name. */
+  ciNames?: string[];
+  /** The component the alert is about (resource id tail, instance), for Event/Alert types. */
+  resource?: string;
 }
 
 export interface WorkItemRef {
@@ -56,6 +60,8 @@ export interface WorkItemRef {
   state: string;
   /** True when the partner considers it resolved or closed. */
   closed: boolean;
+  /** When it was resolved or closed in the partner, ISO UTC, when the partner said. */
+  closedAt?: string;
   url?: string;
 }
 
@@ -112,6 +118,8 @@ export interface TokenSet {
   accessExpiresAt: number; // epoch ms
   refreshToken?: string;
   refreshExpiresAt?: number; // epoch ms
+  /** When the current refresh token was issued (epoch ms), so a changed lifetime can re-date it. */
+  refreshIssuedAt?: number;
 }
 
 /** Credentials as the user entered them. Password is used once to obtain tokens and then dropped. */
@@ -127,6 +135,10 @@ export interface PartnerClient {
   /** Obtain tokens (first login, or after a revoked refresh token when the user re-enters the password). */
   authenticate(): Promise<TokenSet>;
   createWorkItem(input: WorkItemInput): Promise<WorkItemRef>;
+  /**
+   * Adds a note / fields / CIs to an open work item. When the partner has it resolved or closed (a human closed
+   * it), nothing is written and the returned ref says `closed` (with `closedAt`): the caller decides again.
+   */
   updateWorkItem(ref: WorkItemRef, note: string, fields?: Record<string, string>, ciIds?: string[]): Promise<WorkItemRef>;
   resolveWorkItem(ref: WorkItemRef, how: ResolveInput, note: string): Promise<WorkItemRef>;
   reopenWorkItem(ref: WorkItemRef, note: string): Promise<WorkItemRef>;
@@ -151,9 +163,15 @@ export interface PartnerContext {
   timeoutMs?: number;
   /** Called with every HTTP status the partner returns (metrics) and every 429 wait. */
   onResponse?: (info: { method: string; path: string; status: number; ms: number }) => void;
+  /**
+   * Checked against every address the client actually connects to (after DNS): a message refuses the
+   * connection (SSRF guard, DNS rebinding). Absent = no check (tests against local emulators).
+   */
+  addressGuard?: AddressGuard;
 }
 
-export type PartnerType = 'ServiceNow' | 'SCSM' | 'Cherwell' | 'Provance';
+/** Returns why `address` (resolved for `host`) may not be connected to, or null when it may. */
+export type AddressGuard = (host: string, address: string) => string | null;
 
 /** How long the partner's text fields are; titles and notes are fitted to them on character boundaries. */
 export interface FieldLimits {
@@ -163,11 +181,4 @@ export interface FieldLimits {
   noteMax: number;
   /** How the partner counts length (default utf16, as Java and JavaScript strings do). */
   unit?: 'utf16' | 'codepoint' | 'utf8';
-}
-
-export interface PartnerFactory {
-  type: PartnerType;
-  /** Field lengths of this partner's work items (the action layer's defaults otherwise). */
-  fieldLimits?: FieldLimits;
-  create(ctx: PartnerContext): PartnerClient;
 }

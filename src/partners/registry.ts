@@ -1,12 +1,33 @@
-import type { PartnerFactory, PartnerType } from './partner.ts';
+/**
+ * The one file that lists partners: adding a partner adds one line to `partners` (its descriptor, with its
+ * sandbox section when it has an emulator). Everything else iterates over this list.
+ */
+import type { PartnerDescriptor } from './descriptor.ts';
+import { serviceNowPartner } from './servicenow/descriptor.ts';
+import { scsmPartner } from './scsm/index.ts';
+import { cherwellPartner } from './cherwell/index.ts';
+import { provancePartner } from './provance/descriptor.ts';
+import { serviceNowSandbox } from '../sandbox/servicenow/descriptor.ts';
+import { provanceSandbox } from '../sandbox/provance/descriptor.ts';
 
-/** The only place that knows every partner; adding a partner adds one line here and nothing elsewhere. */
-const factories = new Map<PartnerType, PartnerFactory>();
+export const partners = [
+  { ...serviceNowPartner, sandbox: serviceNowSandbox },
+  scsmPartner,
+  cherwellPartner,
+  { ...provancePartner, sandbox: provanceSandbox },
+] as const satisfies readonly PartnerDescriptor[];
 
-export function registerPartner(factory: PartnerFactory): void {
-  factories.set(factory.type, factory);
+export type PartnerType = (typeof partners)[number]['type'];
+
+export const partnerTypes: readonly PartnerType[] = partners.map((p) => p.type);
+
+const byType = new Map<string, PartnerDescriptor>(partners.map((p) => [p.type, p]));
+
+export function partnerDescriptor(type: string): PartnerDescriptor | undefined {
+  return byType.get(type);
 }
 
-export function partnerFactory(type: string): PartnerFactory | undefined {
-  return factories.get(type as PartnerType);
+/** Partners with an emulator, in registry order (the quick start starts each). */
+export function sandboxedPartners(): (PartnerDescriptor & { sandbox: NonNullable<PartnerDescriptor['sandbox']> })[] {
+  return partners.filter((p): p is (typeof partners)[number] & { sandbox: NonNullable<PartnerDescriptor['sandbox']> } => 'sandbox' in p && p.sandbox !== undefined);
 }

@@ -7,20 +7,19 @@ import { SecretBox } from '../security/envelope.ts';
 import { loadMasterKeys, newToken, readOrCreateSecretFile } from '../security/keys.ts';
 import { ConnectionService } from '../connections/service.ts';
 import { buildApp } from '../server/app.ts';
-import '../partners/index.ts';
-import { sandboxHost, startQuickStart } from './quickstart.ts';
-import type { ServiceNowSandbox } from '../sandbox/servicenow/index.ts';
+import { sandboxHosts, startQuickStart, type QuickStartSandbox } from './quickstart.ts';
 import { connectionEventLogger, createSyncService, workspaceConnectorLog, type SyncService } from '../sync/index.ts';
 import { syncRoutes } from '../server/routes/sync.ts';
 import { queryRoutes } from '../server/routes/query.ts';
-import { ActionGroupService } from '../actiongroups/service.ts';
+import { ActionGroupService, parseReceivers } from '../actiongroups/service.ts';
 import { IngestService } from '../delivery/ingest.ts';
 import { DeliveryEngine } from '../delivery/engine.ts';
 import type { DeliverySettings } from '../delivery/settings.ts';
-import { ensureSandboxActionGroup } from '../delivery/sandbox-group.ts';
+import { ensureSandboxActionGroups } from '../delivery/sandbox-group.ts';
 import { actionGroupRoutes } from '../server/routes/action-groups.ts';
 import { hookRoutes } from '../server/routes/hooks.ts';
 import { deadLetterRoutes } from '../server/routes/dead-letter.ts';
+import { partnerRoutes } from '../server/routes/partners.ts';
 
 export interface Connector {
   app: FastifyInstance;
@@ -31,16 +30,27 @@ export interface Connector {
   /** True when this start generated the admin token (it is printed once). */
   adminTokenCreated: boolean;
   url: string;
-  /** The bundled ServiceNow sandbox, when ITSMC_SANDBOX is not 0. */
+  /** The quick start's partner sandboxes (ITSMC_SANDBOX not 0), in registry order. */
+  sandboxes: ConnectorSandbox[];
+  /** URL of the first sandbox (the quick start's primary partner). */
   sandboxUrl?: string;
   /** Data sync (engine + scheduler); the scheduler runs unless ITSMC_SYNC=0. */
   sync: SyncService;
   actionGroups: ActionGroupService;
   ingest: IngestService;
   delivery: DeliveryEngine;
-  /** Webhook URL of the quick start's `sandbox` action group, when it exists. */
+  /** Webhook URL of the first sandbox's quick-start action group, when it exists. */
   sandboxWebhookUrl?: string;
   close(): Promise<void>;
+}
+
+export interface ConnectorSandbox {
+  partnerType: string;
+  displayName: string;
+  url: string;
+  connectionName: string;
+  actionGroup?: string;
+  webhookUrl?: string;
 }
 
 export interface StartOptions {
@@ -61,10 +71,10 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   await store.migrate();
   await store.workspaces.ensure('default');
   const { adminToken, created } = resolveAdminToken(settings);
-  const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, sandboxHost(settings.sandboxPort)] : settings.allowedPartnerHosts;
+  const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, ...sandboxHosts(settings.sandboxPorts)] : settings.allowedPartnerHosts;
   const connectorLog = workspaceConnectorLog(store);
   const deliverySettings: DeliverySettings = { ...settings.delivery, ...deliveryOverrides };
-  const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
+  const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), onReachable: (id: string): Promise<void> => delivery.resume(id), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
   const actionGroups = new ActionGroupService(store, box);
   const logTo: { app?: FastifyInstance } = {};
   const delivery = new DeliveryEngine(store, connections, actionGroups, deliverySettings.engine, (level, message, err) => logTo.app?.log[level]({ err }, message));
@@ -77,20 +87,30 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
       hookRoutes({ groups: actionGroups, ingest }),
       deadLetterRoutes({ store, onReplay: () => delivery.wake() }),
+      partnerRoutes(),
     ],
     connectionHooks: { usedBy: (ws, name) => actionGroups.usedBy(ws, name) },
   });
   logTo.app = app;
-  let sandbox: ServiceNowSandbox | undefined;
-  if (settings.sandbox) sandbox = await startQuickStart({ dataDir: settings.dataDir, store, connections, port: settings.sandboxPort });
+  const started: QuickStartSandbox[] = settings.sandbox ? await startQuickStart({ dataDir: settings.dataDir, store, connections, ports: settings.sandboxPorts }) : [];
   let url = '';
   if (listen) {
     const address = await app.listen({ port: settings.port, host: settings.host });
     url = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   }
   sync.start();
-  const sandboxGroup = await ensureSandboxActionGroup(store, actionGroups);
-  const sandboxWebhookUrl = sandboxGroup ? `${(settings.publicUrl ?? url).replace(/\/+$/, '')}/hooks/${actionGroups.secretOf(sandboxGroup)}` : undefined;
+  const hookBase = (settings.publicUrl ?? url).replace(/\/+$/, '');
+  const groups = await ensureSandboxActionGroups(store, actionGroups);
+  const sandboxes = started.map((s): ConnectorSandbox => {
+    const group = groups.find((g) => parseReceivers(g.receivers).some((r) => r.connectionName === s.connectionName));
+    return {
+      partnerType: s.partnerType,
+      displayName: s.displayName,
+      url: s.sandbox.url,
+      connectionName: s.connectionName,
+      ...(group ? { actionGroup: group.name, webhookUrl: `${hookBase}/hooks/${actionGroups.secretOf(group)}` } : {}),
+    };
+  });
   if (deliverySettings.enabled) delivery.start();
   return {
     app,
@@ -100,18 +120,19 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
     adminToken,
     adminTokenCreated: created,
     url,
-    sandboxUrl: sandbox?.url,
+    sandboxes,
+    sandboxUrl: sandboxes[0]?.url,
     sync,
     actionGroups,
     ingest,
     delivery,
-    sandboxWebhookUrl,
+    sandboxWebhookUrl: sandboxes[0]?.webhookUrl,
     async close() {
       await app.close();
       await ingest.close();
       await delivery.stop();
       await sync.close();
-      await sandbox?.close();
+      await Promise.all(started.map((s) => s.sandbox.close()));
       await store.close();
     },
   };

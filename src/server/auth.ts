@@ -3,7 +3,8 @@ import type { Store } from '../store/store.ts';
 import { hashToken, sameToken } from '../security/keys.ts';
 import { forbidden, unauthorized } from './errors.ts';
 
-export type Access = 'public' | 'reader' | 'contributor' | 'admin';
+/** `authenticated`: the admin token or any workspace API key (routes outside a workspace that every caller may read). */
+export type Access = 'public' | 'authenticated' | 'reader' | 'contributor' | 'admin';
 
 export type Principal = { kind: 'admin' } | { kind: 'workspace-key'; keyId: string; workspace: string; role: 'reader' | 'contributor' };
 
@@ -17,7 +18,7 @@ declare module 'fastify' {
   }
 }
 
-const rank: Record<Exclude<Access, 'public'>, number> = { reader: 1, contributor: 2, admin: 3 };
+const rank: Record<Exclude<Access, 'public' | 'authenticated'>, number> = { reader: 1, contributor: 2, admin: 3 };
 
 /**
  * Resolves the bearer token to the admin or a workspace API key, then checks the route's access level
@@ -32,7 +33,7 @@ export function makeAuthorizer(store: Store, adminToken: string) {
     const principal = await resolvePrincipal(store, adminToken, token);
     if (!principal) throw unauthorized('the bearer token is not valid (unknown, revoked or mistyped)');
     req.principal = principal;
-    if (principal.kind === 'admin') return;
+    if (principal.kind === 'admin' || access === 'authenticated') return;
     if (access === 'admin') throw forbidden('this operation needs the admin token');
     const workspace = (req.params as Record<string, string> | undefined)?.ws;
     if (workspace !== undefined && workspace !== principal.workspace) {

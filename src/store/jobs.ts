@@ -259,6 +259,21 @@ export class JobRepo {
     });
   }
 
+  /** Pending jobs of a connection waiting for a later retry become due now (the connection works again). */
+  async resumeConnection(connectionId: string, kinds: string[], now = Date.now()): Promise<number> {
+    return this.locked(this.db, async () => {
+      const r = await this.db
+        .updateTable('jobs')
+        .set({ run_at: now, updated_at: now })
+        .where('connection_id', '=', connectionId)
+        .where('state', '=', 'pending')
+        .where('kind', 'in', kinds)
+        .where('run_at', '>', now)
+        .executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    });
+  }
+
   /** Earliest time a pending job of these kinds becomes due (the idle worker sleeps until then). */
   async nextRunAt(kinds: string[]): Promise<number | null> {
     const row = await this.db.selectFrom('jobs').select((eb) => eb.fn.min('run_at').as('t')).where('state', '=', 'pending').where('kind', 'in', kinds).executeTakeFirst();

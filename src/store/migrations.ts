@@ -115,6 +115,12 @@ export const migrations: Migration[] = [
       `,
       ),
   },
+  {
+    version: 5,
+    name: 'connections: refresh token lifetime',
+    // NULL = the partner's default lifetime.
+    statements: (d) => ddl(d, `ALTER TABLE connections ADD COLUMN refresh_token_lifetime_s INTEGER`),
+  },
 ];
 
 /**

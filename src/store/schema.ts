@@ -41,6 +41,8 @@ export interface ConnectionsTable {
   sync_data_days: number;
   create_new_cis: number; // 0/1
   sync_interval_seconds: number;
+  /** Refresh token lifetime set on this connection; NULL = the partner's default. */
+  refresh_token_lifetime_s?: number | null;
   status: string; // Healthy | Degraded | Error | Pending
   last_error: string | null;
   last_sync_at: number | null;

@@ -48,6 +48,8 @@ export interface SyncEngineOptions {
   client: (row: ConnectionsTable) => Promise<PartnerClient>;
   /** Puts the connection in Degraded/Error and logs the status change (ConnectionService.recordFailure). */
   recordFailure?: (row: ConnectionsTable, err: unknown) => Promise<void>;
+  /** The partner answered a whole run (ConnectionService.reachable: delivery resumes at once). */
+  recordSuccess?: (row: ConnectionsTable) => Promise<void>;
 }
 
 export interface ScopeResult {
@@ -287,6 +289,7 @@ export class SyncEngine {
       const now = Date.now();
       const healed = row.status !== 'Healthy';
       await this.store.connections.update(row.id, { last_sync_at: now, ...(healed ? { status: 'Healthy', last_error: null } : {}) });
+      await this.options.recordSuccess?.(row);
       if (log && (result.appended > 0 || healed)) {
         const detail = result.scopes.map((s) => `${s.scope}: ${s.fetched} read, ${s.appended} new rows${s.backfill ? ' (initial sync)' : ''}`).join('; ');
         await log.write({

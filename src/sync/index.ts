@@ -32,6 +32,7 @@ export function createSyncService(options: SyncServiceOptions): SyncService {
     log: options.log,
     client: (row) => connections.client(row),
     recordFailure: (row, err) => connections.recordFailure(row, err),
+    recordSuccess: (row) => connections.reachable(row.id),
   });
   const scheduler = new SyncScheduler(store, engine, { ...options.scheduler, refreshConfiguration: (row) => connections.syncConfiguration(row) });
   return {

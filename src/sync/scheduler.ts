@@ -6,7 +6,7 @@
  */
 import type { Store } from '../store/store.ts';
 import type { ConnectionsTable } from '../store/schema.ts';
-import { partnerFactory } from '../partners/registry.ts';
+import { partnerDescriptor } from '../partners/registry.ts';
 import { intervalMs, type SyncEngine, type SyncRunResult } from './engine.ts';
 
 export const CONFIG_REFRESH_MS = 24 * 3600 * 1000;
@@ -70,7 +70,7 @@ export class SyncScheduler {
       const rows = await this.store.connections.listAll();
       for (const row of rows) {
         if (this.active.size >= (this.options.concurrency ?? 2)) break;
-        if (this.active.has(row.id) || this.engine.isRunning(row.id) || !partnerFactory(row.partner_type)) continue;
+        if (this.active.has(row.id) || this.engine.isRunning(row.id) || !partnerDescriptor(row.partner_type)?.create) continue;
         const configDue = !!this.options.refreshConfiguration && (row.last_config_sync_at === null || now - Number(row.last_config_sync_at) >= (this.options.configRefreshMs ?? CONFIG_REFRESH_MS));
         const dataDue = (row.last_sync_at === null || now - Number(row.last_sync_at) >= intervalMs(row)) && now >= (this.notBefore.get(row.id) ?? 0);
         if (configDue || dataDue) this.launch(row, configDue, dataDue);

@@ -139,6 +139,79 @@ for (const dialect of testDialects) {
       }
     });
 
+    it('PUT replaces the connection: settings left out go back to their defaults, secrets are kept unless given', async () => {
+      const full = await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: undefined, clientSecret: undefined, dataSyncScope: ['Incident'], syncDataDays: 30, syncIntervalSeconds: 600 });
+      assert.equal(full.status, 200, JSON.stringify(full.body));
+      assert.deepEqual([full.body.dataSyncScope, full.body.syncDataDays, full.body.syncIntervalSeconds], [['Incident'], 30, 600]);
+      const replaced = await api(c.url, c.adminToken, 'PUT', conn, { partnerType: 'ServiceNow', serverUrl: sandbox.url, clientId: creds.clientId });
+      assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
+      assert.deepEqual([replaced.body.dataSyncScope, replaced.body.syncDataDays, replaced.body.syncIntervalSeconds], [['Incident', 'ChangeRequest'], 120, 300], 'every left-out setting is back to its default');
+      assert.equal(replaced.body.hasClientSecret, true, 'the client secret is kept');
+      assert.equal(replaced.body.status, 'Healthy', 'still signed in: the tokens are kept');
+    });
+
+    it('PATCH (JSON merge patch) changes only what it names; null puts a setting back to its default', async () => {
+      await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: undefined, clientSecret: undefined, dataSyncScope: ['Incident'], syncDataDays: 30 });
+      const patched = await api(c.url, c.adminToken, 'PATCH', conn, { syncDataDays: 10 }, { 'content-type': 'application/merge-patch+json' });
+      assert.equal(patched.status, 200, JSON.stringify(patched.body));
+      assert.deepEqual([patched.body.dataSyncScope, patched.body.syncDataDays], [['Incident'], 10]);
+      const asJson = await api(c.url, c.adminToken, 'PATCH', conn, { createNewConfigurationItems: true });
+      assert.equal(asJson.status, 200, 'application/json is taken as a merge patch too');
+      assert.deepEqual([asJson.body.dataSyncScope, asJson.body.syncDataDays, asJson.body.createNewConfigurationItems], [['Incident'], 10, true]);
+      const reset = await api(c.url, c.adminToken, 'PATCH', conn, { dataSyncScope: null });
+      assert.deepEqual(reset.body.dataSyncScope, ['Incident', 'ChangeRequest']);
+      assert.equal(reset.body.syncDataDays, 10);
+      assert.equal((await api(c.url, c.adminToken, 'PATCH', '/api/v1/workspaces/default/connections/nope', { syncDataDays: 5 })).status, 404);
+      const moved = await api(c.url, c.adminToken, 'PATCH', conn, { serverUrl: 'https://other.service-now.com' });
+      assert.equal(moved.status, 400, 'a new server needs the password');
+      assert.match(moved.body.error.message, /password/);
+    });
+
+    it('refuses an empty dataSyncScope with a 400 on PUT and PATCH', async () => {
+      const put = await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: undefined, clientSecret: undefined, dataSyncScope: [] });
+      assert.equal(put.status, 400);
+      assert.match(put.body.error.message, /dataSyncScope/);
+      const patch = await api(c.url, c.adminToken, 'PATCH', conn, { dataSyncScope: [] });
+      assert.equal(patch.status, 400);
+      assert.match(patch.body.error.message, /dataSyncScope/);
+    });
+
+    it('shows the refresh-token lifetime (ServiceNow default 100 days), takes one per connection and warns before it ends', async () => {
+      const day = 86_400_000;
+      const signIn = { ...body, clientSecret: undefined };
+      const byDefault = await api(c.url, c.adminToken, 'PUT', conn, signIn);
+      assert.equal(byDefault.status, 200, JSON.stringify(byDefault.body));
+      assert.equal(byDefault.body.refreshTokenLifetimeSeconds, 8_640_000);
+      assert.equal(byDefault.body.refreshTokenLifetimeSource, 'partner default');
+      const weekly = await api(c.url, c.adminToken, 'PUT', conn, { ...signIn, refreshTokenLifetimeSeconds: 7 * 86_400 });
+      assert.equal(weekly.body.refreshTokenLifetimeSeconds, 604_800);
+      assert.equal(weekly.body.refreshTokenLifetimeSource, 'connection');
+      const left = Date.parse(weekly.body.refreshTokenExpiresAt) - Date.now();
+      assert.ok(left > 7 * day - 120_000 && left <= 7 * day, `expires in 7 days, not ${left / day}`);
+      assert.match(weekly.body.warnings.join(' '), /refresh token expires in 6 day/);
+      const back = await api(c.url, c.adminToken, 'PATCH', conn, { refreshTokenLifetimeSeconds: null });
+      assert.equal(back.body.refreshTokenLifetimeSeconds, 8_640_000);
+      const after = Date.parse(back.body.refreshTokenExpiresAt) - Date.now();
+      assert.ok(after > 99 * day, 'the stored sign-in is re-dated with the new lifetime, no new sign-in needed');
+      assert.deepEqual(back.body.warnings, []);
+    });
+
+    it('reports a locked-out or inactive integration user as such, and recovers once it is unlocked without a new password', async () => {
+      const user = (await snow(sandbox, 'GET', `/api/now/table/sys_user?sysparm_query=user_name=${creds.username}&sysparm_fields=sys_id`)).body.result[0].sys_id;
+      await snow(sandbox, 'PATCH', `/api/now/table/sys_user/${user}`, { locked_out: 'true' });
+      await snow(sandbox, 'POST', '/api/x_sandbox/oauth/expire_access_tokens');
+      try {
+        const failed = await api(c.url, c.adminToken, 'POST', `${conn}/test`);
+        assert.equal(failed.body.status, 'Error');
+        assert.match(failed.body.lastError, /locked out or inactive/);
+        assert.doesNotMatch(failed.body.lastError, /^[^;]*re-enter the (integration user )?password/, 'the password is not named as the cause');
+      } finally {
+        await snow(sandbox, 'PATCH', `/api/now/table/sys_user/${user}`, { locked_out: 'false' });
+      }
+      const healed = await api(c.url, c.adminToken, 'POST', `${conn}/test`);
+      assert.equal(healed.body.status, 'Healthy', healed.body.lastError);
+    });
+
     it('refuses to delete a connection that does not exist with 404', async () => {
       assert.equal((await api(c.url, c.adminToken, 'DELETE', '/api/v1/workspaces/default/connections/nope')).status, 404);
     });

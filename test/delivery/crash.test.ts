@@ -5,29 +5,26 @@
  * has produced its work item exactly once: counted in the sandbox by correlation id. Runs against every
  * partner sandbox.
  */
-import { describe, it, before, after } from "node:test";
-import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import fs from "node:fs";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
-import { api, tempDir } from "../helpers/stores.ts";
-import { metricAlert } from "./helpers.ts";
-import { partnerHarnesses, type SandboxHarness } from "./partners.ts";
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { api, tempDir } from '../helpers/stores.ts';
+import { metricAlert } from './helpers.ts';
+import { countBy, partnerHarnesses, type SandboxHarness } from './partners.ts';
 
-const root = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  "../..",
-);
-const TOKEN = "itsma_crash_test_admin_token_0123456789";
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const TOKEN = 'itsma_crash_test_admin_token_0123456789';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
       const port = (s.address() as { port: number }).port;
       s.close(() => resolve(port));
     });
@@ -41,38 +38,24 @@ class Child {
 
   async start(): Promise<void> {
     this.starts += 1;
-    const proc = spawn(
-      process.execPath,
-      ["--import", "tsx", path.join(root, "src/cli/main.ts"), "serve"],
-      {
-        cwd: root,
-        env: { ...process.env, ...this.env },
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], { cwd: root, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
-    let out = "";
+    let out = '';
     await new Promise<void>((resolve, reject) => {
       const onData = (d: Buffer) => {
         out += d.toString();
-        if (out.includes("OpenITSMC listening on")) resolve();
+        if (out.includes('OpenITSMC listening on')) resolve();
       };
-      proc.stdout!.on("data", onData);
-      proc.stderr!.on("data", (d) => (out += d.toString()));
-      proc.once("exit", (code) =>
-        reject(
-          new Error(
-            `connector exited (${code}) before listening:\n${out.slice(-2000)}`,
-          ),
-        ),
-      );
+      proc.stdout!.on('data', onData);
+      proc.stderr!.on('data', (d) => (out += d.toString()));
+      proc.once('exit', (code) => reject(new Error(`connector exited (${code}) before listening:\n${out.slice(-2000)}`)));
     });
   }
 
-  async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const proc = this.proc;
     if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((r) => proc.once("exit", r));
+    const exited = new Promise((r) => proc.once('exit', r));
     proc.kill(signal);
     await exited;
     this.proc = null;
@@ -95,79 +78,46 @@ for (const harness of partnerHarnesses) {
       base = `http://127.0.0.1:${port}`;
       child = new Child({
         PORT: String(port),
-        ITSMC_HOST: "127.0.0.1",
+        ITSMC_HOST: '127.0.0.1',
         ITSMC_DATA_DIR: dataDir,
-        ITSMC_SANDBOX: "0",
-        ITSMC_SYNC: "0",
+        ITSMC_SANDBOX: '0',
+        ITSMC_SYNC: '0',
         ITSMC_ADMIN_TOKEN: TOKEN,
-        ITSMC_MASTER_KEY: "crash-test-master-key-crash-test-master-key",
+        ITSMC_MASTER_KEY: 'crash-test-master-key-crash-test-master-key',
         ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host,
-        ITSMC_LOG_LEVEL: "fatal",
-        ITSMC_DELIVERY_LEASE_MS: "1500",
-        ITSMC_DELIVERY_POLL_MS: "20",
-        ITSMC_DELIVERY_BACKOFF_BASE_MS: "20",
-        ITSMC_DELIVERY_BACKOFF_MAX_MS: "300",
-        ITSMC_DELIVERY_MAX_ATTEMPTS: "100",
-        ITSMC_DELIVERY_BREAKER_OPEN_MS: "100",
-        ITSMC_PARTNER_TIMEOUT_MS: "3000",
-        ITSMC_DATABASE_URL: "",
+        ITSMC_LOG_LEVEL: 'fatal',
+        ITSMC_DELIVERY_LEASE_MS: '1500',
+        ITSMC_DELIVERY_POLL_MS: '20',
+        ITSMC_DELIVERY_BACKOFF_BASE_MS: '20',
+        ITSMC_DELIVERY_BACKOFF_MAX_MS: '300',
+        ITSMC_DELIVERY_MAX_ATTEMPTS: '100',
+        ITSMC_DELIVERY_BREAKER_OPEN_MS: '100',
+        ITSMC_PARTNER_TIMEOUT_MS: '3000',
+        ITSMC_DATABASE_URL: '',
       });
       await child.start();
     });
 
     after(async () => {
-      await child?.kill("SIGTERM");
+      await child?.kill('SIGTERM');
       await sandbox?.close();
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     });
 
-    it("loses no accepted alert and creates no duplicate work item across repeated SIGKILLs", async (t) => {
-      const conn = await api(
-        base,
-        TOKEN,
-        "PUT",
-        "/api/v1/workspaces/default/connections/itsm",
-        sandbox.connection(),
-      );
+    it('loses no accepted alert and creates no duplicate work item across repeated SIGKILLs', async (t) => {
+      const conn = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/connections/itsm', sandbox.connection());
       assert.equal(conn.status, 201, JSON.stringify(conn.body));
-      const group = await api(
-        base,
-        TOKEN,
-        "PUT",
-        "/api/v1/workspaces/default/actionGroups/crash",
-        {
-          itsmReceivers: [
-            {
-              name: "inc",
-              connectionName: "itsm",
-              ticketConfiguration: {
-                WorkItemType: "Incident",
-                noteCoalesceSeconds: 0,
-              },
-            },
-          ],
-        },
-      );
+      const group = await api(base, TOKEN, 'PUT', '/api/v1/workspaces/default/actionGroups/crash', {
+        itsmReceivers: [{ name: 'inc', connectionName: 'itsm', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0 } }],
+      });
       assert.equal(group.status, 201);
       const hook: string = group.body.webhookUrl;
 
       // 300 rules fire once (300 incidents); every third fires a second time (a work note, no new incident).
       const RULES = 300;
       const alerts: { rule: string; body: unknown }[] = [];
-      for (let i = 0; i < RULES; i++)
-        alerts.push({
-          rule: `crash-${i}`,
-          body: metricAlert({ rule: `crash-${i}`, alertId: `c-${i}`, cis: [] }),
-        });
-      for (let i = 0; i < RULES; i += 3)
-        alerts.push({
-          rule: `crash-${i}`,
-          body: metricAlert({
-            rule: `crash-${i}`,
-            alertId: `c-${i}-again`,
-            cis: [],
-          }),
-        });
+      for (let i = 0; i < RULES; i++) alerts.push({ rule: `crash-${i}`, body: metricAlert({ rule: `crash-${i}`, alertId: `c-${i}`, cis: [] }) });
+      for (let i = 0; i < RULES; i += 3) alerts.push({ rule: `crash-${i}`, body: metricAlert({ rule: `crash-${i}`, alertId: `c-${i}-again`, cis: [] }) });
       const accepted = new Set<number>();
       const queue = alerts.map((_, i) => i);
       let stopSending = false;
@@ -181,12 +131,7 @@ for (const harness of partnerHarnesses) {
             continue;
           }
           try {
-            const res = await fetch(hook, {
-              method: "POST",
-              headers: { "content-type": "application/json" },
-              body: JSON.stringify(alerts[i].body),
-              signal: AbortSignal.timeout(5000),
-            });
+            const res = await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts[i].body), signal: AbortSignal.timeout(5000) });
             await res.text();
             if (res.status === 202) accepted.add(i);
             else queue.push(i); // 5xx while shutting down: resend later
@@ -201,7 +146,7 @@ for (const harness of partnerHarnesses) {
       const killer = async () => {
         for (let k = 0; k < 4; k++) {
           await new Promise((r) => setTimeout(r, 250 + Math.random() * 900));
-          await child.kill("SIGKILL");
+          await child.kill('SIGKILL');
           await child.start();
         }
       };
@@ -209,64 +154,37 @@ for (const harness of partnerHarnesses) {
       const senders = Promise.all(Array.from({ length: 12 }, sender));
       await killer();
       const deadline = Date.now() + 60_000;
-      while (accepted.size < alerts.length && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      while (accepted.size < alerts.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       stopSending = true;
       await senders;
-      assert.equal(
-        accepted.size,
-        alerts.length,
-        "every alert was eventually accepted",
-      );
-      assert.equal(child.starts, 5, "killed four times, started five times");
+      assert.equal(accepted.size, alerts.length, 'every alert was eventually accepted');
+      assert.equal(child.starts, 5, 'killed four times, started five times');
 
       // Drain: wait until the queue is empty (jobs of killed workers come back after their lease).
       const drainDeadline = Date.now() + 60_000;
       for (;;) {
-        const q = await api(
-          base,
-          TOKEN,
-          "GET",
-          "/api/v1/workspaces/default/deliveryQueue",
-        );
+        const q = await api(base, TOKEN, 'GET', '/api/v1/workspaces/default/deliveryQueue');
         if (q.status === 200 && q.body.pending === 0 && q.body.running === 0) {
-          assert.equal(q.body.dead, 0, "nothing dead-lettered");
+          assert.equal(q.body.dead, 0, 'nothing dead-lettered');
           break;
         }
-        assert.ok(
-          Date.now() < drainDeadline,
-          `queue not drained: ${JSON.stringify(q.body)}`,
-        );
+        assert.ok(Date.now() < drainDeadline, `queue not drained: ${JSON.stringify(q.body)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
 
-      const incidents = (await sandbox.ourWorkItems()).filter((i) =>
-        /\] crash-\d+/.test(i.title),
-      );
-      const counts = new Map<string, number>();
-      for (const i of incidents)
-        counts.set(i.correlation, (counts.get(i.correlation) ?? 0) + 1);
+      const incidents = (await sandbox.ourWorkItems()).filter((i) => /\] crash-\d+/.test(i.title));
+      const counts = countBy(incidents.map((i) => i.correlation));
       const dup = [...counts.entries()].filter(([, n]) => n > 1);
-      assert.deepEqual(dup, [], "no correlation id has two incidents");
-      const rules = new Set(
-        incidents.map((i) => /\] (crash-\d+)/.exec(i.title)![1]),
-      );
-      assert.equal(rules.size, RULES, "every rule has its incident");
-      assert.equal(incidents.length, RULES, "exactly one incident per rule");
+      assert.deepEqual(dup, [], 'no correlation id has two incidents');
+      const rules = new Set(incidents.map((i) => /\] (crash-\d+)/.exec(i.title)![1]));
+      assert.equal(rules.size, RULES, 'every rule has its incident');
+      assert.equal(incidents.length, RULES, 'exactly one incident per rule');
 
       // How often a kill fell between a create and its commit (the retry found the work item instead of creating it).
-      const db = new Database(path.join(dataDir, "itsmc.sqlite"), {
-        readonly: true,
-      });
+      const db = new Database(path.join(dataDir, 'itsmc.sqlite'), { readonly: true });
       try {
-        const found = db
-          .prepare(
-            `SELECT count(*) AS n FROM ws_itsmactionoutcome_cl WHERE "Message" LIKE 'found by correlation key%'`,
-          )
-          .get() as { n: number };
-        t.diagnostic(
-          `${harness.partner}: ${found.n} work item(s) found by correlation key after a kill instead of being created again`,
-        );
+        const found = db.prepare(`SELECT count(*) AS n FROM ws_itsmactionoutcome_cl WHERE "Message" LIKE 'found by correlation key%'`).get() as { n: number };
+        t.diagnostic(`${harness.partner}: ${found.n} work item(s) found by correlation key after a kill instead of being created again`);
       } finally {
         db.close();
       }

@@ -5,7 +5,7 @@
 import { describe, it, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, testDialects } from '../helpers/stores.ts';
-import { ensureSandboxActionGroup } from '../../src/delivery/sandbox-group.ts';
+import { ensureSandboxActionGroups } from '../../src/delivery/sandbox-group.ts';
 import {
   alertmanagerGroup,
   drained,
@@ -276,7 +276,7 @@ for (const dialect of testDialects) {
     });
 
     it('creates the quick start action group `sandbox` for the connection `servicenow-sandbox`', async () => {
-      assert.equal(await ensureSandboxActionGroup(rig.c.store, rig.c.actionGroups), null, 'nothing without the connection');
+      assert.deepEqual(await ensureSandboxActionGroups(rig.c.store, rig.c.actionGroups), [], 'nothing without the connection');
       const res = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/connections/servicenow-sandbox', {
         partnerType: 'ServiceNow',
         serverUrl: rig.sandbox.url,
@@ -286,9 +286,9 @@ for (const dialect of testDialects) {
         clientSecret: 'sandbox-secret',
       });
       assert.equal(res.status, 201);
-      const row = await ensureSandboxActionGroup(rig.c.store, rig.c.actionGroups);
+      const [row] = await ensureSandboxActionGroups(rig.c.store, rig.c.actionGroups);
       assert.ok(row);
-      assert.equal((await ensureSandboxActionGroup(rig.c.store, rig.c.actionGroups))?.id, row.id, 'created once');
+      assert.equal((await ensureSandboxActionGroups(rig.c.store, rig.c.actionGroups))[0]?.id, row.id, 'created once');
       const view = await api(rig.c.url, rig.token, 'GET', '/api/v1/workspaces/default/actionGroups/sandbox');
       assert.equal(view.body.itsmReceivers[0].connectionName, 'servicenow-sandbox');
       const sent = await postHook(view.body.webhookUrl, metricAlert({ rule: 'quickstart-e2e', alertId: 'q-1', cis: [] }));

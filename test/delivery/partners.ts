@@ -10,6 +10,10 @@ import type { DeliverySettings } from '../../src/delivery/settings.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
 import { startServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
+import { serviceNowSandbox } from '../../src/sandbox/servicenow/descriptor.ts';
+import { serviceNowPartner } from '../../src/partners/servicenow/descriptor.ts';
+import { provanceSandbox } from '../../src/sandbox/provance/descriptor.ts';
+import { provancePartner } from '../../src/partners/provance/descriptor.ts';
 import { SANDBOX_CREDENTIALS, startProvanceSandbox, type ProvanceSandbox } from '../../src/sandbox/provance/index.ts';
 import { api, tempDir } from '../helpers/stores.ts';
 import { SANDBOX_VOLUME, ourIncidents, sandboxAdmin, sandboxGet, workNotes } from './helpers.ts';
@@ -54,7 +58,7 @@ const serviceNow: PartnerHarness = {
     const sb = await startServiceNowSandbox({ port: 0, volume: SANDBOX_VOLUME, days: 10 });
     return {
       url: sb.url,
-      connection: () => sandboxConnectionInput(sb.url, { dataSyncScope: ['Incident'], createNewConfigurationItems: true }),
+      connection: () => sandboxConnectionInput({ ...serviceNowPartner, sandbox: serviceNowSandbox }, sb.url, { dataSyncScope: ['Incident'], createNewConfigurationItems: true }),
       async ourWorkItems() {
         const computers = new Map<string, string>();
         const rows = await ourIncidents(sb);
@@ -130,15 +134,7 @@ export class ProvanceReader {
 }
 
 export function provanceConnection(url: string): ConnectionInput {
-  return {
-    partnerType: 'Provance',
-    serverUrl: url,
-    username: SANDBOX_CREDENTIALS.integration.username,
-    password: SANDBOX_CREDENTIALS.integration.password,
-    clientId: SANDBOX_CREDENTIALS.clientId,
-    dataSyncScope: ['Incident'],
-    createNewConfigurationItems: true,
-  };
+  return sandboxConnectionInput({ ...provancePartner, sandbox: provanceSandbox }, url, { dataSyncScope: ['Incident'], createNewConfigurationItems: true });
 }
 
 const provance: PartnerHarness = {
@@ -165,11 +161,10 @@ const provance: PartnerHarness = {
         return (await reader.all(`annotations?$select=notetext&$filter=_objectid_value eq ${id}&$orderby=createdon asc`)).map((n) => n.notetext as string);
       },
       async faults(f) {
-        const { rateLimitNext, ...rest } = f;
-        await reader.admin('PUT', 'faults', { ...rest, ...(rateLimitNext ? { throttleNext: rateLimitNext } : {}) });
+        await reader.admin('PUT', 'faults', f);
       },
       resetFaults: async () => {
-        await reader.admin('POST', 'faults/reset');
+        await reader.admin('POST', 'reset_faults');
       },
       close: () => sb.close(),
     };
@@ -211,4 +206,10 @@ export async function startPartnerRig(harness: PartnerHarness, delivery: Partial
     throw new Error(`connection: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return { c, sandbox, token: c.adminToken, connection: 'itsm', cleanup };
+}
+
+export function countBy(values: string[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const v of values) m.set(v, (m.get(v) ?? 0) + 1);
+  return m;
 }

@@ -36,6 +36,10 @@ describe('quick start (what `npm start` does)', () => {
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'Healthy', res.body.lastError);
     assert.equal(res.body.serverUrl, c.sandboxUrl);
+    const issued = await fetch(`${c.sandboxUrl}/api/x_sandbox/oauth`, { headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` } });
+    const { refreshTokenLifetimeSec } = (await issued.json()) as { refreshTokenLifetimeSec: number };
+    assert.equal(res.body.refreshTokenLifetimeSeconds, refreshTokenLifetimeSec, 'the refresh token lifetime the sandbox issues');
+    assert.equal(res.body.refreshTokenLifetimeSource, 'connection');
   });
 
   it('creates the action group sandbox and shows its webhook URL', async () => {

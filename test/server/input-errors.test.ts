@@ -58,6 +58,14 @@ describe('bad input gets a 4xx with the error shape', () => {
     }
   });
 
+  it('refuses IPv4-mapped IPv6 addresses and trailing-dot names for every partner', async () => {
+    for (const serverUrl of ['https://[::ffff:127.0.0.1]:9181', 'https://[::ffff:7f00:1]', 'https://localhost.:9181']) {
+      const res = await api(c.url, c.adminToken, 'PUT', path, { ...valid, serverUrl });
+      assert.equal(res.status, 400, serverUrl);
+      assert.match(res.body.error.message, /serverUrl: .*(IPv4-mapped|ends with a dot)/, serverUrl);
+    }
+  });
+
   it('answers an oversize body with 413', async () => {
     const res = await api(c.url, c.adminToken, 'PUT', path, { ...valid, clientId: 'x'.repeat(10000) });
     assert.equal(res.status, 413);

@@ -2,6 +2,10 @@
 import assert from 'node:assert/strict';
 import type { ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
+import { serviceNowPartner } from '../../src/partners/servicenow/descriptor.ts';
+import { serviceNowSandbox } from '../../src/sandbox/servicenow/descriptor.ts';
+
+export const serviceNowWithSandbox = { ...serviceNowPartner, sandbox: serviceNowSandbox };
 import { api } from '../helpers/stores.ts';
 
 export const SN_ADMIN = 'Basic ' + Buffer.from('admin:admin').toString('base64');
@@ -68,7 +72,7 @@ export async function kqlCounts(base: string, token: string, query: string, colu
 
 /** Connection body for the sandbox's seeded integration user and OAuth client. */
 export function sandboxConnection(sandbox: ServiceNowSandbox, extra: Record<string, unknown> = {}) {
-  return sandboxConnectionInput(sandbox.url, extra);
+  return sandboxConnectionInput(serviceNowWithSandbox, sandbox.url, extra);
 }
 
 export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 60_000, everyMs = 50): Promise<T> {

@@ -32,6 +32,12 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
   const client = (over: Partial<PartnerContext['credentials']> = {}, vault: TokenVault = memoryVault()) =>
     new ProvanceClient({ credentials: { ...credentials(), ...over }, tokens: vault, timeoutMs: 10_000 });
+  /** A client that has signed in (the connection does this once when it is saved). */
+  const signedIn = async () => {
+    const c = client();
+    await c.authenticate();
+    return c;
+  };
   const input = (key: string, ciIds: string[] = [], fields: Record<string, string> = {}) => ({
     type: 'Incident' as const,
     correlationKey: key,
@@ -79,7 +85,7 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
 
   test('create → find by correlation key → update with a note → resolve → reopen', async () => {
-    const c = client();
+    const c = await signedIn();
     const ci = (await c.findOrCreateCi('vm-web-e2e-01', true))!;
     assert.equal(ci.created, true);
     const ref = await c.createWorkItem(input('corr-1', [ci.id], { impact: '1', urgency: '2' }));
@@ -107,7 +113,7 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
 
   test('long correlation keys are stored hashed and found again', async () => {
-    const c = client();
+    const c = await signedIn();
     const key = 'k'.repeat(500);
     assert.match(partnerKey(key), /^sha-[0-9a-f]{64}$/);
     const ref = await c.createWorkItem(input(key));
@@ -117,7 +123,7 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
 
   test('findOrCreateCi finds by name or FQDN, creates only when allowed', async () => {
-    const c = client();
+    const c = await signedIn();
     const [existing] = (await api(sb, raw, 'GET', 'prov_configurationitems?$select=prov_name,prov_fqdn&$top=1')).body.value;
     assert.equal((await c.findOrCreateCi(existing.prov_name, false))?.id, existing.prov_configurationitemid);
     assert.equal((await c.findOrCreateCi(existing.prov_fqdn, false))?.created, false);
@@ -125,7 +131,7 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
 
   test('bad input is refused before any write', async () => {
-    const c = client();
+    const c = await signedIn();
     await assert.rejects(c.createWorkItem(input('bad-1', [], { impact: 'enormous' })), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /prov_impact/.test(e.message));
     await assert.rejects(c.createWorkItem({ ...input('bad-2'), type: 'Event' }), /cases \(Incident\)/);
     await assert.rejects(c.createWorkItem(input('bad-3', ['not-a-guid'])), /not a Dataverse id/);
@@ -133,7 +139,7 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
 
   test('readConfiguration returns the option sets as choice lists', async () => {
-    const conf = await client().readConfiguration();
+    const conf = await (await signedIn()).readConfiguration();
     assert.deepEqual(conf.templates, []);
     assert.ok(conf.choices.some((ch) => ch.table === 'incident' && ch.field === 'prioritycode' && ch.value === '1' && ch.label === 'High'));
     assert.ok(conf.choices.some((ch) => ch.table === 'prov_changerequest' && ch.field === 'prov_changestate' && ch.label === 'Implement'));
@@ -141,7 +147,7 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
 
   test('listChangedSince pages with @odata.nextLink through every record changed since, in modifiedon order, as ServiceDesk_CL rows', async () => {
-    const c = client();
+    const c = await signedIn();
     for (const scope of ['Incident', 'ChangeRequest'] as const) {
       const seen = new Map<string, string>();
       let cursor: string | undefined;
@@ -182,14 +188,13 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   });
 
   test('429 from service protection becomes a rate-limited error with Retry-After; nothing is retried in-process', async () => {
-    const c = client();
-    await c.authenticate();
-    await adminCall(sb, 'PUT', 'faults', { throttleNext: { count: 1, retryAfterSec: 9 }, paths: ['/api/data/'] });
+    const c = await signedIn();
+    await adminCall(sb, 'PUT', 'faults', { rateLimitNext: { count: 1, retryAfterSec: 9 }, paths: ['/api/data/'] });
     try {
       await assert.rejects(c.findByCorrelationKey('Incident', 'corr-1'), (e: unknown) => e instanceof PartnerError && e.kind === 'rate-limited' && e.details.retryAfterMs === 9000);
       assert.ok(await c.findByCorrelationKey('Incident', 'corr-1'));
     } finally {
-      await adminCall(sb, 'POST', 'faults/reset');
+      await adminCall(sb, 'POST', 'reset_faults');
     }
   });
 });

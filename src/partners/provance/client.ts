@@ -35,7 +35,8 @@ import {
   toServiceDeskRow,
   type DvRecord,
 } from './mapping.ts';
-import { API_ROOT, errorFor, send, settingsFrom, successBody, type HttpMethod, type HttpSettings } from './request.ts';
+import { authorizedCall, parseSuccess, type HttpMethod, type HttpSettings } from '../http.ts';
+import { API_ROOT, provanceSettings } from './request.ts';
 import { AadTokens } from './tokens.ts';
 
 const I = NAMES.incident;
@@ -45,7 +46,7 @@ const FORMATTED = 'odata.include-annotations="OData.Community.Display.V1.Formatt
 const DEFAULT_PAGE = 200;
 const MAX_PAGE = 5000;
 const DUPLICATE_ASSOCIATION = '0x80040237';
-const REF_SELECT = [I.id, I.number, I.state].join(',');
+const REF_SELECT = [I.id, I.number, I.state, I.resolvedOn, 'modifiedon'].join(',');
 
 /** The key written to prov_correlationkey: the key itself when it fits, else `sha-<sha256 hex>` (deterministic). */
 export function partnerKey(correlationKey: string): string {
@@ -75,33 +76,22 @@ interface Cursor {
 export class ProvanceClient implements PartnerClient {
   private readonly http: HttpSettings;
   private readonly tokens: AadTokens;
+  /** Absolute Web API root: the prefix of every @odata.nextLink this client follows. */
   private readonly api: string;
 
   constructor(ctx: PartnerContext) {
-    this.http = settingsFrom(ctx.credentials.serverUrl, ctx.timeoutMs, ctx.onResponse);
+    this.http = provanceSettings(ctx);
     this.api = `${this.http.serverUrl}${API_ROOT}`;
-    this.tokens = new AadTokens(this.http, ctx.credentials, ctx.tokens);
+    this.tokens = new AadTokens(this.http, ctx);
   }
 
-  /** One authenticated Web API call; a 401 renews the token once and repeats that request (the server did nothing). */
+  /** One authenticated Web API call (path below the Web API root, or an absolute link under it). */
   private async call(method: HttpMethod, path: string, opts: { json?: unknown; prefer?: string[] } = {}): Promise<{ body: unknown; headers: Headers }> {
-    const url = path.startsWith('http') ? path : `${this.api}/${path}`;
-    const label = new URL(url).pathname;
-    const headers = (authorization: string): Record<string, string> => ({
-      Authorization: authorization,
-      'OData-MaxVersion': '4.0',
-      'OData-Version': '4.0',
-      ...(opts.prefer?.length ? { Prefer: opts.prefer.join(',') } : {}),
-    });
-    let authorization = await this.tokens.header();
-    let res = await send(this.http, { method, url, json: opts.json, headers: headers(authorization), label });
-    if (res.status === 401) {
-      authorization = await this.tokens.renew(authorization);
-      res = await send(this.http, { method, url, json: opts.json, headers: headers(authorization), label });
-      if (res.status === 401) throw new PartnerError('auth', 'Provance rejected a freshly issued token (401); check that the user is a member of the organisation', { status: 401 });
-    }
-    if (res.status < 200 || res.status >= 300) throw errorFor(this.http, method, label, res);
-    return { body: successBody(this.http, method, label, res), headers: res.headers };
+    const below = path.startsWith(`${this.api}/`) ? path.slice(this.api.length + 1) : path;
+    const headers = { 'OData-MaxVersion': '4.0', 'OData-Version': '4.0', ...(opts.prefer?.length ? { Prefer: opts.prefer.join(',') } : {}) };
+    const req = { method, path: `${API_ROOT}/${below}`, json: opts.json, headers };
+    const res = await authorizedCall(this.http, this.tokens, req);
+    return { body: parseSuccess(this.http, method, req.path.split('?')[0], res), headers: res.headers };
   }
 
   private async rows(path: string, prefer: string[] = []): Promise<{ value: DvRecord[]; next?: string }> {
@@ -116,7 +106,9 @@ export class ProvanceClient implements PartnerClient {
     const id = raw(rec, I.id);
     const state = raw(rec, I.state);
     if (!GUID.test(id)) throw new PartnerError('protocol', 'a Provance case came back without an incidentid');
-    return { type: 'Incident', id, number: raw(rec, I.number), state, closed: isIncidentClosed(state), url: `${this.http.serverUrl}/main.aspx?etn=${I.entity}&id=${id}&pagetype=entityrecord` };
+    const closed = isIncidentClosed(state);
+    const closedAt = closed ? (isoDate(rec, I.resolvedOn) ?? isoDate(rec, 'modifiedon') ?? undefined) : undefined;
+    return { type: 'Incident', id, number: raw(rec, I.number), state, closed, ...(closedAt ? { closedAt } : {}), url: `${this.http.serverUrl}/main.aspx?etn=${I.entity}&id=${id}&pagetype=entityrecord` };
   }
 
   private async readRef(id: string): Promise<WorkItemRef> {
@@ -125,7 +117,7 @@ export class ProvanceClient implements PartnerClient {
   }
 
   async authenticate(): Promise<TokenSet> {
-    return this.tokens.signIn();
+    return this.tokens.authenticate();
   }
 
   async createWorkItem(input: WorkItemInput): Promise<WorkItemRef> {
@@ -152,13 +144,18 @@ export class ProvanceClient implements PartnerClient {
       try {
         await this.call('POST', `${I.set}(${caseId})/${I.cisNav}/$ref`, { json: { '@odata.id': `${this.api}/${CI.set}(${ciId})` } });
       } catch (err) {
-        if (!(err instanceof PartnerError && err.details.cause === DUPLICATE_ASSOCIATION)) throw err;
+        if (!(err instanceof PartnerError && err.kind === 'invalid' && err.message.includes(DUPLICATE_ASSOCIATION))) throw err;
       }
     }
   }
 
-  private async addNote(caseId: string, note: string): Promise<void> {
-    if (note.trim() === '') return;
+  /** A note: the case's last-note column (so the case shows as changed), then a Dataverse annotation on it. */
+  private async addNote(caseId: string, note: string, fields: Record<string, string | number> = {}): Promise<void> {
+    if (note.trim() === '') {
+      if (Object.keys(fields).length) await this.call('PATCH', `${I.set}(${caseId})`, { json: fields });
+      return;
+    }
+    await this.call('PATCH', `${I.set}(${caseId})`, { json: { ...fields, [I.lastNote]: note } });
     await this.call('POST', NAMES.note.set, {
       json: { [NAMES.note.subject]: NOTE_SUBJECT, [NAMES.note.text]: note, [`${NAMES.note.objectNavIncident}@odata.bind`]: `/${I.set}(${caseId})` },
     });
@@ -167,16 +164,15 @@ export class ProvanceClient implements PartnerClient {
   async updateWorkItem(ref: WorkItemRef, note: string, fields: Record<string, string> = {}, ciIds: string[] = []): Promise<WorkItemRef> {
     incidentOnly(ref.type);
     const id = checkId(ref.id, 'case id');
-    if (Object.keys(fields).length) {
-      let values: Record<string, string | number>;
-      try {
-        values = caseFieldValues(fields);
-      } catch (e) {
-        throw new PartnerError('invalid', `Provance case field: ${(e as Error).message}`);
-      }
-      await this.call('PATCH', `${I.set}(${id})`, { json: values });
+    let values: Record<string, string | number>;
+    try {
+      values = caseFieldValues(fields);
+    } catch (e) {
+      throw new PartnerError('invalid', `Provance case field: ${(e as Error).message}`);
     }
-    await this.addNote(id, note);
+    const current = await this.readRef(id);
+    if (current.closed) return current; // closed in Provance meanwhile: write nothing, the caller decides again
+    await this.addNote(id, note, values);
     await this.associateCis(id, ciIds.map((c) => checkId(c, 'CI id')));
     return this.readRef(id);
   }
@@ -187,13 +183,14 @@ export class ProvanceClient implements PartnerClient {
     const current = await this.readRef(id);
     if (current.closed) return current;
     const status = how.state !== undefined && /^\d+$/.test(how.state) ? Number(how.state) : INCIDENT_STATUS.problemSolved;
+    // A resolved case is read-only, so a note that is not the resolution text goes first.
+    if (how.closeNotes && note !== how.closeNotes) await this.addNote(id, note);
     await this.call('POST', 'CloseIncident', {
       json: {
         IncidentResolution: { subject: how.closeCode || 'Resolved by OpenITSMC', description: how.closeNotes || note, 'incidentid@odata.bind': `/${I.set}(${id})` },
         Status: status,
       },
     });
-    if (note !== (how.closeNotes || note)) await this.addNote(id, note);
     return this.readRef(id);
   }
 

@@ -75,6 +75,8 @@ export const NAMES = {
     impact: 'prov_impact',
     urgency: 'prov_urgency',
     resolvedOn: 'prov_resolvedon',
+    /** The latest note the connector wrote (notes themselves are Dataverse annotations; this makes the case's modifiedon move). */
+    lastNote: 'prov_lastnote',
     /** Single-valued lookup to the primary CI: column, its `_x_value` form and navigation property. */
     ci: 'prov_configurationitemid',
     ciNav: 'prov_ConfigurationItemId',

@@ -64,6 +64,16 @@ export function partnerKey(correlationKey: string, max: number): string {
   return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
 }
 
+/** Event Management binds an event or alert to a CMDB CI by `node` (host name, max 100); `resource` is its component. */
+function eventSubject(input: WorkItemInput): Record<string, string> {
+  const out: Record<string, string> = {};
+  const node = input.ciNames?.[0];
+  if (node) out.node = node.slice(0, 100);
+  const resource = input.resource ?? node;
+  if (resource) out.resource = resource.slice(0, 100);
+  return out;
+}
+
 function checkFieldNames(fields: Record<string, string>): void {
   for (const k of Object.keys(fields)) assertField(k);
 }
@@ -114,7 +124,7 @@ export class ServiceNowClient implements PartnerClient {
   private readonly basic?: BasicAuth;
 
   constructor(ctx: PartnerContext, opts: ServiceNowClientOptions = {}) {
-    this.settings = settingsFrom(ctx.credentials.serverUrl, ctx.timeoutMs, ctx.onResponse);
+    this.settings = settingsFrom(ctx.credentials.serverUrl, ctx.timeoutMs, ctx.onResponse, ctx.addressGuard);
     const { clientId, clientSecret, username, password } = ctx.credentials;
     if (clientId || clientSecret) {
       this.tokens = new TokenManager({ settings: this.settings, credentials: ctx.credentials, vault: ctx.tokens, skewMs: opts.refreshSkewMs });
@@ -219,7 +229,7 @@ export class ServiceNowClient implements PartnerClient {
       case 'Incident':
         return this.createIncident(input);
       case 'Event':
-        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, input.fields);
+        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, { ...eventSubject(input), ...input.fields });
       case 'Alert':
         return this.createAlert(input);
       default:
@@ -340,6 +350,7 @@ export class ServiceNowClient implements PartnerClient {
       description: input.description,
       state: 'Open',
     };
+    for (const [k, v] of Object.entries(eventSubject(input))) if (!body[k]) body[k] = v;
     if (!body.additional_info) body.additional_info = JSON.stringify({ title: input.title, correlation_key: input.correlationKey });
     if (input.ciIds.length > 0) body.cmdb_ci = input.ciIds[0];
     const created = await this.insert('em_alert', body, ['sys_id', 'number', 'state']);
@@ -360,11 +371,14 @@ export class ServiceNowClient implements PartnerClient {
     checkFieldNames(fields);
     for (const ci of ciIds) checkSysId(ci, 'CI id');
     if (ref.type === 'Incident') {
+      // Read first: a note must not land on an incident a human resolved or closed meanwhile.
+      const current = await this.getRecord('incident', ref.id, ['sys_id', 'number', 'state', 'cmdb_ci', 'resolved_at', 'closed_at']);
+      const known = this.incidentRef(current);
+      if (known.closed) return { ...known, closedAt: snDateToIso(rawValue(current.resolved_at)) ?? snDateToIso(rawValue(current.closed_at)) ?? undefined };
       const body: Record<string, string> = { ...fields };
       if (note) body.work_notes = note;
       let extraCis = ciIds;
       if (ciIds.length > 0) {
-        const current = await this.getRecord('incident', ref.id, ['sys_id', 'cmdb_ci']);
         const currentCi = rawValue(current.cmdb_ci);
         if (currentCi === '') {
           body.cmdb_ci = ciIds[0];
@@ -376,6 +390,9 @@ export class ServiceNowClient implements PartnerClient {
       return this.incidentRef(updated);
     }
     if (ref.type === 'Alert') {
+      const record = await this.getRecord('em_alert', ref.id, ['sys_id', 'number', 'state', 'message_key']);
+      const current = this.alertRef('Alert', record, rawValue(record.message_key));
+      if (current.closed) return current;
       const body: Record<string, string> = { ...fields };
       if (note) body.work_notes = note;
       const updated = await this.patch('em_alert', ref.id, body, ['sys_id', 'number', 'state', 'message_key']);

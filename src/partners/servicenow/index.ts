@@ -1,14 +1,5 @@
-/** ServiceNow partner: factory plus the helpers the action and sync layers use. */
-import type { PartnerFactory } from '../partner.ts';
-import { ServiceNowClient } from './client.ts';
-
-export const serviceNowPartner: PartnerFactory = {
-  type: 'ServiceNow',
-  // Base-instance dictionary lengths: incident.short_description 160, description, work_notes and close_notes 4000.
-  fieldLimits: { titleMax: 160, descriptionMax: 4000, noteMax: 4000, unit: 'utf16' },
-  create: (ctx) => new ServiceNowClient(ctx),
-};
-
+/** ServiceNow partner: descriptor plus the helpers its tests and benchmarks use. */
+export { serviceNowPartner } from './descriptor.ts';
 export { ServiceNowClient, partnerKey, CORRELATION_DISPLAY, EVENT_SOURCE } from './client.ts';
 export type { ServiceNowClientOptions } from './client.ts';
 export {

@@ -88,6 +88,7 @@ export const ENTITY_DEFS: readonly EntityDef[] = [
       { name: I.impact, type: 'Picklist', options: OPTIONS.impact },
       { name: I.urgency, type: 'Picklist', options: OPTIONS.urgency },
       { name: I.resolvedOn, type: 'DateTime', readOnly: true },
+      { name: I.lastNote, type: 'Memo', maxLength: 10000 },
       { name: I.ci, type: 'Lookup', targets: [{ entity: CI.entity, nav: I.ciNav }] },
       ...owned(),
     ],

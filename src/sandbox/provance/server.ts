@@ -4,10 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Fastify from 'fastify';
+import { Faults, RateLimiter, Stats } from '../common/faults.ts';
+import { installFaultHook, registerFaultAdmin, sandboxFastify, type FaultAnswers, type HeldWork } from '../common/server.ts';
 import { AadService, SigningKey, TENANT, type Endpoint } from './aad.ts';
 import { parsePrefer, RecordWriter, type Preferences } from './format.ts';
-import { DEFAULT_FAULTS, DEFAULT_PROTECTION, Faults, ServiceProtectionLimiter } from './limits.ts';
+import { DEFAULT_PROTECTION, ServiceProtectionLimiter } from './limits.ts';
 import { csdl, serviceDocument } from './metadata.ts';
 import { CODE, compileFilter, DvError, normaliseGuid, parseOrderBy, parseSelect, parseTop, type OrderKey } from './odata.ts';
 import { SANDBOX_CREDENTIALS } from './seed.ts';
@@ -94,20 +95,25 @@ function parseSkipToken(token: string, order: OrderKey[]): { page: number; after
 
 export interface SandboxApp {
   app: FastifyInstance;
+  /** Clears held (timed-out) requests on close. */
+  held: HeldWork;
 }
 
+export const ADMIN_PREFIX = '/_sandbox';
+
+const isPartnerApi = (path: string): boolean => path.startsWith('/api/data/') || path.includes('/oauth2/');
+
+/** `/api/data/v9.2/incidents(<guid>)` → `/api/data/v9.2/incidents(id)` for request statistics. */
+const routeKey = (path: string): string => path.replace(/\([^)]*\)/g, '(id)');
+
 export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
-  const app: FastifyInstance = (Fastify as any)({
-    logger: opts.logger,
-    bodyLimit: 16 * 1024 * 1024,
-    forceCloseConnections: true,
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
-  });
+  const app = sandboxFastify({ logger: opts.logger, tls: opts.tls, bodyLimit: 16 * 1024 * 1024 });
   const aad = new AadService(store, new SigningKey());
-  const faults = new Faults(opts.seed);
+  const faults = new Faults(opts.seed, isPartnerApi, ADMIN_PREFIX);
+  const rateRules = new RateLimiter();
   const limiter = new ServiceProtectionLimiter();
   let rules: SandboxRules = { ...DEFAULT_RULES };
-  const stats = { requests: 0, byRoute: {} as Record<string, number>, tokens: 0 };
+  const stats = new Stats(routeKey);
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -131,28 +137,23 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     sendJson(reply, 404, { error: { code: CODE.resourceNotFound, message: `Resource not found for the segment '${pathOf(req.url).split('/').pop() ?? ''}'.` } }),
   );
 
+  const dvError = (reply: FastifyReply, status: number, code: string, message: string, headers: Record<string, string> = {}): FastifyReply =>
+    sendJson(reply, status, { error: { code, message } }, headers);
+  const answers: FaultAnswers = {
+    htmlPage: (reply) =>
+      reply
+        .code(200)
+        .header('Content-Type', 'text/html; charset=utf-8')
+        .send('<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>This environment is being updated</h1><p>Try again in a few minutes.</p></body></html>'),
+    outage: (reply) => dvError(reply, 503, '0x80040216', 'The service is temporarily unavailable.'),
+    rateLimited: (reply, retryAfterSec) =>
+      dvError(reply, 429, CODE.requests, `Number of requests exceeded the limit of ${limiter.settings.maxRequests} over time window of ${limiter.settings.windowSec} seconds.`, {
+        'Retry-After': String(retryAfterSec),
+      }),
+    error: (reply, status) => dvError(reply, status, '0x80040216', status === 503 ? 'The service is temporarily unavailable.' : 'An unexpected error occurred.'),
+  };
   // Fault injection runs before authentication, as a failing front end would.
-  app.addHook('onRequest', async (req, reply) => {
-    const path = pathOf(req.url);
-    if (!faults.applies(path)) return;
-    stats.requests++;
-    const latency = faults.config.latencyMs;
-    if (latency > 0) await new Promise((r) => setTimeout(r, latency));
-    const action = faults.decide(Date.now());
-    if (action.kind === 'timeout') await new Promise((r) => setTimeout(r, action.ms));
-    if (action.kind === 'drop' || action.kind === 'timeout') {
-      req.raw.socket.destroy();
-      return reply.hijack();
-    }
-    if (action.kind === 'throttle') {
-      throw new DvError(429, CODE.requests, `Number of requests exceeded the limit of ${limiter.settings.maxRequests} over time window of ${limiter.settings.windowSec} seconds.`, {
-        'Retry-After': String(action.retryAfterSec),
-      });
-    }
-    if (action.kind === 'error') {
-      throw new DvError(action.status, '0x80040216', action.status === 503 ? 'The service is temporarily unavailable.' : 'An unexpected error occurred.');
-    }
-  });
+  const held = installFaultHook(app, { faults, stats, adminPrefix: ADMIN_PREFIX, answers });
 
   // ---------------------------------------------------------------- Azure AD
 
@@ -161,7 +162,7 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     const ct = String(req.headers['content-type'] ?? '').toLowerCase();
     const form = new URLSearchParams(ct.startsWith('application/x-www-form-urlencoded') && typeof req.body === 'string' ? req.body : '');
     const r = aad.token(endpoint, tenant, form, baseUrl(req), Date.now());
-    if (r.status === 200) stats.tokens++;
+    if (r.status === 200) stats.grant(form.get('grant_type') ?? 'unknown');
     return reply
       .code(r.status)
       .headers({ 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store, no-cache', Pragma: 'no-cache' })
@@ -359,11 +360,13 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
       return reply.code(200).headers({ 'OData-Version': '4.0', 'Content-Type': 'application/xml' }).send(csdl(store.byLogical));
     }
     const who = caller(req);
+    const rule = rateRules.check({ sysId: who.userId, userName: who.upn, roles: new Set() }, method, pathOf(req.url), Date.now(), false);
+    if (rule?.exceeded) {
+      throw new DvError(429, CODE.requests, `Number of requests exceeded the limit of ${rule.limit} per hour set for this user.`, { ...rule.headers, 'Retry-After': String(rule.retryAfterSec) });
+    }
     const gate = limiter.enter(who.upn, Date.now());
     reply.header('x-ms-ratelimit-burst-remaining-xrm-requests', String(gate.burstRemaining));
     reply.raw.once('close', gate.release);
-    const route = `${method} ${segments.map((s) => s.replace(/\(.*\)/, '(id)')).join('/')}`;
-    stats.byRoute[route] = (stats.byRoute[route] ?? 0) + 1;
     const ctx: WriteContext = { store, userId: who.userId, nowMs: Date.now() };
 
     if (segments.length === 0) return sendJson(reply, 200, serviceDocument(base, store.bySet));
@@ -478,22 +481,27 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     return Object.assign(next, patch) as T;
   };
 
-  app.get('/_sandbox/faults', admin(() => faults.config));
-  app.put(
-    '/_sandbox/faults',
-    admin((_req, body) => {
-      const bad = faults.merge(body);
-      if (bad.length) throw new DvError(400, 'invalid_settings', `Rejected fault keys: ${bad.join(', ')}`);
-      return faults.config;
-    }),
-  );
+  registerFaultAdmin(app, {
+    prefix: ADMIN_PREFIX,
+    faults,
+    limiter: rateRules,
+    stats,
+    admin: (handler) => async (req, reply) => {
+      if (req.headers.authorization !== adminAuth) throw new DvError(401, 'unauthorized', 'The sandbox admin API needs the admin credentials (Basic).');
+      return handler(req, reply);
+    },
+    json: (reply, status, body) => sendJson(reply, status, body),
+    body: (req) => jsonBody(req),
+    refuse: (what, detail) => {
+      throw new DvError(400, 'invalid_settings', `${what}: ${detail}`);
+    },
+  });
   app.post(
-    '/_sandbox/faults/reset',
+    '/_sandbox/service-protection/reset',
     admin(() => {
-      faults.reset();
       limiter.reset();
       limiter.settings = { ...DEFAULT_PROTECTION };
-      return { faults: DEFAULT_FAULTS, serviceProtection: limiter.settings };
+      return limiter.settings;
     }),
   );
   app.get('/_sandbox/service-protection', admin(() => limiter.settings));
@@ -555,16 +563,6 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
       return store.stmt('SELECT * FROM sb_aad_app WHERE client_id = ?').get(clientId);
     }),
   );
-  app.get('/_sandbox/stats', admin(() => stats));
-  app.post(
-    '/_sandbox/stats/reset',
-    admin(() => {
-      stats.requests = 0;
-      stats.byRoute = {};
-      stats.tokens = 0;
-      return stats;
-    }),
-  );
 
-  return { app };
+  return { app, held };
 }

@@ -255,21 +255,24 @@ describe('Provance sandbox: Dataverse Web API', () => {
       assert.equal(r.body.error.message, 'Number of requests exceeded the limit of 3 over time window of 300 seconds.');
       assert.ok(Number(r.headers.get('retry-after')) > 0);
     } finally {
-      await adminCall(sb, 'POST', 'faults/reset');
+      await adminCall(sb, 'POST', 'service-protection/reset');
     }
   });
 
-  test('fault injection: throttleNext, failNext and dropNext hit the next requests only', async () => {
-    await adminCall(sb, 'PUT', 'faults', { throttleNext: { count: 1, retryAfterSec: 7 }, failNext: 1 });
+  test('fault injection (common model): scripted 429 and 503 in the Dataverse error body, held requests, then normal again', async () => {
+    await adminCall(sb, 'PUT', 'faults', { rateLimitNext: { count: 1, retryAfterSec: 7 }, failNext: 1 });
     const throttled = await get('WhoAmI');
-    assert.deepEqual([throttled.status, throttled.headers.get('retry-after')], [429, '7']);
-    assert.equal((await get('WhoAmI')).status, 503);
+    assert.deepEqual([throttled.status, throttled.headers.get('retry-after'), throttled.body.error.code], [429, '7', '0x80072322']);
+    const failed = await get('WhoAmI');
+    assert.deepEqual([failed.status, typeof failed.body.error.message], [503, 'string']);
     assert.equal((await get('WhoAmI')).status, 200);
-    await adminCall(sb, 'PUT', 'faults', { dropNext: 1 });
+    await adminCall(sb, 'PUT', 'faults', { timeoutRate: 1, timeoutMs: 50 });
     await assert.rejects(get('WhoAmI'));
+    await adminCall(sb, 'POST', 'reset_faults');
     assert.equal((await get('WhoAmI')).status, 200);
     const bad = await adminCall(sb, 'PUT', 'faults', { errorRate: 7 });
     assert.equal(bad.status, 400);
+    assert.equal((await adminCall(sb, 'GET', 'stats')).body.tokenGrants.password > 0, true);
   });
 
   test('change requests keep statecode in step with the Provance change state', async () => {

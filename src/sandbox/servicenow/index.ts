@@ -2,11 +2,9 @@
  * High-fidelity ServiceNow emulator ("sandbox"): a real HTTP(S) server with its own SQLite store,
  * deterministic seed data and run-time fault injection. See server.ts for the routes and the admin API.
  */
-import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import type { Command } from 'commander';
+import { listenSandbox } from '../common/server.ts';
 import { buildApp } from './server.ts';
-import { SEEDED_CREDENTIALS, seedStore } from './seed.ts';
+import { seedStore } from './seed.ts';
 import { SnStore } from './store.ts';
 
 export { SEEDED_CREDENTIALS, INTEGRATION_ROLES } from './seed.ts';
@@ -83,18 +81,16 @@ export async function startWithStore(opts: ServiceNowSandboxOptions = {}): Promi
     throw e;
   }
   const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls });
+  let where: { url: string; port: number };
   try {
-    await app.listen({ host, port: opts.port ?? 0 });
+    where = await listenSandbox(app, host, opts.port ?? 0, !!opts.tls);
   } catch (e) {
     store.close();
     throw e;
   }
-  const port = (app.server.address() as AddressInfo).port;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   let closed = false;
   const sandbox: ServiceNowSandbox = {
-    url: `${opts.tls ? 'https' : 'http'}://${urlHost}:${port}`,
-    port,
+    ...where,
     async close() {
       if (closed) return;
       closed = true;
@@ -104,51 +100,4 @@ export async function startWithStore(opts: ServiceNowSandboxOptions = {}): Promi
     },
   };
   return { sandbox, store };
-}
-
-/** Adds `sandbox servicenow …` to a commander program (reuses an existing `sandbox` command). */
-export function registerSandboxCommand(program: Command): void {
-  const sandbox = program.commands.find((c) => c.name() === 'sandbox') ?? program.command('sandbox').description('Run bundled ITSM emulators');
-  sandbox
-    .command('servicenow')
-    .description('Run the ServiceNow emulator (Table API, oauth_token.do, Event Management) until SIGINT/SIGTERM')
-    .option('--port <port>', 'port to listen on', '8081')
-    .option('--host <host>', 'address to bind', '127.0.0.1')
-    .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
-    .option('--tls-key <file>', 'PEM private key (HTTPS)')
-    .option('--seed <n>', 'seed of the generated data', '1')
-    .option('--days <d>', 'days of incident/change history', '120')
-    .option('--data-dir <dir>', 'keep the instance in <dir>/servicenow.sqlite (seeded on first creation only)')
-    .option('--incidents <n>', 'number of seeded incidents')
-    .option('--changes <n>', 'number of seeded change requests')
-    .option('--computers <n>', 'number of seeded computers')
-    .action(async (o: Record<string, string | undefined>) => {
-      if (!!o.tlsCert !== !!o.tlsKey) throw new Error('--tls-cert and --tls-key go together');
-      const int = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number.parseInt(v, 10));
-      const sb = await startServiceNowSandbox({
-        host: o.host,
-        port: int(o.port),
-        seed: int(o.seed),
-        days: int(o.days),
-        dataDir: o.dataDir,
-        tls: o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert, 'utf8'), key: readFileSync(o.tlsKey, 'utf8') } : undefined,
-        volume: { incidents: int(o.incidents), changeRequests: int(o.changes), computers: int(o.computers) },
-      });
-      const c = SEEDED_CREDENTIALS;
-      process.stdout.write(
-        `ServiceNow sandbox listening on ${sb.url}\n` +
-          `  admin: ${c.admin.user} / ${c.admin.password}   integration user: ${c.integration.user} / ${c.integration.password}\n` +
-          `  OAuth client: ${c.oauthClient.clientId} / ${c.oauthClient.clientSecret}\n`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop);
-          process.off('SIGTERM', stop);
-          resolve();
-        };
-        process.on('SIGINT', stop);
-        process.on('SIGTERM', stop);
-      });
-      await sb.close();
-    });
 }

@@ -9,7 +9,7 @@ import { CHANGE_CATEGORIES, CHOICES, COMPUTER_OS, INCIDENT_CLOSE_CODES, SERVER_O
 import { ADMIN_SYS_ID } from './events.ts';
 import { hashPassword } from './passwords.ts';
 import { quoteIdent } from './query.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../common/rng.ts';
 import type { FieldDef } from './schema.ts';
 import { isVirtual, priorityFor, TABLE_DEFS } from './schema.ts';
 import type { SnStore } from './store.ts';

@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import Fastify from 'fastify';
+import { installFaultHook, pathOf, registerFaultAdmin, sandboxFastify } from '../common/server.ts';
 import { DEFAULT_OAUTH, DEFAULT_RULES, mergeKnown } from './config.ts';
 import { insertEvent, processEvent } from './events.ts';
-import { Faults, RateLimiter, Stats } from './faults.ts';
+import { ADMIN_PREFIX, Faults, isServiceNowApi, RateLimiter, routeKey, Stats } from './faults.ts';
 import type { DisplayMode } from './format.ts';
 import { parseDisplayMode, RecordFormatter } from './format.ts';
 import { OAuthService } from './oauth.ts';
@@ -84,23 +84,12 @@ function baseUrl(req: FastifyRequest): string {
   return `${req.protocol}://${req.headers.host ?? `${req.hostname}`}`;
 }
 
-function pathOf(req: FastifyRequest): string {
-  const i = req.url.indexOf('?');
-  return i < 0 ? req.url : req.url.slice(0, i);
-}
-
 export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
-  const app: FastifyInstance = (Fastify as any)({
-    logger: opts.logger,
-    bodyLimit: 10 * 1024 * 1024,
-    forceCloseConnections: true,
-    ...(opts.tls ? { https: { cert: opts.tls.cert, key: opts.tls.key } } : {}),
-  });
+  const app = sandboxFastify({ logger: opts.logger, tls: opts.tls });
   const oauth = new OAuthService(store);
-  const faults = new Faults(opts.seed);
+  const faults = new Faults(opts.seed, isServiceNowApi, ADMIN_PREFIX);
   const limiter = new RateLimiter();
-  const stats = new Stats();
-  const held = new Map<NodeJS.Timeout, () => void>();
+  const stats = new Stats(routeKey);
   const basicCache = new Map<string, { sysId: string; version: number }>();
   const userCache = new Map<string, { ctx: UserCtx; version: number }>();
   let txSeq = 0;
@@ -127,41 +116,16 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
   const sendError = (reply: FastifyReply, e: SnError): FastifyReply => send(reply, e.status, envelope(e.message, e.detail), e.headers);
 
   // ---------------------------------------------------------------- faults and stats (before anything else)
-  app.addHook('onRequest', async (req, reply) => {
-    const path = pathOf(req);
-    if (path.startsWith('/api/x_sandbox')) return;
-    stats.count(req.method, path);
-    if (!faults.applies(path)) return;
-    const nowMs = Date.now();
-    const first = faults.decide(nowMs);
-    if (first.kind === 'hibernate') {
-      reply.code(200).header('Content-Type', 'text/html;charset=UTF-8').send(HIBERNATING_HTML);
-      return reply;
-    }
-    if (first.kind === 'outage') {
-      return send(reply, 503, envelope('Service Unavailable', `The instance is unavailable until ${faults.config.outageUntil}`));
-    }
-    if (faults.config.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.config.latencyMs));
-    const action = first; // scripted and random faults answer after the injected latency
-    if (action.kind === 'ratelimit') {
-      return send(reply, 429, envelope('Rate limit exceeded', 'Too many requests'), { 'Retry-After': String(action.retryAfterSec) });
-    }
-    if (action.kind === 'error') {
-      return send(reply, action.status, envelope(statusText(action.status), 'Injected fault'));
-    }
-    if (action.kind === 'timeout') {
-      reply.hijack();
-      const socket = req.raw.socket;
-      const kill = (): void => {
-        socket.destroy();
-      };
-      const t = setTimeout(() => {
-        held.delete(t);
-        kill();
-      }, action.ms);
-      held.set(t, kill);
-      return reply;
-    }
+  const held = installFaultHook(app, {
+    faults,
+    stats,
+    adminPrefix: ADMIN_PREFIX,
+    answers: {
+      htmlPage: (reply) => reply.code(200).header('Content-Type', 'text/html;charset=UTF-8').send(HIBERNATING_HTML),
+      outage: (reply, until) => send(reply, 503, envelope('Service Unavailable', `The instance is unavailable until ${until}`)),
+      rateLimited: (reply, retryAfterSec) => send(reply, 429, envelope('Rate limit exceeded', 'Too many requests'), { 'Retry-After': String(retryAfterSec) }),
+      error: (reply, status) => send(reply, status, envelope(statusText(status), 'Injected fault')),
+    },
   });
 
   app.setErrorHandler((err: any, _req, reply) => {
@@ -427,14 +391,14 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
     const delay = store.rules.eventProcessingDelayMs;
     if (delay > 0) {
       const t = setTimeout(() => {
-        held.delete(t);
+        held.release(t);
         try {
           process();
         } catch (e) {
           app.log.error(e);
         }
       }, delay);
-      held.set(t, () => undefined);
+      held.hold(t, () => undefined);
     } else process();
     return send(reply, 200, JSON.stringify({ result: { 'Default Bulk Endpoint': `${ids.length} events were inserted` } }), headers);
   };
@@ -464,31 +428,18 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
     if (bad.length) throw new SnError(400, `Invalid ${what}`, `Rejected keys: ${bad.join(', ')}`);
   };
 
-  app.get('/api/x_sandbox/faults', admin((_req, reply) => adminJson(reply, 200, faults.config)));
-  app.put(
-    '/api/x_sandbox/faults',
-    admin((req, reply) => {
-      rejectKeys('fault settings', faults.merge(adminBody(req)));
-      return adminJson(reply, 200, faults.config);
-    }),
-  );
-  app.post(
-    '/api/x_sandbox/reset_faults',
-    admin((_req, reply) => {
-      faults.reset();
-      limiter.reset();
-      return adminJson(reply, 200, { faults: faults.config, rateLimits: limiter.get() });
-    }),
-  );
-  app.get('/api/x_sandbox/rate_limits', admin((_req, reply) => adminJson(reply, 200, limiter.get())));
-  app.put(
-    '/api/x_sandbox/rate_limits',
-    admin((req, reply) => {
-      const err = limiter.set(adminBody(req));
-      if (err) throw new SnError(400, 'Invalid rate limit rules', err);
-      return adminJson(reply, 200, limiter.get());
-    }),
-  );
+  registerFaultAdmin(app, {
+    prefix: ADMIN_PREFIX,
+    faults,
+    limiter,
+    stats,
+    admin,
+    json: adminJson,
+    body: adminBody,
+    refuse: (what, detail) => {
+      throw new SnError(400, what, detail);
+    },
+  });
   app.get('/api/x_sandbox/oauth', admin((_req, reply) => adminJson(reply, 200, oauth.settings)));
   app.put(
     '/api/x_sandbox/oauth',
@@ -504,14 +455,6 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
     admin((_req, reply) => adminJson(reply, 200, { expired: oauth.expireAccessTokens(Date.now()) })),
   );
   app.post('/api/x_sandbox/oauth/revoke_all', admin((_req, reply) => adminJson(reply, 200, { revoked: oauth.revokeAll() })));
-  app.get('/api/x_sandbox/stats', admin((_req, reply) => adminJson(reply, 200, stats.toJSON())));
-  app.post(
-    '/api/x_sandbox/stats/reset',
-    admin((_req, reply) => {
-      stats.reset();
-      return adminJson(reply, 200, stats.toJSON());
-    }),
-  );
   app.get('/api/x_sandbox/rules', admin((_req, reply) => adminJson(reply, 200, store.rules)));
   app.put(
     '/api/x_sandbox/rules',
@@ -531,16 +474,7 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
     }),
   );
 
-  return {
-    app,
-    abortHeld: () => {
-      for (const [t, kill] of held) {
-        clearTimeout(t);
-        kill();
-      }
-      held.clear();
-    },
-  };
+  return { app, abortHeld: () => held.abortHeld() };
 }
 
 function statusText(status: number): string {

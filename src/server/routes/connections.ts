@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { ConnectionService } from '../../connections/service.ts';
-import { ConnectionInput, ConnectionView } from '../../connections/model.ts';
+import { ConnectionInput, ConnectionPatch, ConnectionView } from '../../connections/model.ts';
 import { WsNameParams, WsParams } from './params.ts';
 
 export interface ConnectionRouteHooks {
@@ -16,6 +16,9 @@ export function connectionRoutes(service: ConnectionService, hooks: ConnectionRo
     const tags = ['connections'];
     app.addSchema(ConnectionInput);
     app.addSchema(ConnectionView);
+    app.addSchema(ConnectionPatch);
+    // PATCH takes a JSON merge patch (RFC 7396), sent as application/merge-patch+json or application/json.
+    app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
     app.get('/api/v1/workspaces/:ws/connections', { config: { access: 'reader' }, schema: { tags, params: WsParams, response: { 200: Type.Object({ value: Type.Array(Type.Ref('Connection')) }) } } }, async (req) => ({
       value: await service.list(req.params.ws),
@@ -32,6 +35,22 @@ export function connectionRoutes(service: ConnectionService, hooks: ConnectionRo
         const { view, created } = await service.put(req.params.ws, req.params.name, req.body as ConnectionInput);
         return reply.status(created ? 201 : 200).send(view);
       },
+    );
+
+    app.patch(
+      '/api/v1/workspaces/:ws/connections/:name',
+      {
+        config: { access: 'contributor' },
+        schema: {
+          tags,
+          summary: 'Change some settings of a connection (JSON merge patch)',
+          description: 'Members given replace the stored value, null puts a setting back to its default, members left out are kept. Same checks and sign-in rules as PUT.',
+          params: WsNameParams,
+          body: Type.Ref('ConnectionPatch'),
+          response: { 200: Type.Ref('Connection') },
+        },
+      },
+      async (req) => service.patch(req.params.ws, req.params.name, req.body as Record<string, unknown>),
     );
 
     app.delete(

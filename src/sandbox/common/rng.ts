@@ -1,6 +1,6 @@
 /**
- * Seeded pseudo-random numbers for the ServiceNow sandbox (sfc32 seeded through splitmix32).
- * Everything the sandbox makes up (seed data, fault draws) comes from here, never from Math.random,
+ * Seeded pseudo-random numbers for the partner sandboxes (sfc32 seeded through splitmix32).
+ * Everything a sandbox makes up (seed data, fault draws) comes from here, never from Math.random,
  * so the same seed always gives the same instance.
  */
 export class Rng {
