@@ -80,7 +80,7 @@ const PROVANCE_ADMIN = 'Basic ' + Buffer.from(`${SANDBOX_CREDENTIALS.admin.usern
 /** Reads the Provance sandbox through its Web API as the admin user (password grant on its token endpoint). */
 export class ProvanceReader {
   private token: string | undefined;
-  constructor(private readonly sb: ProvanceSandbox) {}
+  constructor(private readonly sb: Pick<ProvanceSandbox, 'url' | 'apiUrl'>) {}
 
   private async bearer(): Promise<string> {
     if (this.token) return this.token;

@@ -2,6 +2,8 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { api, startTestConnector, type TestConnector } from '../helpers/stores.ts';
+import { sandboxedPartners } from '../../src/partners/registry.ts';
+import { ProvanceReader } from '../delivery/partners.ts';
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,7 +29,10 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
 describe('quick start (what `npm start` does)', () => {
   let c: TestConnector;
   before(async () => {
-    c = await startTestConnector('sqlite', { ITSMC_SANDBOX: '1', ITSMC_SANDBOX_PORT: String(await freePort()), ITSMC_SYNC: '1' });
+    // Every bundled sandbox on a free port (never the fixed quick-start ports in tests).
+    const ports: Record<string, string> = {};
+    for (const p of sandboxedPartners()) ports[p.sandbox.quickStart.portEnv] = String(await freePort());
+    c = await startTestConnector('sqlite', { ITSMC_SANDBOX: '1', ...ports, ITSMC_SYNC: '1' });
   });
   after(async () => c.cleanup());
 
@@ -61,5 +66,41 @@ describe('quick start (what `npm start` does)', () => {
     });
     assert.ok((counts.get('Incident') ?? 0) > 0);
     assert.ok((counts.get('ChangeRequest') ?? 0) > 0);
+  });
+
+  it('starts the Provance sandbox with a Healthy connection provance-sandbox, marked unverified, and the action group sandbox-provance', async () => {
+    const res = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/connections/provance-sandbox');
+    assert.equal(res.status, 200);
+    assert.equal(res.body.status, 'Healthy', res.body.lastError);
+    assert.ok(res.body.warnings.some((w: string) => /unverified/.test(w)), JSON.stringify(res.body.warnings));
+    const group = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/actionGroups/sandbox-provance');
+    assert.equal(group.status, 200);
+    assert.equal(group.body.itsmReceivers[0].connectionName, 'provance-sandbox');
+  });
+
+  it('after the sync, KQL counts by type and state for provance-sandbox equal the Provance sandbox\'s own counts read through its Web API', async () => {
+    const conn = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/connections/provance-sandbox');
+    const sandbox = new ProvanceReader({ url: conn.body.serverUrl, apiUrl: `${conn.body.serverUrl}/api/data/v9.2` });
+    const own = new Map<string, number>();
+    const tally = (key: string) => own.set(key, (own.get(key) ?? 0) + 1);
+    const LABEL = '@OData.Community.Display.V1.FormattedValue';
+    for (const r of await sandbox.all('incidents?$select=statecode')) tally(`Incident|${r[`statecode${LABEL}`]}`);
+    for (const r of await sandbox.all('prov_changerequests?$select=prov_changestate')) tally(`ChangeRequest|${r[`prov_changestate${LABEL}`]}`);
+    const kql = async (query: string): Promise<[string, number][]> => {
+      const res = await api(c.url, c.adminToken, 'POST', '/v1/workspaces/default/query', { query, timespan: 'P1D' });
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body.tables[0].rows;
+    };
+    const latest = (type: string, state: string) =>
+      `ServiceDesk_CL | where ServiceDeskConnectionName_s == 'provance-sandbox' and ServiceDeskWorkItemType_s == '${type}' | summarize arg_max(TimeGenerated, ${state}) by ServiceDeskId_s | summarize count() by ${state}`;
+    const synced = await eventually('ServiceDesk_CL holds every Provance record', async () => {
+      const m = new Map<string, number>();
+      for (const [state, n] of await kql(latest('Incident', 'IncidentState_s'))) m.set(`Incident|${state}`, n);
+      for (const [state, n] of await kql(latest('ChangeRequest', 'CRState_s'))) m.set(`ChangeRequest|${state}`, n);
+      const total = [...m.values()].reduce((a, b) => a + b, 0);
+      return total === [...own.values()].reduce((a, b) => a + b, 0) ? m : undefined;
+    }, 120_000);
+    assert.deepEqual(new Map([...synced].sort()), new Map([...own].sort()));
+    assert.ok(own.size >= 5, 'several types and states');
   });
 });
