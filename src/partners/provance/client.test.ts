@@ -105,7 +105,9 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
 
     const resolved = await c.resolveWorkItem(ref, {}, 'alert resolved');
     assert.deepEqual([resolved.state, resolved.closed], ['1', true]);
-    assert.deepEqual(await c.resolveWorkItem(ref, {}, 'again'), resolved, 'resolving a resolved case changes nothing');
+    const again = await c.resolveWorkItem(ref, {}, 'again');
+    assert.deepEqual([again.id, again.state, again.closed], [ref.id, '1', true], 'resolving a resolved case changes nothing');
+    assert.ok(again.closedAt);
 
     const reopened = await c.reopenWorkItem(resolved, 'fired after resolve');
     assert.deepEqual([reopened.state, reopened.closed], ['0', false]);

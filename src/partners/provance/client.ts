@@ -149,18 +149,36 @@ export class ProvanceClient implements PartnerClient {
     }
   }
 
-  /** A note: the case's last-note column (so the case shows as changed), then a Dataverse annotation on it. */
-  private async addNote(caseId: string, note: string, fields: Record<string, string | number> = {}): Promise<void> {
-    if (note.trim() === '') {
-      if (Object.keys(fields).length) await this.call('PATCH', `${I.set}(${caseId})`, { json: fields });
-      return;
-    }
-    await this.call('PATCH', `${I.set}(${caseId})`, { json: { ...fields, [I.lastNote]: note } });
+  /** PATCH of a case answered with its reference (one request). */
+  private async patchCase(id: string, values: Record<string, unknown>): Promise<WorkItemRef> {
+    const { body } = await this.call('PATCH', `${I.set}(${id})?$select=${REF_SELECT}`, { json: values, prefer: ['return=representation'] });
+    return this.toRef(body as DvRecord);
+  }
+
+  /** The note as a Dataverse annotation on the case. */
+  private async annotate(id: string, note: string): Promise<void> {
+    if (note.trim() === '') return;
     await this.call('POST', NAMES.note.set, {
-      json: { [NAMES.note.subject]: NOTE_SUBJECT, [NAMES.note.text]: note, [`${NAMES.note.objectNavIncident}@odata.bind`]: `/${I.set}(${caseId})` },
+      json: { [NAMES.note.subject]: NOTE_SUBJECT, [NAMES.note.text]: note, [`${NAMES.note.objectNavIncident}@odata.bind`]: `/${I.set}(${id})` },
     });
   }
 
+  /**
+   * A write Provance refused (400) because the case is no longer active — resolved or cancelled by a human —
+   * becomes that case's closed reference; anything else is rethrown.
+   */
+  private async closedInstead(id: string, err: unknown): Promise<WorkItemRef> {
+    if (!(err instanceof PartnerError && err.kind === 'invalid')) throw err;
+    const current = await this.readRef(id);
+    if (!current.closed) throw err;
+    return current;
+  }
+
+  /**
+   * Fields and the note go onto the case in one PATCH (the note also into the last-note column, so the case
+   * shows as changed), then the note as an annotation. A case closed in Provance meanwhile refuses the PATCH:
+   * nothing is written and its closed reference returned, for the caller to decide again.
+   */
   async updateWorkItem(ref: WorkItemRef, note: string, fields: Record<string, string> = {}, ciIds: string[] = []): Promise<WorkItemRef> {
     incidentOnly(ref.type);
     const id = checkId(ref.id, 'case id');
@@ -170,37 +188,49 @@ export class ProvanceClient implements PartnerClient {
     } catch (e) {
       throw new PartnerError('invalid', `Provance case field: ${(e as Error).message}`);
     }
-    const current = await this.readRef(id);
-    if (current.closed) return current; // closed in Provance meanwhile: write nothing, the caller decides again
-    await this.addNote(id, note, values);
-    await this.associateCis(id, ciIds.map((c) => checkId(c, 'CI id')));
-    return this.readRef(id);
+    const ciList = ciIds.map((c) => checkId(c, 'CI id'));
+    let updated: WorkItemRef;
+    try {
+      updated = await this.patchCase(id, { ...values, ...(note.trim() ? { [I.lastNote]: note } : {}) });
+    } catch (err) {
+      return this.closedInstead(id, err);
+    }
+    if (updated.closed) return updated;
+    await this.annotate(id, note);
+    await this.associateCis(id, ciList);
+    return updated;
   }
 
+  /** CloseIncident with the note as the resolution text; a case that is already closed is left as it is. */
   async resolveWorkItem(ref: WorkItemRef, how: ResolveInput, note: string): Promise<WorkItemRef> {
     incidentOnly(ref.type);
     const id = checkId(ref.id, 'case id');
-    const current = await this.readRef(id);
-    if (current.closed) return current;
     const status = how.state !== undefined && /^\d+$/.test(how.state) ? Number(how.state) : INCIDENT_STATUS.problemSolved;
-    // A resolved case is read-only, so a note that is not the resolution text goes first.
-    if (how.closeNotes && note !== how.closeNotes) await this.addNote(id, note);
-    await this.call('POST', 'CloseIncident', {
-      json: {
-        IncidentResolution: { subject: how.closeCode || 'Resolved by OpenITSMC', description: how.closeNotes || note, 'incidentid@odata.bind': `/${I.set}(${id})` },
-        Status: status,
-      },
-    });
-    return this.readRef(id);
+    try {
+      // A resolved case is read-only, so a note that is not the resolution text goes first.
+      if (how.closeNotes && note.trim() && note !== how.closeNotes) {
+        await this.patchCase(id, { [I.lastNote]: note });
+        await this.annotate(id, note);
+      }
+      await this.call('POST', 'CloseIncident', {
+        json: {
+          IncidentResolution: { subject: how.closeCode || 'Resolved by OpenITSMC', description: how.closeNotes || note, 'incidentid@odata.bind': `/${I.set}(${id})` },
+          Status: status,
+        },
+      });
+    } catch (err) {
+      return this.closedInstead(id, err);
+    }
+    return { ...ref, id, state: String(INCIDENT_STATE.resolved), closed: true, closedAt: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') };
   }
 
+  /** Reactivates the case (statecode Active, status In Progress) with the note, in one PATCH, then the annotation. */
   async reopenWorkItem(ref: WorkItemRef, note: string): Promise<WorkItemRef> {
     incidentOnly(ref.type);
     const id = checkId(ref.id, 'case id');
-    const current = await this.readRef(id);
-    if (current.closed) await this.call('PATCH', `${I.set}(${id})`, { json: { [I.state]: INCIDENT_STATE.active, [I.status]: INCIDENT_STATUS.inProgress } });
-    await this.addNote(id, note);
-    return this.readRef(id);
+    const reopened = await this.patchCase(id, { [I.state]: INCIDENT_STATE.active, [I.status]: INCIDENT_STATUS.inProgress, ...(note.trim() ? { [I.lastNote]: note } : {}) });
+    await this.annotate(id, note);
+    return reopened;
   }
 
   async findByCorrelationKey(type: WorkItemType, correlationKey: string): Promise<WorkItemRef | null> {
