@@ -4,50 +4,26 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { readSettings } from '../../src/config/env.ts';
-import { startConnector, type Connector } from '../../src/runtime/connector.ts';
-import { startProvanceSandbox, type ProvanceSandbox } from '../../src/sandbox/provance/index.ts';
-import { api, dropSchema, pgUrl, tempDir, testDialects, uniqueSchema } from '../helpers/stores.ts';
+import { api, testDialects } from '../helpers/stores.ts';
 import { drained, fastDelivery, metricAlert, postHook } from './helpers.ts';
-import { ProvanceReader, provanceConnection } from './partners.ts';
+import { ProvanceReader, provanceHarness, startPartnerRig, type PartnerRig } from './partners.ts';
 
 for (const dialect of testDialects) {
   describe(`Provance: alerts to cases end to end on ${dialect}`, () => {
-    let sb: ProvanceSandbox;
+    let rig: PartnerRig;
     let reader: ProvanceReader;
-    let c: Connector;
-    let dataDir: string;
-    let pgSchema: string | undefined;
     before(async () => {
-      sb = await startProvanceSandbox({ port: 0, volume: { incidents: 20, changeRequests: 5, cis: 5 }, days: 10 });
-      reader = new ProvanceReader(sb);
-      dataDir = tempDir();
-      pgSchema = dialect === 'postgres' ? uniqueSchema() : undefined;
-      const settings = readSettings({
-        PORT: '0',
-        ITSMC_HOST: '127.0.0.1',
-        ITSMC_DATA_DIR: dataDir,
-        ITSMC_SANDBOX: '0',
-        ITSMC_SYNC: '0',
-        ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sb.url).host,
-        ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
-      });
-      c = await startConnector({ settings, pgSchema, delivery: fastDelivery() });
+      rig = await startPartnerRig(provanceHarness, fastDelivery(), dialect);
+      reader = new ProvanceReader({ url: rig.sandbox.url, apiUrl: `${rig.sandbox.url}/api/data/v9.2` });
     });
-    after(async () => {
-      await c?.close();
-      await sb?.close();
-      if (pgSchema) await dropSchema(pgSchema);
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    });
+    after(async () => rig?.cleanup());
 
     it('an Azure alert creates exactly one case with its CI, a re-fire adds one note, the resolve resolves it', async () => {
-      const conn = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/provance', provanceConnection(sb.url));
-      assert.equal(conn.status, 201, JSON.stringify(conn.body));
+      const c = rig.c;
+      const conn = await api(c.url, c.adminToken, 'GET', `/api/v1/workspaces/default/connections/${rig.connection}`);
       assert.equal(conn.body.status, 'Healthy', conn.body.lastError);
       const group = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/actionGroups/prov', {
-        itsmReceivers: [{ name: 'case', connectionName: 'provance', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0 } }],
+        itsmReceivers: [{ name: 'case', connectionName: rig.connection, ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0 } }],
       });
       assert.equal(group.status, 201, JSON.stringify(group.body));
       const hook: string = group.body.webhookUrl;

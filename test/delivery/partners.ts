@@ -3,11 +3,8 @@
  * start the sandbox, the connection body for it, the work items the connector made (read through the
  * sandbox's own API) and its fault switches in one vocabulary.
  */
-import fs from 'node:fs';
 import type { ConnectionInput } from '../../src/connections/model.ts';
-import { readSettings } from '../../src/config/env.ts';
 import type { DeliverySettings } from '../../src/delivery/settings.ts';
-import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
 import { startServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import { serviceNowSandbox } from '../../src/sandbox/servicenow/descriptor.ts';
@@ -15,7 +12,7 @@ import { serviceNowPartner } from '../../src/partners/servicenow/descriptor.ts';
 import { provanceSandbox } from '../../src/sandbox/provance/descriptor.ts';
 import { provancePartner } from '../../src/partners/provance/descriptor.ts';
 import { SANDBOX_CREDENTIALS, startProvanceSandbox, type ProvanceSandbox } from '../../src/sandbox/provance/index.ts';
-import { api, tempDir } from '../helpers/stores.ts';
+import { api, startTestConnector, type TestConnector, type TestDialect } from '../helpers/stores.ts';
 import { SANDBOX_VOLUME, ourIncidents, sandboxAdmin, sandboxGet, workNotes } from './helpers.ts';
 
 export interface OurWorkItem {
@@ -137,7 +134,7 @@ export function provanceConnection(url: string): ConnectionInput {
   return sandboxConnectionInput({ ...provancePartner, sandbox: provanceSandbox }, url, { dataSyncScope: ['Incident'], createNewConfigurationItems: true });
 }
 
-const provance: PartnerHarness = {
+export const provanceHarness: PartnerHarness = {
   partner: 'Provance',
   async start() {
     const sb = await startProvanceSandbox({ port: 0, volume: { incidents: 30, changeRequests: 5, cis: 10 }, days: 10 });
@@ -171,10 +168,10 @@ const provance: PartnerHarness = {
   },
 };
 
-export const partnerHarnesses: readonly PartnerHarness[] = [serviceNow, provance];
+export const partnerHarnesses: readonly PartnerHarness[] = [serviceNow, provanceHarness];
 
 export interface PartnerRig {
-  c: Connector;
+  c: TestConnector;
   sandbox: SandboxHarness;
   token: string;
   /** Name of the connection made to the sandbox. */
@@ -182,23 +179,13 @@ export interface PartnerRig {
   cleanup(): Promise<void>;
 }
 
-/** A partner's sandbox on port 0, a connector allow-listed for it (SQLite) and the connection `itsm`. */
-export async function startPartnerRig(harness: PartnerHarness, delivery: Partial<DeliverySettings>): Promise<PartnerRig> {
+/** A partner's sandbox on port 0, a connector allow-listed for it (delivery as given) and the connection `itsm`. */
+export async function startPartnerRig(harness: PartnerHarness, delivery: Partial<DeliverySettings>, dialect: TestDialect = 'sqlite'): Promise<PartnerRig> {
   const sandbox = await harness.start();
-  const dataDir = tempDir();
-  const settings = readSettings({
-    PORT: '0',
-    ITSMC_HOST: '127.0.0.1',
-    ITSMC_DATA_DIR: dataDir,
-    ITSMC_SANDBOX: '0',
-    ITSMC_SYNC: '0',
-    ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host,
-  });
-  const c = await startConnector({ settings, delivery });
+  const c = await startTestConnector(dialect, { ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host }, delivery);
   const cleanup = async () => {
-    await c.close();
+    await c.cleanup();
     await sandbox.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   };
   const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/itsm', sandbox.connection());
   if (res.status !== 201) {

@@ -49,6 +49,11 @@ const common = (): AttrDef[] => [
   { name: 'createdby', type: 'Lookup', targets: [{ entity: 'systemuser', nav: 'createdby' }], readOnly: true },
   { name: 'modifiedby', type: 'Lookup', targets: [{ entity: 'systemuser', nav: 'modifiedby' }], readOnly: true },
 ];
+/** statecode/statuscode of a table with Dataverse's default Active/Inactive states. */
+const activeInactive = (): AttrDef[] => [
+  { name: 'statecode', type: 'State', options: { 0: 'Active', 1: 'Inactive' } },
+  { name: 'statuscode', type: 'Status', options: { 1: 'Active', 2: 'Inactive' }, statusState: { 1: 0, 2: 1 } },
+];
 const owned = (): AttrDef[] => [...common(), { name: 'ownerid', type: 'Lookup', targets: [{ entity: 'systemuser', nav: 'ownerid' }] }];
 
 const I = NAMES.incident;
@@ -143,8 +148,7 @@ export const ENTITY_DEFS: readonly EntityDef[] = [
       { name: C.number, type: 'String', maxLength: 100, readOnly: true },
       { name: C.title, type: 'String', maxLength: 200 },
       { name: C.description, type: 'Memo', maxLength: 4000 },
-      { name: 'statecode', type: 'State', options: { 0: 'Active', 1: 'Inactive' } },
-      { name: 'statuscode', type: 'Status', options: { 1: 'Active', 2: 'Inactive' }, statusState: { 1: 0, 2: 1 } },
+      ...activeInactive(),
       { name: C.changeState, type: 'Picklist', options: OPTIONS.changeState },
       { name: C.changeType, type: 'Picklist', options: OPTIONS.changeType },
       { name: C.risk, type: 'Picklist', options: OPTIONS.risk },
@@ -171,8 +175,7 @@ export const ENTITY_DEFS: readonly EntityDef[] = [
       { name: CI.name, type: 'String', maxLength: 200 },
       { name: CI.type, type: 'Picklist', options: OPTIONS.ciType },
       { name: CI.fqdn, type: 'String', maxLength: 255 },
-      { name: 'statecode', type: 'State', options: { 0: 'Active', 1: 'Inactive' } },
-      { name: 'statuscode', type: 'Status', options: { 1: 'Active', 2: 'Inactive' }, statusState: { 1: 0, 2: 1 } },
+      ...activeInactive(),
       ...owned(),
     ],
     manyToMany: [
@@ -204,8 +207,7 @@ export const ENTITY_DEFS: readonly EntityDef[] = [
     attrs: [
       { name: 'accountid', type: 'Uniqueidentifier' },
       { name: 'name', type: 'String', maxLength: 160 },
-      { name: 'statecode', type: 'State', options: { 0: 'Active', 1: 'Inactive' } },
-      { name: 'statuscode', type: 'Status', options: { 1: 'Active', 2: 'Inactive' }, statusState: { 1: 0, 2: 1 } },
+      ...activeInactive(),
       ...owned(),
     ],
     manyToMany: [],
