@@ -260,6 +260,10 @@ export class ConnectionService {
       const days = Math.max(0, Math.floor((tokenInfo.refreshExpiresAt - Date.now()) / 86400000));
       warnings.push(`the refresh token expires in ${days} day(s): enter the password again (PUT the connection with password) before then`);
     }
+    const partner = partnerDescriptor(row.partner_type);
+    if (partner?.create && !partner.serviceDesk.verified) {
+      warnings.push(`the ${partner.displayName} entity and field mapping is unverified against a real ${partner.displayName} instance: check created work items and synced rows before relying on them`);
+    }
     return {
       name: row.name,
       workspace: row.workspace,

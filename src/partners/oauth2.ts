@@ -28,8 +28,25 @@ export interface OAuth2Options {
   clientRegistration?: string;
   /** Tells which credential a refused password grant refused, when the error code does not (e.g. by probing). */
   whichCredentialRefused?: (username: string, password: string) => Promise<'client' | 'password' | undefined>;
-  /** The product's own reading of a refused password grant (e.g. "no licence left"), before the generic one. */
-  explainRefusal?: (answer: { status: number; error: string; description: string }) => PartnerError | undefined;
+  /** The product's or identity provider's own reading of a refused grant (a licence exhausted, Azure AD's AADSTS codes); undefined = the generic one. */
+  explainRefusal?: (refusal: GrantRefusal) => PartnerError | undefined;
+}
+
+/** A token endpoint's refusal as the provider answered it. */
+export interface GrantRefusal {
+  grant: 'password' | 'refresh_token';
+  status: number;
+  /** OAuth `error` code ('' when absent) and `error_description`. */
+  error: string;
+  description: string;
+  response: RawResponse;
+}
+
+function grantRefusal(res: RawResponse, grant: GrantRefusal['grant']): GrantRefusal {
+  const body = tokenAnswer(res);
+  const error = typeof body?.error === 'string' ? body.error : '';
+  const description = typeof body?.error_description === 'string' ? body.error_description : '';
+  return { grant, status: res.status, error, description, response: res };
 }
 
 interface TokenAnswer {
@@ -164,10 +181,8 @@ export class OAuth2Tokens implements AuthStrategy {
   }
 
   private async explainRefusal(res: RawResponse, password: string): Promise<PartnerError> {
-    const body = tokenAnswer(res);
-    const code = typeof body?.error === 'string' ? body.error : '';
-    const description = typeof body?.error_description === 'string' ? body.error_description : '';
-    const own = this.o.explainRefusal?.({ status: res.status, error: code, description });
+    const { error: code, description } = grantRefusal(res, 'password');
+    const own = this.o.explainRefusal?.(grantRefusal(res, 'password'));
     if (own) return own;
     const said = `${code} ${description}`.toLowerCase();
     if (code === 'invalid_client' || /client/.test(said)) return this.badClient(res.status);
@@ -221,7 +236,7 @@ export class OAuth2Tokens implements AuthStrategy {
     if (!current?.refreshToken) throw new PartnerError('auth', `no ${this.product} refresh token is stored: re-enter the integration user password to reconnect`);
     // Tried even past the assumed lifetime: the partner's real lifetime may be longer than the one configured.
     const res = await this.post({ grant_type: 'refresh_token', refresh_token: current.refreshToken });
-    if (res.status !== 200) throw this.refreshRefused(res.status, current);
+    if (res.status !== 200) throw this.o.explainRefusal?.(grantRefusal(res, 'refresh_token')) ?? this.refreshRefused(res.status, current);
     return this.store(res, current);
   }
 

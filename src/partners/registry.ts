@@ -6,16 +6,17 @@ import type { PartnerDescriptor } from './descriptor.ts';
 import { serviceNowPartner } from './servicenow/descriptor.ts';
 import { scsmPartner } from './scsm/index.ts';
 import { cherwellPartner } from './cherwell/index.ts';
-import { provancePartner } from './provance/index.ts';
+import { provancePartner } from './provance/descriptor.ts';
 import { serviceNowSandbox } from '../sandbox/servicenow/descriptor.ts';
 import { scsmSandbox } from '../sandbox/scsm/descriptor.ts';
 import { cherwellSandbox } from '../sandbox/cherwell/descriptor.ts';
+import { provanceSandbox } from '../sandbox/provance/descriptor.ts';
 
 export const partners = [
   { ...serviceNowPartner, sandbox: serviceNowSandbox },
   { ...scsmPartner, sandbox: scsmSandbox },
   { ...cherwellPartner, sandbox: cherwellSandbox },
-  provancePartner,
+  { ...provancePartner, sandbox: provanceSandbox },
 ] as const satisfies readonly PartnerDescriptor[];
 
 export type PartnerType = (typeof partners)[number]['type'];

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { Store } from '../../src/store/store.ts';
 import { readSettings, type Settings } from '../../src/config/env.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
+import type { DeliverySettings } from '../../src/delivery/settings.ts';
 
 export type TestDialect = 'sqlite' | 'postgres';
 export const testDialects: TestDialect[] = ['sqlite', 'postgres'];
@@ -67,7 +68,7 @@ export interface TestConnector extends Connector {
  * A whole connector on port 0 with a fresh data dir (and schema on PostgreSQL). No sandbox and no
  * background data sync unless the test asks (`ITSMC_SYNC: '1'`): tests drive syncs themselves.
  */
-export async function startTestConnector(dialect: TestDialect, env: Record<string, string> = {}): Promise<TestConnector> {
+export async function startTestConnector(dialect: TestDialect, env: Record<string, string> = {}, delivery?: Partial<DeliverySettings>): Promise<TestConnector> {
   const dataDir = tempDir();
   const pgSchema = dialect === 'postgres' ? uniqueSchema() : undefined;
   const settings = readSettings({
@@ -79,7 +80,7 @@ export async function startTestConnector(dialect: TestDialect, env: Record<strin
     ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
     ...env,
   });
-  const connector = await startConnector({ settings, pgSchema });
+  const connector = await startConnector({ settings, pgSchema, delivery });
   return {
     ...connector,
     settings,
