@@ -196,6 +196,10 @@ export type Operator =
     }
   | { op: 'parse'; kind: 'simple' | 'regex'; source: Scalar; parts: ParsePart[]; pos: Span }
   | { op: 'getschema'; pos: Span }
+  /** `sample N`: N arbitrary rows. */
+  | { op: 'sample'; count: Scalar; pos: Span }
+  /** `as Name`: names the input; rows pass through. */
+  | { op: 'as'; pos: Span }
   | { op: 'render'; visualization: string; properties: Record<string, string>; pos: Span }
   | { op: 'unsupported'; what: string; pos: Span };
 

@@ -448,6 +448,13 @@ class Compiler {
         return this.parse(level, op, out, req);
       case 'getschema':
         return this.getschema(level.cols.length ? level.cols : [], out);
+      case 'as':
+        return level;
+      case 'sample': {
+        if (level.limit !== undefined || level.bare) level = this.wrap(level, false);
+        const n = constNumber(op.count, this.lets) ?? 0;
+        return { ...level, orderBy: [{ sql: 'random()', dir: 'asc', nulls: 'last', string: false }], limit: n };
+      }
       case 'render':
         throw this.err(op.pos, "operator 'render' is only supported as the last operator of the query");
       case 'unsupported':

@@ -114,6 +114,20 @@ export const documentedRuleCases: DocCase[] = [
     rows: [['PipelineScheduler', 27, 23], ['', null, null], ['', null, null]],
   },
   {
+    // "Returns up to the specified number of random rows from the input table."
+    doc: `${KUSTO}sample-operator`,
+    kql: 'range x from 1 to 10 step 1 | sample 3 | summarize n = count(), distinctValues = dcount(x), inRange = countif(x between (1 .. 10))',
+    columns: 'n:long, distinctValues:long, inRange:long',
+    rows: [[3, 3, 3]],
+  },
+  {
+    // "Binds a name to the operator's input tabular expression"; the rows pass through.
+    doc: `${KUSTO}as-operator`,
+    kql: 'range x from 1 to 5 step 1 | as T | where x > 3',
+    columns: 'x:long',
+    rows: [[4], [5]],
+  },
+  {
     doc: `${KUSTO}getschema-operator`,
     kql: 'datatable(Name:string, Count:long, When:datetime, Ratio:real)[] | getschema',
     columns: 'ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string',

@@ -444,6 +444,16 @@ class Adapter {
         return this.parseOp(n, out);
       case 'GetSchemaOperator':
         return { op: 'getschema', pos };
+      case 'SampleOperator': {
+        const bad = this.checkParams(n.Parameters);
+        if (bad) return this.opUnsupported(n, `${bad} of operator 'sample'`);
+        return { op: 'sample', count: this.scalar(n.Expression), pos };
+      }
+      case 'AsOperator': {
+        const bad = this.checkParams(n.Parameters);
+        if (bad) return this.opUnsupported(n, `${bad} of operator 'as'`);
+        return { op: 'as', pos };
+      }
       default:
         return this.opUnsupported(n);
     }

@@ -10,7 +10,7 @@ import { regexProblem } from './regex.ts';
 export const SUPPORTED_OPERATORS = [
   'where', 'project', 'project-away', 'project-rename', 'extend', 'summarize', 'sort', 'order',
   'top', 'take', 'limit', 'distinct', 'count', 'join', 'union', 'render', 'print', 'range', 'parse',
-  'make-series', 'getschema', 'datatable',
+  'make-series', 'getschema', 'datatable', 'sample', 'as',
 ] as const;
 
 export const SUPPORTED_JOIN_KINDS = ['innerunique', 'inner', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'leftanti', 'anti', 'leftantisemi', 'rightsemi', 'rightanti', 'rightantisemi'] as const;
@@ -187,6 +187,10 @@ class Checker {
             op.inputs.forEach((i) => this.tabular(i, false));
             return;
           case 'getschema':
+          case 'as':
+            return;
+          case 'sample':
+            this.rowCount(op.count, 'sample');
             return;
           case 'parse':
             this.parse(op);
