@@ -143,6 +143,18 @@ describe('SCSM client: incidents', () => {
     assert.deepEqual(cis.values, [{ Key: ref.number, Value: 'alert-vm01.contoso.local' }]);
   });
 
+  it('an update of an incident a human resolved meanwhile writes nothing and says closed, with closedAt', async () => {
+    const { client } = make();
+    const ref = await client.createWorkItem(input('closed-by-human'));
+    await client.resolveWorkItem(ref, { closeNotes: 'fixed by hand' }, '');
+    const seen = await client.updateWorkItem(ref, 'fired again');
+    assert.equal(seen.closed, true);
+    assert.equal(seen.state, 'Resolved');
+    assert.ok(seen.closedAt && Number.isFinite(Date.parse(seen.closedAt)));
+    const log = fieldsByName(await client.getWorkItem(ref.id)).get('ActionLog')?.value as unknown[];
+    assert.equal(log.length, 0, 'no comment on the resolved incident');
+  });
+
   it('a correlation key that does not fit ContactMethod, or carries XML, is stored hashed or escaped and still found', async () => {
     const { client } = make();
     const long = 'k'.repeat(400);

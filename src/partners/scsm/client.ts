@@ -173,7 +173,14 @@ export class ScsmClient implements PartnerClient {
   }
 
   async updateWorkItem(ref: WorkItemRef, note: string, fields: Record<string, string> = {}, ciIds: string[] = []): Promise<WorkItemRef> {
-    return this.patch(ref, [
+    // Read first: a note must not land on an incident a human resolved or closed meanwhile.
+    const current = objectOf(await this.call('POST', `/api/workitems/${encodeURIComponent(ref.id)}`, { showFields: ['Id', 'Status', 'ResolvedDate', 'ClosedDate'] }), `read ${ref.number}`);
+    const known = refOf(current);
+    if (known.closed) {
+      const f = fieldsByName(current);
+      return { ...known, closedAt: scsmDateToIso(f.get('ResolvedDate')?.value) ?? scsmDateToIso(f.get('ClosedDate')?.value) ?? undefined };
+    }
+    return this.patch(known, [
       ...propertyFields(fields),
       ...(note.trim() ? [field('notes', note)] : []),
       ...(ciIds.length ? [field('affectedci', ciIds.join(','))] : []),

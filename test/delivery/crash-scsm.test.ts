@@ -1,0 +1,3 @@
+import { crashSafetySuite } from './crash-suite.ts';
+
+crashSafetySuite('SCSM');
