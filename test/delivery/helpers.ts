@@ -1,5 +1,6 @@
 /** Shared pieces of the delivery tests: a connector wired to a real ServiceNow sandbox, payload builders, sandbox queries. */
 import fs from 'node:fs';
+import { Command } from 'commander';
 import { readSettings } from '../../src/config/env.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
@@ -272,4 +273,25 @@ export function alertmanagerGroup(o: { groupKey: string; alertname: string; aler
     groupKey: o.groupKey,
     truncatedAlerts: 0,
   };
+}
+
+// ------------------------------------------------------------------ CLI in-process
+
+/** Runs `itsmc <args>` in-process with the given command groups against the rig; returns what it printed. */
+export async function runCli(rig: Rig, register: ((program: Command) => void)[], ...args: string[]): Promise<string> {
+  const program = new Command('itsmc').exitOverride();
+  for (const r of register) r(program);
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.map(String).join(' '));
+  const before = process.env.ITSMC_ADMIN_TOKEN;
+  process.env.ITSMC_ADMIN_TOKEN = rig.token;
+  try {
+    await program.parseAsync(['node', 'itsmc', ...args, '--url', rig.c.url]);
+  } finally {
+    console.log = log;
+    if (before === undefined) delete process.env.ITSMC_ADMIN_TOKEN;
+    else process.env.ITSMC_ADMIN_TOKEN = before;
+  }
+  return lines.join('\n');
 }
