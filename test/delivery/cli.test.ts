@@ -3,34 +3,15 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Command } from 'commander';
 import { registerActionGroupCommands } from '../../src/cli/actiongroup.ts';
 import { registerAlertCommands } from '../../src/cli/alert.ts';
 import { registerDeadLetterCommands } from '../../src/cli/dead-letter.ts';
 import { registerApplyCommand } from '../../src/cli/apply.ts';
-import { addGlobalOptions } from '../../src/cli/program.ts';
 import { tempDir } from '../helpers/stores.ts';
-import { drained, fastDelivery, metricAlert, ourIncidents, sandboxAdmin, startRig, type Rig } from './helpers.ts';
+import { drained, fastDelivery, metricAlert, ourIncidents, runCli, sandboxAdmin, startRig, type Rig } from './helpers.ts';
 
-async function itsmc(rig: Rig, ...args: string[]): Promise<string> {
-  const program = addGlobalOptions(new Command('itsmc').exitOverride());
-  registerActionGroupCommands(program);
-  registerAlertCommands(program);
-  registerDeadLetterCommands(program);
-  registerApplyCommand(program);
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.map(String).join(' '));
-  const before = process.env.ITSMC_ADMIN_TOKEN;
-  process.env.ITSMC_ADMIN_TOKEN = rig.token;
-  try {
-    await program.parseAsync(['node', 'itsmc', ...args, '--url', rig.c.url]);
-  } finally {
-    console.log = log;
-    if (before === undefined) delete process.env.ITSMC_ADMIN_TOKEN;
-    else process.env.ITSMC_ADMIN_TOKEN = before;
-  }
-  return lines.join('\n');
+function itsmc(rig: Rig, ...args: string[]): Promise<string> {
+  return runCli(rig, [registerActionGroupCommands, registerAlertCommands, registerDeadLetterCommands, registerApplyCommand], ...args);
 }
 
 describe('CLI: apply, actiongroup, alert, dead-letter', () => {

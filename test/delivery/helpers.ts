@@ -3,7 +3,9 @@
  * asks for another), payload builders, sandbox queries.
  */
 import fs from 'node:fs';
+import { Command } from 'commander';
 import { readSettings } from '../../src/config/env.ts';
+import { addGlobalOptions } from '../../src/cli/program.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import type { ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import type { PartnerDescriptor, RunningSandbox, SandboxSection } from '../../src/partners/descriptor.ts';
@@ -363,4 +365,25 @@ export function alertmanagerGroup(o: { groupKey: string; alertname: string; aler
     groupKey: o.groupKey,
     truncatedAlerts: 0,
   };
+}
+
+// ------------------------------------------------------------------ CLI in-process
+
+/** Runs `itsmc <args>` in-process with the given command groups against the rig; returns what it printed. */
+export async function runCli(rig: Rig, register: ((program: Command) => void)[], ...args: string[]): Promise<string> {
+  const program = addGlobalOptions(new Command('itsmc').exitOverride());
+  for (const r of register) r(program);
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => lines.push(a.map(String).join(' '));
+  const before = process.env.ITSMC_ADMIN_TOKEN;
+  process.env.ITSMC_ADMIN_TOKEN = rig.token;
+  try {
+    await program.parseAsync(['node', 'itsmc', ...args, '--url', rig.c.url]);
+  } finally {
+    console.log = log;
+    if (before === undefined) delete process.env.ITSMC_ADMIN_TOKEN;
+    else process.env.ITSMC_ADMIN_TOKEN = before;
+  }
+  return lines.join('\n');
 }

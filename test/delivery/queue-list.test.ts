@@ -5,27 +5,12 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { Command } from 'commander';
 import { registerQueueCommands } from '../../src/cli/queue.ts';
 import { api } from '../helpers/stores.ts';
-import { fastDelivery, metricAlert, postHook, putGroup, sandboxAdmin, startRig, type Rig } from './helpers.ts';
+import { fastDelivery, metricAlert, postHook, putGroup, runCli, sandboxAdmin, startRig, type Rig } from './helpers.ts';
 
-async function queueList(rig: Rig): Promise<string> {
-  const program = new Command('itsmc').exitOverride();
-  registerQueueCommands(program);
-  const lines: string[] = [];
-  const log = console.log;
-  console.log = (...a: unknown[]) => lines.push(a.map(String).join(' '));
-  const before = process.env.ITSMC_ADMIN_TOKEN;
-  process.env.ITSMC_ADMIN_TOKEN = rig.token;
-  try {
-    await program.parseAsync(['node', 'itsmc', 'queue', 'list', '--json', '--url', rig.c.url]);
-  } finally {
-    console.log = log;
-    if (before === undefined) delete process.env.ITSMC_ADMIN_TOKEN;
-    else process.env.ITSMC_ADMIN_TOKEN = before;
-  }
-  return lines.join('\n');
+function queueList(rig: Rig): Promise<string> {
+  return runCli(rig, [registerQueueCommands], 'queue', 'list', '--json');
 }
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {

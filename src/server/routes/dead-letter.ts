@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { Type, type Static } from 'typebox';
 import type { Store } from '../../store/store.ts';
 import type { JobRow } from '../../store/jobs.ts';
 import { notFound } from '../errors.ts';
@@ -8,6 +8,13 @@ import { alertsOfJobs } from '../../delivery/engine.ts';
 import { WsParams, WorkspaceName } from './params.ts';
 
 const IdParams = Type.Object({ ws: WorkspaceName, id: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'dead letter id' }) });
+
+/** A page of jobs, oldest first: `after` = the last id of the previous page. */
+const JobPage = Type.Object({
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
+  after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'id of the last job of the previous page' })),
+  connection: Type.Optional(Type.String({ maxLength: 63 })),
+});
 
 const QueuedJobView = Type.Object(
   {
@@ -60,6 +67,10 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
       return c.id;
     }
 
+    async function pageOf(ws: string, q: Static<typeof JobPage>) {
+      return { limit: Math.min(1000, Math.max(1, Number(q.limit ?? 100))), afterId: q.after === undefined ? undefined : Number(q.after), connectionId: await connectionId(ws, q.connection) };
+    }
+
     async function views(ws: string, rows: JobRow[]) {
       const connections = new Map((await store.connections.list(ws)).map((c) => [c.id, c.name]));
       const groups = new Map((await store.actionGroups.list(ws)).map((g) => [g.id, g.name]));
@@ -88,16 +99,12 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
           tags,
           description: 'Deliveries that failed for good (after all attempts, or at once for errors a retry cannot fix), oldest first. Page with `after` = the last id.',
           params: WsParams,
-          querystring: Type.Object({
-            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
-            after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'id of the last dead letter of the previous page' })),
-            connection: Type.Optional(Type.String({ maxLength: 63 })),
-          }),
+          querystring: JobPage,
           response: { 200: Type.Object({ value: Type.Array(Type.Ref('DeadLetter')) }) },
         },
       },
       async (req) => {
-        const rows = await store.jobs.listDead(req.params.ws, { limit: Math.min(1000, Math.max(1, Number(req.query.limit ?? 100))), afterId: req.query.after === undefined ? undefined : Number(req.query.after), connectionId: await connectionId(req.params.ws, req.query.connection) });
+        const rows = await store.jobs.listDead(req.params.ws, await pageOf(req.params.ws, req.query));
         return { value: await views(req.params.ws, rows) };
       },
     );
@@ -146,16 +153,12 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
           summary: 'What is waiting: the delivery jobs not finished yet',
           description: 'Pending and running delivery jobs, oldest first, with their next attempt, attempts, last error, alert rule, action group and connection. Page with `after` = the last id.',
           params: WsParams,
-          querystring: Type.Object({
-            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
-            after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'id of the last job of the previous page' })),
-            connection: Type.Optional(Type.String({ maxLength: 63 })),
-          }),
+          querystring: JobPage,
           response: { 200: Type.Object({ value: Type.Array(Type.Ref('QueuedJob')) }) },
         },
       },
       async (req) => {
-        const rows = await store.jobs.listWaiting(req.params.ws, { limit: Math.min(1000, Math.max(1, Number(req.query.limit ?? 100))), afterId: req.query.after === undefined ? undefined : Number(req.query.after), connectionId: await connectionId(req.params.ws, req.query.connection) });
+        const rows = await store.jobs.listWaiting(req.params.ws, await pageOf(req.params.ws, req.query));
         const base = await views(req.params.ws, rows);
         const alerts = await alertsOfJobs(store, rows);
         return {
