@@ -231,7 +231,7 @@ function partnerConfiguration(conn: ConnectionsTable): PartnerConfiguration {
   if (!conn.configuration) return { templates: [], choices: [] };
   try {
     const c = JSON.parse(conn.configuration) as Partial<PartnerConfiguration>;
-    return { templates: c.templates ?? [], choices: c.choices ?? [] };
+    return { templates: c.templates ?? [], choices: c.choices ?? [], ...(c.fields ? { fields: c.fields } : {}) };
   } catch {
     return { templates: [], choices: [] };
   }

@@ -33,12 +33,13 @@ import { partnerDescriptor } from '../partners/registry.ts';
 import { truncateText } from '../actions/text.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ConnectionGate, defaultGateOptions, type GateEvent, type GateOptions } from './gate.ts';
-import { decodeJobPayload } from './payload.ts';
+import { decodeJobPayload, isDeliverPayload } from './payload.ts';
 import { errorText, failurePolicy } from './failure-policy.ts';
 import { actionIdOf, decodeStoredAlert, DELIVER_KIND, FLUSH_KIND, orderingKeyOf, type DeliverPayload, type FlushPayload } from './ingest.ts';
 import { fromRow, toRow, type LinkOwner, type LinkRecord } from './link-state.ts';
 import type { LogRow, Operation, OutcomeRow } from '../store/workspace-log.ts';
 import { GroupCommitter } from './group-commit.ts';
+import { CiResolver, defaultCiResolverOptions } from './ci-resolver.ts';
 
 export interface DeliveryOptions {
   /** Identifies this process's leases (default host:pid:random). */
@@ -147,7 +148,7 @@ export class DeliveryEngine {
   private readonly groupsPerConnection = new Map<string, number>();
   private readonly gates = new Map<string, ConnectionGate>();
   private readonly clients = new Map<string, { key: string; client: PartnerClient }>();
-  private readonly ciCache = new Map<string, { id: string | null; at: number }>();
+  private readonly cis: CiResolver;
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -162,6 +163,7 @@ export class DeliveryEngine {
   ) {
     const defaults = defaultDeliveryOptions();
     this.options = { ...defaults, ...options, gate: { ...defaults.gate, ...options.gate }, backoff: { ...defaults.backoff, ...options.backoff } };
+    this.cis = new CiResolver(store.leases, this.options.workerId, { ...defaultCiResolverOptions, cacheMs: this.options.ciCacheMs });
   }
 
   start(): void {
@@ -375,26 +377,20 @@ export class DeliveryEngine {
     return result;
   }
 
-  /** Partner ids of CIs by name: looked up (and created when the connection allows it), cached. */
+  /** Partner ids of CIs by name: looked up (and created when the connection allows it) once per name, cached. */
   async resolveCis(ctx: Ctx, names: string[]): Promise<string[]> {
     const ids: string[] = [];
     const allowCreate = ctx.conn.create_new_cis === 1;
     for (const name of names.slice(0, 50)) {
-      const key = `${ctx.conn.id}\u0000${allowCreate ? 1 : 0}\u0000${name.toLowerCase()}`;
-      const hit = this.ciCache.get(key);
-      if (hit && Date.now() - hit.at < this.options.ciCacheMs) {
-        if (hit.id) ids.push(hit.id);
-        continue;
-      }
-      let id: string | null = null;
-      try {
-        id = (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
-      } catch (err) {
-        // A CI name the partner cannot take is skipped; the work item is still created.
-        if (!(err instanceof PartnerError && err.kind === 'invalid')) throw err;
-      }
-      if (this.ciCache.size > 50_000) this.ciCache.clear();
-      this.ciCache.set(key, { id, at: Date.now() });
+      const id = await this.cis.resolve(ctx.conn.id, name, allowCreate, async () => {
+        try {
+          return (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
+        } catch (err) {
+          // A CI name the partner cannot take is skipped; the work item is still created.
+          if (err instanceof PartnerError && err.kind === 'invalid') return null;
+          throw err;
+        }
+      });
       if (id) ids.push(id);
     }
     return [...new Set(ids)];
@@ -473,7 +469,7 @@ export class DeliveryEngine {
           await this.store.jobs.fail([failing.id], w, { error: message, runAt: outcome.runAt }, trx);
           await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true }, trx);
           await this.store.workspaceLog.appendLogs(
-            [this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((outcome.runAt - now) / 1000)} s`, message)],
+            [this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `${deliveryOf(ctx.group.name, ctx.receiver.name, unit ? [unit.alert.rule] : [])}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((outcome.runAt - now) / 1000)} s`, message)],
             trx,
           );
         });
@@ -483,6 +479,8 @@ export class DeliveryEngine {
   async deadLetter(jobs: JobRow[], group: ResolvedActionGroup, receiver: ResolvedReceiver, conn: ConnectionsTable | null, message: string, unit?: WorkUnit): Promise<void> {
     const now = Date.now();
     const connection = conn?.name ?? receiver.connectionName;
+    const alerts = await alertsOfJobs(this.store, jobs);
+    const rules = [...new Set(jobs.map((j) => (j.id === jobs[0].id && unit ? unit.alert.rule : alerts.get(j.id)?.rule)).filter(Boolean))];
     await this.store.writeTransaction(async (trx) => {
       await this.store.jobs.fail(
         jobs.map((j) => j.id),
@@ -491,11 +489,11 @@ export class DeliveryEngine {
         trx,
       );
       await this.store.workspaceLog.appendOutcomes(
-        jobs.map(() => ({
+        jobs.map((j) => ({
           workspace: group.workspace,
           time: now,
-          alertId: unit?.alert.alertId ?? '',
-          rule: unit?.alert.rule ?? '',
+          alertId: unit?.alert.alertId ?? alerts.get(j.id)?.alertId ?? '',
+          rule: unit?.alert.rule ?? alerts.get(j.id)?.rule ?? '',
           actionGroup: group.name,
           action: receiver.name,
           connection,
@@ -503,12 +501,13 @@ export class DeliveryEngine {
           workItemId: '',
           workItemNumber: '',
           operation: 'Failed' as const,
-          computer: unit?.ci ?? unit?.cis[0] ?? '',
+          computer: unit?.ci ?? unit?.cis[0] ?? alerts.get(j.id)?.configurationItems[0] ?? '',
           message,
         })),
         trx,
       );
-      await this.store.workspaceLog.appendLogs([{ ...this.logRow(group.workspace, conn, 'ERROR', `delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }], trx);
+      const about = deliveryOf(group.name, receiver.name, rules);
+      await this.store.workspaceLog.appendLogs([{ ...this.logRow(group.workspace, conn, 'ERROR', `${about}: delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }], trx);
     });
     this.stats.dead += jobs.length;
   }
@@ -872,6 +871,29 @@ class KeyRun {
     if (!failing) return;
     await this.engine.failJobs(this.ctx, failing, unfinished, err, unit);
   }
+}
+
+/** "action group G, action A, alert rule R" for connector-log lines about a delivery. */
+function deliveryOf(actionGroup: string, action: string, rules: (string | undefined)[]): string {
+  const named = rules.filter(Boolean);
+  return `action group ${actionGroup}, action ${action}${named.length ? `, alert rule ${named.slice(0, 5).join(', ')}${named.length > 5 ? ' …' : ''}` : ''}`;
+}
+
+/** The stored alert behind each deliver job (for rows about jobs whose work unit was never built). */
+export async function alertsOfJobs(store: Store, jobs: JobRow[]): Promise<Map<number, NormalizedAlert>> {
+  const byJob = new Map<number, string>();
+  for (const j of jobs) {
+    const p = decodeJobPayload(j);
+    if (isDeliverPayload(p)) byJob.set(j.id, p.a);
+  }
+  const rows = new Map((await store.alerts.getMany([...new Set(byJob.values())])).map((r) => [r.id, r]));
+  const out = new Map<number, NormalizedAlert>();
+  for (const [jobId, alertRowId] of byJob) {
+    const row = rows.get(alertRowId);
+    const alert = row ? decodeStoredAlert(row.payload, Number(row.received_at), row.alert_id, row.monitor_condition) : null;
+    if (alert) out.set(jobId, alert);
+  }
+  return out;
 }
 
 /** Notes sent in one call; each was fitted to noteMax already, so several together stay within a few notes' worth. */

@@ -3,6 +3,7 @@ import { NotFoundError } from '../core/errors.ts';
 import type { JobCounts, JobRow } from '../store/jobs.ts';
 import type { Store } from '../store/store.ts';
 import { decodeJobPayload, isDeliverPayload } from './payload.ts';
+import { alertsOfJobs } from './engine.ts';
 
 export interface DeadLetterView {
   id: number;
@@ -17,6 +18,22 @@ export interface DeadLetterView {
   failedAt: string;
 }
 
+export interface QueuedJobView {
+  id: number;
+  kind: string;
+  state: string;
+  nextAttemptAt: string;
+  attempts: number;
+  maxAttempts: number;
+  lastError: string | null;
+  alertRule: string | null;
+  alertId: string | null;
+  actionGroup: string | null;
+  action: string | null;
+  connectionName: string | null;
+  createdAt: string;
+}
+
 export class DeliveryQueueService {
   constructor(
     private readonly store: Store,
@@ -28,6 +45,28 @@ export class DeliveryQueueService {
     const limit = Math.min(1000, Math.max(1, opts.limit ?? 100));
     const rows = await this.store.jobs.listDead(workspace, { limit, afterId: opts.afterId, connectionId: await this.connectionId(workspace, opts.connectionName) });
     return this.views(workspace, rows);
+  }
+
+  /** What is waiting: pending and running jobs, oldest first, with the alert rule each is about. */
+  async listWaiting(workspace: string, opts: { limit?: number; afterId?: number; connectionName?: string } = {}): Promise<QueuedJobView[]> {
+    const limit = Math.min(1000, Math.max(1, opts.limit ?? 100));
+    const rows = await this.store.jobs.listWaiting(workspace, { limit, afterId: opts.afterId, connectionId: await this.connectionId(workspace, opts.connectionName) });
+    const [base, alerts] = await Promise.all([this.views(workspace, rows), alertsOfJobs(this.store, rows)]);
+    return rows.map((r, i) => ({
+      id: r.id,
+      kind: r.kind,
+      state: r.state,
+      nextAttemptAt: new Date(Number(r.run_at)).toISOString(),
+      attempts: r.attempts,
+      maxAttempts: r.max_attempts,
+      lastError: r.last_error,
+      alertRule: alerts.get(r.id)?.rule ?? null,
+      alertId: base[i].alertId,
+      actionGroup: base[i].actionGroup,
+      action: base[i].action,
+      connectionName: base[i].connectionName,
+      createdAt: base[i].createdAt,
+    }));
   }
 
   async replay(workspace: string, id: number): Promise<number> {

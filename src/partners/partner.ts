@@ -94,9 +94,17 @@ export interface ChoiceEntry {
   label: string;
 }
 
+/** The fields a work item table has (inherited ones included). */
+export interface TableFields {
+  table: string;
+  fields: string[];
+}
+
 export interface PartnerConfiguration {
   templates: PartnerTemplate[];
   choices: ChoiceEntry[];
+  /** Field names per work item table, when the partner lets the integration user read them. */
+  fields?: TableFields[];
 }
 
 /** A synced record: partner-neutral keys are mapped to ServiceDesk_CL by the partner's mapping. */

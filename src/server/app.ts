@@ -44,7 +44,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-    // Plugins (swagger-ui reads its assets) can take longer than the 10 s default on a loaded machine.
+    // Loading the API docs' static files can take more than Fastify's 10 s on a busy machine.
     pluginTimeout: 60_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 

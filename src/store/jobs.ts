@@ -287,6 +287,14 @@ export class JobRepo {
     return q.orderBy('id').limit(opts.limit ?? 100).execute();
   }
 
+  /** Jobs waiting or being worked on (pending, running), oldest first: what the queue holds now. */
+  listWaiting(workspace: string, opts: { limit?: number; afterId?: number; connectionId?: string } = {}): Promise<JobRow[]> {
+    let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('state', 'in', ['pending', 'running']);
+    if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
+    if (opts.connectionId) q = q.where('connection_id', '=', opts.connectionId);
+    return q.orderBy('id').limit(opts.limit ?? 100).execute();
+  }
+
   /** Dead → pending with fresh attempts. Returns the number replayed. */
   async replay(workspace: string, opts: { id?: number; connectionId?: string } = {}): Promise<number> {
     return this.locked(this.db, async () => {

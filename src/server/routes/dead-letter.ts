@@ -6,6 +6,25 @@ import { WsParams, WorkspaceName } from './params.ts';
 
 const IdParams = Type.Object({ ws: WorkspaceName, id: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'dead letter id' }) });
 
+const QueuedJobView = Type.Object(
+  {
+    id: Type.Integer(),
+    kind: Type.String({ description: 'deliver (an alert for an ITSM action) or flush (a coalesced work note due later)' }),
+    state: Type.String({ description: 'pending (waiting for its next attempt) or running' }),
+    nextAttemptAt: Type.String({ description: 'when a pending job is tried next (its retry or flush time)' }),
+    attempts: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+    alertRule: Type.Union([Type.String(), Type.Null()]),
+    alertId: Type.Union([Type.String(), Type.Null()]),
+    actionGroup: Type.Union([Type.String(), Type.Null()]),
+    action: Type.Union([Type.String(), Type.Null()]),
+    connectionName: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+  },
+  { $id: 'QueuedJob' },
+);
+
 const DeadLetterView = Type.Object(
   {
     id: Type.Integer(),
@@ -28,6 +47,7 @@ export function deadLetterRoutes(queue: DeliveryQueueService) {
     const tags = ['delivery'];
     const path = '/api/v1/workspaces/:ws/deadLetters';
     app.addSchema(DeadLetterView);
+    app.addSchema(QueuedJobView);
 
     app.get(
       path,
@@ -79,6 +99,32 @@ export function deadLetterRoutes(queue: DeliveryQueueService) {
       await queue.discard(req.params.ws, Number(req.params.id));
       return reply.status(204).send();
     });
+
+    app.get(
+      '/api/v1/workspaces/:ws/deliveryQueue/jobs',
+      {
+        config: { access: 'reader' },
+        schema: {
+          tags,
+          summary: 'What is waiting: the delivery jobs not finished yet',
+          description: 'Pending and running delivery jobs, oldest first, with their next attempt, attempts, last error, alert rule, action group and connection. Page with `after` = the last id.',
+          params: WsParams,
+          querystring: Type.Object({
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
+            after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'id of the last job of the previous page' })),
+            connection: Type.Optional(Type.String({ maxLength: 63 })),
+          }),
+          response: { 200: Type.Object({ value: Type.Array(Type.Ref('QueuedJob')) }) },
+        },
+      },
+      async (req) => ({
+        value: await queue.listWaiting(req.params.ws, {
+          limit: req.query.limit === undefined ? undefined : Number(req.query.limit),
+          afterId: req.query.after === undefined ? undefined : Number(req.query.after),
+          connectionName: req.query.connection,
+        }),
+      }),
+    );
 
     app.get(
       '/api/v1/workspaces/:ws/deliveryQueue',
