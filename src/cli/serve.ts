@@ -16,7 +16,7 @@ export function registerServeCommand(program: Command): void {
       // Installed before the start completes: a signal during start-up stops the connector once it is up.
       stopGracefullyOnSignals(async () => (await starting).close());
       const connector = await starting;
-      console.log(`OpenITSMC listening on ${connector.url} (store: ${connector.store.dialect}, data: ${settings.dataDir})`);
+      console.log(`OpenITSMC listening on ${connector.url} (store: ${connector.store.databaseKind}, data: ${settings.dataDir})`);
       console.log(`  API docs: ${connector.url}/docs`);
       for (const sb of connector.sandboxes) console.log(`  sandbox ${sb.displayName}: ${sb.url} (connection '${sb.connectionName}' in workspace 'default')`);
       if (connector.adminTokenCreated) {

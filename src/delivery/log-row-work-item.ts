@@ -14,7 +14,7 @@ import type { ActionGroupService } from '../actiongroups/service.ts';
 import type { WorkItemType } from '../partners/partner.ts';
 import type { AlertSeverity, LogRow } from '../core/alert.ts';
 import type { IngestService } from './ingest.ts';
-import { notFound } from '../server/errors.ts';
+import { NotFoundError } from '../core/errors.ts';
 
 export interface LogRowWorkItemRequest {
   connectionName: string;
@@ -51,7 +51,7 @@ export class LogRowWorkItems {
   ) {}
 
   async create(workspace: string, req: LogRowWorkItemRequest, now = Date.now()): Promise<LogRowWorkItemResult> {
-    if (!(await this.store.connections.get(workspace, req.connectionName))) throw notFound(`connection '${req.connectionName}' does not exist in workspace '${workspace}'`);
+    if (!(await this.store.connections.get(workspace, req.connectionName))) throw new NotFoundError(`connection '${req.connectionName}' does not exist in workspace '${workspace}'`);
     const name = logSearchGroupName(req.workItemType, req.connectionName);
     let group = await this.groups.resolveByName(workspace, name);
     if (!group) {

@@ -1,3 +1,5 @@
+import type { ServiceDeskRow } from '../workspace/tables.ts';
+
 /**
  * The one narrow interface every ITSM product implements. The delivery engine, the sync engine and the
  * connection lifecycle only ever see this; partner specifics stay in src/partners/<name>/.
@@ -112,7 +114,7 @@ export interface ChangedRecord {
   /** Last-modified time, ISO 8601 UTC, used as the watermark. */
   updatedAt: string;
   /** ServiceDesk_CL columns (without TimeGenerated and connection name) for this record. */
-  row: Record<string, string | number | boolean | null>;
+  row: ServiceDeskRow;
 }
 
 export interface ChangedPage {

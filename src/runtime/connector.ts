@@ -11,7 +11,9 @@ import { buildApp } from '../server/app.ts';
 import { sandboxHosts, startQuickStart, type QuickStartSandbox } from './quickstart.ts';
 import { connectionEventLogger, createSyncService, workspaceConnectorLog, type SyncService } from '../sync/index.ts';
 import { syncRoutes } from '../server/routes/sync.ts';
+import { SyncStatusService } from '../sync/status-service.ts';
 import { queryRoutes } from '../server/routes/query.ts';
+import { QueryService } from '../workspace/query-service.ts';
 import { ActionGroupService, parseReceivers } from '../actiongroups/service.ts';
 import { IngestService } from '../delivery/ingest.ts';
 import { DeliveryEngine } from '../delivery/engine.ts';
@@ -22,6 +24,7 @@ import { hookRoutes } from '../server/routes/hooks.ts';
 import { deadLetterRoutes } from '../server/routes/dead-letter.ts';
 import { workItemRoutes } from '../server/routes/work-items.ts';
 import { LogRowWorkItems } from '../delivery/log-row-work-item.ts';
+import { DeliveryQueueService } from '../delivery/queue-service.ts';
 import { partnerRoutes } from '../server/routes/partners.ts';
 
 export interface Connector {
@@ -88,11 +91,11 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   // otherwise run out while a large seed holds the event loop.
   const started: QuickStartSandbox[] = settings.sandbox ? await startQuickStart({ dataDir: settings.dataDir, store, connections, ports: settings.sandboxPorts }) : [];
   const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, requestTimeoutMs: settings.requestTimeoutMs, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
-      syncRoutes(store, connections, sync.engine),
-      queryRoutes(store, { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
+      syncRoutes(new SyncStatusService(store, connections, sync.engine)),
+      queryRoutes(new QueryService(store.sql, async (ws) => !!(await store.workspaces.get(ws))), { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
       hookRoutes({ groups: actionGroups, ingest }),
-      deadLetterRoutes({ store, onReplay: () => delivery.wake() }),
+      deadLetterRoutes(new DeliveryQueueService(store, () => delivery.wake())),
       workItemRoutes(new LogRowWorkItems(store, actionGroups, ingest)),
       partnerRoutes(),
     ],

@@ -11,6 +11,7 @@ import { documentRoute } from './openapi-docs.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
+import { WorkspaceService } from '../workspaces/service.ts';
 import { connectionRoutes, type ConnectionRouteHooks } from './routes/connections.ts';
 import { webRoutes } from './web.ts';
 
@@ -96,7 +97,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(deps.store, metrics));
-  await app.register(workspaceRoutes(deps.store));
+  await app.register(workspaceRoutes(new WorkspaceService(deps.store)));
   await app.register(connectionRoutes(deps.connections, deps.connectionHooks));
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
   if (deps.webDist !== false) await app.register(webRoutes(deps.webDist));

@@ -1,3 +1,5 @@
+import { DomainError, InvalidError, type Problem as DomainProblem } from '../core/errors.ts';
+
 /** The one error shape of the API: `{"error":{"code","message","details"}}`. */
 export class ApiError extends Error {
   constructor(
@@ -28,8 +30,31 @@ const fastifyCodes: Record<string, { status: number; code: string; message?: str
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BadRequest' },
 };
 
+const domainStatus: Record<DomainError['kind'], { status: number; code: string }> = {
+  'not-found': { status: 404, code: 'NotFound' },
+  conflict: { status: 409, code: 'Conflict' },
+  invalid: { status: 400, code: 'BadRequest' },
+  forbidden: { status: 403, code: 'Forbidden' },
+};
+
+/** A problem's field path as the API shows it: `body/serverUrl`, `params/name`. */
+function apiProblem({ in: where = 'body', ...p }: DomainProblem): Omit<DomainProblem, 'in'> {
+  return { ...p, path: `${where}/${p.path}` };
+}
+
+/** A domain error as the API error: invalid input lists its problems with their `body/…` paths. */
+export function fromDomainError(err: DomainError): ApiError {
+  const { status, code } = domainStatus[err.kind];
+  if (err instanceof InvalidError) {
+    const details = err.problems.length ? err.problems.map(apiProblem) : err.details;
+    return new ApiError(status, code, err.message, err.problems.length && err.details ? { ...err.details, problems: details } : details);
+  }
+  return new ApiError(status, code, err.message, (err as { details?: unknown }).details);
+}
+
 /** Maps anything thrown in a request to a status and the error body; never leaks a stack trace. */
 export function toErrorResponse(err: any): { status: number; body: ErrorBody } {
+  if (err instanceof DomainError) err = fromDomainError(err);
   if (err instanceof ApiError) {
     return { status: err.statusCode, body: { error: { code: err.code, message: err.message, details: err.details } } };
   }

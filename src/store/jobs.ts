@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, JobsTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
+import { LeaseLostError } from './lease-lost.ts';
 import { writeTransaction, type AsyncMutex } from './write-tx.ts';
 
 /**
@@ -56,12 +57,7 @@ export interface JobCounts {
   dead: number;
 }
 
-export class LeaseLostError extends Error {
-  constructor(what: string) {
-    super(`lease lost: ${what}`);
-    this.name = 'LeaseLostError';
-  }
-}
+export { LeaseLostError };
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type { Db as JobsDb };

@@ -7,8 +7,6 @@ export type { SqlRunner };
 
 /** The KQL runner of the store; `close` stops its query threads. */
 export interface StoreSqlRunner extends SqlRunner {
-  /** Start what the first query needs (a query thread) ahead of it. */
-  warm?(): void;
   close(): Promise<void>;
 }
 

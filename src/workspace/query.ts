@@ -30,6 +30,8 @@ export { registerSqliteFunctions } from './kql/sqlite-functions.ts';
 export interface SqlRunner {
   dialect: 'sqlite' | 'postgres';
   query(sql: string, params: unknown[], opts?: { timeoutMs?: number }): Promise<{ rows: unknown[][] }>;
+  /** Start what the first query needs (a query thread) ahead of it. */
+  warm?(): void;
 }
 
 export interface LogsQueryResult {

@@ -1,0 +1,27 @@
+import { workspaceMetadata } from './metadata.ts';
+/** KQL queries of a workspace: the application service of the Logs query API. */
+import { NotFoundError } from '../core/errors.ts';
+import { runKql, type RunKqlOptions } from './query.ts';
+
+export class QueryService {
+  constructor(
+    private readonly runner: Parameters<typeof runKql>[0],
+    private readonly workspaceExists: (workspace: string) => Promise<boolean>,
+  ) {}
+
+  /** Loads what the first query would otherwise wait for (worker threads, prepared statements). */
+  warm(): void {
+    this.runner.warm?.();
+  }
+
+  /** The workspace's tables and columns in the Log Analytics metadata API shape. */
+  async metadata(workspace: string) {
+    if (!(await this.workspaceExists(workspace))) throw new NotFoundError(`workspace '${workspace}' does not exist`);
+    return workspaceMetadata(workspace);
+  }
+
+  async run(workspace: string, kql: string, options: RunKqlOptions) {
+    if (!(await this.workspaceExists(workspace))) throw new NotFoundError(`workspace '${workspace}' does not exist`);
+    return runKql(this.runner, workspace, kql, options);
+  }
+}
