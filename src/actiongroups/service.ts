@@ -7,7 +7,7 @@ import type { PartnerConfiguration } from '../partners/partner.ts';
 import type { PartnerDescriptor } from '../partners/descriptor.ts';
 import { partnerDescriptor } from '../partners/registry.ts';
 import { normalizeTicketConfiguration, validateTicketConfiguration, type TicketConfiguration } from '../actions/ticket-config.ts';
-import { badRequest, notFound } from '../server/errors.ts';
+import { InvalidError, NotFoundError, type Problem } from '../core/errors.ts';
 import { MAX_ITSM_ACTIONS, type ActionGroupInput, type ActionGroupView, type ItsmReceiver } from './model.ts';
 
 export const webhookSecretAad = (actionGroupId: string) => `actiongroup:${actionGroupId}:webhook`;
@@ -49,7 +49,7 @@ export class ActionGroupService {
   ) {}
 
   async put(workspace: string, name: string, input: ActionGroupInput): Promise<{ row: ActionGroupsTable; created: boolean }> {
-    if (!(await this.store.workspaces.get(workspace))) throw notFound(`workspace '${workspace}' does not exist`);
+    if (!(await this.store.workspaces.get(workspace))) throw new NotFoundError(`workspace '${workspace}' does not exist`);
     const receivers = await this.validate(workspace, input);
     const existing = await this.store.actionGroups.get(workspace, name);
     const now = Date.now();
@@ -79,7 +79,7 @@ export class ActionGroupService {
 
   async get(workspace: string, name: string): Promise<ActionGroupsTable> {
     const row = await this.store.actionGroups.get(workspace, name);
-    if (!row) throw notFound(`action group '${name}' does not exist in workspace '${workspace}'`);
+    if (!row) throw new NotFoundError(`action group '${name}' does not exist in workspace '${workspace}'`);
     return row;
   }
 
@@ -192,12 +192,12 @@ export class ActionGroupService {
 
   /** Every problem of the input at once, each with the valid values where there is a closed set. */
   private async validate(workspace: string, input: ActionGroupInput): Promise<ItsmReceiver[]> {
-    const problems: { path: string; message: string; allowed?: string[] }[] = [];
-    if (input.itsmReceivers.length > MAX_ITSM_ACTIONS) problems.push({ path: 'body/itsmReceivers', message: `at most ${MAX_ITSM_ACTIONS} ITSM actions per action group` });
+    const problems: Problem[] = [];
+    if (input.itsmReceivers.length > MAX_ITSM_ACTIONS) problems.push({ path: 'itsmReceivers', message: `at most ${MAX_ITSM_ACTIONS} ITSM actions per action group` });
     const connections = new Map((await this.store.connections.list(workspace)).map((c) => [c.name, c]));
     const names = new Set<string>();
     input.itsmReceivers.forEach((r, i) => {
-      const at = `body/itsmReceivers/${i}`;
+      const at = `itsmReceivers/${i}`;
       if (names.has(r.name)) problems.push({ path: `${at}/name`, message: `ITSM action name '${r.name}' is used twice; names are unique within the action group` });
       names.add(r.name);
       const conn = connections.get(r.connectionName);
@@ -209,7 +209,7 @@ export class ActionGroupService {
         problems.push({ path: `${at}/ticketConfiguration${p.path ? '/' + p.path.replaceAll('.', '/') : ''}`, message: p.message, ...(p.allowed ? { allowed: p.allowed } : {}) });
       }
     });
-    if (problems.length) throw badRequest(`${problems[0].path.replace(/^body\//, '')}: ${problems[0].message}`, problems);
+    if (problems.length) throw new InvalidError(problems);
     return input.itsmReceivers.map((r) => ({ name: r.name, connectionName: r.connectionName, ticketConfiguration: r.ticketConfiguration }));
   }
 }
@@ -231,7 +231,7 @@ function partnerConfiguration(conn: ConnectionsTable): PartnerConfiguration {
   if (!conn.configuration) return { templates: [], choices: [] };
   try {
     const c = JSON.parse(conn.configuration) as Partial<PartnerConfiguration>;
-    return { templates: c.templates ?? [], choices: c.choices ?? [] };
+    return { templates: c.templates ?? [], choices: c.choices ?? [], ...(c.fields ? { fields: c.fields } : {}) };
   } catch {
     return { templates: [], choices: [] };
   }

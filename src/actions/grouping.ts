@@ -10,6 +10,7 @@ import { ciOfRow } from '../ingest/ci.ts';
 import type { ResolveInput, WorkItemInput, WorkItemType } from '../partners/partner.ts';
 import { renderTemplate } from './placeholders.ts';
 import type { FieldLimits } from './render.ts';
+import type { WorkUnit } from './work-unit.ts';
 import {
   renderCloseNotes,
   renderDescription,
@@ -30,26 +31,7 @@ export const MAX_UNITS_PER_ALERT = 500;
 export const MAX_SEEN_EVENTS = 128;
 export const MAX_FIRING = 500;
 
-/** One work item's worth of an alert: what is deduplicated and decided on. */
-export interface WorkUnit {
-  actionId: string;
-  /** Canonical dedup key (SPEC 2.3): action, rule or Alertmanager group key, and the CI or log row when split. */
-  dedupKey: string;
-  /** Correlation key of the first work item of this key (generation 0). */
-  correlationKey: string;
-  alert: NormalizedAlert;
-  /** Ties Fired to Resolved: alert.instanceKey ?? alert.alertId. */
-  instanceKey: string;
-  /** The CI this unit is about (CreateOneWIPerCI, or the row's CI in CreateOneWIPerLog). */
-  ci?: string;
-  /** The log row this unit is about (CreateOneWIPerLog). */
-  row?: LogRow;
-  rowIndex?: number;
-  /** CIs to link for this unit. */
-  cis: string[];
-  /** Log rows this unit covers (all rows; per CI: that CI's rows; per row: the row). */
-  rows: LogRow[];
-}
+export type { WorkUnit };
 
 /** What is known about the work item of a dedup key (persisted by the caller). */
 export interface LinkState {

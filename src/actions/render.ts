@@ -4,7 +4,7 @@
  */
 import type { LogRow, NormalizedAlert } from '../core/alert.ts';
 import { isResourceCiTarget, resourceName } from '../ingest/ci.ts';
-import type { WorkUnit } from './grouping.ts';
+import type { WorkUnit } from './work-unit.ts';
 import { renderTemplate } from './placeholders.ts';
 import type { FieldLimits } from '../partners/partner.ts';
 import { cleanMultiline, oneLine, truncateText } from './text.ts';

@@ -226,6 +226,59 @@ export function choicesFor(pc: PartnerConfiguration, type: WorkItemType, field: 
   return pc.choices.filter((c) => c.field.toLowerCase() === f && matches(c.table, type));
 }
 
+/**
+ * A WorkItemData field the partner's table does not have (a typo such as `categroy`) is refused, with the fields
+ * the configuration sync found. Events are exempt: their unknown fields travel in additional_info. Returns true
+ * when refused.
+ */
+function checkFieldName(
+  problems: ConfigProblem[],
+  pc: PartnerConfiguration,
+  type: WorkItemType,
+  field: string,
+  path: string,
+  matches: PartnerRules['configuration']['tableMatchesType'],
+): boolean {
+  if (type === 'Event') return false;
+  const tables = (pc.fields ?? []).filter((t) => matches(t.table, type));
+  if (tables.length === 0) return false; // not synced (yet), or the partner does not show its fields
+  const known = [...new Set(tables.flatMap((t) => t.fields))].sort();
+  const name = field.split('.')[0].toLowerCase();
+  if (known.some((k) => k.toLowerCase() === name)) return false;
+  const near = closest(name, known);
+  problems.push({
+    path,
+    message: `${tables.map((t) => t.table).join('/')} has no field "${field}"${near ? `; did you mean "${near}"?` : ''} Fields: ${known.join(', ')}`,
+    allowed: known,
+  });
+  return true;
+}
+
+/** The known name within two edits of `name` (a typo), if any. */
+function closest(name: string, known: string[]): string | undefined {
+  let best: { k: string; d: number } | undefined;
+  for (const k of known) {
+    const d = editDistance(name, k.toLowerCase(), 2);
+    if (d <= 2 && (!best || d < best.d)) best = { k, d };
+  }
+  return best?.k;
+}
+
+/** Damerau–Levenshtein distance (adjacent swaps count one), stopping early past `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (Math.abs(a.length - b.length) > max) return max + 1;
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
+}
+
 function checkChoice(
   problems: ConfigProblem[],
   pc: PartnerConfiguration,
@@ -340,6 +393,7 @@ export function validateTicketConfiguration(
           problems.push({ path, message: `"${field}" is not a valid field name` });
           continue;
         }
+        if (checkFieldName(problems, partnerConfig, type, field, path, matches)) continue;
         if (value.length > MAX_FIELD_VALUE) problems.push({ path, message: `value longer than ${MAX_FIELD_VALUE} characters` });
         if (/\{\{/.test(value)) checkPlaceholders(problems, value, path, perLog);
         else checkChoice(problems, partnerConfig, type, field, value, path, matches);

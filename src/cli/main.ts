@@ -7,6 +7,7 @@ import { registerSandboxCommand } from './sandbox.ts';
 import { registerActionGroupCommands } from './actiongroup.ts';
 import { registerAlertCommands } from './alert.ts';
 import { registerDeadLetterCommands } from './dead-letter.ts';
+import { registerQueueCommands } from './queue.ts';
 import { registerApplyCommand } from './apply.ts';
 
 const program = new Command('itsmc').description('OpenITSMC — IT Service Management Connector').showHelpAfterError();
@@ -17,6 +18,7 @@ registerSandboxCommand(program);
 registerActionGroupCommands(program);
 registerAlertCommands(program);
 registerDeadLetterCommands(program);
+registerQueueCommands(program);
 registerApplyCommand(program);
 
 program.parseAsync(process.argv).catch((err) => {

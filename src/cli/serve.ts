@@ -9,7 +9,7 @@ export function registerServeCommand(program: Command): void {
     .action(async () => {
       const settings = readSettings();
       const connector = await startConnector({ settings, logger: true });
-      console.log(`OpenITSMC listening on ${connector.url} (store: ${connector.store.dialect}, data: ${settings.dataDir})`);
+      console.log(`OpenITSMC listening on ${connector.url} (store: ${connector.store.databaseKind}, data: ${settings.dataDir})`);
       console.log(`  API docs: ${connector.url}/docs`);
       for (const sb of connector.sandboxes) console.log(`  sandbox ${sb.displayName}: ${sb.url} (connection '${sb.connectionName}' in workspace 'default')`);
       if (connector.adminTokenCreated) {

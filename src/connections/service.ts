@@ -4,7 +4,7 @@ import type { ConnectionsTable } from '../store/schema.ts';
 import type { SecretBox } from '../security/envelope.ts';
 import { PartnerError, type AddressGuard, type PartnerClient, type PartnerConfiguration, type TokenSet } from '../partners/partner.ts';
 import { partnerDescriptor } from '../partners/registry.ts';
-import { badRequest, conflict, notFound } from '../server/errors.ts';
+import { ConflictError, InvalidError, NotFoundError, type Problem } from '../core/errors.ts';
 import { CONNECTION_DEFAULTS, NAME_PATTERN, requiredFields, type ConnectionInput, type ConnectionView } from './model.ts';
 import { checkServerUrl, connectGuard } from './server-url.ts';
 import { clientSecretAad, memoryTokenVault, redated, refreshLifetime, storeTokenVault, tokensAad, type RefreshLifetime } from './token-vault.ts';
@@ -51,7 +51,7 @@ export class ConnectionService {
     const needsLogin = !existing || input.password !== undefined || credentialsChanged(existing, input);
     if (needsLogin && (!input.password || !input.username) && requiredFields(input.partnerType).includes('password')) {
       const missing = (['username', 'password'] as const).filter((f) => !input[f]);
-      throw badRequest(`${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to sign in again when the server URL, client id or client secret changes`, missing.map((f) => ({ path: `body/${f}`, message: 'required' })));
+      throw new InvalidError(missing.map((f) => ({ path: f, message: 'required' })), `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to sign in again when the server URL, client id or client secret changes`);
     }
 
     let tokens: TokenSet | null = null;
@@ -142,7 +142,7 @@ export class ConnectionService {
   async delete(workspace: string, name: string, usedBy: string[], force: boolean): Promise<void> {
     const row = await this.require(workspace, name);
     if (usedBy.length && !force) {
-      throw conflict(`connection '${name}' is used by action groups: ${usedBy.join(', ')}; remove it from them or delete with ?force=true`, { actionGroups: usedBy });
+      throw new ConflictError(`connection '${name}' is used by action groups: ${usedBy.join(', ')}; remove it from them or delete with ?force=true`, { actionGroups: usedBy });
     }
     await this.store.connections.delete(row.id);
   }
@@ -228,13 +228,13 @@ export class ConnectionService {
 
   private async require(workspace: string, name: string): Promise<ConnectionsTable> {
     const row = await this.store.connections.get(workspace, name);
-    if (!row) throw notFound(`connection '${name}' does not exist in workspace '${workspace}'`);
+    if (!row) throw new NotFoundError(`connection '${name}' does not exist in workspace '${workspace}'`);
     return row;
   }
 
   private validate(name: string, input: ConnectionInput, existing: ConnectionsTable | undefined): void {
-    const problems: { path: string; message: string }[] = [];
-    if (!NAME_PATTERN.test(name)) problems.push({ path: 'params/name', message: 'must be 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit' });
+    const problems: Problem[] = [];
+    if (!NAME_PATTERN.test(name)) problems.push({ in: 'params', path: 'name', message: 'must be 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit' });
     const keepsSecret = existing?.client_secret_enc && existing.partner_type === input.partnerType;
     for (const field of requiredFields(input.partnerType)) {
       const value = input[field];
@@ -242,12 +242,12 @@ export class ConnectionService {
       if ((field === 'password' || field === 'username') && existing && input.password === undefined) continue;
       if (field === 'clientSecret' && keepsSecret) continue;
       if (value === undefined || (typeof value === 'string' && value.trim() === '')) {
-        problems.push({ path: `body/${field}`, message: `${field} is required for ${input.partnerType}` });
+        problems.push({ path: field, message: `${field} is required for ${input.partnerType}` });
       }
     }
     const urlProblem = checkServerUrl(partnerDescriptor(input.partnerType), input.serverUrl, this.options.allowedPartnerHosts);
-    if (urlProblem) problems.push({ path: `body/${urlProblem.path}`, message: urlProblem.message });
-    if (problems.length) throw badRequest(`${problems[0].path.replace(/^body\//, '')}: ${problems[0].message}`, problems);
+    if (urlProblem) problems.push(urlProblem);
+    if (problems.length) throw new InvalidError(problems);
   }
 
   private toView(row: ConnectionsTable): ConnectionView {
@@ -323,7 +323,7 @@ async function checkCredentials(client: PartnerClient): Promise<TokenSet> {
     return await client.authenticate();
   } catch (err) {
     if (err instanceof PartnerError) {
-      throw badRequest(`credential check failed: ${err.message}`, { cause: err.kind, status: err.details.status });
+      throw new InvalidError([], `credential check failed: ${err.message}`, { cause: err.kind, status: err.details.status });
     }
     throw err;
   }

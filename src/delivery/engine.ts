@@ -33,10 +33,13 @@ import { partnerDescriptor } from '../partners/registry.ts';
 import { truncateText } from '../actions/text.ts';
 import { backoffDelay, defaultBackoff, type BackoffOptions } from './backoff.ts';
 import { ConnectionGate, defaultGateOptions, type GateEvent, type GateOptions } from './gate.ts';
+import { decodeJobPayload, isDeliverPayload } from './payload.ts';
+import { errorText, failurePolicy } from './failure-policy.ts';
 import { actionIdOf, decodeStoredAlert, DELIVER_KIND, FLUSH_KIND, orderingKeyOf, type DeliverPayload, type FlushPayload } from './ingest.ts';
 import { fromRow, toRow, type LinkOwner, type LinkRecord } from './link-state.ts';
-import { appendLogs, appendOutcomes, type LogRow, type Operation, type OutcomeRow } from './outcomes.ts';
+import type { LogRow, Operation, OutcomeRow } from '../store/workspace-log.ts';
 import { GroupCommitter } from './group-commit.ts';
+import { CiResolver, defaultCiResolverOptions } from './ci-resolver.ts';
 
 export interface DeliveryOptions {
   /** Identifies this process's leases (default host:pid:random). */
@@ -145,7 +148,7 @@ export class DeliveryEngine {
   private readonly groupsPerConnection = new Map<string, number>();
   private readonly gates = new Map<string, ConnectionGate>();
   private readonly clients = new Map<string, { key: string; client: PartnerClient }>();
-  private readonly ciCache = new Map<string, { id: string | null; at: number }>();
+  private readonly cis: CiResolver;
   private wakeUp: (() => void) | null = null;
   private woken = false;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -160,6 +163,7 @@ export class DeliveryEngine {
   ) {
     const defaults = defaultDeliveryOptions();
     this.options = { ...defaults, ...options, gate: { ...defaults.gate, ...options.gate }, backoff: { ...defaults.backoff, ...options.backoff } };
+    this.cis = new CiResolver(store.leases, this.options.workerId, { ...defaultCiResolverOptions, cacheMs: this.options.ciCacheMs });
   }
 
   start(): void {
@@ -311,7 +315,7 @@ export class DeliveryEngine {
 
   private async processGroup(jobs: JobRow[]): Promise<void> {
     const head = jobs[0];
-    const first = parsePayload(head);
+    const first = decodeJobPayload(head);
     const group = first ? await this.groups.resolveById(first.g) : null;
     const receiver = group?.receivers.find((r) => r.name === first?.r);
     if (!group || !receiver) {
@@ -373,26 +377,20 @@ export class DeliveryEngine {
     return result;
   }
 
-  /** Partner ids of CIs by name: looked up (and created when the connection allows it), cached. */
+  /** Partner ids of CIs by name: looked up (and created when the connection allows it) once per name, cached. */
   async resolveCis(ctx: Ctx, names: string[]): Promise<string[]> {
     const ids: string[] = [];
     const allowCreate = ctx.conn.create_new_cis === 1;
     for (const name of names.slice(0, 50)) {
-      const key = `${ctx.conn.id}\u0000${allowCreate ? 1 : 0}\u0000${name.toLowerCase()}`;
-      const hit = this.ciCache.get(key);
-      if (hit && Date.now() - hit.at < this.options.ciCacheMs) {
-        if (hit.id) ids.push(hit.id);
-        continue;
-      }
-      let id: string | null = null;
-      try {
-        id = (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
-      } catch (err) {
-        // A CI name the partner cannot take is skipped; the work item is still created.
-        if (!(err instanceof PartnerError && err.kind === 'invalid')) throw err;
-      }
-      if (this.ciCache.size > 50_000) this.ciCache.clear();
-      this.ciCache.set(key, { id, at: Date.now() });
+      const id = await this.cis.resolve(ctx.conn.id, name, allowCreate, async () => {
+        try {
+          return (await this.partnerCall(ctx, 'findOrCreateCi', () => ctx.client.findOrCreateCi(name, allowCreate)))?.id ?? null;
+        } catch (err) {
+          // A CI name the partner cannot take is skipped; the work item is still created.
+          if (err instanceof PartnerError && err.kind === 'invalid') return null;
+          throw err;
+        }
+      });
       if (id) ids.push(id);
     }
     return [...new Set(ids)];
@@ -438,7 +436,7 @@ export class DeliveryEngine {
         flushJobs.push(...r.flushJobs);
         results.push(null);
       }
-      await appendOutcomes(trx, this.store.dialect, outcomes);
+      await this.store.workspaceLog.appendOutcomes(outcomes, trx);
       await this.store.jobs.enqueue(flushJobs, trx);
       return results;
     });
@@ -451,42 +449,38 @@ export class DeliveryEngine {
   async failJobs(ctx: Ctx, failing: JobRow, rest: JobRow[], err: unknown, unit?: WorkUnit): Promise<void> {
     const now = Date.now();
     const others = rest.filter((j) => j.id !== failing.id).map((j) => j.id);
-    const all = [failing.id, ...others];
     const w = this.options.workerId;
-    if (err instanceof ConnectionBlocked) {
-      await this.store.jobs.fail(all, w, { error: failing.last_error ?? 'waiting for the connection', runAt: Math.max(err.until, now + 50), refund: true });
-      return;
+    const error = err instanceof ConnectionBlocked ? { blockedUntil: err.until } : err instanceof LeaseLostError ? { leaseLost: true as const } : err instanceof Error ? err : new Error(String(err));
+    const outcome = failurePolicy({ error, attempts: failing.attempts, maxAttempts: failing.max_attempts, now, authPauseMs: this.options.authPauseMs, backoff: this.options.backoff });
+    const message = err instanceof ConnectionBlocked ? (failing.last_error ?? 'waiting for the connection') : errorText(err);
+    switch (outcome.kind) {
+      case 'ignore':
+        return;
+      case 'wait':
+        if (outcome.markConnection) await this.connections.recordFailure(ctx.conn, err).catch(() => {});
+        await this.store.jobs.fail([failing.id, ...others], w, { error: message, runAt: outcome.runAt, refund: true });
+        return;
+      case 'dead-letter':
+        await this.deadLetter([failing], ctx.group, ctx.receiver, ctx.conn, outcome.message, unit);
+        await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true });
+        return;
+      case 'retry':
+        await this.store.writeTransaction(async (trx) => {
+          await this.store.jobs.fail([failing.id], w, { error: message, runAt: outcome.runAt }, trx);
+          await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true }, trx);
+          await this.store.workspaceLog.appendLogs(
+            [this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `${deliveryOf(ctx.group.name, ctx.receiver.name, unit ? [unit.alert.rule] : [])}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((outcome.runAt - now) / 1000)} s`, message)],
+            trx,
+          );
+        });
     }
-    if (err instanceof LeaseLostError) return;
-    const message = errorText(err);
-    if (err instanceof PartnerError && err.kind === 'rate-limited') {
-      await this.store.jobs.fail(all, w, { error: message, runAt: now + Math.max(100, err.details.retryAfterMs ?? 1000), refund: true });
-      return;
-    }
-    if (err instanceof PartnerError && err.kind === 'auth') {
-      await this.connections.recordFailure(ctx.conn, err).catch(() => {});
-      await this.store.jobs.fail(all, w, { error: message, runAt: now + this.options.authPauseMs, refund: true });
-      return;
-    }
-    const permanent = err instanceof PartnerError && (err.kind === 'invalid' || err.kind === 'forbidden' || err.kind === 'not-found');
-    if (permanent || failing.attempts >= failing.max_attempts) {
-      await this.deadLetter([failing], ctx.group, ctx.receiver, ctx.conn, permanent ? message : `gave up after ${failing.attempts} attempts: ${message}`, unit);
-      await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true });
-      return;
-    }
-    const runAt = now + backoffDelay(failing.attempts, this.options.backoff);
-    await this.store.writeTransaction(async (trx) => {
-      await this.store.jobs.fail([failing.id], w, { error: message, runAt }, trx);
-      await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true }, trx);
-      await appendLogs(trx, this.store.dialect, [
-        this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((runAt - now) / 1000)} s`, message),
-      ]);
-    });
   }
 
   async deadLetter(jobs: JobRow[], group: ResolvedActionGroup, receiver: ResolvedReceiver, conn: ConnectionsTable | null, message: string, unit?: WorkUnit): Promise<void> {
     const now = Date.now();
     const connection = conn?.name ?? receiver.connectionName;
+    const alerts = await alertsOfJobs(this.store, jobs);
+    const rules = [...new Set(jobs.map((j) => (j.id === jobs[0].id && unit ? unit.alert.rule : alerts.get(j.id)?.rule)).filter(Boolean))];
     await this.store.writeTransaction(async (trx) => {
       await this.store.jobs.fail(
         jobs.map((j) => j.id),
@@ -494,14 +488,12 @@ export class DeliveryEngine {
         { error: message, runAt: now, dead: true },
         trx,
       );
-      await appendOutcomes(
-        trx,
-        this.store.dialect,
-        jobs.map(() => ({
+      await this.store.workspaceLog.appendOutcomes(
+        jobs.map((j) => ({
           workspace: group.workspace,
           time: now,
-          alertId: unit?.alert.alertId ?? '',
-          rule: unit?.alert.rule ?? '',
+          alertId: unit?.alert.alertId ?? alerts.get(j.id)?.alertId ?? '',
+          rule: unit?.alert.rule ?? alerts.get(j.id)?.rule ?? '',
           actionGroup: group.name,
           action: receiver.name,
           connection,
@@ -509,18 +501,20 @@ export class DeliveryEngine {
           workItemId: '',
           workItemNumber: '',
           operation: 'Failed' as const,
-          computer: unit?.ci ?? unit?.cis[0] ?? '',
+          computer: unit?.ci ?? unit?.cis[0] ?? alerts.get(j.id)?.configurationItems[0] ?? '',
           message,
         })),
+        trx,
       );
-      await appendLogs(trx, this.store.dialect, [{ ...this.logRow(group.workspace, conn, 'ERROR', `delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }]);
+      const about = deliveryOf(group.name, receiver.name, rules);
+      await this.store.workspaceLog.appendLogs([{ ...this.logRow(group.workspace, conn, 'ERROR', `${about}: delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }], trx);
     });
     this.stats.dead += jobs.length;
   }
 
   /** A WARNING line in ServiceDeskLog_CL (never fails the caller). */
   async warn(ctx: Ctx, message: string, exception?: string): Promise<void> {
-    await appendLogs(this.store.db, this.store.dialect, [this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', message, exception)]).catch(() => {});
+    await this.store.workspaceLog.appendLogs([this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', message, exception)]).catch(() => {});
   }
 
   private outcome(ctx: Ctx, s: Step, rec: LinkRecord | null, now: number): OutcomeRow {
@@ -552,7 +546,7 @@ export class DeliveryEngine {
     ctx.conn = { ...ctx.conn, status: 'Healthy', last_error: null };
     try {
       await this.store.connections.update(ctx.conn.id, { status: 'Healthy', last_error: null });
-      await appendLogs(this.store.db, this.store.dialect, [this.logRow(ctx.group.workspace, ctx.conn, 'INFO', `connection ${ctx.conn.name} is healthy again (was ${before}): delivery succeeded`)]);
+      await this.store.workspaceLog.appendLogs([this.logRow(ctx.group.workspace, ctx.conn, 'INFO', `connection ${ctx.conn.name} is healthy again (was ${before}): delivery succeeded`)]);
     } catch (err) {
       this.logger('warn', 'recording the connection status failed', err);
     }
@@ -571,7 +565,7 @@ export class DeliveryEngine {
     try {
       const fresh = (await this.store.connections.getById(conn.id)) ?? conn;
       if (e.kind === 'circuit-opened') await this.connections.recordFailure(fresh, new PartnerError('unavailable', e.message));
-      await appendLogs(this.store.db, this.store.dialect, [this.logRow(conn.workspace, fresh, e.kind === 'circuit-closed' ? 'INFO' : 'WARNING', `connection ${conn.name}: ${e.message}`)]);
+      await this.store.workspaceLog.appendLogs([this.logRow(conn.workspace, fresh, e.kind === 'circuit-closed' ? 'INFO' : 'WARNING', `connection ${conn.name}: ${e.message}`)]);
     } catch (err) {
       this.logger('warn', 'writing a connection event failed', err);
     }
@@ -650,7 +644,7 @@ class KeyRun {
   private async loadAlerts(store: Store): Promise<void> {
     const ids = new Set<string>();
     for (const j of this.queue) {
-      const p = parsePayload(j);
+      const p = decodeJobPayload(j);
       if (p && 'a' in p) ids.add(p.a);
     }
     for (const row of await store.alerts.getMany([...ids])) {
@@ -659,7 +653,7 @@ class KeyRun {
   }
 
   private unitOf(job: JobRow): WorkUnit | undefined {
-    const p = parsePayload(job) as DeliverPayload | null;
+    const p = decodeJobPayload(job) as DeliverPayload | null;
     if (!p || !('a' in p)) return undefined;
     const alert = this.alerts.get(p.a);
     if (!alert) return undefined;
@@ -879,13 +873,27 @@ class KeyRun {
   }
 }
 
-function parsePayload(job: JobRow): DeliverPayload | FlushPayload | null {
-  try {
-    const p = JSON.parse(job.payload) as DeliverPayload | FlushPayload;
-    return p && typeof p === 'object' && typeof p.g === 'string' && typeof p.r === 'string' ? p : null;
-  } catch {
-    return null;
+/** "action group G, action A, alert rule R" for connector-log lines about a delivery. */
+function deliveryOf(actionGroup: string, action: string, rules: (string | undefined)[]): string {
+  const named = rules.filter(Boolean);
+  return `action group ${actionGroup}, action ${action}${named.length ? `, alert rule ${named.slice(0, 5).join(', ')}${named.length > 5 ? ' …' : ''}` : ''}`;
+}
+
+/** The stored alert behind each deliver job (for rows about jobs whose work unit was never built). */
+export async function alertsOfJobs(store: Store, jobs: JobRow[]): Promise<Map<number, NormalizedAlert>> {
+  const byJob = new Map<number, string>();
+  for (const j of jobs) {
+    const p = decodeJobPayload(j);
+    if (isDeliverPayload(p)) byJob.set(j.id, p.a);
   }
+  const rows = new Map((await store.alerts.getMany([...new Set(byJob.values())])).map((r) => [r.id, r]));
+  const out = new Map<number, NormalizedAlert>();
+  for (const [jobId, alertRowId] of byJob) {
+    const row = rows.get(alertRowId);
+    const alert = row ? decodeStoredAlert(row.payload, Number(row.received_at), row.alert_id, row.monitor_condition) : null;
+    if (alert) out.set(jobId, alert);
+  }
+  return out;
 }
 
 /** Notes sent in one call; each was fitted to noteMax already, so several together stay within a few notes' worth. */
@@ -894,7 +902,3 @@ function joinNotes(notes: string[], limits: FieldLimits): string {
   return truncateText(text, limits.noteMax * 4, limits.unit);
 }
 
-function errorText(err: unknown): string {
-  if (err instanceof PartnerError) return `${err.kind}: ${err.message}`;
-  return err instanceof Error ? err.message : String(err);
-}

@@ -75,7 +75,7 @@ export class IngestService {
   ) {
     this.committer = new GroupCommitter<AcceptItem, boolean>(
       (items) => store.alerts.acceptBatch(items),
-      { pipeline: store.dialect === 'sqlite' ? 2 : 1, ...options.groupCommit },
+      { pipeline: store.acceptPipelineDepth, ...options.groupCommit },
       (items, results) => {
         if (results.some((r, i) => r && items[i].jobs.length > 0)) onJobs();
       },

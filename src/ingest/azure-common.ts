@@ -12,7 +12,7 @@ import type { Probe, Rec } from './json.ts';
 import { arr, asRec, num, pick, str, stringMap, strList, text } from './json.ts';
 import { parseSearchResults } from './log-results.ts';
 import { resourceHealthFacts, serviceHealthFacts } from './azure-health.ts';
-import { DEFAULT_SEVERITY, fromEventLevel, toSeverity } from './severity.ts';
+import { azureSeverity, DEFAULT_SEVERITY, fromEventLevel, toSeverity } from './severity.ts';
 
 export const COMMON_SCHEMA_ID = 'azureMonitorCommonAlertSchema';
 
@@ -137,8 +137,7 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
   let condition: MonitorCondition =
     condRaw === undefined ? 'Fired' : p.oneOf(condRaw, 'data.essentials.monitorCondition', ['Fired', 'Resolved'] as const);
   const sevRaw = pick(ess, 'severity');
-  if (sevRaw !== undefined && toSeverity(sevRaw) === undefined)
-    p.fail('data.essentials.severity', 'one of "Sev0".."Sev4"', sevRaw);
+  azureSeverity(p, sevRaw, 'data.essentials.severity');
 
   const actx = asRec(pick(data, 'alertContext'));
   const ms = text(pick(ess, 'monitoringService'))?.toLowerCase() ?? '';

@@ -12,7 +12,7 @@ import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
 import { num, pick, str, stringMap, text } from './json.ts';
 import { parseSearchResults } from './log-results.ts';
-import { DEFAULT_SEVERITY, toSeverity } from './severity.ts';
+import { azureSeverity, DEFAULT_SEVERITY, toSeverity } from './severity.ts';
 
 export const APPINSIGHTS_LOG_SCHEMA_ID = 'Microsoft.Insights/LogAlert';
 
@@ -36,6 +36,7 @@ export function parseLegacyLogAnalytics(body: unknown, p: Probe, ctx: ParseConte
   }
   const rule = p.str(pick(inner, 'AlertRuleName'), `${prefix}AlertRuleName`);
   p.strong();
+  azureSeverity(p, pick(inner, 'Severity'), `${prefix}Severity`);
   const query = p.str(pick(inner, 'SearchQuery'), `${prefix}SearchQuery`);
 
   const res = parseSearchResults(pick(inner, 'SearchResult', 'SearchResults'));

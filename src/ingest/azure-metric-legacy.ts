@@ -15,7 +15,7 @@ import { isResourceId, resourceName, UniqueList } from './ci.ts';
 import { parseTimestamp } from './dates.ts';
 import type { Probe, Rec } from './json.ts';
 import { asRec, pick, str, stringMap, text } from './json.ts';
-import { DEFAULT_SEVERITY, toSeverity } from './severity.ts';
+import { azureSeverity, DEFAULT_SEVERITY, toSeverity } from './severity.ts';
 
 export const METRIC_V2_SCHEMA_ID = 'AzureMonitorMetricAlert';
 
@@ -76,6 +76,7 @@ export function parseClassicMetric(body: unknown, p: Probe, ctx: ParseContext): 
   const status = p.oneOf(pick(root, 'status'), 'status', ['Activated', 'Resolved'] as const);
   p.strong();
   const rule = p.str(pick(context, 'name'), 'context.name');
+  azureSeverity(p, pick(context, 'severity'), 'context.severity');
   const cond = asRec(pick(context, 'condition'));
   const details = new Details();
   const conditionType = text(pick(context, 'conditionType'));
@@ -108,6 +109,7 @@ export function parseMetricV2(body: unknown, p: Probe, ctx: ParseContext): Norma
   const status = p.oneOf(pick(data, 'status'), 'data.status', ['Activated', 'Resolved', 'Deactivated'] as const);
   const context = p.obj(pick(data, 'context'), 'data.context');
   const rule = p.str(pick(context, 'name'), 'data.context.name');
+  azureSeverity(p, pick(context, 'severity'), 'data.context.severity');
   const details = new Details();
   const labels = stringMap(pick(data, 'properties'));
   metricCriteria(asRec(pick(context, 'condition')), details, labels);

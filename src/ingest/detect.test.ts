@@ -5,6 +5,7 @@ import { IngestError } from './errors.ts';
 import { parseTimestamp } from './dates.ts';
 import { fromEventLevel, toSeverity } from './severity.ts';
 import { hostOfInstance } from './ci.ts';
+import { readFileSync } from 'node:fs';
 
 const SHAPES = PAYLOAD_SHAPES.map((s) => s.name);
 
@@ -46,7 +47,7 @@ describe('detection: payloads that match nothing', () => {
   it('reports the common schema as the closest shape when schemaId says so but essentials are missing', () => {
     const e = ingestError({ schemaId: 'azureMonitorCommonAlertSchema', data: {} });
     assert.deepEqual(e.firstMismatch, { shape: 'azure-common', path: 'data.essentials', expected: 'an object', actual: 'missing' });
-    assert.match(e.message, /closest: azure-common at data\.essentials: expected an object, found missing/);
+    assert.match(e.message, /^azure-common alert refused at data\.essentials: expected an object, found missing/);
   });
 
   it('reports a bad monitorCondition with the allowed values', () => {
@@ -245,5 +246,30 @@ describe('CI from an Alertmanager instance label', () => {
     ['10.0.0.1', '10.0.0.1'],
   ]) {
     it(`takes ${want} from ${input}`, () => assert.equal(hostOfInstance(input), want));
+  }
+});
+
+describe('Azure severities outside Sev0–Sev4', () => {
+  const fixture = (name: string) => JSON.parse(readFileSync(new URL(`../../test/fixtures/alerts/${name}.json`, import.meta.url), 'utf8')).cases[0].payload;
+  const cases: [string, (b: any) => void, string][] = [
+    ['common schema', (b) => (b.data.essentials.severity = 'Sev7'), 'data.essentials.severity'],
+    ['metric alert (non-common)', (b) => (b.data.context.severity = 'Sev7'), 'data.context.severity'],
+    ['classic metric alert', (b) => (b.context.severity = '9'), 'context.severity'],
+    ['legacy Log Analytics alert', (b) => ((b.data ?? b).Severity = 'Sev5'), 'Severity'],
+  ];
+  const files: Record<string, string> = {
+    'common schema': 'azure-common-metric',
+    'metric alert (non-common)': 'azure-metric-v2',
+    'classic metric alert': 'azure-classic-metric',
+    'legacy Log Analytics alert': 'azure-legacy-loganalytics',
+  };
+  for (const [what, spoil, field] of cases) {
+    it(`refuses a ${what} whose severity is not Sev0–Sev4, naming the field`, () => {
+      const body = fixture(files[what]);
+      spoil(body);
+      const err = ingestError(body);
+      assert.match(err.message, new RegExp(`${field.replaceAll('.', '\\.')}: expected one of "Sev0".."Sev4"`));
+      assert.doesNotMatch(err.message, /matches no known alert schema/, 'the shape is known: only the field is wrong');
+    });
   }
 });

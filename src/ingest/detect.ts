@@ -13,7 +13,7 @@ import { parseLegacyLogAnalytics } from './azure-legacy-loganalytics.ts';
 import { parseClassicMetric, parseMetricV2 } from './azure-metric-legacy.ts';
 import type { IngestMismatch } from './errors.ts';
 import { IngestError, ShapeMismatch } from './errors.ts';
-import { Probe } from './json.ts';
+import { Probe, STRONG_MATCH } from './json.ts';
 
 export interface PayloadShape {
   /** Name reported in `shapesTried`. */
@@ -95,9 +95,12 @@ export function parseAlertPayload(body: unknown, options: ParseOptions = {}): No
     actual,
   });
   const firstMismatch = strip(best);
+  // A shape recognised by its markers (schemaId, version …) is that shape with one bad field: say only that.
   const message =
-    `payload matches no known alert schema (tried ${shapesTried.join(', ')}); ` +
-    `closest: ${firstMismatch.shape} at ${firstMismatch.path}: expected ${firstMismatch.expected}, found ${firstMismatch.actual}`;
+    best.score >= STRONG_MATCH
+      ? `${firstMismatch.shape} alert refused at ${firstMismatch.path}: expected ${firstMismatch.expected}, found ${firstMismatch.actual}`
+      : `payload matches no known alert schema (tried ${shapesTried.join(', ')}); ` +
+        `closest: ${firstMismatch.shape} at ${firstMismatch.path}: expected ${firstMismatch.expected}, found ${firstMismatch.actual}`;
   throw new IngestError(message, { shapesTried, firstMismatch, mismatches: mismatches.map(strip) });
 }
 

@@ -136,6 +136,9 @@ export function describe(v: unknown): string {
   return typeof v;
 }
 
+/** Score of one distinctive marker of a shape (schemaId, version); a mismatch past it is a bad field, not another shape. */
+export const STRONG_MATCH = 10;
+
 /**
  * Tracks how far a shape parser got. Every passed structural check adds to `score`; a failed one throws
  * ShapeMismatch carrying the score, so the detector can report the closest shape.
@@ -185,6 +188,6 @@ export class Probe {
 
   /** A distinctive marker of the shape matched (schemaId, version): weighs more than a structural check. */
   strong(): void {
-    this.score += 10;
+    this.score += STRONG_MATCH;
   }
 }

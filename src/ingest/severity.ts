@@ -15,6 +15,7 @@
  * EventLevel enum (1 Critical, 2 Error, 3 Warning, 4 Informational, 5 Verbose) — see `fromEventLevel`.
  */
 import type { AlertSeverity } from '../core/alert.ts';
+import type { Probe } from './json.ts';
 
 export const DEFAULT_SEVERITY: AlertSeverity = 'Sev3';
 
@@ -78,6 +79,15 @@ export function fromEventLevel(v: unknown): AlertSeverity | undefined {
     return n >= 1 && n <= 5 ? SEVS[n - 1] : undefined;
   }
   return toSeverity(v);
+}
+
+/**
+ * An Azure payload's severity field: absent → undefined (the caller's default); a value that is not Sev0–Sev4
+ * (or a word from the table) refuses the payload, naming the field.
+ */
+export function azureSeverity(p: Probe, v: unknown, path: string): AlertSeverity | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  return toSeverity(v) ?? p.fail(path, 'one of "Sev0".."Sev4"', v);
 }
 
 export function isSeverity(v: unknown): v is AlertSeverity {

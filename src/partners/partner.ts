@@ -1,3 +1,5 @@
+import type { ServiceDeskRow } from '../workspace/tables.ts';
+
 /**
  * The one narrow interface every ITSM product implements. The delivery engine, the sync engine and the
  * connection lifecycle only ever see this; partner specifics stay in src/partners/<name>/.
@@ -92,9 +94,17 @@ export interface ChoiceEntry {
   label: string;
 }
 
+/** The fields a work item table has (inherited ones included). */
+export interface TableFields {
+  table: string;
+  fields: string[];
+}
+
 export interface PartnerConfiguration {
   templates: PartnerTemplate[];
   choices: ChoiceEntry[];
+  /** Field names per work item table, when the partner lets the integration user read them. */
+  fields?: TableFields[];
 }
 
 /** A synced record: partner-neutral keys are mapped to ServiceDesk_CL by the partner's mapping. */
@@ -104,7 +114,7 @@ export interface ChangedRecord {
   /** Last-modified time, ISO 8601 UTC, used as the watermark. */
   updatedAt: string;
   /** ServiceDesk_CL columns (without TimeGenerated and connection name) for this record. */
-  row: Record<string, string | number | boolean | null>;
+  row: ServiceDeskRow;
 }
 
 export interface ChangedPage {

@@ -10,7 +10,9 @@ import { buildApp } from '../server/app.ts';
 import { sandboxHosts, startQuickStart, type QuickStartSandbox } from './quickstart.ts';
 import { connectionEventLogger, createSyncService, workspaceConnectorLog, type SyncService } from '../sync/index.ts';
 import { syncRoutes } from '../server/routes/sync.ts';
+import { SyncStatusService } from '../sync/status-service.ts';
 import { queryRoutes } from '../server/routes/query.ts';
+import { QueryService } from '../workspace/query-service.ts';
 import { ActionGroupService, parseReceivers } from '../actiongroups/service.ts';
 import { IngestService } from '../delivery/ingest.ts';
 import { DeliveryEngine } from '../delivery/engine.ts';
@@ -19,6 +21,7 @@ import { ensureSandboxActionGroups } from '../delivery/sandbox-group.ts';
 import { actionGroupRoutes } from '../server/routes/action-groups.ts';
 import { hookRoutes } from '../server/routes/hooks.ts';
 import { deadLetterRoutes } from '../server/routes/dead-letter.ts';
+import { DeliveryQueueService } from '../delivery/queue-service.ts';
 import { partnerRoutes } from '../server/routes/partners.ts';
 
 export interface Connector {
@@ -82,11 +85,11 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   const sync = createSyncService({ store, connections, log: connectorLog, schedule: settings.syncEnabled, engine: { pageSize: settings.syncPageSize, leaseTtlMs: settings.syncLeaseMs } });
   const https = settings.tlsCert && settings.tlsKey ? { cert: fs.readFileSync(settings.tlsCert, 'utf8'), key: fs.readFileSync(settings.tlsKey, 'utf8') } : undefined;
   const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
-      syncRoutes(store, connections, sync.engine),
-      queryRoutes(store, { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
+      syncRoutes(new SyncStatusService(store, connections, sync.engine)),
+      queryRoutes(new QueryService(store.sql, async (ws) => !!(await store.workspaces.get(ws))), { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
       hookRoutes({ groups: actionGroups, ingest }),
-      deadLetterRoutes({ store, onReplay: () => delivery.wake() }),
+      deadLetterRoutes(new DeliveryQueueService(store, () => delivery.wake())),
       partnerRoutes(),
     ],
     connectionHooks: { usedBy: (ws, name) => actionGroups.usedBy(ws, name) },

@@ -9,6 +9,7 @@ import { toErrorResponse } from './errors.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { healthRoutes } from './routes/health.ts';
 import { workspaceRoutes } from './routes/workspaces.ts';
+import { WorkspaceService } from '../workspaces/service.ts';
 import { connectionRoutes, type ConnectionRouteHooks } from './routes/connections.ts';
 
 export interface AppDeps {
@@ -43,6 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.bodyLimitBytes ?? 1024 * 1024,
     ...(deps.https ? { https: deps.https } : {}),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+    // Loading the API docs' static files can take more than Fastify's 10 s on a busy machine.
+    pluginTimeout: 60_000,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   const metrics = deps.metrics ?? createMetrics();
@@ -76,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(healthRoutes(deps.store, metrics));
-  await app.register(workspaceRoutes(deps.store));
+  await app.register(workspaceRoutes(new WorkspaceService(deps.store)));
   await app.register(connectionRoutes(deps.connections, deps.connectionHooks));
   for (const routes of deps.extraRoutes ?? []) await app.register(routes);
   return app;

@@ -8,7 +8,14 @@
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
-import type { AcceptItem } from './alerts.ts';
+import type { AlertsTable } from './schema.ts';
+import type { NewJob } from './jobs.ts';
+
+/** One accepted alert with the delivery jobs it makes, written together. */
+export interface AcceptItem {
+  alert: AlertsTable;
+  jobs: NewJob[];
+}
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');

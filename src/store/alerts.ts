@@ -2,15 +2,11 @@ import type { Kysely } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { AlertsTable, Database } from './schema.ts';
 import type { RawHandle } from './open.ts';
-import type { NewJob } from './jobs.ts';
-import { SqliteAlertWriter } from './alert-writer.ts';
+import { SqliteAlertWriter, type AcceptItem } from './alert-writer.ts';
 import type { AsyncMutex } from './write-tx.ts';
 
 /** One accepted alert and the jobs it creates, committed together (the transactional outbox). */
-export interface AcceptItem {
-  alert: AlertsTable;
-  jobs: NewJob[];
-}
+export type { AcceptItem };
 
 export class AlertRepo {
   private statements?: { alert: BetterSqlite3.Statement; job: BetterSqlite3.Statement; batch: (items: AcceptItem[]) => boolean[] };

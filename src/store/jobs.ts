@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, JobsTable } from './schema.ts';
 import type { Dialect } from './dialect.ts';
+import { LeaseLostError } from './lease-lost.ts';
 import { writeTransaction, type AsyncMutex } from './write-tx.ts';
 
 /**
@@ -56,12 +57,7 @@ export interface JobCounts {
   dead: number;
 }
 
-export class LeaseLostError extends Error {
-  constructor(what: string) {
-    super(`lease lost: ${what}`);
-    this.name = 'LeaseLostError';
-  }
-}
+export { LeaseLostError };
 
 type Db = Kysely<Database> | Transaction<Database>;
 export type { Db as JobsDb };
@@ -286,6 +282,14 @@ export class JobRepo {
 
   listDead(workspace: string, opts: { limit?: number; afterId?: number; connectionId?: string } = {}): Promise<JobRow[]> {
     let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('state', '=', 'dead');
+    if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
+    if (opts.connectionId) q = q.where('connection_id', '=', opts.connectionId);
+    return q.orderBy('id').limit(opts.limit ?? 100).execute();
+  }
+
+  /** Jobs waiting or being worked on (pending, running), oldest first: what the queue holds now. */
+  listWaiting(workspace: string, opts: { limit?: number; afterId?: number; connectionId?: string } = {}): Promise<JobRow[]> {
+    let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('state', 'in', ['pending', 'running']);
     if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
     if (opts.connectionId) q = q.where('connection_id', '=', opts.connectionId);
     return q.orderBy('id').limit(opts.limit ?? 100).execute();

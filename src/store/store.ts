@@ -15,6 +15,7 @@ import { AsyncMutex, writeGate, writeTransaction, type WriteGate } from './write
 import { LeaseRepo } from './leases.ts';
 import { SyncRunRepo, SyncStateRepo } from './sync-state.ts';
 import { WorkspaceRows } from './workspace-rows.ts';
+import { WorkspaceLog, type StoreTransaction } from './workspace-log.ts';
 
 /**
  * The one store interface, over SQLite (embedded default) or PostgreSQL (scale-out). Everything that
@@ -37,6 +38,8 @@ export class Store {
   readonly syncState: SyncStateRepo;
   readonly syncRuns: SyncRunRepo;
   readonly workspaceRows: WorkspaceRows;
+  /** The connector's outcome and log rows (ItsmActionOutcome_CL, ServiceDeskLog_CL). */
+  readonly workspaceLog: WorkspaceLog;
 
   private constructor(
     readonly db: Kysely<Database>,
@@ -56,6 +59,20 @@ export class Store {
     this.syncState = new SyncStateRepo(db, gate);
     this.syncRuns = new SyncRunRepo(db, gate);
     this.workspaceRows = new WorkspaceRows(db, raw, gate);
+    this.workspaceLog = new WorkspaceLog(dialect, this.workspaceRows);
+  }
+
+  /** Which database this is, for display (`/readyz`, the serve banner). */
+  get databaseKind(): Dialect {
+    return this.dialect;
+  }
+
+  /**
+   * How many group commits of accepted alerts may be in flight at once: two on SQLite (one builds while the
+   * writer thread commits the other), one on PostgreSQL (each is one round trip).
+   */
+  get acceptPipelineDepth(): number {
+    return this.dialect === 'sqlite' ? 2 : 1;
   }
 
   static async open(options: OpenOptions): Promise<Store> {
@@ -64,7 +81,7 @@ export class Store {
   }
 
   /** A read-write transaction (BEGIN IMMEDIATE on SQLite; see write-tx.ts). */
-  writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+  writeTransaction<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
     return writeTransaction(this.db, this.dialect, fn, this.writeLock);
   }
 

@@ -18,7 +18,9 @@ import type { Database } from './schema.ts';
 import type { RawHandle } from './open.ts';
 import { upsertSyncStateSql } from './sync-state.ts';
 import { ungated, type WriteGate } from './write-tx.ts';
-import { insertRowSql, quoteIdent, toEpochMs, toStorageRow, workspaceTables, type KqlColumnType, type WorkspaceTableName } from '../workspace/tables.ts';
+import { LeaseLostError } from './lease-lost.ts';
+import type { Dialect } from './dialect.ts';
+import { insertRowSql, quoteIdent, StorageRowError, toEpochMs, toStorageRow, workspaceTables, type KqlColumnType, type WorkspaceTableName } from '../workspace/tables.ts';
 
 export type WorkspaceRow = Record<string, unknown>;
 
@@ -50,15 +52,10 @@ export interface SyncPageResult {
   unchanged: number;
 }
 
-/** The writer's lease was taken over (it expired): the page is not committed. */
-export class LeaseLostError extends Error {
-  constructor(message = 'the sync lease was lost to another process; this run stops without committing') {
-    super(message);
-    this.name = 'LeaseLostError';
-  }
-}
-
-const SOURCE_SYSTEM = 'RestAPI';
+/** SourceSystem of every row the connector writes (Log Analytics' value for rows sent through its REST API). */
+export const SOURCE_SYSTEM = 'RestAPI';
+export { LeaseLostError };
+const SYNC_LEASE_LOST = 'the sync lease was taken over by another process; this run stops without committing';
 const TABLE = 'ServiceDesk_CL' satisfies WorkspaceTableName;
 const knownColumns = new Map<WorkspaceTableName, Set<string>>(
   (Object.keys(workspaceTables) as WorkspaceTableName[]).map((t) => [t, new Set(workspaceTables[t].columns.map((c) => c.name))]),
@@ -107,31 +104,37 @@ function fastIso(v: string): number | undefined {
 /**
  * A ServiceDesk_CL row in storage form (declared column order) with toStorageRow's semantics (strings
  * never null, `Type` = table name), without its per-row key check and regexes — a quarter of the commit's
- * CPU at sync volumes. Unknown keys are ignored; TimeGenerated, the connection name and SourceSystem are
+ * CPU at sync volumes. An unknown key is an error (a mapping never loses a value); TimeGenerated, the connection name and SourceSystem are
  * left empty for the caller (they are not content). Anything but strings, ISO datetimes and epoch numbers
  * goes through toStorageRow for its conversion and errors.
  */
-export function serviceDeskStorage(row: WorkspaceRow, dialect: 'sqlite' | 'postgres'): unknown[] {
+export function serviceDeskStorage(row: WorkspaceRow, dialect: Dialect): unknown[] {
   const out = new Array<unknown>(serviceDeskColumns.length);
+  let declared = 0;
   for (let i = 0; i < serviceDeskColumns.length; i++) {
     const c = serviceDeskColumns[i];
+    if (row[c.name] !== undefined) declared++;
     const v = i === TIME_AT || i === CONNECTION_AT || i === SOURCE_AT ? null : row[c.name];
     if (v === null || v === undefined) out[i] = c.type === 'string' ? '' : null;
     else if (c.type === 'string' && typeof v === 'string') out[i] = v;
     else if (c.type === 'datetime' && typeof v === 'string') out[i] = fastIso(v) ?? toEpochMs(v);
     else if (c.type === 'datetime' && typeof v === 'number') out[i] = toEpochMs(v);
-    else return toStorageRow(TABLE, { ...pickKnown(TABLE, row), TimeGenerated: null, ServiceDeskConnectionName_s: '', SourceSystem: '' }, dialect);
+    else return toStorageRow(TABLE, { ...requireKnown(TABLE, row), TimeGenerated: null, ServiceDeskConnectionName_s: '', SourceSystem: '' }, dialect);
   }
+  let keys = 0;
+  for (const key in row) if (row[key] !== undefined) keys++;
+  if (keys !== declared) requireKnown(TABLE, row);
   if (out[TYPE_AT] === '') out[TYPE_AT] = TABLE;
   return out;
 }
 
-/** Keeps the declared columns only (a partner mapping may carry extra keys). */
-function pickKnown(table: WorkspaceTableName, row: WorkspaceRow): WorkspaceRow {
+/** The row itself when every key is a declared column; an unknown column is an error, never a dropped value. */
+function requireKnown(table: WorkspaceTableName, row: WorkspaceRow): WorkspaceRow {
   const known = knownColumns.get(table)!;
-  const out: WorkspaceRow = {};
-  for (const key in row) if (known.has(key)) out[key] = row[key];
-  return out;
+  for (const key in row) {
+    if (!known.has(key) && row[key] !== undefined) throw new StorageRowError(`${table} has no column ${key}`);
+  }
+  return row;
 }
 
 function pgArrayType(type: KqlColumnType): string {
@@ -172,7 +175,7 @@ export class WorkspaceRows {
   /** Appends rows (keyed by KQL column names) to a workspace table; returns the number written. */
   async append(table: WorkspaceTableName, workspace: string, rows: WorkspaceRow[]): Promise<number> {
     if (rows.length === 0) return 0;
-    const values = rows.map((r) => [workspace, ...toStorageRow(table, pickKnown(table, r), this.raw.dialect)]);
+    const values = rows.map((r) => [workspace, ...toStorageRow(table, requireKnown(table, r), this.raw.dialect)]);
     if (this.raw.dialect === 'sqlite') {
       const sqlite = this.raw.sqlite;
       const st = this.sqliteStatements();
@@ -226,7 +229,7 @@ export class WorkspaceRows {
         try {
           return sqlite
             .transaction((): SyncPageResult => {
-              if (page.lease && st.fence.run(now + page.lease.ttlMs, page.lease.name, page.lease.holder).changes !== 1) throw new LeaseLostError();
+              if (page.lease && st.fence.run(now + page.lease.ttlMs, page.lease.name, page.lease.holder).changes !== 1) throw new LeaseLostError(SYNC_LEASE_LOST);
               let appended = 0;
               for (const r of records) {
                 if (st.getHash.get(page.connectionId, page.scope, r.id) === r.hash) continue;
@@ -251,7 +254,7 @@ export class WorkspaceRows {
       await client.query('SET LOCAL synchronous_commit = off');
       if (page.lease) {
         const fenced = await client.query('UPDATE leases SET expires_at = $1 WHERE name = $2 AND holder = $3', [now + page.lease.ttlMs, page.lease.name, page.lease.holder]);
-        if (fenced.rowCount !== 1) throw new LeaseLostError();
+        if (fenced.rowCount !== 1) throw new LeaseLostError(SYNC_LEASE_LOST);
       }
       const known = new Map<string, string>();
       if (records.length > 0) {
@@ -322,7 +325,7 @@ async function pgInsertRows(client: pg.PoolClient, table: WorkspaceTableName, va
  */
 export async function appendRowsInTransaction(
   db: Kysely<Database> | Transaction<Database>,
-  dialect: 'sqlite' | 'postgres',
+  dialect: Dialect,
   table: WorkspaceTableName,
   rows: { workspace: string; row: Record<string, unknown> }[],
 ): Promise<void> {

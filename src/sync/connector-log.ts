@@ -24,20 +24,18 @@ export interface ConnectorLog {
 export function workspaceConnectorLog(store: Store, onError?: (err: unknown) => void): ConnectorLog {
   return {
     async write(entry) {
-      const now = Date.now();
       try {
-        await store.workspaceRows.append('ServiceDeskLog_CL', entry.workspace, [
+        await store.workspaceLog.appendLogs([
           {
-            TimeGenerated: now,
-            StatusLogTime_t: now,
-            ServiceDeskConnectionName_s: entry.connection,
-            LogType_s: entry.logType,
-            Message: entry.message,
-            ExceptionMessage_s: entry.exception ?? '',
-            Status_b: entry.status,
-            ConnectionState_s: entry.connectionState ?? '',
-            PartnerType_s: entry.partnerType ?? '',
-            SourceSystem: 'RestAPI',
+            workspace: entry.workspace,
+            time: Date.now(),
+            connection: entry.connection,
+            partnerType: entry.partnerType ?? '',
+            level: entry.logType,
+            message: entry.message,
+            exception: entry.exception,
+            success: entry.status,
+            connectionState: entry.connectionState,
           },
         ]);
       } catch (err) {

@@ -15,7 +15,8 @@
  */
 import type { Store } from '../store/store.ts';
 import type { ConnectionsTable } from '../store/schema.ts';
-import { LeaseLostError, type SyncPageRecord } from '../store/workspace-rows.ts';
+import type { SyncPageRecord } from '../store/workspace-rows.ts';
+import { LeaseLostError } from '../store/lease-lost.ts';
 import type { SyncCursor } from '../store/sync-state.ts';
 import { PartnerError, type ChangedPage, type PartnerClient, type SyncScope } from '../partners/partner.ts';
 import { holderIsDead, newHolderId } from './holder.ts';
@@ -345,7 +346,7 @@ export class SyncEngine {
     let waited = 0;
     for (let attempt = 0; ; attempt++) {
       if (this.abort.signal.aborted) throw new Aborted();
-      if (lost()) throw new LeaseLostError();
+      if (lost()) throw new LeaseLostError('the sync lease was taken over by another process; this run stops without committing');
       try {
         return await client.listChangedSince(scope, since, next, this.pageSize);
       } catch (err) {

@@ -10,6 +10,7 @@ import {
   toEpochMs,
   toStorageRow,
   workspaceTables,
+  type ServiceDeskRow,
 } from './tables.ts';
 import { tryPgTestRunner } from './kql/test-helpers.ts';
 
@@ -151,5 +152,20 @@ describe('fromStorageValue', () => {
     assert.equal(formatTimespan(3600000), '01:00:00');
     assert.equal(formatTimespan(-1500), '-00:00:01.5000000');
     assert.equal(formatTimespan(2 * 86400000), '2.00:00:00');
+  });
+});
+
+describe('typed workspace rows', () => {
+  it('refuses a row with a column the table does not declare instead of dropping the value', async () => {
+    const { serviceDeskStorage } = await import('../store/workspace-rows.ts');
+    assert.throws(() => serviceDeskStorage({ Title_s: 'x', Titel_s: 'typo' } as Record<string, unknown>, 'sqlite'), /ServiceDesk_CL has no column Titel_s/);
+    assert.doesNotThrow(() => serviceDeskStorage({ Title_s: 'x', ServiceDeskId_s: 'INC1' }, 'sqlite'));
+  });
+
+  it('types a ServiceDesk_CL row from the table declaration', () => {
+    const row: ServiceDeskRow = { Title_s: 'x', CreatedDate_t: '2026-01-01T00:00:00Z' };
+    // @ts-expect-error: a column ServiceDesk_CL does not declare is a type error
+    const wrong: ServiceDeskRow = { Titel_s: 'x' };
+    assert.ok(row && wrong);
   });
 });

@@ -52,10 +52,10 @@ export interface TableSchema {
 
 export type WorkspaceTableName = 'ServiceDesk_CL' | 'ServiceDeskLog_CL' | 'ItsmActionOutcome_CL';
 
-const s = (name: string, description?: string): ColumnSchema => ({ name, type: 'string', description });
-const t = (name: string, description?: string): ColumnSchema => ({ name, type: 'datetime', description });
+const s = <N extends string>(name: N, description?: string) => ({ name, type: 'string' as const, description });
+const t = <N extends string>(name: N, description?: string) => ({ name, type: 'datetime' as const, description });
 
-const serviceDesk: TableSchema = {
+const serviceDesk = {
   name: 'ServiceDesk_CL',
   sqlName: 'ws_servicedesk_cl',
   columns: [
@@ -96,9 +96,9 @@ const serviceDesk: TableSchema = {
   // No index on ServiceDeskId_s: SQLite would use it for `summarize arg_max(…) by ServiceDeskId_s`
   // to avoid a sort and then fetch every row at random (4× slower than scan + sort at 1M rows).
   indexes: [['TimeGenerated'], ['IncidentState_s'], ['Computer']],
-};
+} as const satisfies TableSchema;
 
-const serviceDeskLog: TableSchema = {
+const serviceDeskLog = {
   name: 'ServiceDeskLog_CL',
   sqlName: 'ws_servicedesklog_cl',
   columns: [
@@ -107,9 +107,9 @@ const serviceDeskLog: TableSchema = {
     s('LogType_s', 'ERROR, WARNING, INFO'),
     s('Message'),
     s('ExceptionMessage_s'),
-    { name: 'Status_b', type: 'bool', description: 'true = success' },
+    { name: 'Status_b', type: 'bool' as const, description: 'true = success' },
     t('StatusLogTime_t'),
-    { name: 'ActionStatus_d', type: 'real' },
+    { name: 'ActionStatus_d', type: 'real' as const },
     s('ConnectionState_s', 'Extension: connection state after the event (e.g. Connected, Error)'),
     s('PartnerType_s', 'Extension: the partner type of the connection'),
     s('Computer'),
@@ -117,9 +117,9 @@ const serviceDeskLog: TableSchema = {
     s('Type', 'Table name (ServiceDeskLog_CL)'),
   ],
   indexes: [['TimeGenerated'], ['ServiceDeskConnectionName_s', 'TimeGenerated']],
-};
+} as const satisfies TableSchema;
 
-const actionOutcome: TableSchema = {
+const actionOutcome = {
   name: 'ItsmActionOutcome_CL',
   sqlName: 'ws_itsmactionoutcome_cl',
   columns: [
@@ -138,7 +138,32 @@ const actionOutcome: TableSchema = {
     s('Type', 'Table name (ItsmActionOutcome_CL)'),
   ],
   indexes: [['TimeGenerated'], ['AlertId_s'], ['ServiceDeskConnectionName_s', 'TimeGenerated']],
+} as const satisfies TableSchema;
+
+/** A value of a column as callers hand it over: datetimes as epoch ms or ISO text. */
+type ColumnValue<T extends KqlColumnType> = T extends 'string'
+  ? string
+  : T extends 'datetime'
+    ? string | number
+    : T extends 'bool'
+      ? boolean
+      : T extends 'int' | 'long' | 'real'
+        ? number
+        : unknown;
+
+/** The row type of a table, derived from its declaration: an unknown column is a type error. */
+export type RowOf<S extends { columns: readonly { name: string; type: KqlColumnType }[] }> = {
+  [C in S['columns'][number] as C['name']]?: ColumnValue<C['type']> | null;
 };
+
+export type ServiceDeskRow = RowOf<typeof serviceDesk>;
+export type ServiceDeskLogRow = RowOf<typeof serviceDeskLog>;
+export type ItsmActionOutcomeRow = RowOf<typeof actionOutcome>;
+export interface WorkspaceRowTypes {
+  ServiceDesk_CL: ServiceDeskRow;
+  ServiceDeskLog_CL: ServiceDeskLogRow;
+  ItsmActionOutcome_CL: ItsmActionOutcomeRow;
+}
 
 export const workspaceTables: Readonly<Record<WorkspaceTableName, TableSchema>> = {
   ServiceDesk_CL: serviceDesk,

@@ -33,11 +33,10 @@ describe('ServiceDesk_CL storage form', () => {
     });
   }
 
-  it('handles what the fast path does not: epoch numbers, offsets, odd values', () => {
-    const row = { ServiceDeskId_s: 'INC1', CreatedDate_t: '2026-01-02T03:04:05+02:00', ClosedDate_t: 1767225600000, ResolvedDate_t: '2026-01-02', Title_s: 42, Extra: 'ignored' };
-    const { Extra, ...known } = row;
-    assert.equal(Extra, 'ignored');
-    assert.deepEqual(serviceDeskStorage(row, 'sqlite'), toStorageRow('ServiceDesk_CL', { ...known, TimeGenerated: null, ServiceDeskConnectionName_s: '', SourceSystem: '' }, 'sqlite'));
+  it('handles what the fast path does not: epoch numbers, offsets, odd values, and refuses unknown columns', () => {
+    const known = { ServiceDeskId_s: 'INC1', CreatedDate_t: '2026-01-02T03:04:05+02:00', ClosedDate_t: 1767225600000, ResolvedDate_t: '2026-01-02', Title_s: 42 };
+    assert.deepEqual(serviceDeskStorage(known, 'sqlite'), toStorageRow('ServiceDesk_CL', { ...known, TimeGenerated: null, ServiceDeskConnectionName_s: '', SourceSystem: '' }, 'sqlite'));
+    assert.throws(() => serviceDeskStorage({ ...known, Extra: 'a column ServiceDesk_CL does not have' }, 'sqlite'), /no column Extra/);
     assert.throws(() => serviceDeskStorage({ CreatedDate_t: '2026-02-30T00:00:00Z' }, 'sqlite'));
   });
 

@@ -176,10 +176,10 @@ describe('OAuth tokens', () => {
     assert.equal((await grants()).refresh_token, g1.refresh_token + 1, 'concurrent 401s also share one refresh');
   });
 
-  it('reports a revoked refresh token as an auth error asking for the password again', async () => {
+  it('reports a revoked refresh token as an auth error naming a locked user, a revoked token and the password as causes', async () => {
     const { client } = await connected();
     await admin('POST', '/api/x_sandbox/oauth/revoke_all');
-    await assert.rejects(client.findByCorrelationKey('Incident', 'x'), isPartnerError('auth', /refresh token.*re-enter the integration user password/));
+    await assert.rejects(client.findByCorrelationKey('Incident', 'x'), isPartnerError('auth', /refresh token.*locked out or inactive.*revoked.*enter the password again/));
   });
 
   it('tells a wrong client secret apart from a wrong password, without echoing secrets', async () => {

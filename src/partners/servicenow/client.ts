@@ -15,6 +15,7 @@ import {
   type PartnerTemplate,
   type ResolveInput,
   type SyncScope,
+  type TableFields,
   type TokenSet,
   type WorkItemInput,
   type WorkItemRef,
@@ -51,6 +52,9 @@ const NEWEST_FIRST = [
   { field: 'number', desc: true },
 ];
 const CONFIG_TABLES = ['incident', 'change_request'] as const;
+/** Work item tables whose fields WorkItemData may set (checked on save); the first two extend task. */
+const FIELD_TABLES = ['incident', 'change_request', 'em_event', 'em_alert'];
+const TASK_TABLES = ['incident', 'change_request'];
 /** Event fields sent as top-level jsonv2 attributes when they appear in WorkItemInput.fields. */
 const EVENT_FIELDS = ['node', 'type', 'resource', 'metric_name', 'event_class', 'time_of_event', 'ci_type', 'ci_identifier', 'resolution_state'] as const;
 
@@ -557,7 +561,26 @@ export class ServiceNowClient implements PartnerClient {
     const choices = [...best.values()]
       .sort((a, b) => a.entry.table.localeCompare(b.entry.table) || a.entry.field.localeCompare(b.entry.field) || a.seq - b.seq || a.entry.value.localeCompare(b.entry.value))
       .map((c) => c.entry);
-    return { templates, choices };
+    const fields = await this.tableFields().catch(() => undefined);
+    return { templates, choices, ...(fields ? { fields } : {}) };
+  }
+
+  /** Column names of the work item tables from sys_dictionary; incident and change_request inherit task's. */
+  private async tableFields(): Promise<TableFields[]> {
+    const rows = await this.listAll('sys_dictionary', [{ field: 'name', op: 'IN', value: [...FIELD_TABLES, 'task'] }], ['sys_id', 'name', 'element']);
+    const byTable = new Map<string, Set<string>>();
+    for (const r of rows) {
+      const element = rawValue(r.element);
+      if (!element) continue; // the row that describes the table itself
+      const table = rawValue(r.name);
+      if (!byTable.has(table)) byTable.set(table, new Set());
+      byTable.get(table)!.add(element);
+    }
+    const task = byTable.get('task') ?? new Set<string>();
+    return FIELD_TABLES.filter((t) => byTable.has(t)).map((table) => ({
+      table,
+      fields: [...new Set([...byTable.get(table)!, ...(TASK_TABLES.includes(table) ? task : [])])].sort(),
+    }));
   }
 
   // ---------------------------------------------------------------- sync

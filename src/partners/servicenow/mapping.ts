@@ -4,6 +4,7 @@
  */
 import type { AlertSeverity, MonitorCondition } from '../../core/alert.ts';
 import type { SyncScope } from '../partner.ts';
+import type { ServiceDeskRow } from '../../workspace/tables.ts';
 
 /** A field as the Table API returns it: plain string, `{value, display_value}` (display_value=all) or `{link, value}`. */
 export type SnField = string | { value?: unknown; display_value?: unknown; link?: unknown } | null | undefined;
@@ -66,7 +67,7 @@ const inc: readonly SyncScope[] = ['Incident'];
 const cr: readonly SyncScope[] = ['ChangeRequest'];
 
 /** Column → [type, scopes, source field per scope]. Labels where ITSMC showed labels (states, choices, users, CI name). */
-const COLUMN_SPEC: readonly { name: string; type: KustoType; scopes: readonly SyncScope[]; incident?: Source; change?: Source }[] = [
+const COLUMN_SPEC: readonly { name: keyof ServiceDeskRow; type: KustoType; scopes: readonly SyncScope[]; incident?: Source; change?: Source }[] = [
   { name: 'ServiceDeskWorkItemType_s', type: 'string', scopes: both },
   { name: 'ServiceDeskId_s', type: 'string', scopes: both, incident: { field: 'number', label: false }, change: { field: 'number', label: false } },
   { name: 'IncidentState_s', type: 'string', scopes: inc, incident: { field: 'state', label: true } },
@@ -113,7 +114,7 @@ export function syncFields(scope: SyncScope): string[] {
   return [...fields];
 }
 
-export type ServiceDeskRow = Record<string, string | null>;
+export type { ServiceDeskRow };
 
 /** A ServiceNow incident/change_request record (display_value=all) → one ServiceDesk_CL row. */
 export function toServiceDeskRow(scope: SyncScope, record: SnRecord): ServiceDeskRow {

@@ -6,6 +6,7 @@ import { listenSandbox } from '../common/server.ts';
 import { buildApp } from './server.ts';
 import { seedStore } from './seed.ts';
 import { SnStore } from './store.ts';
+import { applyBusinessRules } from './business.ts';
 
 export { SEEDED_CREDENTIALS, INTEGRATION_ROLES } from './seed.ts';
 export type { SandboxRules, OAuthSettings } from './config.ts';
@@ -48,7 +49,7 @@ export async function startServiceNowSandbox(opts: ServiceNowSandboxOptions = {}
  */
 export async function startWithStore(opts: ServiceNowSandboxOptions = {}): Promise<{ sandbox: ServiceNowSandbox; store: SnStore }> {
   const host = opts.host ?? '127.0.0.1';
-  const store = new SnStore(opts.dataDir);
+  const store = new SnStore(opts.dataDir, applyBusinessRules);
   try {
     store.createTables();
     const version = store.getMeta('schema_version');

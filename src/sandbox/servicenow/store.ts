@@ -14,11 +14,13 @@ import { classFilter, quoteIdent } from './query.ts';
 import type { FieldDef, TableMeta } from './schema.ts';
 import { buildMetas, isVirtual, physicalColumns, sqlType } from './schema.ts';
 import { parseSnDate, parseSnDateTime, snDateTime } from './time.ts';
-import { applyBusinessRules } from './business.ts';
 
 export type Rec = Record<string, unknown>;
 
 /** An error answered with the ServiceNow envelope `{"error":{"message","detail"},"status":"failure"}`. */
+/** Business rules run on every write (see business.ts): they may change `rec` or refuse the write. */
+export type BusinessRules = (store: SnStore, meta: TableMeta, old: Rec | undefined, rec: Rec, input: Set<string>, journal: JournalEntry[], ctx: WriteCtx) => void;
+
 export class SnError extends Error {
   constructor(
     readonly status: number,
@@ -91,7 +93,14 @@ export class SnStore {
   >();
   private readonly choiceCache = new Map<string, ChoiceList | null>();
 
-  constructor(dataDir?: string) {
+  /**
+   * @param businessRules what the instance does on every insert and update (business.ts), injected so the
+   *   rules can use the store without the store importing them.
+   */
+  constructor(
+    dataDir: string | undefined,
+    private readonly businessRules: BusinessRules,
+  ) {
     if (dataDir) {
       mkdirSync(dataDir, { recursive: true });
       this.file = join(dataDir, 'servicenow.sqlite');
@@ -588,7 +597,7 @@ export class SnStore {
     rec.sys_mod_count = 0;
     if (meta.hierarchical) rec.sys_class_name = meta.name;
     if (meta.numberPrefix && (rec.number === null || rec.number === undefined)) rec.number = this.nextNumber(meta);
-    applyBusinessRules(this, meta, undefined, rec, new Set(Object.keys(values)), journal, ctx);
+    this.businessRules(this, meta, undefined, rec, new Set(Object.keys(values)), journal, ctx);
     const tx = this.db.transaction(() => {
       this.insertRow(meta, rec);
       this.addJournal(meta.name, sysId, journal, ctx.user, ctx.nowMs);
@@ -603,7 +612,7 @@ export class SnStore {
     if (!old) return false;
     const { values, journal } = this.normalizeInput(meta, body, ctx.inputDisplay, false);
     const rec: Rec = { ...old, ...values };
-    applyBusinessRules(this, meta, old, rec, new Set(Object.keys(values)), journal, ctx);
+    this.businessRules(this, meta, old, rec, new Set(Object.keys(values)), journal, ctx);
     const changed = Object.keys(rec).filter((k) => !sameValue(rec[k], old[k]));
     if (changed.length === 0 && journal.length === 0) return true;
     rec.sys_updated_on = snDateTime(ctx.nowMs);

@@ -1,12 +1,29 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Store } from '../../store/store.ts';
-import type { JobRow } from '../../store/jobs.ts';
-import { notFound } from '../errors.ts';
+import type { DeliveryQueueService } from '../../delivery/queue-service.ts';
 import { WsParams, WorkspaceName } from './params.ts';
 
 const IdParams = Type.Object({ ws: WorkspaceName, id: Type.String({ pattern: '^[1-9][0-9]{0,14}$', description: 'dead letter id' }) });
+
+const QueuedJobView = Type.Object(
+  {
+    id: Type.Integer(),
+    kind: Type.String({ description: 'deliver (an alert for an ITSM action) or flush (a coalesced work note due later)' }),
+    state: Type.String({ description: 'pending (waiting for its next attempt) or running' }),
+    nextAttemptAt: Type.String({ description: 'when a pending job is tried next (its retry or flush time)' }),
+    attempts: Type.Integer(),
+    maxAttempts: Type.Integer(),
+    lastError: Type.Union([Type.String(), Type.Null()]),
+    alertRule: Type.Union([Type.String(), Type.Null()]),
+    alertId: Type.Union([Type.String(), Type.Null()]),
+    actionGroup: Type.Union([Type.String(), Type.Null()]),
+    action: Type.Union([Type.String(), Type.Null()]),
+    connectionName: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+  },
+  { $id: 'QueuedJob' },
+);
 
 const DeadLetterView = Type.Object(
   {
@@ -24,40 +41,13 @@ const DeadLetterView = Type.Object(
   { $id: 'DeadLetter' },
 );
 
-export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) {
+export function deadLetterRoutes(queue: DeliveryQueueService) {
   return async function (base: FastifyInstance) {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['delivery'];
-    const { store } = deps;
     const path = '/api/v1/workspaces/:ws/deadLetters';
     app.addSchema(DeadLetterView);
-
-    async function connectionId(ws: string, name: string | undefined): Promise<string | undefined> {
-      if (!name) return undefined;
-      const c = await store.connections.get(ws, name);
-      if (!c) throw notFound(`connection '${name}' does not exist in workspace '${ws}'`);
-      return c.id;
-    }
-
-    async function views(ws: string, rows: JobRow[]) {
-      const connections = new Map((await store.connections.list(ws)).map((c) => [c.id, c.name]));
-      const groups = new Map((await store.actionGroups.list(ws)).map((g) => [g.id, g.name]));
-      const alertIds = new Map<string, string>();
-      const payloads = rows.map((r) => safeJson(r.payload));
-      for (const a of await store.alerts.getMany([...new Set(payloads.map((p) => p?.a).filter((a): a is string => typeof a === 'string'))])) alertIds.set(a.id, a.alert_id);
-      return rows.map((r, i) => ({
-        id: r.id,
-        kind: r.kind,
-        connectionName: (r.connection_id && connections.get(r.connection_id)) || null,
-        actionGroup: (typeof payloads[i]?.g === 'string' && groups.get(payloads[i].g)) || null,
-        action: typeof payloads[i]?.r === 'string' ? payloads[i].r : null,
-        alertId: (typeof payloads[i]?.a === 'string' && alertIds.get(payloads[i].a)) || null,
-        attempts: r.attempts,
-        lastError: r.last_error,
-        createdAt: new Date(Number(r.created_at)).toISOString(),
-        failedAt: new Date(Number(r.updated_at)).toISOString(),
-      }));
-    }
+    app.addSchema(QueuedJobView);
 
     app.get(
       path,
@@ -75,21 +65,19 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
           response: { 200: Type.Object({ value: Type.Array(Type.Ref('DeadLetter')) }) },
         },
       },
-      async (req) => {
-        const rows = await store.jobs.listDead(req.params.ws, { limit: Math.min(1000, Math.max(1, Number(req.query.limit ?? 100))), afterId: req.query.after === undefined ? undefined : Number(req.query.after), connectionId: await connectionId(req.params.ws, req.query.connection) });
-        return { value: await views(req.params.ws, rows) };
-      },
+      async (req) => ({
+        value: await queue.listDead(req.params.ws, {
+          limit: req.query.limit === undefined ? undefined : Number(req.query.limit),
+          afterId: req.query.after === undefined ? undefined : Number(req.query.after),
+          connectionName: req.query.connection,
+        }),
+      }),
     );
 
     app.post(
       `${path}/:id/replay`,
       { config: { access: 'contributor' }, schema: { tags, params: IdParams, response: { 200: Type.Object({ replayed: Type.Integer() }) } } },
-      async (req) => {
-        const n = await store.jobs.replay(req.params.ws, { id: Number(req.params.id) });
-        if (n === 0) throw notFound(`dead letter ${req.params.id} does not exist in workspace '${req.params.ws}'`);
-        deps.onReplay?.();
-        return { replayed: n };
-      },
+      async (req) => ({ replayed: await queue.replay(req.params.ws, Number(req.params.id)) }),
     );
 
     app.post(
@@ -104,31 +92,44 @@ export function deadLetterRoutes(deps: { store: Store; onReplay?: () => void }) 
           response: { 200: Type.Object({ replayed: Type.Integer() }) },
         },
       },
-      async (req) => {
-        const n = await store.jobs.replay(req.params.ws, { connectionId: await connectionId(req.params.ws, req.body?.connectionName) });
-        if (n > 0) deps.onReplay?.();
-        return { replayed: n };
-      },
+      async (req) => ({ replayed: await queue.replayAll(req.params.ws, req.body?.connectionName) }),
     );
 
     app.delete(`${path}/:id`, { config: { access: 'contributor' }, schema: { tags, description: 'Discards a dead letter.', params: IdParams } }, async (req, reply) => {
-      if (!(await store.jobs.deleteDead(req.params.ws, Number(req.params.id)))) throw notFound(`dead letter ${req.params.id} does not exist in workspace '${req.params.ws}'`);
+      await queue.discard(req.params.ws, Number(req.params.id));
       return reply.status(204).send();
     });
 
     app.get(
+      '/api/v1/workspaces/:ws/deliveryQueue/jobs',
+      {
+        config: { access: 'reader' },
+        schema: {
+          tags,
+          summary: 'What is waiting: the delivery jobs not finished yet',
+          description: 'Pending and running delivery jobs, oldest first, with their next attempt, attempts, last error, alert rule, action group and connection. Page with `after` = the last id.',
+          params: WsParams,
+          querystring: Type.Object({
+            limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
+            after: Type.Optional(Type.String({ pattern: '^[0-9]{1,15}$', description: 'id of the last job of the previous page' })),
+            connection: Type.Optional(Type.String({ maxLength: 63 })),
+          }),
+          response: { 200: Type.Object({ value: Type.Array(Type.Ref('QueuedJob')) }) },
+        },
+      },
+      async (req) => ({
+        value: await queue.listWaiting(req.params.ws, {
+          limit: req.query.limit === undefined ? undefined : Number(req.query.limit),
+          afterId: req.query.after === undefined ? undefined : Number(req.query.after),
+          connectionName: req.query.connection,
+        }),
+      }),
+    );
+
+    app.get(
       '/api/v1/workspaces/:ws/deliveryQueue',
       { config: { access: 'reader' }, schema: { tags, description: 'Delivery jobs by state.', params: WsParams, response: { 200: Type.Object({ pending: Type.Integer(), running: Type.Integer(), dead: Type.Integer() }) } } },
-      async (req) => store.jobs.counts(req.params.ws),
+      async (req) => queue.counts(req.params.ws),
     );
   };
-}
-
-function safeJson(s: string): Record<string, any> | null {
-  try {
-    const v = JSON.parse(s);
-    return v && typeof v === 'object' ? v : null;
-  } catch {
-    return null;
-  }
 }

@@ -7,7 +7,7 @@ export function healthRoutes(store: Store, metrics: Metrics) {
     app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
     app.get('/readyz', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
       const ready = await store.ready();
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: store.dialect });
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', store: store.databaseKind });
     });
     app.get('/metrics', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) => {
       reply.header('content-type', metrics.registry.contentType);

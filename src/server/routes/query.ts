@@ -11,12 +11,12 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Store } from '../../store/store.ts';
+import type { QueryService } from '../../workspace/query-service.ts';
+import { NotFoundError } from '../../core/errors.ts';
 import { ApiError } from '../errors.ts';
 import {
   KqlError,
   logsErrorStatus,
-  runKql,
   toLogsError,
   warmUpKql,
   type LogsErrorBody,
@@ -70,6 +70,7 @@ function badArgument(innerCode: string, message: string): KqlError {
 /** Anything thrown on a query route → status + Log Analytics error body. */
 function toResponse(err: unknown, correlationId: string): { status: number; body: LogsErrorBody } {
   if (err instanceof KqlError) return { status: logsErrorStatus(err), body: toLogsError(err, correlationId) };
+  if (err instanceof NotFoundError) return { status: 404, body: logsError('WorkspaceNotFoundError', err.message, undefined, correlationId) };
   if (err instanceof ApiError) {
     const code =
       err.statusCode === 401 ? 'AuthorizationRequiredError' : err.statusCode === 403 ? 'InsufficientAccessError' : err.statusCode === 404 ? 'WorkspaceNotFoundError' : 'BadArgumentError';
@@ -85,8 +86,7 @@ function toResponse(err: unknown, correlationId: string): { status: number; body
   return { status: 500, body: logsError('InternalServerError', 'An internal error occurred', undefined, correlationId) };
 }
 
-export function queryRoutes(store: Store, options: QueryRouteOptions) {
-  const runner = store.sql;
+export function queryRoutes(queries: QueryService, options: QueryRouteOptions) {
   if (options.warmUp !== false) setImmediate(() => {
     try {
       warmUpKql();
@@ -112,8 +112,7 @@ export function queryRoutes(store: Store, options: QueryRouteOptions) {
       if (typeof query !== 'string' || query.trim() === '') throw badArgument('QueryMissing', 'The request needs a non-empty "query" string');
       if (query.length > MAX_QUERY_CHARS) throw badArgument('QueryTooLong', `The query is longer than ${MAX_QUERY_CHARS} characters`);
       if (timespan !== undefined && timespan !== null && typeof timespan !== 'string') throw badArgument('InvalidTimespan', '"timespan" must be an ISO 8601 duration or interval string');
-      if (!(await store.workspaces.get(ws))) throw new ApiError(404, 'NotFound', `workspace '${ws}' does not exist`);
-      const result = await runKql(runner, ws, query, { timespan: timespan ?? undefined, rowCap: options.rowCap, timeoutMs: options.timeoutMs });
+      const result = await queries.run(ws, query, { timespan: timespan ?? undefined, rowCap: options.rowCap, timeoutMs: options.timeoutMs });
       const body: Record<string, unknown> = { tables: result.tables };
       if (result.render) body.render = result.render;
       if (result.truncated) {

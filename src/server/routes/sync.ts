@@ -1,11 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Store } from '../../store/store.ts';
-import type { ConnectionService } from '../../connections/service.ts';
-import type { SyncEngine } from '../../sync/engine.ts';
-import { intervalMs } from '../../sync/engine.ts';
-import { conflict, notFound } from '../errors.ts';
+import type { SyncStatusService } from '../../sync/status-service.ts';
 import { WsNameParams } from './params.ts';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
@@ -73,21 +69,13 @@ const SyncStatus = Type.Object(
   { $id: 'SyncStatus' },
 );
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
 /** `POST …/connections/{name}/sync` (configuration refresh + data sync now) and `GET` (where the sync stands). */
-export function syncRoutes(store: Store, connections: ConnectionService, engine: SyncEngine, opts: { waitMs?: number } = {}) {
+export function syncRoutes(sync: SyncStatusService, opts: { waitMs?: number } = {}) {
   return async function (base: FastifyInstance) {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['connections'];
     app.addSchema(SyncNowResult);
     app.addSchema(SyncStatus);
-
-    const require = async (ws: string, name: string) => {
-      const row = await store.connections.get(ws, name);
-      if (!row) throw notFound(`connection '${name}' does not exist in workspace '${ws}'`);
-      return row;
-    };
 
     app.post(
       '/api/v1/workspaces/:ws/connections/:name/sync',
@@ -100,44 +88,13 @@ export function syncRoutes(store: Store, connections: ConnectionService, engine:
           response: { 200: Type.Ref('SyncNowResult') },
         },
       },
-      async (req) => {
-        const row = await require(req.params.ws, req.params.name);
-        await connections.syncConfiguration(row);
-        const afterConfig = (await store.connections.getById(row.id)) ?? row;
-        const result = await engine.runNow(afterConfig, opts.waitMs ?? 30_000);
-        if (result.status === 'busy') throw conflict(`a sync of connection '${row.name}' is running in another connector process; try again when it ends`);
-        const latest = (await store.connections.getById(row.id)) ?? afterConfig;
-        return {
-          ...result,
-          configuration: { status: latest.status, lastConfigSyncAt: iso(latest.last_config_sync_at === null ? null : Number(latest.last_config_sync_at)), lastError: latest.last_error },
-        };
-      },
+      async (req) => sync.syncNow(req.params.ws, req.params.name, opts.waitMs ?? 30_000),
     );
 
     app.get(
       '/api/v1/workspaces/:ws/connections/:name/sync',
       { config: { access: 'reader' }, schema: { tags, summary: 'Where the data sync of a connection stands', params: WsNameParams, response: { 200: Type.Ref('SyncStatus') } } },
-      async (req) => {
-        const row = await require(req.params.ws, req.params.name);
-        const [states, runs] = await Promise.all([store.syncState.list(row.id), store.syncRuns.list(row.id, 10)]);
-        return {
-          workspace: row.workspace,
-          connection: row.name,
-          running: engine.isRunning(row.id),
-          lastSyncAt: iso(row.last_sync_at === null ? null : Number(row.last_sync_at)),
-          intervalSeconds: intervalMs(row) / 1000,
-          scopes: states.map((s) => ({
-            scope: s.scope,
-            watermark: s.watermark,
-            backfillDone: s.backfillDone,
-            resumable: s.cursor !== null,
-            lastRunAt: iso(s.lastRunAt),
-            lastError: s.lastError,
-            rowsAppended: s.recordsSynced,
-          })),
-          runs: runs.map((r) => ({ ...r, startedAt: iso(r.startedAt)!, finishedAt: iso(r.finishedAt) })),
-        };
-      },
+      async (req) => sync.status(req.params.ws, req.params.name),
     );
   };
 }
