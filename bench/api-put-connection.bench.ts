@@ -19,9 +19,7 @@ export default async function run(): Promise<BenchResult[]> {
     await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 1); // warm-up
     const put = await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 5);
     const noop = await load(`${address}/api/v1/noop`, 'GET', headers, undefined, 5);
-    return [
-      { id: 'F0', name: 'Authenticated PUT connection (SQLite)', value: put, unit: 'req/s', goal: null, baseline: noop, ratio: put / noop },
-    ];
+    return [{ id: 'F0', name: 'Authenticated PUT connection (SQLite)', value: put, unit: 'req/s', goal: null, baseline: noop, ratio: put / noop }];
   } finally {
     await connector.close();
     fs.rmSync(dataDir, { recursive: true, force: true });

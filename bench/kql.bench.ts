@@ -26,13 +26,44 @@ function weighted<T>(r: () => number, items: [T, number][]): T {
   return items[items.length - 1][0];
 }
 
-const INCIDENT_STATES: [string, number][] = [['New', 10], ['In Progress', 25], ['On Hold', 5], ['Resolved', 30], ['Closed', 28], ['Canceled', 2]];
-const CR_STATES: [string, number][] = [['New', 10], ['Assess', 10], ['Authorize', 5], ['Scheduled', 15], ['Implement', 10], ['Review', 10], ['Closed', 38], ['Canceled', 2]];
-const PRIORITIES: [string, number][] = [['1 - Critical', 3], ['2 - High', 12], ['3 - Moderate', 35], ['4 - Low', 45], ['5 - Planning', 5]];
+const INCIDENT_STATES: [string, number][] = [
+  ['New', 10],
+  ['In Progress', 25],
+  ['On Hold', 5],
+  ['Resolved', 30],
+  ['Closed', 28],
+  ['Canceled', 2],
+];
+const CR_STATES: [string, number][] = [
+  ['New', 10],
+  ['Assess', 10],
+  ['Authorize', 5],
+  ['Scheduled', 15],
+  ['Implement', 10],
+  ['Review', 10],
+  ['Closed', 38],
+  ['Canceled', 2],
+];
+const PRIORITIES: [string, number][] = [
+  ['1 - Critical', 3],
+  ['2 - High', 12],
+  ['3 - Moderate', 35],
+  ['4 - Low', 45],
+  ['5 - Planning', 5],
+];
 const LEVELS = ['1 - High', '2 - Medium', '3 - Low'];
 const CATEGORIES = ['Network', 'Hardware', 'Software', 'Database', 'Inquiry / Help', 'Storage', 'Security', 'Email'];
 const SOURCES = ['Monitoring', 'Email', 'Phone', 'Self-service', 'Chat'];
-const TITLES = ['Disk space low on', 'High CPU on', 'Service down on', 'Backup failed on', 'Memory pressure on', 'Certificate expiring on', 'Patch window for', 'Login failures on'];
+const TITLES = [
+  'Disk space low on',
+  'High CPU on',
+  'Service down on',
+  'Backup failed on',
+  'Memory pressure on',
+  'Certificate expiring on',
+  'Patch window for',
+  'Login failures on',
+];
 
 function* syntheticRows(n: number): Generator<Record<string, unknown>> {
   const r = seededRandom(42);
@@ -136,12 +167,23 @@ export default async function run(): Promise<BenchResult[]> {
     const runner: SqlRunner = {
       dialect: 'sqlite',
       async query(sql, params) {
-        return { rows: db.prepare(sql).raw().all(...params) as unknown[][] };
+        return {
+          rows: db
+            .prepare(sql)
+            .raw()
+            .all(...params) as unknown[][],
+        };
       },
     };
     warmUpKql();
     const now = new Date(NOW);
-    const hand = (sql: string, ...params: unknown[]) => () => db.prepare(sql).raw().all(...params);
+    const hand =
+      (sql: string, ...params: unknown[]) =>
+      () =>
+        db
+          .prepare(sql)
+          .raw()
+          .all(...params);
 
     const cases: { id: string; name: string; kql: string; sql: string; params: unknown[]; goal: string | null; runs: number }[] = [
       {
@@ -166,8 +208,7 @@ export default async function run(): Promise<BenchResult[]> {
         id: 'P5c',
         name: 'KQL arg_max(TimeGenerated, *) by ServiceDeskId_s | summarize count() by Priority_s',
         kql: 'ServiceDesk_CL | summarize arg_max(TimeGenerated, *) by ServiceDeskId_s | summarize count() by Priority_s',
-        sql:
-          'SELECT "Priority_s", count(*) FROM (SELECT "Priority_s", max("TimeGenerated") FROM ws_servicedesk_cl WHERE workspace = ? GROUP BY "ServiceDeskId_s") GROUP BY "Priority_s"',
+        sql: 'SELECT "Priority_s", count(*) FROM (SELECT "Priority_s", max("TimeGenerated") FROM ws_servicedesk_cl WHERE workspace = ? GROUP BY "ServiceDeskId_s") GROUP BY "Priority_s"',
         params: [WORKSPACE],
         goal: null,
         runs: SLOW_RUNS,

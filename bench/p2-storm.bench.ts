@@ -56,9 +56,33 @@ export default async function run(): Promise<BenchResult[]> {
       `  storm: ${KEYS * PER_KEY} alerts posted in ${posted - started} ms, delivered ${done - started} ms after the first; ops ${JSON.stringify(diffCalls(before.calls, stats.calls))}; sandbox ${JSON.stringify(sb.byRoute)}\n`,
     );
     return [
-      { id: 'P2', name: `Storm economy: partner operations, ${KEYS * PER_KEY} alerts / ${KEYS} keys`, value: ops / floor, unit: '× (keys + state changes)', goal: '≤ 1.1 ×', baseline: floor, ratio: ops / floor },
-      { id: 'P2', name: 'Storm economy: partner HTTP requests (all, sandbox count)', value: http / floor, unit: '× (keys + state changes)', goal: null, baseline: floor, ratio: http / floor },
-      { id: 'P2', name: 'Storm economy: partner write requests (POST/PATCH)', value: writes / floor, unit: '× (keys + state changes)', goal: null, baseline: floor, ratio: writes / floor },
+      {
+        id: 'P2',
+        name: `Storm economy: partner operations, ${KEYS * PER_KEY} alerts / ${KEYS} keys`,
+        value: ops / floor,
+        unit: '× (keys + state changes)',
+        goal: '≤ 1.1 ×',
+        baseline: floor,
+        ratio: ops / floor,
+      },
+      {
+        id: 'P2',
+        name: 'Storm economy: partner HTTP requests (all, sandbox count)',
+        value: http / floor,
+        unit: '× (keys + state changes)',
+        goal: null,
+        baseline: floor,
+        ratio: http / floor,
+      },
+      {
+        id: 'P2',
+        name: 'Storm economy: partner write requests (POST/PATCH)',
+        value: writes / floor,
+        unit: '× (keys + state changes)',
+        goal: null,
+        baseline: floor,
+        ratio: writes / floor,
+      },
     ];
   } finally {
     await rig.cleanup();
@@ -80,7 +104,7 @@ async function post(url: string, bodies: unknown[]): Promise<void> {
 
 function shuffle<T>(a: T[]): void {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));
     [a[i], a[j]] = [a[j], a[i]];

@@ -37,7 +37,15 @@ process.exit();
 
 function printTable(rows: BenchResult[]): void {
   const header = ['id', 'scenario', 'value', 'unit', 'baseline', 'ratio', 'goal'];
-  const cells = rows.map((r) => [r.id, r.name, fmt(r.value), r.unit, r.baseline === null ? '-' : fmt(r.baseline), r.ratio === null ? '-' : r.ratio.toFixed(2), r.goal ?? '-']);
+  const cells = rows.map((r) => [
+    r.id,
+    r.name,
+    fmt(r.value),
+    r.unit,
+    r.baseline === null ? '-' : fmt(r.baseline),
+    r.ratio === null ? '-' : r.ratio.toFixed(2),
+    r.goal ?? '-',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => c.map((v, i) => (i === 2 || i === 4 || i === 5 ? v.padStart(widths[i]) : v.padEnd(widths[i]))).join(' | ');
   console.log(line(header));

@@ -11,9 +11,29 @@ const INCIDENTS = 100_000;
 const LIMIT = 1000;
 /** The fields a sync needs (what ITSMC mapped into ServiceDesk_CL, plus the keyset columns). */
 const FIELDS = [
-  'sys_id', 'number', 'sys_updated_on', 'sys_created_on', 'state', 'urgency', 'impact', 'priority', 'escalation',
-  'opened_by', 'resolved_by', 'closed_by', 'contact_type', 'assigned_to', 'assignment_group', 'category',
-  'short_description', 'description', 'opened_at', 'closed_at', 'resolved_at', 'cmdb_ci', 'correlation_id',
+  'sys_id',
+  'number',
+  'sys_updated_on',
+  'sys_created_on',
+  'state',
+  'urgency',
+  'impact',
+  'priority',
+  'escalation',
+  'opened_by',
+  'resolved_by',
+  'closed_by',
+  'contact_type',
+  'assigned_to',
+  'assignment_group',
+  'category',
+  'short_description',
+  'description',
+  'opened_at',
+  'closed_at',
+  'resolved_at',
+  'cmdb_ci',
+  'correlation_id',
 ];
 const START = '1970-01-01 00:00:00';
 
@@ -43,9 +63,7 @@ export default async function run(): Promise<BenchResult[]> {
     const readSqlite = (): number => {
       const cols = FIELDS.map((f) => `"${f}"`).join(', ');
       const first = store.db.prepare(`SELECT ${cols} FROM incident WHERE sys_updated_on >= ? ORDER BY sys_updated_on, sys_id LIMIT ?`).raw(true);
-      const next = store.db
-        .prepare(`SELECT ${cols} FROM incident WHERE (sys_updated_on, sys_id) > (?, ?) ORDER BY sys_updated_on, sys_id LIMIT ?`)
-        .raw(true);
+      const next = store.db.prepare(`SELECT ${cols} FROM incident WHERE (sys_updated_on, sys_id) > (?, ?) ORDER BY sys_updated_on, sys_id LIMIT ?`).raw(true);
       const iOn = FIELDS.indexOf('sys_updated_on');
       const iId = FIELDS.indexOf('sys_id');
       let n = 0;

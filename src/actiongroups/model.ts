@@ -16,8 +16,12 @@ export const ItsmReceiverInput = Type.Object(
 /** The action group as the user writes it (Azure's ActionGroup resource, ITSM receivers only). */
 export const ActionGroupInput = Type.Object(
   {
-    shortName: Type.Optional(Type.String({ minLength: 1, maxLength: 12, description: 'shown in notifications (Azure allows 12 characters); default: the name' })),
-    enabled: Type.Optional(Type.Boolean({ default: true, description: 'a disabled group acknowledges alerts with 202 {"status":"ignored"} and stores nothing' })),
+    shortName: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 12, description: 'shown in notifications (Azure allows 12 characters); default: the name' }),
+    ),
+    enabled: Type.Optional(
+      Type.Boolean({ default: true, description: 'a disabled group acknowledges alerts with 202 {"status":"ignored"} and stores nothing' }),
+    ),
     itsmReceivers: Type.Array(Type.Ref('ItsmReceiver'), { maxItems: MAX_ITSM_ACTIONS, description: `at most ${MAX_ITSM_ACTIONS} ITSM actions` }),
   },
   { additionalProperties: false, $id: 'ActionGroupInput' },

@@ -49,17 +49,34 @@ export class ActionGroupService {
   ) {}
 
   /** Creates or replaces an action group; with `dryRun` it validates and writes nothing (the row returned has no webhook secret). */
-  async put(workspace: string, name: string, input: ActionGroupInput, options: { dryRun?: boolean } = {}): Promise<{ row: ActionGroupsTable; created: boolean }> {
+  async put(
+    workspace: string,
+    name: string,
+    input: ActionGroupInput,
+    options: { dryRun?: boolean } = {},
+  ): Promise<{ row: ActionGroupsTable; created: boolean }> {
     if (!(await this.store.workspaces.get(workspace))) throw new NotFoundError(`workspace '${workspace}' does not exist`);
     const receivers = await this.validate(workspace, input);
     const existing = await this.store.actionGroups.get(workspace, name);
     const now = Date.now();
     if (options.dryRun) {
       const base = existing ?? { id: '', workspace, name, webhook_secret_hash: '', webhook_secret_enc: '', created_at: now, updated_at: now };
-      return { row: { ...base, short_name: input.shortName ?? existing?.short_name ?? name.slice(0, 12), enabled: input.enabled === false ? 0 : 1, receivers: JSON.stringify(receivers) }, created: !existing };
+      return {
+        row: {
+          ...base,
+          short_name: input.shortName ?? existing?.short_name ?? name.slice(0, 12),
+          enabled: input.enabled === false ? 0 : 1,
+          receivers: JSON.stringify(receivers),
+        },
+        created: !existing,
+      };
     }
     if (existing) {
-      await this.store.actionGroups.update(existing.id, { short_name: input.shortName ?? existing.short_name, enabled: input.enabled === false ? 0 : 1, receivers: JSON.stringify(receivers) });
+      await this.store.actionGroups.update(existing.id, {
+        short_name: input.shortName ?? existing.short_name,
+        enabled: input.enabled === false ? 0 : 1,
+        receivers: JSON.stringify(receivers),
+      });
       this.invalidate();
       return { row: (await this.store.actionGroups.getById(existing.id))!, created: false };
     }
@@ -102,7 +119,10 @@ export class ActionGroupService {
   async rotateSecret(workspace: string, name: string): Promise<ActionGroupsTable> {
     const row = await this.get(workspace, name);
     const secret = newToken('itsmh');
-    await this.store.actionGroups.update(row.id, { webhook_secret_hash: hashToken(secret), webhook_secret_enc: this.box.encrypt(secret, webhookSecretAad(row.id)) });
+    await this.store.actionGroups.update(row.id, {
+      webhook_secret_hash: hashToken(secret),
+      webhook_secret_enc: this.box.encrypt(secret, webhookSecretAad(row.id)),
+    });
     this.invalidate();
     return (await this.store.actionGroups.getById(row.id))!;
   }
@@ -198,20 +218,30 @@ export class ActionGroupService {
   /** Every problem of the input at once, each with the valid values where there is a closed set. */
   private async validate(workspace: string, input: ActionGroupInput): Promise<ItsmReceiver[]> {
     const problems: Problem[] = [];
-    if (input.itsmReceivers.length > MAX_ITSM_ACTIONS) problems.push({ path: 'itsmReceivers', message: `at most ${MAX_ITSM_ACTIONS} ITSM actions per action group` });
+    if (input.itsmReceivers.length > MAX_ITSM_ACTIONS)
+      problems.push({ path: 'itsmReceivers', message: `at most ${MAX_ITSM_ACTIONS} ITSM actions per action group` });
     const connections = new Map((await this.store.connections.list(workspace)).map((c) => [c.name, c]));
     const names = new Set<string>();
     input.itsmReceivers.forEach((r, i) => {
       const at = `itsmReceivers/${i}`;
-      if (names.has(r.name)) problems.push({ path: `${at}/name`, message: `ITSM action name '${r.name}' is used twice; names are unique within the action group` });
+      if (names.has(r.name))
+        problems.push({ path: `${at}/name`, message: `ITSM action name '${r.name}' is used twice; names are unique within the action group` });
       names.add(r.name);
       const conn = connections.get(r.connectionName);
       if (!conn) {
-        problems.push({ path: `${at}/connectionName`, message: `connection '${r.connectionName}' does not exist in workspace '${workspace}'`, allowed: [...connections.keys()] });
+        problems.push({
+          path: `${at}/connectionName`,
+          message: `connection '${r.connectionName}' does not exist in workspace '${workspace}'`,
+          allowed: [...connections.keys()],
+        });
         return;
       }
       for (const p of checkAgainst(conn, r.ticketConfiguration)) {
-        problems.push({ path: `${at}/ticketConfiguration${p.path ? '/' + p.path.replaceAll('.', '/') : ''}`, message: p.message, ...(p.allowed ? { allowed: p.allowed } : {}) });
+        problems.push({
+          path: `${at}/ticketConfiguration${p.path ? '/' + p.path.replaceAll('.', '/') : ''}`,
+          message: p.message,
+          ...(p.allowed ? { allowed: p.allowed } : {}),
+        });
       }
     });
     if (problems.length) throw new InvalidError(problems);

@@ -31,10 +31,20 @@ describe('expandAlert: work units and keys', () => {
   });
 
   it('makes one unit per CI with CreateOneWIPerCI, each with its own dedup key and rows', () => {
-    const rows = [{ Computer: 'a', v: 1 }, { Computer: 'B', v: 2 }, { Computer: 'a', v: 3 }];
+    const rows = [
+      { Computer: 'a', v: 1 },
+      { Computer: 'B', v: 2 },
+      { Computer: 'a', v: 3 },
+    ];
     const alert = mkAlert({ configurationItems: ['a', 'b'], logSearch: { rows } });
     const units = expandAlert(alert, mkCfg({ CreateOneWIPerCI: true }), ACTION);
-    assert.deepEqual(units.map((u) => [u.ci, u.cis, u.rows.length]), [['a', ['a'], 2], ['b', ['b'], 1]]);
+    assert.deepEqual(
+      units.map((u) => [u.ci, u.cis, u.rows.length]),
+      [
+        ['a', ['a'], 2],
+        ['b', ['b'], 1],
+      ],
+    );
     assert.notEqual(units[0].dedupKey, units[1].dedupKey);
   });
 
@@ -51,11 +61,14 @@ describe('expandAlert: work units and keys', () => {
       { n: 3 },
     ];
     const units = expandAlert(mkAlert({ logSearch: { rows } }), mkCfg({ CreateOneWIPerLog: true }), ACTION);
-    assert.deepEqual(units.map((u) => [u.ci, u.cis, u.rowIndex, u.row]), [
-      ['vm-a', ['vm-a'], 0, rows[0]],
-      ['vm-b', ['vm-b'], 1, rows[1]],
-      [undefined, [], 2, rows[2]],
-    ]);
+    assert.deepEqual(
+      units.map((u) => [u.ci, u.cis, u.rowIndex, u.row]),
+      [
+        ['vm-a', ['vm-a'], 0, rows[0]],
+        ['vm-b', ['vm-b'], 1, rows[1]],
+        [undefined, [], 2, rows[2]],
+      ],
+    );
     assert.equal(new Set(units.map((u) => u.dedupKey)).size, 3);
   });
 
@@ -184,7 +197,10 @@ describe('decide: the decision table (DECISIONS.md)', () => {
     assert.equal(d.kind, 'reopen');
     if (d.kind !== 'reopen') return;
     assert.deepEqual(d.addCis, ['vm-1']);
-    assert.match(d.note, /^Reopened by OpenITSMC: the alert fired again at 2024-01-01T10:00:00.000Z \(Sev2\): High CPU on vm-1, within the reopen window after closing at 2024-01-01T09:30:00.000Z\./);
+    assert.match(
+      d.note,
+      /^Reopened by OpenITSMC: the alert fired again at 2024-01-01T10:00:00.000Z \(Sev2\): High CPU on vm-1, within the reopen window after closing at 2024-01-01T09:30:00.000Z\./,
+    );
     assert.equal(d.next.workItem.closed, false);
     assert.equal(d.next.closedAt, undefined);
     assert.deepEqual(d.next.cis, ['vm-0', 'vm-1']);
@@ -235,7 +251,14 @@ describe('decide: the decision table (DECISIONS.md)', () => {
   it('row 10: resolves the work item when the last firing alert resolves (default mode)', () => {
     const link = mkLink({ firing: ['alert-1'] });
     const u = unitOf({ monitorCondition: 'Resolved', resolvedAt: '2024-01-01T09:59:00.000Z' });
-    const d = decide(u, link, mkCfg({ autoResolve: { mode: 'resolve', state: '6', closeCode: 'Solution provided', closeNotes: 'Cleared: {{alert.rule}} on {{alert.configurationItems}}' } }), NOW);
+    const d = decide(
+      u,
+      link,
+      mkCfg({
+        autoResolve: { mode: 'resolve', state: '6', closeCode: 'Solution provided', closeNotes: 'Cleared: {{alert.rule}} on {{alert.configurationItems}}' },
+      }),
+      NOW,
+    );
     assert.equal(d.kind, 'resolve');
     if (d.kind !== 'resolve') return;
     assert.equal(d.mode, 'resolve');
@@ -370,8 +393,7 @@ describe('decide: exhaustive matrix of link state × condition × autoResolve', 
       Resolved: { resolve: 'ignore/no-open-work-item', note: 'ignore/no-open-work-item', none: 'ignore/no-open-work-item' },
     },
   };
-  const describeDecision = (d: Decision): string =>
-    d.kind === 'ignore' ? `ignore/${d.reason}` : d.kind === 'resolve' ? `resolve/${d.mode}` : d.kind;
+  const describeDecision = (d: Decision): string => (d.kind === 'ignore' ? `ignore/${d.reason}` : d.kind === 'resolve' ? `resolve/${d.mode}` : d.kind);
 
   for (const [lk, link] of Object.entries(links) as Array<[LinkKind, LinkState | null]>) {
     for (const cond of ['Fired', 'Resolved'] as MonitorCondition[]) {
@@ -458,8 +480,13 @@ describe('decide: scenarios', () => {
   it('service health: update communications for one tracking id are occurrences, the resolved stage resolves', () => {
     const cfg = mkCfg({ noteCoalesceSeconds: 0 });
     let link: LinkState | null = null;
-    const mk = (id: string, c: MonitorCondition) => unitOf({ alertId: id, instanceKey: 'servicehealth:abc', monitorCondition: c, family: 'azure-common-servicehealth' });
-    for (const [u, want] of [[mk('e1', 'Fired'), 'create'], [mk('e2', 'Fired'), 'update'], [mk('e3', 'Resolved'), 'resolve']] as const) {
+    const mk = (id: string, c: MonitorCondition) =>
+      unitOf({ alertId: id, instanceKey: 'servicehealth:abc', monitorCondition: c, family: 'azure-common-servicehealth' });
+    for (const [u, want] of [
+      [mk('e1', 'Fired'), 'create'],
+      [mk('e2', 'Fired'), 'update'],
+      [mk('e3', 'Resolved'), 'resolve'],
+    ] as const) {
       const d = decide(u, link, cfg, NOW);
       assert.equal(d.kind, want);
       link = apply(d, link);
@@ -469,7 +496,9 @@ describe('decide: scenarios', () => {
 
 describe('decide: the work item draft', () => {
   it('renders WorkItemData placeholders and maps severity to impact/urgency for incidents', () => {
-    const cfg = mkCfg({ WorkItemData: { category: 'software', assignment_group: '{{alert.labels.team}}', short_description: '{{alert.rule}} ({{alert.severity}})' } });
+    const cfg = mkCfg({
+      WorkItemData: { category: 'software', assignment_group: '{{alert.labels.team}}', short_description: '{{alert.rule}} ({{alert.severity}})' },
+    });
     const d = decide(unitOf({ severity: 'Sev0' }), null, cfg, NOW);
     assert.deepEqual(d.kind === 'create' && d.draft.fields, {
       category: 'software',
@@ -480,7 +509,7 @@ describe('decide: the work item draft', () => {
     });
   });
 
-  it('accepts ITSMC\'s WorkItemData JSON string and lets it override the mapping', () => {
+  it("accepts ITSMC's WorkItemData JSON string and lets it override the mapping", () => {
     const cfg = mkCfg({ WorkItemData: '{"contact_type":"email","impact":"3","urgency":"2"}' });
     const d = decide(unitOf({ severity: 'Sev0' }), null, cfg, NOW);
     assert.deepEqual(d.kind === 'create' && d.draft.fields, { contact_type: 'email', impact: '3', urgency: '2' });
@@ -495,7 +524,7 @@ describe('decide: the work item draft', () => {
     assert.deepEqual(d2.kind === 'create' && d2.draft.fields, { impact: '3', urgency: '3' });
   });
 
-  it('gives Event work items the partner scale\'s event severity and no impact/urgency', () => {
+  it("gives Event work items the partner scale's event severity and no impact/urgency", () => {
     const scale = (s: string, c: string) => (c === 'Resolved' ? '0' : String(Number(s.slice(3)) + 1));
     const d = decide(unitOf({ severity: 'Sev1' }), null, mkCfg({ WorkItemType: 'Event' }), NOW, { eventSeverity: scale });
     assert.deepEqual(d.kind === 'create' && [d.draft.type, d.draft.eventSeverity, d.draft.fields], ['Event', '2', {}]);

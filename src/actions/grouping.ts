@@ -143,7 +143,11 @@ export function correlationKeyFor(dedupKey: string, generation = 0): string {
 
 /** Stable identity of a log row: hash of its columns in sorted order. */
 export function rowIdentity(row: LogRow): string {
-  const canon = JSON.stringify(Object.keys(row).sort().map((k) => [k, row[k]]));
+  const canon = JSON.stringify(
+    Object.keys(row)
+      .sort()
+      .map((k) => [k, row[k]]),
+  );
   return createHash('sha256').update(canon).digest('hex').slice(0, 32);
 }
 
@@ -161,7 +165,12 @@ export function dedupKeyFor(actionId: string, alert: NormalizedAlert, part?: { c
 // ---------------------------------------------------------------------------------------------------------------
 // expansion
 
-function unit(actionId: string, alert: NormalizedAlert, fields: Partial<WorkUnit> & { cis: string[]; rows: LogRow[] }, split?: { ci?: string; row?: LogRow }): WorkUnit {
+function unit(
+  actionId: string,
+  alert: NormalizedAlert,
+  fields: Partial<WorkUnit> & { cis: string[]; rows: LogRow[] },
+  split?: { ci?: string; row?: LogRow },
+): WorkUnit {
   const dedupKey = dedupKeyFor(actionId, alert, split);
   return {
     actionId,
@@ -290,13 +299,7 @@ export function resourceOf(u: WorkUnit): string | undefined {
  * Decide what one work unit does to its dedup key's work item. See DECISIONS.md for the table.
  * `now` is the processing time (used for coalescing and the reopen window).
  */
-export function decide(
-  u: WorkUnit,
-  link: LinkState | null,
-  cfg: TicketConfiguration,
-  now: Date | string | number,
-  options: DecideOptions = {},
-): Decision {
+export function decide(u: WorkUnit, link: LinkState | null, cfg: TicketConfiguration, now: Date | string | number, options: DecideOptions = {}): Decision {
   const limits = options.limits ?? DEFAULT_FIELD_LIMITS;
   const nowMs = toMs(now);
   const at = iso(nowMs);
@@ -333,14 +336,12 @@ export function decide(
 
   // 2. Redelivery / out of order.
   const seen = link.seen ?? [];
-  if (seen.includes(ev) || (link.lastAlertId === a.alertId && link.lastCondition === cond))
-    return { kind: 'ignore', ...ck, reason: 'redelivery', next: null };
+  if (seen.includes(ev) || (link.lastAlertId === a.alertId && link.lastCondition === cond)) return { kind: 'ignore', ...ck, reason: 'redelivery', next: null };
   if (cond === 'Fired' && seen.includes(`Resolved:${a.alertId}`)) return { kind: 'ignore', ...ck, reason: 'stale', next: null };
   const firingBefore = link.firing ?? (link.lastCondition === 'Fired' ? [link.lastAlertId] : []);
   // An alert whose id is its own instance key and that is still firing: a repeat notification (Alertmanager
   // repeat_interval) that fell out of `seen`.
-  if (cond === 'Fired' && u.instanceKey === a.alertId && firingBefore.includes(a.alertId))
-    return { kind: 'ignore', ...ck, reason: 'redelivery', next: null };
+  if (cond === 'Fired' && u.instanceKey === a.alertId && firingBefore.includes(a.alertId)) return { kind: 'ignore', ...ck, reason: 'redelivery', next: null };
   const tracked: LinkState = {
     ...link,
     lastAlertId: a.alertId,
@@ -358,8 +359,7 @@ export function decide(
         next: { ...tracked, firing: firingBefore.filter((k) => k !== u.instanceKey) },
       };
     const closedMs = link.closedAt ? Date.parse(link.closedAt) : Number.NaN;
-    const withinWindow =
-      cfg.reopenWindowSeconds > 0 && Number.isFinite(closedMs) && nowMs - closedMs <= cfg.reopenWindowSeconds * 1000;
+    const withinWindow = cfg.reopenWindowSeconds > 0 && Number.isFinite(closedMs) && nowMs - closedMs <= cfg.reopenWindowSeconds * 1000;
     if (withinWindow) {
       const { merged, added } = mergeCis(link.cis, u.cis);
       const next: LinkState = {
@@ -401,8 +401,7 @@ export function decide(
   const window = cfg.noteCoalesceSeconds * 1000;
   const lastNoteMs = link.lastNoteAt ? Date.parse(link.lastNoteAt) : Number.NaN;
   const inWindow = window > 0 && Number.isFinite(lastNoteMs) && nowMs - lastNoteMs < window && nowMs >= lastNoteMs;
-  const firingAfter =
-    cond === 'Fired' ? pushCapped(firingBefore, u.instanceKey, MAX_FIRING) : firingBefore.filter((k) => k !== u.instanceKey);
+  const firingAfter = cond === 'Fired' ? pushCapped(firingBefore, u.instanceKey, MAX_FIRING) : firingBefore.filter((k) => k !== u.instanceKey);
 
   if (cond === 'Resolved' && cfg.autoResolve.mode === 'none')
     return { kind: 'ignore', ...ck, reason: 'auto-resolve-off', next: clean({ ...tracked, firing: firingAfter }) };
@@ -445,8 +444,7 @@ export function decide(
     return { kind: 'update', ...ck, note: null, addCis: [], coalesced: true, flushAt: iso(lastNoteMs + window), next };
   }
   const info = { newCis: added, folded, foldedSince };
-  const note =
-    cond === 'Fired' ? renderOccurrenceNote(u, info, limits) : renderPartialResolveNote(u, firingAfter.length, info, limits);
+  const note = cond === 'Fired' ? renderOccurrenceNote(u, info, limits) : renderPartialResolveNote(u, firingAfter.length, info, limits);
   const next = clean({
     ...tracked,
     cis: merged,

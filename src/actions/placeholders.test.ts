@@ -79,7 +79,8 @@ describe('placeholders: rendering', () => {
 
 describe('placeholders: configuration-time checks', () => {
   it('accepts every documented placeholder', () => {
-    const t = '{{alert.rule}} {{alert.severity}} {{alert.targets[0]}} {{alert.configurationItems}} {{alert.labels.team}} {{alert.firedAt}} {{alert.description}} {{alert.link}} {{alert.monitorCondition}} {{alert.logSearch.query}} {{unit.ci}}';
+    const t =
+      '{{alert.rule}} {{alert.severity}} {{alert.targets[0]}} {{alert.configurationItems}} {{alert.labels.team}} {{alert.firedAt}} {{alert.description}} {{alert.link}} {{alert.monitorCondition}} {{alert.logSearch.query}} {{unit.ci}}';
     assert.deepEqual(checkTemplate(t, { perLog: false }), []);
     assert.deepEqual(checkTemplate('{{row.Computer}}', { perLog: true }), []);
   });

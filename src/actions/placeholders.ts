@@ -100,8 +100,7 @@ export function parsePlaceholder(raw: string): { ok: true; placeholder: Placehol
   const expr = raw.trim();
   const segs = segments(expr);
   if (!segs || segs.length === 0) return { ok: false, message: `"{{${raw}}}" is not a placeholder path` };
-  if (segs.some((s) => 'name' in s && FORBIDDEN.has(s.name)))
-    return { ok: false, message: `"{{${expr}}}" uses a forbidden name` };
+  if (segs.some((s) => 'name' in s && FORBIDDEN.has(s.name))) return { ok: false, message: `"{{${expr}}}" uses a forbidden name` };
   const [root, a, b, ...more] = segs;
   const unknown = { ok: false as const, message: `unknown placeholder "{{${expr}}}"` };
   if (isName(root, 'alert')) {

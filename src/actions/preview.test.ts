@@ -15,7 +15,9 @@ describe('ITSM action preview', () => {
   });
 
   it('counts one work item per log row when CreateOneWIPerLog is set', () => {
-    const [p] = previewAction({ WorkItemType: 'Incident', CreateOneWIPerLog: true, WorkItemData: { description: '{{row.Computer}}' } }, undefined, ['azure-common-logsearch']);
+    const [p] = previewAction({ WorkItemType: 'Incident', CreateOneWIPerLog: true, WorkItemData: { description: '{{row.Computer}}' } }, undefined, [
+      'azure-common-logsearch',
+    ]);
     assert.equal(p.workItems, 2);
     assert.equal(p.draft!.fields.description, 'vm-sql-01');
   });

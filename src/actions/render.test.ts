@@ -106,10 +106,13 @@ describe('render: titles', () => {
 
   it('titles per-CI units with their own CI', () => {
     const units = expandAlert(mkAlert({ configurationItems: ['a', 'b'] }), mkCfg({ CreateOneWIPerCI: true }), 'a1');
-    assert.deepEqual(units.map((u) => renderTitle(u)), ['[Sev2] High CPU on a', '[Sev2] High CPU on b']);
+    assert.deepEqual(
+      units.map((u) => renderTitle(u)),
+      ['[Sev2] High CPU on a', '[Sev2] High CPU on b'],
+    );
   });
 
-  it('is one line and fits ServiceNow short_description (160), not ITSMC\'s 40', () => {
+  it("is one line and fits ServiceNow short_description (160), not ITSMC's 40", () => {
     const title = renderTitle(unitFor({ rule: `Disk\nfull ${'磁盘空间不足🔥'.repeat(40)}` }));
     assert.ok(title.length <= 160 && title.length > 40);
     assert.ok(!title.includes('\n'));
@@ -118,7 +121,12 @@ describe('render: titles', () => {
   });
 
   it('uses the description when there is no CI (service health), never a subscription id', () => {
-    const u = unitFor({ configurationItems: [], targets: ['/subscriptions/1111'], rule: 'Service health', description: 'VMs - West Europe - Connectivity\nmore' });
+    const u = unitFor({
+      configurationItems: [],
+      targets: ['/subscriptions/1111'],
+      rule: 'Service health',
+      description: 'VMs - West Europe - Connectivity\nmore',
+    });
     assert.equal(renderTitle(u), '[Sev2] Service health: VMs - West Europe - Connectivity');
     assert.equal(renderTitle(unitFor({ configurationItems: [], targets: [], description: '' })), '[Sev2] High CPU');
   });
@@ -134,11 +142,22 @@ describe('render: descriptions', () => {
       schemaId: 'azureMonitorCommonAlertSchema',
       data: {
         essentials: {
-          alertId: 'id-1', alertRule: 'High CPU', severity: 'Sev1', signalType: 'Metric', monitorCondition: 'Fired', monitoringService: 'Platform',
-          alertTargetIDs: ['/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-1'], firedDateTime: '2024-01-01T10:00:00Z',
+          alertId: 'id-1',
+          alertRule: 'High CPU',
+          severity: 'Sev1',
+          signalType: 'Metric',
+          monitorCondition: 'Fired',
+          monitoringService: 'Platform',
+          alertTargetIDs: ['/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-1'],
+          firedDateTime: '2024-01-01T10:00:00Z',
           description: 'CPU high',
         },
-        alertContext: { condition: { windowSize: 'PT5M', allOf: [{ metricName: 'Percentage CPU', operator: 'GreaterThan', threshold: '90', timeAggregation: 'Average', metricValue: 97 }] } },
+        alertContext: {
+          condition: {
+            windowSize: 'PT5M',
+            allOf: [{ metricName: 'Percentage CPU', operator: 'GreaterThan', threshold: '90', timeAggregation: 'Average', metricValue: 97 }],
+          },
+        },
         customProperties: { team: 'ops' },
       },
     });
@@ -167,10 +186,24 @@ describe('render: descriptions', () => {
   });
 
   it('describes a log search alert the ITSMC way: query, interval, affected CIs, results', () => {
-    const rows = [{ Computer: 'vm-a', Free: 3 }, { Computer: 'vm-b', Free: 4 }];
+    const rows = [
+      { Computer: 'vm-a', Free: 3 },
+      { Computer: 'vm-b', Free: 4 },
+    ];
     const alert = mkAlert({
-      family: 'azure-common-logsearch', signalType: 'Log', rule: 'Low disk', configurationItems: ['vm-a', 'vm-b'], targets: [],
-      logSearch: { query: 'Perf | where Free < 10', interval: 'PT5M', windowStart: '2024-01-01T09:55:00.000Z', windowEnd: '2024-01-01T10:00:00.000Z', resultCount: 2, rows },
+      family: 'azure-common-logsearch',
+      signalType: 'Log',
+      rule: 'Low disk',
+      configurationItems: ['vm-a', 'vm-b'],
+      targets: [],
+      logSearch: {
+        query: 'Perf | where Free < 10',
+        interval: 'PT5M',
+        windowStart: '2024-01-01T09:55:00.000Z',
+        windowEnd: '2024-01-01T10:00:00.000Z',
+        resultCount: 2,
+        rows,
+      },
     });
     const d = renderDescription(expandAlert(alert, mkCfg(), 'a1')[0]);
     for (const line of [
@@ -234,7 +267,10 @@ describe('render: notes', () => {
   });
 
   it('renders close notes from the action template or a default', () => {
-    assert.equal(renderCloseNotes(r, 'Auto-closed: {{alert.rule}} cleared at {{alert.resolvedAt}}'), 'Auto-closed: High CPU cleared at 2024-01-01T11:00:00.000Z');
+    assert.equal(
+      renderCloseNotes(r, 'Auto-closed: {{alert.rule}} cleared at {{alert.resolvedAt}}'),
+      'Auto-closed: High CPU cleared at 2024-01-01T11:00:00.000Z',
+    );
     assert.match(renderCloseNotes(r, undefined), /^Alert "High CPU" resolved at 2024-01-01T11:00:00.000Z/);
   });
 
@@ -247,15 +283,22 @@ describe('render: notes', () => {
   });
 
   it('fits notes to noteMax', () => {
-    const big = expandAlert(mkAlert({ description: '🔥'.repeat(10_000), configurationItems: Array.from({ length: 200 }, (_, i) => `vm-${i}`) }), mkCfg(), 'a1')[0];
+    const big = expandAlert(
+      mkAlert({ description: '🔥'.repeat(10_000), configurationItems: Array.from({ length: 200 }, (_, i) => `vm-${i}`) }),
+      mkCfg(),
+      'a1',
+    )[0];
     const note = renderOccurrenceNote(big, { newCis: big.cis, folded: 0 }, { ...DEFAULT_FIELD_LIMITS, noteMax: 300 });
     assert.ok(note.length <= 300);
     assertWellFormed(note);
   });
 
-  it('maps severities to ServiceNow event severities (its descriptor\'s scale), Resolved to Clear', () => {
+  it("maps severities to ServiceNow event severities (its descriptor's scale), Resolved to Clear", () => {
     const eventSeverity = serviceNowPartner.severity.eventSeverity;
-    assert.deepEqual((['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4'] as const).map((s) => eventSeverity(s, 'Fired')), ['1', '2', '3', '4', '5']);
+    assert.deepEqual(
+      (['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4'] as const).map((s) => eventSeverity(s, 'Fired')),
+      ['1', '2', '3', '4', '5'],
+    );
     assert.equal(eventSeverity('Sev0', 'Resolved'), '0');
   });
 });

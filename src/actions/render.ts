@@ -114,7 +114,9 @@ export function renderDescription(unit: WorkUnit, limits: FieldLimits = DEFAULT_
     if (ls.linkToResults && ls.linkToResults !== a.link) L.push(`Link to search results : ${oneLine(ls.linkToResults)}`);
     if (!unit.row && unit.rows.length) {
       const shown = unit.rows.slice(0, ROWS_MAX);
-      L.push(`Results (${shown.length} of ${unit.rows.length}${ls.resultCount !== undefined && ls.resultCount > unit.rows.length ? `, ${ls.resultCount} in all` : ''}):`);
+      L.push(
+        `Results (${shown.length} of ${unit.rows.length}${ls.resultCount !== undefined && ls.resultCount > unit.rows.length ? `, ${ls.resultCount} in all` : ''}):`,
+      );
       for (const r of shown) L.push(`- ${truncateText(oneLine(rowInline(r)), 500)}`);
     }
   }
@@ -182,7 +184,8 @@ export function renderResolveNote(
       ? 'Resolved automatically by OpenITSMC because the alert condition cleared.'
       : 'The work item is left open (auto-resolve mode "note"); close it when done.',
   );
-  if (info.folded > 0) L.push(`${info.folded} further alert event${info.folded === 1 ? '' : 's'} since ${info.foldedSince ?? 'the last note'} folded into this note.`);
+  if (info.folded > 0)
+    L.push(`${info.folded} further alert event${info.folded === 1 ? '' : 's'} since ${info.foldedSince ?? 'the last note'} folded into this note.`);
   L.push(`Alert id: ${oneLine(a.alertId)}`);
   return fit(L.join('\n'), limits);
 }

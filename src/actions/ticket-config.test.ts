@@ -19,12 +19,28 @@ const partner: PartnerConfiguration = {
     { name: 'Azure event', table: 'em_event', fields: {} },
   ],
   choices: [
-    ...[['1', 'High'], ['2', 'Medium'], ['3', 'Low']].flatMap(([value, label]) => [
+    ...[
+      ['1', 'High'],
+      ['2', 'Medium'],
+      ['3', 'Low'],
+    ].flatMap(([value, label]) => [
       { table: 'incident', field: 'impact', value, label },
       { table: 'incident', field: 'urgency', value, label },
     ]),
-    ...['inquiry', 'software', 'hardware', 'network', 'database'].map((v) => ({ table: 'incident', field: 'category', value: v, label: v[0].toUpperCase() + v.slice(1) })),
-    ...[['1', 'New'], ['2', 'In Progress'], ['3', 'On Hold'], ['6', 'Resolved'], ['7', 'Closed'], ['8', 'Canceled']].map(([value, label]) => ({ table: 'incident', field: 'state', value, label })),
+    ...['inquiry', 'software', 'hardware', 'network', 'database'].map((v) => ({
+      table: 'incident',
+      field: 'category',
+      value: v,
+      label: v[0].toUpperCase() + v.slice(1),
+    })),
+    ...[
+      ['1', 'New'],
+      ['2', 'In Progress'],
+      ['3', 'On Hold'],
+      ['6', 'Resolved'],
+      ['7', 'Closed'],
+      ['8', 'Canceled'],
+    ].map(([value, label]) => ({ table: 'incident', field: 'state', value, label })),
     ...['Solution provided', 'Workaround provided', 'Duplicate'].map((v) => ({ table: 'incident', field: 'close_code', value: v, label: v })),
   ],
 };
@@ -33,11 +49,24 @@ const ok = (cfg: unknown) => validateTicketConfiguration(cfg, partner);
 const paths = (cfg: unknown) => ok(cfg).map((p) => p.path);
 
 describe('ticketConfiguration: TypeBox schema', () => {
-  it('accepts ITSMC\'s documented examples and our extensions', () => {
+  it("accepts ITSMC's documented examples and our extensions", () => {
     for (const cfg of [
       { PayloadRevision: 0, WorkItemType: 'Incident', UseTemplate: false, WorkItemData: '{}', CreateOneWIPerCI: false },
-      { PayloadRevision: 0, WorkItemType: 'Event', UseTemplate: false, WorkItemData: { contact_type: 'email', impact: '3' }, CreateOneWIPerCI: false, CreateOneWIPerLog: true },
-      { WorkItemType: 'Incident', autoResolve: { mode: 'resolve', state: '6', closeCode: 'Solution provided', closeNotes: 'x' }, reopenWindow: 'PT4H', severityMapping: { Sev0: { impact: '1', urgency: '1' } }, noteCoalesceSeconds: 30 },
+      {
+        PayloadRevision: 0,
+        WorkItemType: 'Event',
+        UseTemplate: false,
+        WorkItemData: { contact_type: 'email', impact: '3' },
+        CreateOneWIPerCI: false,
+        CreateOneWIPerLog: true,
+      },
+      {
+        WorkItemType: 'Incident',
+        autoResolve: { mode: 'resolve', state: '6', closeCode: 'Solution provided', closeNotes: 'x' },
+        reopenWindow: 'PT4H',
+        severityMapping: { Sev0: { impact: '1', urgency: '1' } },
+        noteCoalesceSeconds: 30,
+      },
       { WorkItemType: 'Alert', reopenWindow: 3600 },
     ])
       assert.equal(Value.Check(TicketConfigurationSchema, cfg), true, JSON.stringify(cfg));
@@ -83,8 +112,23 @@ describe('ticketConfiguration: normalization and defaults', () => {
 
   it('parses reopen windows as seconds or ISO 8601 durations', () => {
     const cases: Array<[unknown, number | undefined]> = [
-      [0, 0], [3600, 3600], ['900', 900], ['PT4H', 14400], ['P1D', 86400], ['P1DT12H', 129600], ['PT90S', 90], ['PT1.5S', 1],
-      ['P2W', 1209600], ['pt30m', 1800], ['P1M', undefined], ['P1Y', undefined], ['P', undefined], ['PT', undefined], ['4h', undefined], [-5, undefined], [null, undefined],
+      [0, 0],
+      [3600, 3600],
+      ['900', 900],
+      ['PT4H', 14400],
+      ['P1D', 86400],
+      ['P1DT12H', 129600],
+      ['PT90S', 90],
+      ['PT1.5S', 1],
+      ['P2W', 1209600],
+      ['pt30m', 1800],
+      ['P1M', undefined],
+      ['P1Y', undefined],
+      ['P', undefined],
+      ['PT', undefined],
+      ['4h', undefined],
+      [-5, undefined],
+      [null, undefined],
     ];
     for (const [v, want] of cases) assert.equal(parseDurationSeconds(v), want, JSON.stringify(v));
   });
@@ -129,7 +173,13 @@ describe('ticketConfiguration: validation against the partner configuration', ()
       severityMapping: { Sev1: { impact: '1', urgency: '9' } },
     });
     const byPath = Object.fromEntries(probs.map((p) => [p.path, p]));
-    assert.deepEqual(Object.keys(byPath).sort(), ['WorkItemData.category', 'WorkItemData.impact', 'autoResolve.closeCode', 'autoResolve.state', 'severityMapping.Sev1.urgency']);
+    assert.deepEqual(Object.keys(byPath).sort(), [
+      'WorkItemData.category',
+      'WorkItemData.impact',
+      'autoResolve.closeCode',
+      'autoResolve.state',
+      'severityMapping.Sev1.urgency',
+    ]);
     assert.deepEqual(byPath['WorkItemData.impact'].allowed, ['1', '2', '3']);
     assert.match(byPath['WorkItemData.impact'].message, /"5" is not a valid impact\. Valid: 1 \(High\), 2 \(Medium\), 3 \(Low\)/);
     assert.deepEqual(byPath['autoResolve.state'].allowed, ['1', '2', '3', '6', '7', '8']);
@@ -147,8 +197,15 @@ describe('ticketConfiguration: validation against the partner configuration', ()
   });
 
   it('reports unknown placeholders with the valid ones, and row placeholders outside per-row mode', () => {
-    const probs = ok({ WorkItemType: 'Incident', WorkItemData: { description: '{{alert.rool}}', node: '{{row.Computer}}' }, autoResolve: { closeNotes: '{{alert.x}}' } });
-    assert.deepEqual(probs.map((p) => p.path), ['WorkItemData.description', 'WorkItemData.node', 'autoResolve.closeNotes']);
+    const probs = ok({
+      WorkItemType: 'Incident',
+      WorkItemData: { description: '{{alert.rool}}', node: '{{row.Computer}}' },
+      autoResolve: { closeNotes: '{{alert.x}}' },
+    });
+    assert.deepEqual(
+      probs.map((p) => p.path),
+      ['WorkItemData.description', 'WorkItemData.node', 'autoResolve.closeNotes'],
+    );
     assert.match(probs[0].message, /unknown placeholder "\{\{alert.rool\}\}"; valid placeholders: \{\{alert.rule\}\}/);
     assert.ok(probs[0].allowed?.includes('alert.rule'));
     assert.match(probs[1].message, /needs CreateOneWIPerLog/);
@@ -168,11 +225,24 @@ describe('ticketConfiguration: validation against the partner configuration', ()
 
   it('reports structural problems on raw input', () => {
     assert.deepEqual(ok(null), [{ path: '', message: 'ticketConfiguration must be an object' }]);
-    assert.deepEqual(paths({ WorkItemType: 'Problem', Foo: 1, UseTemplate: 'yes', WorkItemData: '{not json', reopenWindow: 'P1M', noteCoalesceSeconds: 1.5, autoResolve: { mode: 'close' } }).sort(), [
-      'Foo', 'UseTemplate', 'WorkItemData', 'WorkItemType', 'autoResolve.mode', 'noteCoalesceSeconds', 'reopenWindow',
-    ]);
+    assert.deepEqual(
+      paths({
+        WorkItemType: 'Problem',
+        Foo: 1,
+        UseTemplate: 'yes',
+        WorkItemData: '{not json',
+        reopenWindow: 'P1M',
+        noteCoalesceSeconds: 1.5,
+        autoResolve: { mode: 'close' },
+      }).sort(),
+      ['Foo', 'UseTemplate', 'WorkItemData', 'WorkItemType', 'autoResolve.mode', 'noteCoalesceSeconds', 'reopenWindow'],
+    );
     assert.deepEqual(paths({ WorkItemType: 'Incident', WorkItemData: { __proto__x: 'ok', 'bad field': 'x' } }), ['WorkItemData.bad field']);
-    assert.deepEqual(paths({ WorkItemType: 'Incident', severityMapping: { Sev7: {}, Sev1: { impact: '' } } }).sort(), ['severityMapping.Sev1.impact', 'severityMapping.Sev1.urgency', 'severityMapping.Sev7']);
+    assert.deepEqual(paths({ WorkItemType: 'Incident', severityMapping: { Sev7: {}, Sev1: { impact: '' } } }).sort(), [
+      'severityMapping.Sev1.impact',
+      'severityMapping.Sev1.urgency',
+      'severityMapping.Sev7',
+    ]);
   });
 
   it('refuses WorkItemData carrying prototype keys', () => {

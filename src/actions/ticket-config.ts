@@ -172,7 +172,10 @@ function asObject(v: unknown): Record<string, unknown> | undefined {
  * Defaults applied, durations parsed, WorkItemData decoded. Lenient: a value that does not parse falls back to
  * its default (validate first to report it).
  */
-export function normalizeTicketConfiguration(input: TicketConfigurationInput | Record<string, unknown>, partner?: Pick<PartnerRules, 'severity'>): TicketConfiguration {
+export function normalizeTicketConfiguration(
+  input: TicketConfigurationInput | Record<string, unknown>,
+  partner?: Pick<PartnerRules, 'severity'>,
+): TicketConfiguration {
   const i = input as Record<string, unknown>;
   const ar = asObject(i.autoResolve);
   const mode = ar?.mode === 'note' || ar?.mode === 'none' || ar?.mode === 'resolve' ? ar.mode : 'resolve';
@@ -313,11 +316,7 @@ function checkPlaceholders(problems: ConfigProblem[], value: string, path: strin
  * Every problem with a ticketConfiguration, against the partner's synced configuration. Empty list = valid.
  * Structural problems (types, unknown keys) are reported too, so this can run on raw input.
  */
-export function validateTicketConfiguration(
-  cfg: unknown,
-  partnerConfig: PartnerConfiguration,
-  options: { partner?: PartnerRules } = {},
-): ConfigProblem[] {
+export function validateTicketConfiguration(cfg: unknown, partnerConfig: PartnerConfiguration, options: { partner?: PartnerRules } = {}): ConfigProblem[] {
   const matches = options.partner?.configuration.tableMatchesType ?? tableMatchesTypeBySubstring;
   const problems: ConfigProblem[] = [];
   const c = asObject(cfg);
@@ -361,7 +360,11 @@ export function validateTicketConfiguration(
     const name = typeof c.TemplateName === 'string' ? c.TemplateName.trim() : '';
     const names = templatesForType.map((t) => t.name);
     if (name === '') {
-      problems.push({ path: 'TemplateName', message: `UseTemplate is set but TemplateName is empty; templates for ${type}: ${names.join(', ') || '(none synced)'}`, allowed: names });
+      problems.push({
+        path: 'TemplateName',
+        message: `UseTemplate is set but TemplateName is empty; templates for ${type}: ${names.join(', ') || '(none synced)'}`,
+        allowed: names,
+      });
     } else if (!templatesForType.some((t) => t.name === name)) {
       const other = partnerConfig.templates.find((t) => t.name === name);
       const ci = templatesForType.find((t) => t.name.toLowerCase() === name.toLowerCase());
@@ -411,7 +414,10 @@ export function validateTicketConfiguration(
           problems.push({ path: `autoResolve.${k}`, message: `unknown key "${k}"`, allowed: ['mode', 'state', 'closeCode', 'closeNotes'] });
       if (ar.mode !== undefined && !['resolve', 'note', 'none'].includes(ar.mode as string))
         problems.push({ path: 'autoResolve.mode', message: 'mode must be resolve, note or none', allowed: ['resolve', 'note', 'none'] });
-      for (const [k, field] of [['state', 'state'], ['closeCode', 'close_code']] as const) {
+      for (const [k, field] of [
+        ['state', 'state'],
+        ['closeCode', 'close_code'],
+      ] as const) {
         const v = ar[k];
         if (v === undefined) continue;
         if (typeof v !== 'string') problems.push({ path: `autoResolve.${k}`, message: `${k} must be a string` });

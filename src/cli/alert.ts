@@ -17,7 +17,11 @@ export function registerAlertCommands(program: Command): void {
       } catch (err: any) {
         throw new CliError(`cannot read an alert payload from ${file}: ${err.message}`);
       }
-      const result = await new ApiClient(o).call('POST', `/api/v1/workspaces/${encodeURIComponent(o.workspace)}/actionGroups/${encodeURIComponent(o.actionGroup)}/alerts`, body);
+      const result = await new ApiClient(o).call(
+        'POST',
+        `/api/v1/workspaces/${encodeURIComponent(o.workspace)}/actionGroups/${encodeURIComponent(o.actionGroup)}/alerts`,
+        body,
+      );
       if (o.json) output(result, true);
       else {
         console.log(`${result.status}${result.reason ? `: ${result.reason}` : ''}`);

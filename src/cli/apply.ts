@@ -81,7 +81,11 @@ export function parseConfig(doc: unknown, env: NodeJS.ProcessEnv, source = 'the 
     if (dup) throw new CliError(`${source}: ${key} lists '${dup}' twice`);
     return v as Record<string, unknown>[];
   };
-  return { workspace: typeof resolved.workspace === 'string' ? resolved.workspace : 'default', connections: list('connections'), actionGroups: list('actionGroups') };
+  return {
+    workspace: typeof resolved.workspace === 'string' ? resolved.workspace : 'default',
+    connections: list('connections'),
+    actionGroups: list('actionGroups'),
+  };
 }
 
 function resolveEnv(v: unknown, env: NodeJS.ProcessEnv, missing: Set<string>): unknown {
@@ -113,7 +117,9 @@ async function ticketDefaults(): Promise<Record<string, unknown>> {
 function stripDefaults(current: unknown, desired: unknown, defaults: Record<string, unknown>): unknown {
   if (!current || typeof current !== 'object' || Array.isArray(current)) return current;
   const d = (desired && typeof desired === 'object' ? desired : {}) as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(current as Record<string, unknown>).filter(([k, v]) => k in d || !(k in defaults) || JSON.stringify(defaults[k]) !== JSON.stringify(v)));
+  return Object.fromEntries(
+    Object.entries(current as Record<string, unknown>).filter(([k, v]) => k in d || !(k in defaults) || JSON.stringify(defaults[k]) !== JSON.stringify(v)),
+  );
 }
 
 /** Differences as `path: old → new` lines (secrets never printed). */
@@ -151,7 +157,14 @@ export async function plan(client: ApiClient, cfg: ConfigFile, options: { rotate
     const name = String(c.name);
     const current = existingConnections.get(name);
     if (!current) {
-      items.push({ kind: 'connection', name, action: 'create', changes: Object.keys(c).filter((k) => k !== 'name').map((k) => `${k}: ${SECRET_FIELDS.has(k) ? '***' : JSON.stringify(c[k])}`) });
+      items.push({
+        kind: 'connection',
+        name,
+        action: 'create',
+        changes: Object.keys(c)
+          .filter((k) => k !== 'name')
+          .map((k) => `${k}: ${SECRET_FIELDS.has(k) ? '***' : JSON.stringify(c[k])}`),
+      });
       continue;
     }
     const changes: string[] = [];
@@ -164,7 +177,9 @@ export async function plan(client: ApiClient, cfg: ConfigFile, options: { rotate
     // the partner, and they are sent (a new sign-in) when asked to or when the connection cannot sign in now.
     const secrets = [...SECRET_FIELDS].filter((k) => c[k] !== undefined);
     if (secrets.length && (options.rotateCredentials || current.status !== 'Healthy')) {
-      changes.push(`${secrets.join(', ')}: sign in again with the file's ${secrets.join(' and ')}${options.rotateCredentials ? ' (--rotate-credentials)' : ` (status ${current.status})`}`);
+      changes.push(
+        `${secrets.join(', ')}: sign in again with the file's ${secrets.join(' and ')}${options.rotateCredentials ? ' (--rotate-credentials)' : ` (status ${current.status})`}`,
+      );
     }
     items.push({ kind: 'connection', name, action: changes.length ? 'update' : 'unchanged', changes });
   }
@@ -179,7 +194,10 @@ export async function plan(client: ApiClient, cfg: ConfigFile, options: { rotate
       continue;
     }
     const cur = normalizeGroup(current);
-    cur.itsmReceivers = (cur.itsmReceivers as any[]).map((r, i) => ({ ...r, ticketConfiguration: stripDefaults(r.ticketConfiguration, (desired.itsmReceivers as any[])[i]?.ticketConfiguration, defaults) }));
+    cur.itsmReceivers = (cur.itsmReceivers as any[]).map((r, i) => ({
+      ...r,
+      ticketConfiguration: stripDefaults(r.ticketConfiguration, (desired.itsmReceivers as any[])[i]?.ticketConfiguration, defaults),
+    }));
     const changes = diff(cur, desired);
     items.push({ kind: 'actionGroup', name, action: changes.length ? 'update' : 'unchanged', changes });
   }
@@ -246,10 +264,21 @@ export async function apply(client: ApiClient, cfg: ConfigFile, items: PlanItem[
     try {
       answer = await client.call('PUT', pathOf(cfg, item), bodyOf(cfg, item));
     } catch (err) {
-      const before = done.length ? `already applied: ${done.map((d) => `${label(d.item)} ${d.item.action === 'create' ? 'created' : 'updated'}`).join(', ')}` : 'nothing was applied';
-      throw new CliError(`${label(item)}: ${(err as Error).message}\napply stopped here; ${before}`, (err as CliError).status, (err as CliError).code, (err as CliError).details);
+      const before = done.length
+        ? `already applied: ${done.map((d) => `${label(d.item)} ${d.item.action === 'create' ? 'created' : 'updated'}`).join(', ')}`
+        : 'nothing was applied';
+      throw new CliError(
+        `${label(item)}: ${(err as Error).message}\napply stopped here; ${before}`,
+        (err as CliError).status,
+        (err as CliError).code,
+        (err as CliError).details,
+      );
     }
-    const step: AppliedStep = { item, ...(item.kind === 'connection' ? { status: answer.status } : {}), ...(item.kind === 'actionGroup' && item.action === 'create' && answer.webhookUrl ? { webhookUrl: answer.webhookUrl } : {}) };
+    const step: AppliedStep = {
+      item,
+      ...(item.kind === 'connection' ? { status: answer.status } : {}),
+      ...(item.kind === 'actionGroup' && item.action === 'create' && answer.webhookUrl ? { webhookUrl: answer.webhookUrl } : {}),
+    };
     done.push(step);
     report(step);
   }
@@ -263,20 +292,26 @@ function formatStep(step: AppliedStep): string {
 
 export function formatPlan(items: PlanItem[], dryRun: boolean): string {
   const lines: string[] = [];
-  const verb: Record<PlanAction, string> = dryRun ? { create: 'would create', update: 'would update', unchanged: 'unchanged' } : { create: 'created', update: 'updated', unchanged: 'unchanged' };
+  const verb: Record<PlanAction, string> = dryRun
+    ? { create: 'would create', update: 'would update', unchanged: 'unchanged' }
+    : { create: 'created', update: 'updated', unchanged: 'unchanged' };
   for (const i of items) {
     lines.push(`${i.kind === 'connection' ? 'connection' : 'action group'} ${i.name}: ${verb[i.action]}`);
     if (i.action !== 'unchanged') for (const c of i.changes) lines.push(`    ${i.action === 'create' ? '+' : '~'} ${c}`);
   }
   const n = (a: PlanAction) => items.filter((i) => i.action === a).length;
-  lines.push(`${dryRun ? 'plan' : 'applied'}: ${n('create')} to create, ${n('update')} to update, ${n('unchanged')} unchanged${dryRun ? ' (dry run: nothing changed)' : ''}`);
+  lines.push(
+    `${dryRun ? 'plan' : 'applied'}: ${n('create')} to create, ${n('update')} to update, ${n('unchanged')} unchanged${dryRun ? ' (dry run: nothing changed)' : ''}`,
+  );
   return lines.join('\n');
 }
 
 export function registerApplyCommand(program: Command): void {
   program
     .command('apply')
-    .description('create or update connections and action groups from a YAML/JSON file (secrets as ${env:NAME}); everything is validated by the connector before anything is written')
+    .description(
+      'create or update connections and action groups from a YAML/JSON file (secrets as ${env:NAME}); everything is validated by the connector before anything is written',
+    )
     .requiredOption('-f, --file <file>', 'configuration file (.yaml, .yml or .json)')
     .option('--dry-run', 'validate everything on the connector and print what would change; change nothing')
     .option('--rotate-credentials', "sign in again with the file's passwords and client secrets even where the connection is healthy")
@@ -287,7 +322,8 @@ export function registerApplyCommand(program: Command): void {
       const problems = await validatePlan(client, cfg, items);
       if (problems.length) throw new CliError(`${o.file} does not validate; nothing was applied:\n${problems.map((p) => `  - ${p}`).join('\n')}`, 400);
       const steps = o.dryRun ? [] : await apply(client, cfg, items, (step) => !o.json && console.log(formatStep(step)));
-      if (o.json) console.log(JSON.stringify({ dryRun: !!o.dryRun, items: items.map((i) => ({ ...i, ...steps.find((s) => s.item === i), item: undefined })) }, null, 2));
+      if (o.json)
+        console.log(JSON.stringify({ dryRun: !!o.dryRun, items: items.map((i) => ({ ...i, ...steps.find((s) => s.item === i), item: undefined })) }, null, 2));
       else console.log(formatPlan(items, !!o.dryRun));
     });
 }

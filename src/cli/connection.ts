@@ -5,9 +5,7 @@ const columns = ['name', 'partnerType', 'status', 'serverUrl', 'lastSyncAt', 'la
 
 export function registerConnectionCommands(program: Command): void {
   const cmd = program.command('connection').description('manage ITSM connections');
-  const common = (c: Command) =>
-    c
-      .option('-w, --workspace <ws>', 'workspace', 'default');
+  const common = (c: Command) => c.option('-w, --workspace <ws>', 'workspace', 'default');
   const base = (o: any) => `/api/v1/workspaces/${encodeURIComponent(o.workspace)}/connections`;
 
   common(cmd.command('list').description('list connections')).action(async (o) => {
@@ -62,7 +60,8 @@ export function registerConnectionCommands(program: Command): void {
       await new ApiClient(o).call('DELETE', `${base(o)}/${encodeURIComponent(name)}${o.force ? '?force=true' : ''}`);
     } catch (err) {
       // The API's message names its query parameter; the CLI user needs the flag.
-      if (err instanceof CliError && err.status === 409) throw new CliError(err.message.replace('?force=true', '--force').replace(/\n.*$/s, ''), err.status, err.code);
+      if (err instanceof CliError && err.status === 409)
+        throw new CliError(err.message.replace('?force=true', '--force').replace(/\n.*$/s, ''), err.status, err.code);
       throw err;
     }
     if (!o.json) console.log(`deleted ${name}`);

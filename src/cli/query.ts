@@ -71,7 +71,11 @@ export function registerQueryCommand(program: Command): void {
       } catch {
         body = undefined;
       }
-      if (!response.ok || !body?.tables) throw new CliError(logsErrorMessage(body ?? text, response.status) + (response.status === 401 ? `\n${client.unauthorizedHint()}` : ''), response.status);
+      if (!response.ok || !body?.tables)
+        throw new CliError(
+          logsErrorMessage(body ?? text, response.status) + (response.status === 401 ? `\n${client.unauthorizedHint()}` : ''),
+          response.status,
+        );
       if (o.json) {
         console.log(JSON.stringify(body, null, 2));
         return;

@@ -80,7 +80,10 @@ function readDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
     engine: {
       leaseMs: int(env.ITSMC_DELIVERY_LEASE_MS, 30_000, 100),
       pollMs: int(env.ITSMC_DELIVERY_POLL_MS, 250, 5),
-      backoff: { baseMs: int(env.ITSMC_DELIVERY_BACKOFF_BASE_MS, defaultBackoff.baseMs, 1), maxMs: int(env.ITSMC_DELIVERY_BACKOFF_MAX_MS, defaultBackoff.maxMs, 1) },
+      backoff: {
+        baseMs: int(env.ITSMC_DELIVERY_BACKOFF_BASE_MS, defaultBackoff.baseMs, 1),
+        maxMs: int(env.ITSMC_DELIVERY_BACKOFF_MAX_MS, defaultBackoff.maxMs, 1),
+      },
       authPauseMs: int(env.ITSMC_DELIVERY_AUTH_PAUSE_MS, 30_000, 10),
       // Deliveries in flight get this long on shutdown, so `serve` stops within its 9 s deadline.
       stopTimeoutMs: 6_000,
@@ -95,7 +98,10 @@ function readDeliverySettings(env: NodeJS.ProcessEnv): DeliverySettings {
     },
     ingest: {
       maxAttempts: int(env.ITSMC_DELIVERY_MAX_ATTEMPTS, 10, 1),
-      groupCommit: { maxItems: int(env.ITSMC_INGEST_BATCH, defaultGroupCommit.maxItems, 1), maxDelayMs: int(env.ITSMC_INGEST_BATCH_MS, defaultGroupCommit.maxDelayMs, 0) },
+      groupCommit: {
+        maxItems: int(env.ITSMC_INGEST_BATCH, defaultGroupCommit.maxItems, 1),
+        maxDelayMs: int(env.ITSMC_INGEST_BATCH_MS, defaultGroupCommit.maxDelayMs, 0),
+      },
     },
     partnerTimeoutMs: env.ITSMC_PARTNER_TIMEOUT_MS ? int(env.ITSMC_PARTNER_TIMEOUT_MS, 30_000, 100) : undefined,
   };

@@ -14,7 +14,9 @@ export const ConnectionInput = Type.Object(
     password: Type.Optional(Type.String({ maxLength: 1024 })),
     clientId: Type.Optional(Type.String({ maxLength: 256 })),
     clientSecret: Type.Optional(Type.String({ maxLength: 1024 })),
-    dataSyncScope: Type.Optional(Type.Array(Type.Union([Type.Literal('Incident'), Type.Literal('ChangeRequest')]), { minItems: 1, maxItems: 2, uniqueItems: true })),
+    dataSyncScope: Type.Optional(
+      Type.Array(Type.Union([Type.Literal('Incident'), Type.Literal('ChangeRequest')]), { minItems: 1, maxItems: 2, uniqueItems: true }),
+    ),
     syncDataDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 120 })),
     createNewConfigurationItems: Type.Optional(Type.Boolean()),
     syncIntervalSeconds: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400 })),
@@ -26,7 +28,12 @@ export const ConnectionInput = Type.Object(
 export type ConnectionInput = Static<typeof ConnectionInput>;
 
 /** What a PUT leaves out is its default (or, for credentials and secrets, kept). */
-export const CONNECTION_DEFAULTS = { dataSyncScope: ['Incident', 'ChangeRequest'], syncDataDays: 120, createNewConfigurationItems: false, syncIntervalSeconds: 300 } as const;
+export const CONNECTION_DEFAULTS = {
+  dataSyncScope: ['Incident', 'ChangeRequest'],
+  syncDataDays: 120,
+  createNewConfigurationItems: false,
+  syncIntervalSeconds: 300,
+} as const;
 
 /**
  * PATCH body: a JSON merge patch (RFC 7396) of ConnectionInput. A member changes that field, `null` puts it

@@ -27,7 +27,7 @@ describe('server URL validation (SSRF guard)', () => {
     assert.ok(checkServerUrl(anyHost, 'http://127.0.0.1:8082', ['127.0.0.1:8081']));
   });
 
-  it('applies the partner descriptor\'s host rule only to hosts that are not allow-listed', () => {
+  it("applies the partner descriptor's host rule only to hosts that are not allow-listed", () => {
     const rule = { checkServerHost: (h: string) => (h.endsWith('.example.com') ? null : 'must be on example.com') };
     assert.equal(checkServerUrl(rule, 'https://a.example.com', []), null);
     assert.equal(checkServerUrl(rule, 'https://a.example.org', [])?.message, 'must be on example.com');

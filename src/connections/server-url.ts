@@ -41,7 +41,9 @@ export function connectGuard(allowList: string[]): AddressGuard {
   return (host, address) => {
     const h = host.toLowerCase().replace(/^\[|\]$/g, '');
     if (allowList.some((entry) => allowListHost(entry) === h)) return null;
-    return isInternalAddress(address) ? `${host} resolved to ${address}, a loopback, private or link-local address; add it to ITSMC_ALLOWED_PARTNER_HOSTS to allow it` : null;
+    return isInternalAddress(address)
+      ? `${host} resolved to ${address}, a loopback, private or link-local address; add it to ITSMC_ALLOWED_PARTNER_HOSTS to allow it`
+      : null;
   };
 }
 
@@ -90,5 +92,14 @@ export function isInternalAddress(host: string): boolean {
 
 function isInternalV4(ip: string): boolean {
   const [a, b] = ip.split('.').map(Number);
-  return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224;
+  return (
+    a === 0 ||
+    a === 10 ||
+    a === 127 ||
+    (a === 169 && b === 254) ||
+    (a === 172 && b >= 16 && b <= 31) ||
+    (a === 192 && b === 168) ||
+    (a === 100 && b >= 64 && b <= 127) ||
+    a >= 224
+  );
 }

@@ -52,7 +52,10 @@ export class ConnectionService {
     const needsLogin = !existing || input.password !== undefined || credentialsChanged(existing, input);
     if (needsLogin && (!input.password || !input.username) && requiredFields(input.partnerType).includes('password')) {
       const missing = (['username', 'password'] as const).filter((f) => !input[f]);
-      throw new InvalidError(missing.map((f) => ({ path: f, message: 'required' })), `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to sign in again when the server URL, client id or client secret changes`);
+      throw new InvalidError(
+        missing.map((f) => ({ path: f, message: 'required' })),
+        `${missing.join(' and ')} ${missing.length > 1 ? 'are' : 'is'} required to sign in again when the server URL, client id or client secret changes`,
+      );
     }
 
     let tokens: TokenSet | null = null;
@@ -144,7 +147,9 @@ export class ConnectionService {
   async delete(workspace: string, name: string, usedBy: string[], force: boolean): Promise<void> {
     const row = await this.require(workspace, name);
     if (usedBy.length && !force) {
-      throw new ConflictError(`connection '${name}' is used by action groups: ${usedBy.join(', ')}; remove it from them or delete with ?force=true`, { actionGroups: usedBy });
+      throw new ConflictError(`connection '${name}' is used by action groups: ${usedBy.join(', ')}; remove it from them or delete with ?force=true`, {
+        actionGroups: usedBy,
+      });
     }
     await this.store.connections.delete(row.id);
   }
@@ -179,7 +184,12 @@ export class ConnectionService {
     try {
       const client = await this.client(row);
       const configuration = await client.readConfiguration();
-      await this.store.connections.update(row.id, { configuration: JSON.stringify(configuration), last_config_sync_at: Date.now(), status: 'Healthy', last_error: null });
+      await this.store.connections.update(row.id, {
+        configuration: JSON.stringify(configuration),
+        last_config_sync_at: Date.now(),
+        status: 'Healthy',
+        last_error: null,
+      });
       if (row.status !== 'Healthy') await this.emit({ ...row, status: 'Healthy', last_error: null }, 'is healthy again');
       await this.reachable(row.id);
     } catch (err) {
@@ -223,7 +233,8 @@ export class ConnectionService {
   async recordFailure(row: ConnectionsTable, err: unknown): Promise<void> {
     const status = err instanceof PartnerError && err.retryable ? 'Degraded' : 'Error';
     const message = err instanceof Error ? err.message : String(err);
-    const advice = err instanceof PartnerError && err.kind === 'auth' && !/password/i.test(message) ? ' — open the connection and enter the password again to sign in' : '';
+    const advice =
+      err instanceof PartnerError && err.kind === 'auth' && !/password/i.test(message) ? ' — open the connection and enter the password again to sign in' : '';
     await this.store.connections.update(row.id, { status, last_error: message + advice });
     if (row.status !== status || row.last_error !== message + advice) await this.emit({ ...row, status, last_error: message + advice }, 'failed');
   }
@@ -236,7 +247,8 @@ export class ConnectionService {
 
   private validate(name: string, input: ConnectionInput, existing: ConnectionsTable | undefined): void {
     const problems: Problem[] = [];
-    if (!NAME_PATTERN.test(name)) problems.push({ in: 'params', path: 'name', message: 'must be 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit' });
+    if (!NAME_PATTERN.test(name))
+      problems.push({ in: 'params', path: 'name', message: 'must be 1–63 letters, digits, dot, dash or underscore, starting with a letter or digit' });
     const keepsSecret = existing?.client_secret_enc && existing.partner_type === input.partnerType;
     for (const field of requiredFields(input.partnerType)) {
       const value = input[field];
@@ -262,7 +274,9 @@ export class ConnectionService {
     }
     const partner = partnerDescriptor(row.partner_type);
     if (partner?.create && !partner.serviceDesk.verified) {
-      warnings.push(`the ${partner.displayName} entity and field mapping is unverified against a real ${partner.displayName} instance: check created work items and synced rows before relying on them`);
+      warnings.push(
+        `the ${partner.displayName} entity and field mapping is unverified against a real ${partner.displayName} instance: check created work items and synced rows before relying on them`,
+      );
     }
     return {
       name: row.name,
@@ -289,7 +303,11 @@ export class ConnectionService {
   }
 
   private lifetimeView(row: ConnectionsTable): Pick<ConnectionView, 'refreshTokenLifetimeSeconds' | 'refreshTokenLifetimeSource'> {
-    if (!partnerDescriptor(row.partner_type)?.create) return { refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s ?? null, refreshTokenLifetimeSource: row.refresh_token_lifetime_s ? 'connection' : null };
+    if (!partnerDescriptor(row.partner_type)?.create)
+      return {
+        refreshTokenLifetimeSeconds: row.refresh_token_lifetime_s ?? null,
+        refreshTokenLifetimeSource: row.refresh_token_lifetime_s ? 'connection' : null,
+      };
     const { seconds, source } = this.refreshLifetime(row.partner_type, row.refresh_token_lifetime_s);
     return { refreshTokenLifetimeSeconds: seconds, refreshTokenLifetimeSource: source };
   }

@@ -250,8 +250,20 @@ export class DeliveryEngine implements KeyRunHost {
         const [head, ...rest] = jobs;
         const w = this.options.workerId;
         const now = Date.now();
-        await this.store.jobs.fail([head.id], w, { error: errorText(err), runAt: now + backoffDelay(head.attempts, this.options.backoff), dead: head.attempts >= head.max_attempts }).catch(() => {});
-        await this.store.jobs.fail(rest.map((j) => j.id), w, { error: 'waiting behind a failed job', runAt: now, refund: true }).catch(() => {});
+        await this.store.jobs
+          .fail([head.id], w, {
+            error: errorText(err),
+            runAt: now + backoffDelay(head.attempts, this.options.backoff),
+            dead: head.attempts >= head.max_attempts,
+          })
+          .catch(() => {});
+        await this.store.jobs
+          .fail(
+            rest.map((j) => j.id),
+            w,
+            { error: 'waiting behind a failed job', runAt: now, refund: true },
+          )
+          .catch(() => {});
       })
       .finally(() => {
         this.inFlight.delete(jobs[0].id);
@@ -291,7 +303,13 @@ export class DeliveryEngine implements KeyRunHost {
     const connectionId = head.connection_id ?? receiver.connectionId;
     const conn = connectionId ? await this.store.connections.getById(connectionId) : undefined;
     if (!conn) {
-      await this.deadLetter(jobs, group, receiver, null, `connection '${receiver.connectionName}' does not exist (deleted after the alert arrived); recreate it and replay the dead letters`);
+      await this.deadLetter(
+        jobs,
+        group,
+        receiver,
+        null,
+        `connection '${receiver.connectionName}' does not exist (deleted after the alert arrived); recreate it and replay the dead letters`,
+      );
       return;
     }
     let client: PartnerClient;
@@ -308,7 +326,14 @@ export class DeliveryEngine implements KeyRunHost {
       conn,
       client,
       gate: this.gateFor(conn),
-      owner: { dedupKey: head.ordering_key, workspace: group.workspace, connectionId: conn.id, actionGroupId: group.id, receiver: receiver.name, workItemType: receiver.config.WorkItemType },
+      owner: {
+        dedupKey: head.ordering_key,
+        workspace: group.workspace,
+        connectionId: conn.id,
+        actionGroupId: group.id,
+        receiver: receiver.name,
+        workItemType: receiver.config.WorkItemType,
+      },
     };
     await new KeyRun(this, ctx, jobs).run();
   }
@@ -411,8 +436,22 @@ export class DeliveryEngine implements KeyRunHost {
     const now = Date.now();
     const others = rest.filter((j) => j.id !== failing.id).map((j) => j.id);
     const w = this.options.workerId;
-    const error = err instanceof ConnectionBlocked ? { blockedUntil: err.until } : err instanceof LeaseLostError ? { leaseLost: true as const } : err instanceof Error ? err : new Error(String(err));
-    const outcome = failurePolicy({ error, attempts: failing.attempts, maxAttempts: failing.max_attempts, now, authPauseMs: this.options.authPauseMs, backoff: this.options.backoff });
+    const error =
+      err instanceof ConnectionBlocked
+        ? { blockedUntil: err.until }
+        : err instanceof LeaseLostError
+          ? { leaseLost: true as const }
+          : err instanceof Error
+            ? err
+            : new Error(String(err));
+    const outcome = failurePolicy({
+      error,
+      attempts: failing.attempts,
+      maxAttempts: failing.max_attempts,
+      now,
+      authPauseMs: this.options.authPauseMs,
+      backoff: this.options.backoff,
+    });
     const message = err instanceof ConnectionBlocked ? (failing.last_error ?? 'waiting for the connection') : errorText(err);
     switch (outcome.kind) {
       case 'ignore':
@@ -430,14 +469,29 @@ export class DeliveryEngine implements KeyRunHost {
           await this.store.jobs.fail([failing.id], w, { error: message, runAt: outcome.runAt }, trx);
           await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true }, trx);
           await this.store.workspaceLog.appendLogs(
-            [this.logRow(ctx.group.workspace, ctx.conn, 'WARNING', `${deliveryOf(ctx.group.name, ctx.receiver.name, unit ? [unit.alert.rule] : [])}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((outcome.runAt - now) / 1000)} s`, message)],
+            [
+              this.logRow(
+                ctx.group.workspace,
+                ctx.conn,
+                'WARNING',
+                `${deliveryOf(ctx.group.name, ctx.receiver.name, unit ? [unit.alert.rule] : [])}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${Math.round((outcome.runAt - now) / 1000)} s`,
+                message,
+              ),
+            ],
             trx,
           );
         });
     }
   }
 
-  async deadLetter(jobs: JobRow[], group: ResolvedActionGroup, receiver: ResolvedReceiver, conn: ConnectionsTable | null, message: string, unit?: WorkUnit): Promise<void> {
+  async deadLetter(
+    jobs: JobRow[],
+    group: ResolvedActionGroup,
+    receiver: ResolvedReceiver,
+    conn: ConnectionsTable | null,
+    message: string,
+    unit?: WorkUnit,
+  ): Promise<void> {
     const now = Date.now();
     const connection = conn?.name ?? receiver.connectionName;
     const alerts = await alertsOfJobs(this.store, jobs);
@@ -468,7 +522,21 @@ export class DeliveryEngine implements KeyRunHost {
         trx,
       );
       const about = deliveryOf(group.name, receiver.name, rules);
-      await this.store.workspaceLog.appendLogs([{ ...this.logRow(group.workspace, conn, 'ERROR', `${about}: delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`, message), connection }], trx);
+      await this.store.workspaceLog.appendLogs(
+        [
+          {
+            ...this.logRow(
+              group.workspace,
+              conn,
+              'ERROR',
+              `${about}: delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`,
+              message,
+            ),
+            connection,
+          },
+        ],
+        trx,
+      );
     });
     this.stats.dead += jobs.length;
   }
@@ -499,7 +567,17 @@ export class DeliveryEngine implements KeyRunHost {
   }
 
   private logRow(workspace: string, conn: ConnectionsTable | null, level: LogRow['level'], message: string, exception?: string): LogRow {
-    return { workspace, time: Date.now(), connection: conn?.name ?? '', partnerType: conn?.partner_type ?? '', level, message, exception, success: level === 'INFO', connectionState: conn?.status };
+    return {
+      workspace,
+      time: Date.now(),
+      connection: conn?.name ?? '',
+      partnerType: conn?.partner_type ?? '',
+      level,
+      message,
+      exception,
+      success: level === 'INFO',
+      connectionState: conn?.status,
+    };
   }
 
   private async markHealthy(ctx: Ctx): Promise<void> {
@@ -507,7 +585,9 @@ export class DeliveryEngine implements KeyRunHost {
     ctx.conn = { ...ctx.conn, status: 'Healthy', last_error: null };
     try {
       await this.store.connections.update(ctx.conn.id, { status: 'Healthy', last_error: null });
-      await this.store.workspaceLog.appendLogs([this.logRow(ctx.group.workspace, ctx.conn, 'INFO', `connection ${ctx.conn.name} is healthy again (was ${before}): delivery succeeded`)]);
+      await this.store.workspaceLog.appendLogs([
+        this.logRow(ctx.group.workspace, ctx.conn, 'INFO', `connection ${ctx.conn.name} is healthy again (was ${before}): delivery succeeded`),
+      ]);
     } catch (err) {
       this.logger('warn', 'recording the connection status failed', err);
     }
@@ -526,7 +606,9 @@ export class DeliveryEngine implements KeyRunHost {
     try {
       const fresh = (await this.store.connections.getById(conn.id)) ?? conn;
       if (e.kind === 'circuit-opened') await this.connections.recordFailure(fresh, new PartnerError('unavailable', e.message));
-      await this.store.workspaceLog.appendLogs([this.logRow(conn.workspace, fresh, e.kind === 'circuit-closed' ? 'INFO' : 'WARNING', `connection ${conn.name}: ${e.message}`)]);
+      await this.store.workspaceLog.appendLogs([
+        this.logRow(conn.workspace, fresh, e.kind === 'circuit-closed' ? 'INFO' : 'WARNING', `connection ${conn.name}: ${e.message}`),
+      ]);
     } catch (err) {
       this.logger('warn', 'writing a connection event failed', err);
     }

@@ -40,7 +40,8 @@ export function failurePolicy(f: FailureInput): FailureOutcome {
   const err = f.error;
   if ('leaseLost' in err) return { kind: 'ignore' };
   if ('blockedUntil' in err) return { kind: 'wait', runAt: Math.max(err.blockedUntil, f.now + 50), markConnection: false };
-  if (err instanceof PartnerError && err.kind === 'rate-limited') return { kind: 'wait', runAt: f.now + Math.max(100, err.details.retryAfterMs ?? 1000), markConnection: false };
+  if (err instanceof PartnerError && err.kind === 'rate-limited')
+    return { kind: 'wait', runAt: f.now + Math.max(100, err.details.retryAfterMs ?? 1000), markConnection: false };
   if (err instanceof PartnerError && err.kind === 'auth') return { kind: 'wait', runAt: f.now + f.authPauseMs, markConnection: true };
   const message = errorText(err);
   if (isPermanent(err)) return { kind: 'dead-letter', message };

@@ -190,7 +190,10 @@ export class ConnectionGate {
     this.state = 'open';
     this.probing = false;
     this.openUntil = Date.now() + ms;
-    this.onEvent({ kind: 'circuit-opened', message: `circuit opened after ${this.consecutiveFailures} consecutive failures (${message}); next try in ${ms} ms` });
+    this.onEvent({
+      kind: 'circuit-opened',
+      message: `circuit opened after ${this.consecutiveFailures} consecutive failures (${message}); next try in ${ms} ms`,
+    });
   }
 
   private release(): void {

@@ -91,7 +91,12 @@ export class IngestService {
     const alerts = parseAlertPayload(body, { receivedAt: new Date(receivedAt).toISOString() });
     const items = alerts.map((alert, i) => this.prepare(group, alert, alerts.length === 1 ? null : elementOf(body, i, alerts.length), receivedAt));
     const results = await Promise.all(items.map((it) => this.committer.submit(it)));
-    const out = alerts.map((a, i) => ({ alertId: a.alertId, monitorCondition: a.monitorCondition, status: results[i] ? ('accepted' as const) : ('duplicate' as const), workItems: items[i].jobs.length }));
+    const out = alerts.map((a, i) => ({
+      alertId: a.alertId,
+      monitorCondition: a.monitorCondition,
+      status: results[i] ? ('accepted' as const) : ('duplicate' as const),
+      workItems: items[i].jobs.length,
+    }));
     const status: IngestStatus = out.length > 0 && out.every((a) => a.status === 'duplicate') ? 'duplicate' : 'accepted';
     return { status, alerts: out };
   }

@@ -19,7 +19,6 @@ import { fromRow, type LinkRecord } from './link-state.ts';
 import type { Operation } from '../store/workspace-log.ts';
 import { ClosedInPartner, ConnectionBlocked, type Ctx, type KeyRunHost, type Step } from './run-types.ts';
 
-
 interface Deferred {
   notes: string[];
   addCis: string[];
@@ -133,8 +132,18 @@ export class KeyRun {
         return;
       case 'update':
         if (d.note === null && d.addCis.length === 0) {
-          this.noCall({ job, unit, op: 'Updated', message: 'occurrence folded into the next work note (storm coalescing)' }, d.next, d.flushAt ? Date.parse(d.flushAt) : undefined);
-        } else this.defer({ job, unit, op: 'Updated', message: d.addCis.length ? `work note; CIs added: ${d.addCis.join(', ')}` : 'work note' }, d.note ?? '', d.addCis, d.next);
+          this.noCall(
+            { job, unit, op: 'Updated', message: 'occurrence folded into the next work note (storm coalescing)' },
+            d.next,
+            d.flushAt ? Date.parse(d.flushAt) : undefined,
+          );
+        } else
+          this.defer(
+            { job, unit, op: 'Updated', message: d.addCis.length ? `work note; CIs added: ${d.addCis.join(', ')}` : 'work note' },
+            d.note ?? '',
+            d.addCis,
+            d.next,
+          );
         return;
       case 'resolve': {
         const absorb = this.deferred && this.deferred.addCis.length === 0 ? this.deferred : null;
@@ -143,7 +152,9 @@ export class KeyRun {
         const state = this.current()!;
         const ref =
           d.mode === 'resolve'
-            ? await this.engine.partnerCall(this.ctx, 'resolve', () => this.ctx.client.resolveWorkItem(this.refOf(state), d.resolve ?? {}, joinNotes(notes, this.limits)))
+            ? await this.engine.partnerCall(this.ctx, 'resolve', () =>
+                this.ctx.client.resolveWorkItem(this.refOf(state), d.resolve ?? {}, joinNotes(notes, this.limits)),
+              )
             : await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(notes, this.limits)));
         const steps = [...(absorb?.steps ?? []), { job, unit, op: (d.mode === 'resolve' ? 'Resolved' : 'Updated') as Operation }];
         const flushAts = absorb?.flushAts ?? [];
@@ -166,7 +177,18 @@ export class KeyRun {
       case 'create-new': {
         await this.sendDeferred();
         const ciIds = await this.engine.resolveCis(this.ctx, d.draft.ciNames);
-        const input = { type: d.draft.type, correlationKey: d.correlationKey, title: d.draft.title, description: d.draft.description, fields: d.draft.fields, templateName: d.draft.templateName, ciIds, eventSeverity: d.draft.eventSeverity, ciNames: d.draft.ciNames, resource: d.draft.resource };
+        const input = {
+          type: d.draft.type,
+          correlationKey: d.correlationKey,
+          title: d.draft.title,
+          description: d.draft.description,
+          fields: d.draft.fields,
+          templateName: d.draft.templateName,
+          ciIds,
+          eventSeverity: d.draft.eventSeverity,
+          ciNames: d.draft.ciNames,
+          resource: d.draft.resource,
+        };
         let ref: WorkItemRef | null = null;
         let message = 'created';
         if (job.attempts > 1 || this.rec?.uncertainCreate === d.correlationKey) {
@@ -231,7 +253,9 @@ export class KeyRun {
       return;
     }
     const ciIds = d.addCis.length ? await this.engine.resolveCis(this.ctx, d.addCis) : [];
-    const ref = await this.engine.partnerCall(this.ctx, 'update', () => this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes, this.limits), {}, ciIds));
+    const ref = await this.engine.partnerCall(this.ctx, 'update', () =>
+      this.ctx.client.updateWorkItem(this.refOf(state), joinNotes(d.notes, this.limits), {}, ciIds),
+    );
     if (ref.closed && !state.workItem.closed) throw new ClosedInPartner(ref.closedAt);
     this.deferred = null;
     await this.settle(d.steps, d.spec, ref, d.flushAts);
@@ -264,7 +288,13 @@ export class KeyRun {
   }
 
   private refOf(state: LinkState): WorkItemRef {
-    return { type: state.workItem.type, id: state.workItem.id, number: state.workItem.number, state: this.rec?.partnerState ?? '', closed: state.workItem.closed };
+    return {
+      type: state.workItem.type,
+      id: state.workItem.id,
+      number: state.workItem.number,
+      state: this.rec?.partnerState ?? '',
+      closed: state.workItem.closed,
+    };
   }
 
   /**
@@ -323,4 +353,3 @@ function joinNotes(notes: string[], limits: FieldLimits): string {
   const text = notes.filter(Boolean).join('\n\n');
   return truncateText(text, limits.noteMax * 4, limits.unit);
 }
-

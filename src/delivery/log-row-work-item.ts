@@ -39,7 +39,9 @@ export function logSearchGroupName(type: WorkItemType, connection: string): stri
 }
 
 export function logRowAlertId(workspace: string, req: Pick<LogRowWorkItemRequest, 'connectionName' | 'workItemType' | 'row'>): string {
-  const h = createHash('sha256').update(JSON.stringify([workspace, req.connectionName, req.workItemType, req.row])).digest('hex');
+  const h = createHash('sha256')
+    .update(JSON.stringify([workspace, req.connectionName, req.workItemType, req.row]))
+    .digest('hex');
   return `/openitsmc/logsearch/${h.slice(0, 40)}`;
 }
 
@@ -51,20 +53,23 @@ export class LogRowWorkItems {
   ) {}
 
   async create(workspace: string, req: LogRowWorkItemRequest, now = Date.now()): Promise<LogRowWorkItemResult> {
-    if (!(await this.store.connections.get(workspace, req.connectionName))) throw new NotFoundError(`connection '${req.connectionName}' does not exist in workspace '${workspace}'`);
+    if (!(await this.store.connections.get(workspace, req.connectionName)))
+      throw new NotFoundError(`connection '${req.connectionName}' does not exist in workspace '${workspace}'`);
     const name = logSearchGroupName(req.workItemType, req.connectionName);
     let group = await this.groups.resolveByName(workspace, name);
     if (!group) {
       await this.groups.put(workspace, name, {
         shortName: 'log search',
         enabled: true,
-        itsmReceivers: [{ name: 'create', connectionName: req.connectionName, ticketConfiguration: { WorkItemType: req.workItemType, autoResolve: { mode: 'none' } } }],
+        itsmReceivers: [
+          { name: 'create', connectionName: req.connectionName, ticketConfiguration: { WorkItemType: req.workItemType, autoResolve: { mode: 'none' } } },
+        ],
       });
       group = await this.groups.resolveByName(workspace, name);
     }
     const alertId = logRowAlertId(workspace, req);
     const result = await this.ingest.ingest(group!, logSearchAlert(alertId, req, now), now);
-    return { status: result.status === 'ignored' ? 'ignored' : result.alerts[0]?.status ?? 'accepted', alertId, actionGroup: name };
+    return { status: result.status === 'ignored' ? 'ignored' : (result.alerts[0]?.status ?? 'accepted'), alertId, actionGroup: name };
   }
 }
 

@@ -43,14 +43,22 @@ export class DeliveryQueueService {
 
   async listDead(workspace: string, opts: { limit?: number; afterId?: number; connectionName?: string } = {}): Promise<DeadLetterView[]> {
     const limit = Math.min(1000, Math.max(1, opts.limit ?? 100));
-    const rows = await this.store.jobs.listDead(workspace, { limit, afterId: opts.afterId, connectionId: await this.connectionId(workspace, opts.connectionName) });
+    const rows = await this.store.jobs.listDead(workspace, {
+      limit,
+      afterId: opts.afterId,
+      connectionId: await this.connectionId(workspace, opts.connectionName),
+    });
     return this.views(workspace, rows);
   }
 
   /** What is waiting: pending and running jobs, oldest first, with the alert rule each is about. */
   async listWaiting(workspace: string, opts: { limit?: number; afterId?: number; connectionName?: string } = {}): Promise<QueuedJobView[]> {
     const limit = Math.min(1000, Math.max(1, opts.limit ?? 100));
-    const rows = await this.store.jobs.listWaiting(workspace, { limit, afterId: opts.afterId, connectionId: await this.connectionId(workspace, opts.connectionName) });
+    const rows = await this.store.jobs.listWaiting(workspace, {
+      limit,
+      afterId: opts.afterId,
+      connectionId: await this.connectionId(workspace, opts.connectionName),
+    });
     const [base, alerts] = await Promise.all([this.views(workspace, rows), alertsOfJobs(this.store, rows)]);
     return rows.map((r, i) => ({
       id: r.id,

@@ -35,7 +35,14 @@ async function ensureActionGroup(
         {
           name: group.action,
           connectionName,
-          ticketConfiguration: { PayloadRevision: 0, WorkItemType: 'Incident', UseTemplate: false, WorkItemData: {}, CreateOneWIPerCI: false, autoResolve: { mode: 'resolve' } },
+          ticketConfiguration: {
+            PayloadRevision: 0,
+            WorkItemType: 'Incident',
+            UseTemplate: false,
+            WorkItemData: {},
+            CreateOneWIPerCI: false,
+            autoResolve: { mode: 'resolve' },
+          },
         },
       ],
     });

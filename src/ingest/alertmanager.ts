@@ -58,15 +58,17 @@ function labelValue(labels: Record<string, string>, name: string): string | unde
 }
 
 function sortedLabels(labels: Record<string, string>): string {
-  return JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
 }
 
 function parseEnvelope(family: PayloadFamily, body: unknown, root: Rec, p: Probe, ctx: ParseContext): NormalizedAlert[] {
   const grafana = family === 'grafana-v1';
   const alerts = p.arr(field(root, 'alerts'), 'alerts', 'an array of alerts');
-  const envelopeCondition = grafana
-    ? (conditionOf(pick(root, 'state')) ?? conditionOf(pick(root, 'status')))
-    : conditionOf(pick(root, 'status'));
+  const envelopeCondition = grafana ? (conditionOf(pick(root, 'state')) ?? conditionOf(pick(root, 'status'))) : conditionOf(pick(root, 'status'));
   const groupKey = text(pick(root, 'groupKey'));
   const groupLabels = stringMap(pick(root, 'groupLabels'));
   const commonLabels = stringMap(pick(root, 'commonLabels'));
@@ -103,9 +105,7 @@ function parseEnvelope(family: PayloadFamily, body: unknown, root: Rec, p: Probe
     let resolvedAt: string | undefined;
     if (condition === 'Resolved') resolvedAt = parseTimestamp(pick(r, 'endsAt')) ?? ctx.receivedAt;
     const fingerprint = text(pick(r, 'fingerprint'));
-    const alertId = fingerprint
-      ? `${fingerprint}@${startsAt ?? ''}`
-      : syntheticId(grafana ? 'grafana' : 'am', [sortedLabels(labels), startsAt]);
+    const alertId = fingerprint ? `${fingerprint}@${startsAt ?? ''}` : syntheticId(grafana ? 'grafana' : 'am', [sortedLabels(labels), startsAt]);
 
     const targets = new UniqueList();
     const cis = new UniqueList();
@@ -140,9 +140,7 @@ function parseEnvelope(family: PayloadFamily, body: unknown, root: Rec, p: Probe
     if (truncated && truncated !== '0') details.add('Alerts truncated from this notification', truncated);
 
     const link =
-      httpLink(pick(r, 'generatorURL')) ??
-      (grafana ? (httpLink(pick(r, 'panelURL')) ?? httpLink(pick(r, 'dashboardURL'))) : undefined) ??
-      externalURL;
+      httpLink(pick(r, 'generatorURL')) ?? (grafana ? (httpLink(pick(r, 'panelURL')) ?? httpLink(pick(r, 'dashboardURL'))) : undefined) ?? externalURL;
     out.push({
       family,
       alertId,

@@ -46,13 +46,23 @@ export function parseBudgetNotification(body: unknown, p: Probe, ctx: ParseConte
   if (subscription) targets.add(`/subscriptions/${subscription}${resourceGroup ? `/resourceGroups/${resourceGroup}` : ''}`);
   const spent = amount('SpendingAmount');
   const threshold = amount('NotificationThresholdAmount');
-  const description = spent && threshold ? `Spending for budget ${budget} is ${spent}, over its notification threshold of ${threshold}.` : `Budget ${budget} reached its notification threshold.`;
+  const description =
+    spent && threshold
+      ? `Spending for budget ${budget} is ${spent}, over its notification threshold of ${threshold}.`
+      : `Budget ${budget} reached its notification threshold.`;
   // Same budget and threshold within one month: the same notification (a redelivery), so the same id.
   const period = ctx.receivedAt.slice(0, 7);
   return [
     {
       family: 'azure-budget-notification',
-      alertId: syntheticId('budget', [subscription, resourceGroup, budget, text(pick(data, 'NotificationThresholdAmount')), text(pick(data, 'BudgetStartDate')), period]),
+      alertId: syntheticId('budget', [
+        subscription,
+        resourceGroup,
+        budget,
+        text(pick(data, 'NotificationThresholdAmount')),
+        text(pick(data, 'BudgetStartDate')),
+        period,
+      ]),
       rule: budget,
       severity: DEFAULT_SEVERITY,
       signalType: 'Unknown',

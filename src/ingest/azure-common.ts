@@ -166,12 +166,15 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
   const budget = asRec(pick(actx, 'AlertData'));
   const rule = ruleOf(ess, actx, budget);
   if (rule === undefined)
-    p.fail('data.essentials.alertRule', 'a non-empty string (or a budget name, operation name or monitoring service to name the rule by)', field(ess, 'alertRule'));
+    p.fail(
+      'data.essentials.alertRule',
+      'a non-empty string (or a budget name, operation name or monitoring service to name the rule by)',
+      field(ess, 'alertRule'),
+    );
   p.pass();
   // Budget alerts (and other services) send monitorCondition null: a notification that something happened.
   const condRaw = pick(ess, 'monitorCondition');
-  let condition: MonitorCondition =
-    condRaw === undefined ? 'Fired' : p.oneOf(condRaw, 'data.essentials.monitorCondition', ['Fired', 'Resolved'] as const);
+  let condition: MonitorCondition = condRaw === undefined ? 'Fired' : p.oneOf(condRaw, 'data.essentials.monitorCondition', ['Fired', 'Resolved'] as const);
   const sevRaw = pick(ess, 'severity');
   azureSeverity(p, sevRaw, 'data.essentials.severity');
 
@@ -218,12 +221,9 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
         for (const [n, v] of dims) if (!Object.hasOwn(labels, n)) labels[n] = v;
         logSearch = {
           query: str(pick(actx, 'SearchQuery')),
-          interval:
-            minutesToDuration(pick(actx, 'SearchIntervalInMinutes')) ??
-            minutesToDuration(pick(actx, 'SearchIntervalDurationMin')),
+          interval: minutesToDuration(pick(actx, 'SearchIntervalInMinutes')) ?? minutesToDuration(pick(actx, 'SearchIntervalDurationMin')),
           rows,
-          linkToResults:
-            httpLink(pick(actx, 'LinkToFilteredSearchResultsUI')) ?? httpLink(pick(actx, 'LinkToSearchResults')),
+          linkToResults: httpLink(pick(actx, 'LinkToFilteredSearchResultsUI')) ?? httpLink(pick(actx, 'LinkToSearchResults')),
           windowStart: parseTimestamp(pick(actx, 'SearchIntervalStartTimeUtc')),
           windowEnd: parseTimestamp(pick(actx, 'SearchIntervalEndtimeUtc', 'SearchIntervalEndTimeUtc')),
           resultCount: num(pick(actx, 'ResultCount')),
@@ -235,8 +235,7 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
         details.add('Workspace', pick(actx, 'WorkspaceId'));
         details.add('Application', pick(actx, 'ApplicationId'));
         const included = text(pick(actx, 'IncludedSearchResults'));
-        if (included && included.toLowerCase() === 'false')
-          details.add('Search results', 'not included (payload over the 256 KB limit)');
+        if (included && included.toLowerCase() === 'false') details.add('Search results', 'not included (payload over the 256 KB limit)');
         severity ??= toSeverity(pick(actx, 'SeverityDescription'));
       } else {
         // V2 (LogQueryCriteria): no embedded results.
@@ -254,11 +253,7 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
           for (const [n, v] of dims) if (!Object.hasOwn(labels, n)) labels[n] = v;
           const measure = text(pick(r, 'metricMeasureColumn'));
           const agg = text(pick(r, 'timeAggregation'));
-          const parts = [
-            measure ? `${agg ?? 'Count'}(${measure})` : (agg ?? 'Count'),
-            text(pick(r, 'operator')),
-            text(pick(r, 'threshold')),
-          ].filter(Boolean);
+          const parts = [measure ? `${agg ?? 'Count'}(${measure})` : (agg ?? 'Count'), text(pick(r, 'operator')), text(pick(r, 'threshold'))].filter(Boolean);
           let line = parts.join(' ');
           const value = str(pick(r, 'metricValue'));
           if (value !== undefined) line += `; value ${value}`;
@@ -334,10 +329,7 @@ export function parseAzureCommon(body: unknown, p: Probe, ctx: ParseContext): No
   let resolvedAt: string | undefined;
   if (condition === 'Resolved')
     resolvedAt = parseTimestamp(pick(ess, 'resolvedDateTime')) ?? (instanceKey ? firedAt : undefined) ?? windowEnd ?? ctx.receivedAt;
-  const alertId =
-    text(pick(ess, 'alertId')) ??
-    text(pick(ess, 'originAlertId')) ??
-    syntheticId('azure', [rule, firedAt, condition, targets.items.join('|')]);
+  const alertId = text(pick(ess, 'alertId')) ?? text(pick(ess, 'originAlertId')) ?? syntheticId('azure', [rule, firedAt, condition, targets.items.join('|')]);
 
   const alert: NormalizedAlert = {
     family,

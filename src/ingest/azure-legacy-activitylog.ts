@@ -19,17 +19,21 @@ export const ACTIVITY_LOG_SCHEMA_ID = 'Microsoft.Insights/activityLogs';
 export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContext): NormalizedAlert[] {
   const root = p.obj(body, '$', 'a JSON object');
   const schemaId = pick(root, 'schemaId');
-  if (text(schemaId)?.toLowerCase() !== ACTIVITY_LOG_SCHEMA_ID.toLowerCase())
-    p.fail('schemaId', `"${ACTIVITY_LOG_SCHEMA_ID}"`, schemaId);
+  if (text(schemaId)?.toLowerCase() !== ACTIVITY_LOG_SCHEMA_ID.toLowerCase()) p.fail('schemaId', `"${ACTIVITY_LOG_SCHEMA_ID}"`, schemaId);
   p.strong();
   const data = p.obj(field(root, 'data'), 'data');
   const context = p.obj(field(data, 'context'), 'data.context');
   const al = p.obj(field(context, 'activityLog'), 'data.context.activityLog');
   // Some events carry no operationName: the rule is then named by what they do carry.
   const operation = text(pick(al, 'operationName')) ?? text(pick(asRec(pick(al, 'authorization')), 'action'));
-  const baseRule = operation ?? ([text(pick(al, 'eventSource')), text(pick(al, 'resourceType', 'resourceProviderName'))].filter(Boolean).join(' ') || undefined);
+  const baseRule =
+    operation ?? ([text(pick(al, 'eventSource')), text(pick(al, 'resourceType', 'resourceProviderName'))].filter(Boolean).join(' ') || undefined);
   if (baseRule === undefined)
-    p.fail('data.context.activityLog.operationName', 'a non-empty string (or authorization.action or eventSource to name the rule by)', field(al, 'operationName'));
+    p.fail(
+      'data.context.activityLog.operationName',
+      'a non-empty string (or authorization.action or eventSource to name the rule by)',
+      field(al, 'operationName'),
+    );
   p.pass();
   const statusRaw = pick(data, 'status');
   let condition: MonitorCondition = 'Fired';
@@ -80,14 +84,11 @@ export function parseLegacyActivityLog(body: unknown, p: Probe, ctx: ParseContex
   details.add('Correlation id', pick(al, 'correlationId'));
   details.add('Subscription', pick(al, 'subscriptionId'));
 
-  const firedAt =
-    parseTimestamp(pick(al, 'eventTimestamp')) ?? parseTimestamp(pick(al, 'submissionTimestamp')) ?? ctx.receivedAt;
+  const firedAt = parseTimestamp(pick(al, 'eventTimestamp')) ?? parseTimestamp(pick(al, 'submissionTimestamp')) ?? ctx.receivedAt;
   const link = rid && isResourceId(rid) ? httpLink(`https://portal.azure.com/#resource${rid}`) : undefined;
   const alert: NormalizedAlert = {
     family: 'azure-legacy-activitylog',
-    alertId:
-      text(pick(al, 'eventDataId')) ??
-      syntheticId('activity', [baseRule, text(pick(al, 'correlationId')), firedAt, rid, condition]),
+    alertId: text(pick(al, 'eventDataId')) ?? syntheticId('activity', [baseRule, text(pick(al, 'correlationId')), firedAt, rid, condition]),
     rule,
     severity: fromEventLevel(pick(al, 'level')) ?? DEFAULT_SEVERITY,
     signalType: isServiceHealth || isResourceHealth ? 'Health' : 'Activity Log',

@@ -28,8 +28,7 @@ export function parseLegacyLogAnalytics(body: unknown, p: Probe, ctx: ParseConte
   let inner: Rec = root;
   let prefix = '';
   if (schemaId !== undefined) {
-    if (text(schemaId)?.toLowerCase() !== APPINSIGHTS_LOG_SCHEMA_ID.toLowerCase())
-      p.fail('schemaId', `absent, or "${APPINSIGHTS_LOG_SCHEMA_ID}"`, schemaId);
+    if (text(schemaId)?.toLowerCase() !== APPINSIGHTS_LOG_SCHEMA_ID.toLowerCase()) p.fail('schemaId', `absent, or "${APPINSIGHTS_LOG_SCHEMA_ID}"`, schemaId);
     p.strong();
     inner = p.obj(field(root, 'data'), 'data');
     prefix = 'data.';

@@ -45,9 +45,7 @@ function build(
   details.add('Alert rule id', pick(context, 'id'));
   const stamp = parseTimestamp(pick(context, 'timestamp'));
   const at = stamp ?? ctx.receivedAt;
-  const link =
-    httpLink(pick(context, 'portalLink')) ??
-    (rid && isResourceId(rid) ? httpLink(`https://portal.azure.com/#resource${rid}`) : undefined);
+  const link = httpLink(pick(context, 'portalLink')) ?? (rid && isResourceId(rid) ? httpLink(`https://portal.azure.com/#resource${rid}`) : undefined);
   return {
     family,
     alertId: syntheticId(family === 'azure-metric-v2' ? 'metric' : 'classic', [ruleId, rid, condition, stamp]),

@@ -13,7 +13,9 @@ export interface ParseContext {
  * event delivered twice gets the same id, so redeliveries are recognised.
  */
 export function syntheticId(prefix: string, parts: Array<string | number | undefined>): string {
-  const h = createHash('sha256').update(JSON.stringify(parts.map((p) => p ?? null))).digest('hex');
+  const h = createHash('sha256')
+    .update(JSON.stringify(parts.map((p) => p ?? null)))
+    .digest('hex');
   return `${prefix}:${h.slice(0, 32)}`;
 }
 

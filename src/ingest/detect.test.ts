@@ -65,10 +65,7 @@ describe('detection: payloads that match nothing', () => {
 
   it('reports a missing alert rule (wrong type) on the common schema', () => {
     const e = ingestError(common({ alertRule: { nested: true } }));
-    assert.deepEqual(
-      { path: e.firstMismatch.path, actual: e.firstMismatch.actual },
-      { path: 'data.essentials.alertRule', actual: 'object' },
-    );
+    assert.deepEqual({ path: e.firstMismatch.path, actual: e.firstMismatch.actual }, { path: 'data.essentials.alertRule', actual: 'object' });
   });
 
   it('says "null", not "missing", for a null value and names what else could name the rule', () => {
@@ -85,7 +82,15 @@ describe('detection: payloads that match nothing', () => {
   it('accepts a common-schema alert with alertRule and monitorCondition null, naming the rule by its service and alert', () => {
     const [a] = parseAlertPayload({
       schemaId: 'azureMonitorCommonAlertSchema',
-      data: { essentials: { alertRule: null, monitorCondition: null, severity: null, monitoringService: 'SmartDetector', alertId: '/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/abc-1' } },
+      data: {
+        essentials: {
+          alertRule: null,
+          monitorCondition: null,
+          severity: null,
+          monitoringService: 'SmartDetector',
+          alertId: '/subscriptions/s/providers/Microsoft.AlertsManagement/alerts/abc-1',
+        },
+      },
     });
     assert.equal(a.rule, 'SmartDetector abc-1');
     assert.equal(a.monitorCondition, 'Fired');
@@ -167,15 +172,23 @@ describe('detection: leniency', () => {
   });
 
   it('yields one alert per Alertmanager element and none for an empty group', () => {
-    const body = { version: '4', groupKey: 'gk', status: 'firing', alerts: [
-      { status: 'firing', labels: { alertname: 'A', severity: 'warning' }, fingerprint: 'f1', startsAt: '2024-01-01T00:00:00Z' },
-      { status: 'resolved', labels: { alertname: 'A' }, fingerprint: 'f2', startsAt: '2024-01-01T00:00:00Z', endsAt: '2024-01-01T01:00:00Z' },
-    ] };
+    const body = {
+      version: '4',
+      groupKey: 'gk',
+      status: 'firing',
+      alerts: [
+        { status: 'firing', labels: { alertname: 'A', severity: 'warning' }, fingerprint: 'f1', startsAt: '2024-01-01T00:00:00Z' },
+        { status: 'resolved', labels: { alertname: 'A' }, fingerprint: 'f2', startsAt: '2024-01-01T00:00:00Z', endsAt: '2024-01-01T01:00:00Z' },
+      ],
+    };
     const out = parseAlertPayload(body);
-    assert.deepEqual(out.map((a) => [a.alertId, a.monitorCondition, a.groupKey, a.severity]), [
-      ['f1@2024-01-01T00:00:00.000Z', 'Fired', 'gk', 'Sev2'],
-      ['f2@2024-01-01T00:00:00.000Z', 'Resolved', 'gk', 'Sev3'],
-    ]);
+    assert.deepEqual(
+      out.map((a) => [a.alertId, a.monitorCondition, a.groupKey, a.severity]),
+      [
+        ['f1@2024-01-01T00:00:00.000Z', 'Fired', 'gk', 'Sev2'],
+        ['f2@2024-01-01T00:00:00.000Z', 'Resolved', 'gk', 'Sev3'],
+      ],
+    );
     assert.deepEqual(parseAlertPayload({ version: '4', alerts: [] }), []);
   });
 
@@ -210,7 +223,15 @@ describe('detection: leniency', () => {
     const [a] = parseAlertPayload({
       AlertRuleName: 'R',
       SearchQuery: 'T',
-      SearchResult: { tables: [{ name: 'PrimaryResult', columns: [{ name: '__proto__' }, { name: 'Computer' }, { name: 'Computer' }], rows: [[{ x: 1 }, 'vm1', 'vm2'], 'not-a-row'] }] },
+      SearchResult: {
+        tables: [
+          {
+            name: 'PrimaryResult',
+            columns: [{ name: '__proto__' }, { name: 'Computer' }, { name: 'Computer' }],
+            rows: [[{ x: 1 }, 'vm1', 'vm2'], 'not-a-row'],
+          },
+        ],
+      },
     });
     assert.deepEqual(a.logSearch?.rows, [{ Computer: 'vm1' }]);
     assert.deepEqual(a.configurationItems, ['vm1']);
@@ -248,10 +269,28 @@ describe('timestamps', () => {
 
 describe('severity normalization', () => {
   const cases: Array<[unknown, string | undefined]> = [
-    ['Sev0', 'Sev0'], ['sev 1', 'Sev1'], ['Sev-2', 'Sev2'], [3, 'Sev3'], ['4', 'Sev4'],
-    ['critical', 'Sev0'], ['P1', 'Sev0'], ['error', 'Sev1'], ['high', 'Sev1'], ['warning', 'Sev2'], ['Warning', 'Sev2'],
-    ['minor', 'Sev2'], ['info', 'Sev3'], ['Informational', 'Sev3'], ['low', 'Sev3'], ['debug', 'Sev4'], ['none', 'Sev4'],
-    ['Sev5', undefined], [5, undefined], ['constructor', undefined], ['__proto__', undefined], [{}, undefined],
+    ['Sev0', 'Sev0'],
+    ['sev 1', 'Sev1'],
+    ['Sev-2', 'Sev2'],
+    [3, 'Sev3'],
+    ['4', 'Sev4'],
+    ['critical', 'Sev0'],
+    ['P1', 'Sev0'],
+    ['error', 'Sev1'],
+    ['high', 'Sev1'],
+    ['warning', 'Sev2'],
+    ['Warning', 'Sev2'],
+    ['minor', 'Sev2'],
+    ['info', 'Sev3'],
+    ['Informational', 'Sev3'],
+    ['low', 'Sev3'],
+    ['debug', 'Sev4'],
+    ['none', 'Sev4'],
+    ['Sev5', undefined],
+    [5, undefined],
+    ['constructor', undefined],
+    ['__proto__', undefined],
+    [{}, undefined],
   ];
   for (const [input, want] of cases) {
     it(`maps ${JSON.stringify(input)} to ${want ?? 'unrecognised'}`, () => assert.equal(toSeverity(input), want));

@@ -38,7 +38,9 @@ const ALL_FAMILIES: PayloadFamily[] = [
   'grafana-v1',
 ];
 
-const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
 
 describe('golden payloads per family', () => {
   it('has a fixture file for every payload family', () => {
@@ -62,7 +64,6 @@ describe('golden payloads per family', () => {
         });
       }
     });
-    if (process.env.UPDATE_GOLDEN === '1')
-      process.on('exit', () => writeFileSync(path, `${JSON.stringify(fixture, null, 2)}\n`));
+    if (process.env.UPDATE_GOLDEN === '1') process.on('exit', () => writeFileSync(path, `${JSON.stringify(fixture, null, 2)}\n`));
   }
 });

@@ -23,7 +23,8 @@ describe('partner HTTP: the SSRF guard on the address actually connected', () =>
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const settings = (host: string, allow: string[] = []) => httpSettings({ product: 'Acme', serverUrl: `http://${host}:${port}`, timeoutMs: 5000, addressGuard: connectGuard(allow) });
+  const settings = (host: string, allow: string[] = []) =>
+    httpSettings({ product: 'Acme', serverUrl: `http://${host}:${port}`, timeoutMs: 5000, addressGuard: connectGuard(allow) });
 
   it('refuses a name that resolves to a loopback address, before any request reaches it', async () => {
     const before = requests;

@@ -113,7 +113,9 @@ function networkError(settings: HttpSettings, err: unknown, method: string, path
   if (err instanceof AddressRefused) return new PartnerError('invalid', `refused to connect to ${settings.product}: ${err.message}`, { cause: 'address' });
   const e = err as { name?: string; message?: string; code?: string; cause?: { code?: string; message?: string } };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
-    return new PartnerError('unavailable', `${settings.product} at ${host} did not answer ${method} ${path} within ${settings.timeoutMs} ms`, { cause: 'timeout' });
+    return new PartnerError('unavailable', `${settings.product} at ${host} did not answer ${method} ${path} within ${settings.timeoutMs} ms`, {
+      cause: 'timeout',
+    });
   }
   const code = e?.code ?? e?.cause?.code ?? '';
   const reason =
@@ -169,7 +171,12 @@ function exchange(settings: HttpSettings, url: URL, method: string, body: string
       res.on('error', reject);
       res.on('end', () => {
         const h = toHeaders(res.headers);
-        resolve({ status: res.statusCode ?? 0, headers: h, contentType: (h.get('content-type') ?? '').toLowerCase(), text: Buffer.concat(chunks).toString('utf8') });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: h,
+          contentType: (h.get('content-type') ?? '').toLowerCase(),
+          text: Buffer.concat(chunks).toString('utf8'),
+        });
       });
     });
     const timer = setTimeout(() => req.destroy(Object.assign(new Error('timeout'), { name: 'TimeoutError' })), settings.timeoutMs);
@@ -233,9 +240,15 @@ export function htmlError(settings: HttpSettings, res: RawResponse): PartnerErro
     });
   }
   if (/saml|sso|login\.microsoftonline|okta|sign in|log in/i.test(res.text)) {
-    return new PartnerError('protocol', `not a ${settings.product} API answer from ${host}: got a login (SSO) page instead of JSON`, { status: res.status, cause: 'html' });
+    return new PartnerError('protocol', `not a ${settings.product} API answer from ${host}: got a login (SSO) page instead of JSON`, {
+      status: res.status,
+      cause: 'html',
+    });
   }
-  return new PartnerError('protocol', `not a ${settings.product} instance at ${host}: got an HTML page instead of JSON (HTTP ${res.status})`, { status: res.status, cause: 'html' });
+  return new PartnerError('protocol', `not a ${settings.product} instance at ${host}: got an HTML page instead of JSON (HTTP ${res.status})`, {
+    status: res.status,
+    cause: 'html',
+  });
 }
 
 /** A redirect: SSO front door, a moved server or a URL that is not the server root. Only origin and path are shown. */
@@ -284,12 +297,18 @@ export function errorFor(settings: HttpSettings, method: string, path: string, r
   const details = { status: res.status, retryAfterMs: kind === 'rate-limited' ? retryAfterMs(res.headers) : undefined };
   const product = settings.product;
   if (!envelope && looksLikeHtml(res) && (res.status === 404 || res.status === 405)) {
-    return new PartnerError('protocol', `not a ${product} instance at ${hostOf(settings)}: ${method} ${path} answered ${res.status} with an HTML page`, details);
+    return new PartnerError(
+      'protocol',
+      `not a ${product} instance at ${hostOf(settings)}: ${method} ${path} answered ${res.status} with an HTML page`,
+      details,
+    );
   }
   const what = envelope ?? (res.text ? `HTTP ${res.status} (no ${product} error envelope)` : `HTTP ${res.status}`);
   let prefix = `${product} ${method} ${path} failed (${res.status})`;
   if (kind === 'rate-limited') {
-    prefix = `${product} rate limit hit on ${method} ${path}` + (details.retryAfterMs !== undefined ? `; retry after ${Math.ceil(details.retryAfterMs / 1000)} s` : '');
+    prefix =
+      `${product} rate limit hit on ${method} ${path}` +
+      (details.retryAfterMs !== undefined ? `; retry after ${Math.ceil(details.retryAfterMs / 1000)} s` : '');
   } else if (kind === 'forbidden') {
     prefix = `the integration user may not ${method} ${path} (403; check its roles/ACLs)`;
   } else if (kind === 'unavailable') {
@@ -307,9 +326,13 @@ export function parseSuccess(settings: HttpSettings, method: string, path: strin
   if (looksLikeHtml(res)) throw htmlError(settings, res);
   const body = parseJson(res.text);
   if (body === undefined) {
-    throw new PartnerError('protocol', `not a ${settings.product} answer from ${hostOf(settings)}: ${method} ${path} returned a non-JSON body (${res.contentType || 'no content type'})`, {
-      status: res.status,
-    });
+    throw new PartnerError(
+      'protocol',
+      `not a ${settings.product} answer from ${hostOf(settings)}: ${method} ${path} returned a non-JSON body (${res.contentType || 'no content type'})`,
+      {
+        status: res.status,
+      },
+    );
   }
   return body;
 }

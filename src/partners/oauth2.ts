@@ -6,7 +6,18 @@
  * token means a human must re-enter the password (PartnerError 'auth'). The product name is only in messages.
  */
 import { PartnerError, type PartnerCredentials, type TokenSet, type TokenVault } from './partner.ts';
-import { hostOf, htmlError, looksLikeHtml, parseJson, redirectError, retryAfterMs, send, type AuthStrategy, type HttpSettings, type RawResponse } from './http.ts';
+import {
+  hostOf,
+  htmlError,
+  looksLikeHtml,
+  parseJson,
+  redirectError,
+  retryAfterMs,
+  send,
+  type AuthStrategy,
+  type HttpSettings,
+  type RawResponse,
+} from './http.ts';
 
 export const DEFAULT_SKEW_MS = 60_000;
 
@@ -130,10 +141,14 @@ export class OAuth2Tokens implements AuthStrategy {
     const res = await this.post(form);
     if (res.status !== 200) {
       const body = tokenAnswer(res);
-      throw new PartnerError('auth', `${this.product} refused the OAuth client (HTTP ${res.status}${typeof body?.error === 'string' ? `: ${body.error}` : ''}): check the client id and secret`, {
-        status: res.status,
-        cause: 'invalid_client',
-      });
+      throw new PartnerError(
+        'auth',
+        `${this.product} refused the OAuth client (HTTP ${res.status}${typeof body?.error === 'string' ? `: ${body.error}` : ''}): check the client id and secret`,
+        {
+          status: res.status,
+          cause: 'invalid_client',
+        },
+      );
     }
     return this.store(res);
   }
@@ -164,7 +179,9 @@ export class OAuth2Tokens implements AuthStrategy {
   private tokensFrom(res: RawResponse, previous?: TokenSet): TokenSet {
     const body = tokenAnswer(res);
     if (!body || typeof body.access_token !== 'string' || body.access_token === '') {
-      throw new PartnerError('protocol', `not a ${this.product} instance at ${hostOf(this.o.settings)}: ${this.o.tokenPath} did not return an access token`, { status: res.status });
+      throw new PartnerError('protocol', `not a ${this.product} instance at ${hostOf(this.o.settings)}: ${this.o.tokenPath} did not return an access token`, {
+        status: res.status,
+      });
     }
     const now = Date.now();
     const expiresIn = Number(body.expires_in);
@@ -208,10 +225,14 @@ export class OAuth2Tokens implements AuthStrategy {
   }
 
   private badPassword(status: number): PartnerError {
-    return new PartnerError('auth', `${this.product} refused the user name or password of "${this.username}" (or the user is locked out/inactive); re-enter the password`, {
-      status,
-      cause: 'invalid_grant',
-    });
+    return new PartnerError(
+      'auth',
+      `${this.product} refused the user name or password of "${this.username}" (or the user is locked out/inactive); re-enter the password`,
+      {
+        status,
+        cause: 'invalid_grant',
+      },
+    );
   }
 
   /** A valid access token, refreshing (single-flight) when it is within the skew of expiry. */
@@ -233,7 +254,8 @@ export class OAuth2Tokens implements AuthStrategy {
   private async doRefresh(): Promise<TokenSet> {
     if (this.o.grant === 'client_credentials') return this.grantAndStore({ grant_type: 'client_credentials' });
     const current = await this.o.vault.load();
-    if (!current?.refreshToken) throw new PartnerError('auth', `no ${this.product} refresh token is stored: re-enter the integration user password to reconnect`);
+    if (!current?.refreshToken)
+      throw new PartnerError('auth', `no ${this.product} refresh token is stored: re-enter the integration user password to reconnect`);
     // Tried even past the assumed lifetime: the partner's real lifetime may be longer than the one configured.
     const res = await this.post({ grant_type: 'refresh_token', refresh_token: current.refreshToken });
     if (res.status !== 200) throw this.o.explainRefusal?.(grantRefusal(res, 'refresh_token')) ?? this.refreshRefused(res.status, current);
@@ -247,7 +269,11 @@ export class OAuth2Tokens implements AuthStrategy {
    */
   private refreshRefused(status: number, current: TokenSet): PartnerError {
     if (current.refreshExpiresAt !== undefined && current.refreshExpiresAt <= Date.now()) {
-      return new PartnerError('auth', `the ${this.product} refresh token has expired (its lifetime ended): re-enter the integration user password to reconnect`, { status, cause: 'refresh_expired' });
+      return new PartnerError(
+        'auth',
+        `the ${this.product} refresh token has expired (its lifetime ended): re-enter the integration user password to reconnect`,
+        { status, cause: 'refresh_expired' },
+      );
     }
     const user = this.username ? `"${this.username}" ` : '';
     return new PartnerError(

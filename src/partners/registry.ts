@@ -31,5 +31,7 @@ export function partnerDescriptor(type: string): PartnerDescriptor | undefined {
 
 /** Partners with an emulator, in registry order (the quick start starts each). */
 export function sandboxedPartners(): (PartnerDescriptor & { sandbox: NonNullable<PartnerDescriptor['sandbox']> })[] {
-  return partners.filter((p): p is (typeof partners)[number] & { sandbox: NonNullable<PartnerDescriptor['sandbox']> } => 'sandbox' in p && p.sandbox !== undefined);
+  return partners.filter(
+    (p): p is (typeof partners)[number] & { sandbox: NonNullable<PartnerDescriptor['sandbox']> } => 'sandbox' in p && p.sandbox !== undefined,
+  );
 }

@@ -80,19 +80,46 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   const allowedPartnerHosts = settings.sandbox ? [...settings.allowedPartnerHosts, ...sandboxHosts(settings.sandboxPorts)] : settings.allowedPartnerHosts;
   const connectorLog = workspaceConnectorLog(store);
   const deliverySettings: DeliverySettings = { ...settings.delivery, ...deliveryOverrides };
-  const connections = new ConnectionService(store, box, { allowedPartnerHosts, onStatus: connectionEventLogger(connectorLog), onReachable: (id: string): Promise<void> => delivery.resume(id), partnerTimeoutMs: deliverySettings.partnerTimeoutMs });
+  const connections = new ConnectionService(store, box, {
+    allowedPartnerHosts,
+    onStatus: connectionEventLogger(connectorLog),
+    onReachable: (id: string): Promise<void> => delivery.resume(id),
+    partnerTimeoutMs: deliverySettings.partnerTimeoutMs,
+  });
   const actionGroups = new ActionGroupService(store, box);
   const logTo: { app?: FastifyInstance } = {};
-  const delivery = new DeliveryEngine(store, connections, actionGroups, deliverySettings.engine, (level, message, err) => logTo.app?.log[level]({ err }, message));
+  const delivery = new DeliveryEngine(store, connections, actionGroups, deliverySettings.engine, (level, message, err) =>
+    logTo.app?.log[level]({ err }, message),
+  );
   const ingest = new IngestService(store, deliverySettings.ingest, () => delivery.wake());
-  const sync = createSyncService({ store, connections, log: connectorLog, schedule: settings.syncEnabled, engine: { pageSize: settings.syncPageSize, leaseTtlMs: settings.syncLeaseMs } });
-  const https = settings.tlsCert && settings.tlsKey ? { cert: fs.readFileSync(settings.tlsCert, 'utf8'), key: fs.readFileSync(settings.tlsKey, 'utf8') } : undefined;
+  const sync = createSyncService({
+    store,
+    connections,
+    log: connectorLog,
+    schedule: settings.syncEnabled,
+    engine: { pageSize: settings.syncPageSize, leaseTtlMs: settings.syncLeaseMs },
+  });
+  const https =
+    settings.tlsCert && settings.tlsKey ? { cert: fs.readFileSync(settings.tlsCert, 'utf8'), key: fs.readFileSync(settings.tlsKey, 'utf8') } : undefined;
   // Sandboxes seed synchronously: start them before the app registers its plugins, whose load timeout would
   // otherwise run out while a large seed holds the event loop.
-  const started: QuickStartSandbox[] = settings.sandbox ? await startQuickStart({ dataDir: settings.dataDir, store, connections, ports: settings.sandboxPorts }) : [];
-  const app = await buildApp({ store, connections, adminToken, bodyLimitBytes: settings.bodyLimitBytes, requestTimeoutMs: settings.requestTimeoutMs, logger: logger ? { level: settings.logLevel } : false, https, extraRoutes: [
+  const started: QuickStartSandbox[] = settings.sandbox
+    ? await startQuickStart({ dataDir: settings.dataDir, store, connections, ports: settings.sandboxPorts })
+    : [];
+  const app = await buildApp({
+    store,
+    connections,
+    adminToken,
+    bodyLimitBytes: settings.bodyLimitBytes,
+    requestTimeoutMs: settings.requestTimeoutMs,
+    logger: logger ? { level: settings.logLevel } : false,
+    https,
+    extraRoutes: [
       syncRoutes(new SyncStatusService(store, connections, sync.engine)),
-      queryRoutes(new QueryService(store.sql, async (ws) => !!(await store.workspaces.get(ws))), { rowCap: settings.queryRowCap, timeoutMs: settings.queryTimeoutMs }),
+      queryRoutes(new QueryService(store.sql, async (ws) => !!(await store.workspaces.get(ws))), {
+        rowCap: settings.queryRowCap,
+        timeoutMs: settings.queryTimeoutMs,
+      }),
       actionGroupRoutes({ groups: actionGroups, ingest, publicUrl: settings.publicUrl }),
       hookRoutes({ groups: actionGroups, ingest }),
       deadLetterRoutes(new DeliveryQueueService(store, () => delivery.wake())),

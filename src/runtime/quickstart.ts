@@ -22,16 +22,33 @@ export function sandboxHosts(ports: Record<string, number>): string[] {
  * Quick start: every registered partner's sandbox on 127.0.0.1 at its quick-start port (its own data under
  * <dataDir>/sandbox) and a connection `<type>-sandbox` to each in workspace `default`, created once.
  */
-export async function startQuickStart(opts: { dataDir: string; store: Store; connections: ConnectionService; ports: Record<string, number> }): Promise<QuickStartSandbox[]> {
+export async function startQuickStart(opts: {
+  dataDir: string;
+  store: Store;
+  connections: ConnectionService;
+  ports: Record<string, number>;
+}): Promise<QuickStartSandbox[]> {
   const started: QuickStartSandbox[] = [];
   try {
     for (const partner of sandboxedPartners()) {
-      const sandbox = await partner.sandbox.start({ host: '127.0.0.1', port: opts.ports[partner.type] ?? partner.sandbox.quickStart.defaultPort, dataDir: path.join(opts.dataDir, 'sandbox') });
+      const sandbox = await partner.sandbox.start({
+        host: '127.0.0.1',
+        port: opts.ports[partner.type] ?? partner.sandbox.quickStart.defaultPort,
+        dataDir: path.join(opts.dataDir, 'sandbox'),
+      });
       const connectionName = sandboxConnectionName(partner.type);
       started.push({ partnerType: partner.type, displayName: partner.displayName, connectionName, sandbox });
       if (!(await opts.store.connections.get('default', connectionName))) {
         const refreshTokenLifetimeSeconds = await partner.sandbox.refreshTokenLifetime?.(sandbox.url);
-        await opts.connections.put('default', connectionName, sandboxConnectionInput(partner, sandbox.url, { syncDataDays: 120, createNewConfigurationItems: true, ...(refreshTokenLifetimeSeconds ? { refreshTokenLifetimeSeconds } : {}) }));
+        await opts.connections.put(
+          'default',
+          connectionName,
+          sandboxConnectionInput(partner, sandbox.url, {
+            syncDataDays: 120,
+            createNewConfigurationItems: true,
+            ...(refreshTokenLifetimeSeconds ? { refreshTokenLifetimeSeconds } : {}),
+          }),
+        );
       }
     }
   } catch (err) {

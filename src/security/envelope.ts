@@ -22,9 +22,7 @@ export class SecretBox {
     const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.current)!, iv);
     cipher.setAAD(Buffer.from(recordId));
     const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    return [`v${this.current}`, iv, cipher.getAuthTag(), ct]
-      .map((part) => (typeof part === 'string' ? part : part.toString('base64url')))
-      .join(':');
+    return [`v${this.current}`, iv, cipher.getAuthTag(), ct].map((part) => (typeof part === 'string' ? part : part.toString('base64url'))).join(':');
   }
 
   decrypt(envelope: string, recordId: string): string {

@@ -14,7 +14,10 @@ export function loadMasterKeys(dataDir: string, envKey?: string, previous?: stri
     if (Number(version) > 0 && key) keys.push({ version: Number(version), key: Buffer.from(key) });
   }
   const nextVersion = keys.length ? Math.max(...keys.map((k) => k.version)) + 1 : 1;
-  keys.push({ version: nextVersion, key: envKey ? Buffer.from(envKey) : readOrCreateSecretFile(path.join(dataDir, 'master.key'), () => randomBytes(32).toString('base64url')) });
+  keys.push({
+    version: nextVersion,
+    key: envKey ? Buffer.from(envKey) : readOrCreateSecretFile(path.join(dataDir, 'master.key'), () => randomBytes(32).toString('base64url')),
+  });
   return keys;
 }
 

@@ -49,7 +49,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const bodyLimit = deps.bodyLimitBytes ?? 1024 * 1024;
   const timeouts = serverTimeouts(deps.requestTimeoutMs ?? 30_000);
   const app = Fastify({
-    logger: deps.logger === false || deps.logger === undefined ? false : { redact: redactPaths, serializers: { req: serializeRequest }, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
+    logger:
+      deps.logger === false || deps.logger === undefined
+        ? false
+        : { redact: redactPaths, serializers: { req: serializeRequest }, ...(typeof deps.logger === 'object' ? deps.logger : {}) },
     bodyLimit,
     requestTimeout: timeouts.requestTimeout,
     ...(deps.https ? { https: { ...deps.https, ...timeouts } } : { http: timeouts }),

@@ -92,7 +92,8 @@ interface Problem {
  */
 function validationProblems(errors: AjvError[], context: string): Problem[] {
   const constants = new Map<string, unknown[]>();
-  for (const v of errors) if (v.keyword === 'const') constants.set(v.instancePath ?? '', [...(constants.get(v.instancePath ?? '') ?? []), v.params?.allowedValue]);
+  for (const v of errors)
+    if (v.keyword === 'const') constants.set(v.instancePath ?? '', [...(constants.get(v.instancePath ?? '') ?? []), v.params?.allowedValue]);
   const problems: Problem[] = [];
   const done = new Set<string>();
   for (const v of errors) {
@@ -124,5 +125,7 @@ function describe(p: Problem): string {
 }
 
 function cleanMessage(message: unknown): string {
-  return String(message ?? 'bad request').replace(/^FST_\w+:\s*/, '').slice(0, 500);
+  return String(message ?? 'bad request')
+    .replace(/^FST_\w+:\s*/, '')
+    .slice(0, 500);
 }

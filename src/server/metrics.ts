@@ -9,6 +9,11 @@ export interface Metrics {
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'itsmc_' });
-  const httpRequests = new Counter({ name: 'itsmc_http_requests_total', help: 'HTTP requests served', labelNames: ['route', 'method', 'status'] as const, registers: [registry] });
+  const httpRequests = new Counter({
+    name: 'itsmc_http_requests_total',
+    help: 'HTTP requests served',
+    labelNames: ['route', 'method', 'status'] as const,
+    registers: [registry],
+  });
   return { registry, httpRequests };
 }

@@ -22,7 +22,8 @@ export function parseJsonBody(_req: FastifyRequest, body: string, done: (err: Er
   } catch (err) {
     return done(new ApiError(400, 'InvalidJson', `body is not valid JSON: ${(err as Error).message}`));
   }
-  if (refused) return done(new ApiError(400, 'ForbiddenProperty', `body contains a "${refused}" key, which is refused (it could alter object prototypes); remove it`));
+  if (refused)
+    return done(new ApiError(400, 'ForbiddenProperty', `body contains a "${refused}" key, which is refused (it could alter object prototypes); remove it`));
   done(null, value);
 }
 

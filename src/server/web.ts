@@ -37,7 +37,9 @@ export function webRoutes(distDir = defaultWebDist) {
     const indexFile = path.join(distDir, 'index.html');
     if (!fs.existsSync(indexFile)) {
       app.get('/', { config: { access: 'public' }, schema: { hide: true } }, async (_req, reply) =>
-        reply.status(503).send({ error: { code: 'DashboardNotBuilt', message: `the dashboard is not built (${indexFile} is missing): run npm run build:web` } }),
+        reply
+          .status(503)
+          .send({ error: { code: 'DashboardNotBuilt', message: `the dashboard is not built (${indexFile} is missing): run npm run build:web` } }),
       );
       return;
     }

@@ -34,7 +34,13 @@ export class ActionGroupRepo {
   }
 
   async update(id: string, changes: Updateable<ActionGroupsTable>): Promise<void> {
-    await this.write(() => this.db.updateTable('action_groups').set({ ...changes, updated_at: Date.now() }).where('id', '=', id).execute());
+    await this.write(() =>
+      this.db
+        .updateTable('action_groups')
+        .set({ ...changes, updated_at: Date.now() })
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   async delete(id: string): Promise<boolean> {

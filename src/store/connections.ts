@@ -29,7 +29,13 @@ export class ConnectionRepo {
   }
 
   async update(id: string, changes: Updateable<ConnectionsTable>): Promise<void> {
-    await this.write(() => this.db.updateTable('connections').set({ ...changes, updated_at: Date.now() }).where('id', '=', id).execute());
+    await this.write(() =>
+      this.db
+        .updateTable('connections')
+        .set({ ...changes, updated_at: Date.now() })
+        .where('id', '=', id)
+        .execute(),
+    );
   }
 
   async delete(id: string): Promise<boolean> {

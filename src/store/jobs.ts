@@ -81,8 +81,23 @@ export class JobRepo {
       const now = Date.now();
       let inserted = 0;
       for (let i = 0; i < jobs.length; i += 500) {
-        const chunk = jobs.slice(i, i + 500).map((j) => ({ ...j, state: 'pending' as const, attempts: 0, locked_until: null, locked_by: null, last_error: null, created_at: now, updated_at: now }));
-        const result = await db.insertInto('jobs').values(chunk).onConflict((oc) => oc.column('dedupe_key').doNothing()).executeTakeFirst();
+        const chunk = jobs
+          .slice(i, i + 500)
+          .map((j) => ({
+            ...j,
+            state: 'pending' as const,
+            attempts: 0,
+            locked_until: null,
+            locked_by: null,
+            last_error: null,
+            created_at: now,
+            updated_at: now,
+          }));
+        const result = await db
+          .insertInto('jobs')
+          .values(chunk)
+          .onConflict((oc) => oc.column('dedupe_key').doNothing())
+          .executeTakeFirst();
         inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
       }
       return inserted;
@@ -98,80 +113,99 @@ export class JobRepo {
   async claim(opts: ClaimOptions): Promise<JobRow[][]> {
     const now = opts.now ?? Date.now();
     if (opts.limit <= 0 || opts.kinds.length === 0) return [];
-    return writeTransaction(this.db, this.dialect, async (trx) => {
-      const kinds = sql.join(opts.kinds.map((k) => sql`${k}`));
-      const exclude = opts.excludeConnections?.length ? sql`AND (j.connection_id IS NULL OR j.connection_id NOT IN (${sql.join(opts.excludeConnections.map((c) => sql`${c}`))}))` : sql``;
-      const lock = this.dialect === 'postgres' ? sql`FOR UPDATE OF j SKIP LOCKED` : sql``;
-      const deferrable = opts.deferrableKinds?.length ? sql.join(opts.deferrableKinds.map((k) => sql`${k}`)) : null;
-      const notBlocking = deferrable ? sql`AND NOT (p.state = 'pending' AND p.run_at > ${now} AND p.kind IN (${deferrable}))` : sql``;
-      const notDeferred = deferrable ? sql`AND NOT (state = 'pending' AND run_at > ${now} AND kind IN (${deferrable}))` : sql``;
-      const skip = opts.skipKeys?.length ? sql`AND j.ordering_key NOT IN (${sql.join(opts.skipKeys.map((k) => sql`${k}`))})` : sql``;
-      const scan = opts.limit * 2 + 8;
-      // A head: no live running job of its key, and no unfinished job of its key before it.
-      const isHead = sql`
+    return writeTransaction(
+      this.db,
+      this.dialect,
+      async (trx) => {
+        const kinds = sql.join(opts.kinds.map((k) => sql`${k}`));
+        const exclude = opts.excludeConnections?.length
+          ? sql`AND (j.connection_id IS NULL OR j.connection_id NOT IN (${sql.join(opts.excludeConnections.map((c) => sql`${c}`))}))`
+          : sql``;
+        const lock = this.dialect === 'postgres' ? sql`FOR UPDATE OF j SKIP LOCKED` : sql``;
+        const deferrable = opts.deferrableKinds?.length ? sql.join(opts.deferrableKinds.map((k) => sql`${k}`)) : null;
+        const notBlocking = deferrable ? sql`AND NOT (p.state = 'pending' AND p.run_at > ${now} AND p.kind IN (${deferrable}))` : sql``;
+        const notDeferred = deferrable ? sql`AND NOT (state = 'pending' AND run_at > ${now} AND kind IN (${deferrable}))` : sql``;
+        const skip = opts.skipKeys?.length ? sql`AND j.ordering_key NOT IN (${sql.join(opts.skipKeys.map((k) => sql`${k}`))})` : sql``;
+        const scan = opts.limit * 2 + 8;
+        // A head: no live running job of its key, and no unfinished job of its key before it.
+        const isHead = sql`
           AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.state = 'running' AND p.locked_until > ${now})
           AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.state IN ('pending', 'running') AND p.id < j.id ${notBlocking})`;
-      // Jobs of a worker that died (lease expired) first; they are few. Then due jobs in run_at order,
-      // walking the (state, run_at, ordering_key) index so that keys known to be busy cost no row lookups.
-      const expired = await sql<JobRow>`
+        // Jobs of a worker that died (lease expired) first; they are few. Then due jobs in run_at order,
+        // walking the (state, run_at, ordering_key) index so that keys known to be busy cost no row lookups.
+        const expired = await sql<JobRow>`
         SELECT j.* FROM jobs j
         WHERE j.state = 'running' AND j.locked_until <= ${now} AND j.kind IN (${kinds}) ${isHead} ${exclude}
         ORDER BY j.id LIMIT ${scan} ${lock}`.execute(trx);
-      const due = await sql<JobRow>`
+        const due = await sql<JobRow>`
         SELECT j.* FROM jobs j
         WHERE j.state = 'pending' AND j.run_at <= ${now} ${skip} AND j.kind IN (${kinds}) ${isHead} ${exclude}
         ORDER BY j.run_at LIMIT ${scan} ${lock}`.execute(trx);
-      const heads = { rows: [...expired.rows, ...due.rows] };
+        const heads = { rows: [...expired.rows, ...due.rows] };
 
-      const slots = new Map(opts.slots);
-      const chosen: JobRow[] = [];
-      const dead: JobRow[] = [];
-      const seenKeys = new Set<string>();
-      for (const head of heads.rows) {
-        if (chosen.length >= opts.limit) break;
-        if (seenKeys.has(head.ordering_key)) continue;
-        seenKeys.add(head.ordering_key);
-        if (head.state === 'running' && head.attempts >= head.max_attempts) {
-          dead.push(head);
-          continue;
+        const slots = new Map(opts.slots);
+        const chosen: JobRow[] = [];
+        const dead: JobRow[] = [];
+        const seenKeys = new Set<string>();
+        for (const head of heads.rows) {
+          if (chosen.length >= opts.limit) break;
+          if (seenKeys.has(head.ordering_key)) continue;
+          seenKeys.add(head.ordering_key);
+          if (head.state === 'running' && head.attempts >= head.max_attempts) {
+            dead.push(head);
+            continue;
+          }
+          const conn = head.connection_id ?? '';
+          const free = slots.get(conn) ?? opts.defaultSlots ?? Infinity;
+          if (free <= 0) continue;
+          slots.set(conn, free - 1);
+          chosen.push(head);
         }
-        const conn = head.connection_id ?? '';
-        const free = slots.get(conn) ?? opts.defaultSlots ?? Infinity;
-        if (free <= 0) continue;
-        slots.set(conn, free - 1);
-        chosen.push(head);
-      }
-      if (dead.length) {
-        await trx
-          .updateTable('jobs')
-          .set({ state: 'dead', locked_by: null, locked_until: null, updated_at: now, last_error: sql`COALESCE(last_error, '') || ${' (its worker stopped before finishing it on every attempt)'}` as any })
-          .where('id', 'in', dead.map((d) => d.id))
-          .execute();
-      }
-      const groups: JobRow[][] = [];
-      for (const head of chosen) {
-        let followers: JobRow[] = [];
-        if (opts.maxBatch > 1) {
-          const fl = this.dialect === 'postgres' ? sql`FOR UPDATE` : sql``;
-          followers = (
-            await sql<JobRow>`
+        if (dead.length) {
+          await trx
+            .updateTable('jobs')
+            .set({
+              state: 'dead',
+              locked_by: null,
+              locked_until: null,
+              updated_at: now,
+              last_error: sql`COALESCE(last_error, '') || ${' (its worker stopped before finishing it on every attempt)'}` as any,
+            })
+            .where(
+              'id',
+              'in',
+              dead.map((d) => d.id),
+            )
+            .execute();
+        }
+        const groups: JobRow[][] = [];
+        for (const head of chosen) {
+          let followers: JobRow[] = [];
+          if (opts.maxBatch > 1) {
+            const fl = this.dialect === 'postgres' ? sql`FOR UPDATE` : sql``;
+            followers = (
+              await sql<JobRow>`
               SELECT * FROM jobs WHERE ordering_key = ${head.ordering_key} AND id > ${head.id} AND state IN ('pending', 'running') AND kind IN (${kinds}) ${notDeferred}
               ORDER BY id LIMIT ${opts.maxBatch - 1} ${fl}`.execute(trx)
-          ).rows;
+            ).rows;
+          }
+          groups.push([head, ...followers]);
         }
-        groups.push([head, ...followers]);
-      }
-      const ids = groups.flat().map((j) => j.id);
-      const lockedUntil = now + opts.leaseMs;
-      for (let i = 0; i < ids.length; i += 500) {
-        await trx
-          .updateTable('jobs')
-          .set({ state: 'running', locked_by: opts.workerId, locked_until: lockedUntil, attempts: sql`attempts + 1` as any, updated_at: now })
-          .where('id', 'in', ids.slice(i, i + 500))
-          .execute();
-      }
-      return groups.map((g) => g.map((j) => ({ ...j, state: 'running' as const, locked_by: opts.workerId, locked_until: lockedUntil, attempts: j.attempts + 1 })));
-    }, this.writeLock);
+        const ids = groups.flat().map((j) => j.id);
+        const lockedUntil = now + opts.leaseMs;
+        for (let i = 0; i < ids.length; i += 500) {
+          await trx
+            .updateTable('jobs')
+            .set({ state: 'running', locked_by: opts.workerId, locked_until: lockedUntil, attempts: sql`attempts + 1` as any, updated_at: now })
+            .where('id', 'in', ids.slice(i, i + 500))
+            .execute();
+        }
+        return groups.map((g) =>
+          g.map((j) => ({ ...j, state: 'running' as const, locked_by: opts.workerId, locked_until: lockedUntil, attempts: j.attempts + 1 })),
+        );
+      },
+      this.writeLock,
+    );
   }
 
   /**
@@ -183,7 +217,9 @@ export class JobRepo {
     let n = 0;
     for (let i = 0; i < ids.length; i += 500) {
       const lock = this.dialect === 'postgres' ? sql`FOR UPDATE` : sql``;
-      const rows = await sql<{ id: number }>`SELECT id FROM jobs WHERE id IN (${sql.join(ids.slice(i, i + 500))}) AND locked_by = ${workerId} AND state = 'running' ${lock}`.execute(db);
+      const rows = await sql<{
+        id: number;
+      }>`SELECT id FROM jobs WHERE id IN (${sql.join(ids.slice(i, i + 500))}) AND locked_by = ${workerId} AND state = 'running' ${lock}`.execute(db);
       n += rows.rows.length;
     }
     return n;
@@ -195,7 +231,12 @@ export class JobRepo {
       if (ids.length === 0) return;
       let n = 0;
       for (let i = 0; i < ids.length; i += 500) {
-        const r = await db.deleteFrom('jobs').where('id', 'in', ids.slice(i, i + 500)).where('locked_by', '=', workerId).where('state', '=', 'running').executeTakeFirst();
+        const r = await db
+          .deleteFrom('jobs')
+          .where('id', 'in', ids.slice(i, i + 500))
+          .where('locked_by', '=', workerId)
+          .where('state', '=', 'running')
+          .executeTakeFirst();
         n += Number(r.numDeletedRows);
       }
       if (n !== ids.length) throw new LeaseLostError(`${ids.length - n} of ${ids.length} jobs were taken over by another worker`);
@@ -234,7 +275,14 @@ export class JobRepo {
       if (ids.length === 0) return;
       await this.db
         .updateTable('jobs')
-        .set({ state: 'pending', run_at: runAt, locked_by: null, locked_until: null, updated_at: Date.now(), attempts: sql`CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END` as any })
+        .set({
+          state: 'pending',
+          run_at: runAt,
+          locked_by: null,
+          locked_until: null,
+          updated_at: Date.now(),
+          attempts: sql`CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END` as any,
+        })
         .where('id', 'in', ids)
         .where('locked_by', '=', workerId)
         .where('state', '=', 'running')
@@ -248,7 +296,13 @@ export class JobRepo {
       if (ids.length === 0) return 0;
       let n = 0;
       for (let i = 0; i < ids.length; i += 500) {
-        const r = await this.db.updateTable('jobs').set({ locked_until: until }).where('id', 'in', ids.slice(i, i + 500)).where('locked_by', '=', workerId).where('state', '=', 'running').executeTakeFirst();
+        const r = await this.db
+          .updateTable('jobs')
+          .set({ locked_until: until })
+          .where('id', 'in', ids.slice(i, i + 500))
+          .where('locked_by', '=', workerId)
+          .where('state', '=', 'running')
+          .executeTakeFirst();
         n += Number(r.numUpdatedRows);
       }
       return n;
@@ -272,7 +326,12 @@ export class JobRepo {
 
   /** Earliest time a pending job of these kinds becomes due (the idle worker sleeps until then). */
   async nextRunAt(kinds: string[]): Promise<number | null> {
-    const row = await this.db.selectFrom('jobs').select((eb) => eb.fn.min('run_at').as('t')).where('state', '=', 'pending').where('kind', 'in', kinds).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.min('run_at').as('t'))
+      .where('state', '=', 'pending')
+      .where('kind', 'in', kinds)
+      .executeTakeFirst();
     return row?.t === null || row?.t === undefined ? null : Number(row.t);
   }
 
@@ -284,7 +343,10 @@ export class JobRepo {
     let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('state', '=', 'dead');
     if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
     if (opts.connectionId) q = q.where('connection_id', '=', opts.connectionId);
-    return q.orderBy('id').limit(opts.limit ?? 100).execute();
+    return q
+      .orderBy('id')
+      .limit(opts.limit ?? 100)
+      .execute();
   }
 
   /** Jobs waiting or being worked on (pending, running), oldest first: what the queue holds now. */
@@ -292,7 +354,10 @@ export class JobRepo {
     let q = this.db.selectFrom('jobs').selectAll().where('workspace', '=', workspace).where('state', 'in', ['pending', 'running']);
     if (opts.afterId !== undefined) q = q.where('id', '>', opts.afterId);
     if (opts.connectionId) q = q.where('connection_id', '=', opts.connectionId);
-    return q.orderBy('id').limit(opts.limit ?? 100).execute();
+    return q
+      .orderBy('id')
+      .limit(opts.limit ?? 100)
+      .execute();
   }
 
   /** Dead → pending with fresh attempts. Returns the number replayed. */
@@ -318,7 +383,10 @@ export class JobRepo {
   }
 
   async counts(workspace?: string): Promise<JobCounts> {
-    let q = this.db.selectFrom('jobs').select(['state', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('state');
+    let q = this.db
+      .selectFrom('jobs')
+      .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('state');
     if (workspace !== undefined) q = q.where('workspace', '=', workspace);
     const rows = await q.execute();
     const out: JobCounts = { pending: 0, running: 0, dead: 0 };
@@ -345,7 +413,10 @@ export class JobRepo {
 
   /** Jobs not finished (pending or running) of some kinds: the tests' and benchmarks' "drained" check. */
   async unfinished(kinds?: string[]): Promise<number> {
-    let q = this.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).where('state', 'in', ['pending', 'running']);
+    let q = this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('state', 'in', ['pending', 'running']);
     if (kinds) q = q.where('kind', 'in', kinds);
     const row = await q.executeTakeFirst();
     return Number(row?.n ?? 0);

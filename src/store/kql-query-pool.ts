@@ -70,11 +70,14 @@ export class SqliteQueryPool {
     const deadline = performance.now() + timeoutMs;
     const id = ++this.seq;
     return new Promise<unknown[][]>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        slot.running = undefined;
-        reject(new QueryTimeoutError('query timeout'));
-        this.discard(slot);
-      }, Math.max(0, deadline - performance.now()));
+      const timer = setTimeout(
+        () => {
+          slot.running = undefined;
+          reject(new QueryTimeoutError('query timeout'));
+          this.discard(slot);
+        },
+        Math.max(0, deadline - performance.now()),
+      );
       slot.running = {
         id,
         resolve: (rows) => {
@@ -115,12 +118,15 @@ export class SqliteQueryPool {
       return Promise.resolve(this.spawn());
     }
     return new Promise<Slot>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.waiting.indexOf(waiter);
-        if (i < 0) return;
-        this.waiting.splice(i, 1);
-        reject(new QueryTimeoutError('query timeout (waiting for a free query thread)'));
-      }, Math.max(0, deadline - performance.now()));
+      const timer = setTimeout(
+        () => {
+          const i = this.waiting.indexOf(waiter);
+          if (i < 0) return;
+          this.waiting.splice(i, 1);
+          reject(new QueryTimeoutError('query timeout (waiting for a free query thread)'));
+        },
+        Math.max(0, deadline - performance.now()),
+      );
       const waiter: Waiter = {
         grant: (slot) => {
           clearTimeout(timer);

@@ -36,14 +36,26 @@ export class LeaseRepo {
   /** Takes over a lease from a holder known to be dead (same host, process gone), whatever its expiry. */
   async takeOver(name: string, deadHolder: string, holder: string, ttlMs: number, now = Date.now()): Promise<boolean> {
     const result = await this.write(() =>
-      this.db.updateTable('leases').set({ holder, expires_at: now + ttlMs }).where('name', '=', name).where('holder', '=', deadHolder).executeTakeFirst(),
+      this.db
+        .updateTable('leases')
+        .set({ holder, expires_at: now + ttlMs })
+        .where('name', '=', name)
+        .where('holder', '=', deadHolder)
+        .executeTakeFirst(),
     );
     return Number(result.numUpdatedRows) === 1;
   }
 
   /** Extends a lease we hold; false when it expired and someone else took it (stop working then). */
   async renew(name: string, holder: string, ttlMs: number, now = Date.now()): Promise<boolean> {
-    const result = await this.write(() => this.db.updateTable('leases').set({ expires_at: now + ttlMs }).where('name', '=', name).where('holder', '=', holder).executeTakeFirst());
+    const result = await this.write(() =>
+      this.db
+        .updateTable('leases')
+        .set({ expires_at: now + ttlMs })
+        .where('name', '=', name)
+        .where('holder', '=', holder)
+        .executeTakeFirst(),
+    );
     return Number(result.numUpdatedRows) === 1;
   }
 
@@ -57,7 +69,9 @@ export class LeaseRepo {
 
   /** Removes leases named `<prefix>…` that expired before `before` (housekeeping; correctness never depends on it). */
   async purgeExpired(prefix: string, before: number): Promise<number> {
-    const result = await this.write(() => sql`DELETE FROM leases WHERE name LIKE ${prefix.replace(/[%_\\]/g, '\\$&') + '%'} ESCAPE '\\' AND expires_at < ${before}`.execute(this.db));
+    const result = await this.write(() =>
+      sql`DELETE FROM leases WHERE name LIKE ${prefix.replace(/[%_\\]/g, '\\$&') + '%'} ESCAPE '\\' AND expires_at < ${before}`.execute(this.db),
+    );
     return Number(result.numAffectedRows ?? 0);
   }
 }

@@ -24,7 +24,10 @@ export class LinkRepo {
   list(workspace: string, opts: { limit?: number; openOnly?: boolean } = {}): Promise<WorkItemLinksTable[]> {
     let q = this.db.selectFrom('work_item_links').selectAll().where('workspace', '=', workspace);
     if (opts.openOnly) q = q.where('closed', '=', 0);
-    return q.orderBy('updated_at', 'desc').limit(opts.limit ?? 100).execute();
+    return q
+      .orderBy('updated_at', 'desc')
+      .limit(opts.limit ?? 100)
+      .execute();
   }
 
   /** Links whose occurrence notes are still waiting (the flusher's list). */

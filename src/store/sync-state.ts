@@ -60,7 +60,8 @@ export function parseCursor(text: string | null): SyncCursor | null {
   if (!text) return null;
   try {
     const c = JSON.parse(text) as Partial<SyncCursor>;
-    if (typeof c.since === 'string' && typeof c.next === 'string') return { since: c.since, next: c.next, max: typeof c.max === 'string' ? c.max : null, backfill: c.backfill === true };
+    if (typeof c.since === 'string' && typeof c.next === 'string')
+      return { since: c.since, next: c.next, max: typeof c.max === 'string' ? c.max : null, backfill: c.backfill === true };
   } catch {
     // an unreadable cursor restarts the run from the watermark: rows already committed are not repeated
   }
@@ -173,9 +174,18 @@ export class SyncRunRepo {
 
   async finish(id: number, finishedAt: number, status: string, fetched: number, appended: number, error: string | null): Promise<void> {
     await this.write(async () => {
-      const run = await this.db.updateTable('sync_runs').set({ finished_at: finishedAt, status, fetched, appended, error }).where('id', '=', id).returning('connection_id').executeTakeFirst();
+      const run = await this.db
+        .updateTable('sync_runs')
+        .set({ finished_at: finishedAt, status, fetched, appended, error })
+        .where('id', '=', id)
+        .returning('connection_id')
+        .executeTakeFirst();
       if (run && id % 50 === 0) {
-        await this.db.deleteFrom('sync_runs').where('connection_id', '=', run.connection_id).where('id', '<=', id - RUNS_KEPT).execute();
+        await this.db
+          .deleteFrom('sync_runs')
+          .where('connection_id', '=', run.connection_id)
+          .where('id', '<=', id - RUNS_KEPT)
+          .execute();
       }
     });
   }

@@ -20,7 +20,16 @@ import { upsertSyncStateSql } from './sync-state.ts';
 import { ungated, type WriteGate } from './write-tx.ts';
 import { LeaseLostError } from './lease-lost.ts';
 import type { Dialect } from './dialect.ts';
-import { insertRowSql, quoteIdent, StorageRowError, toEpochMs, toStorageRow, workspaceTables, type KqlColumnType, type WorkspaceTableName } from '../workspace/tables.ts';
+import {
+  insertRowSql,
+  quoteIdent,
+  StorageRowError,
+  toEpochMs,
+  toStorageRow,
+  workspaceTables,
+  type KqlColumnType,
+  type WorkspaceTableName,
+} from '../workspace/tables.ts';
 
 export type WorkspaceRow = Record<string, unknown>;
 
@@ -221,30 +230,33 @@ export class WorkspaceRows {
       const sqlite = this.raw.sqlite;
       const st = this.sqliteStatements();
       const insert = st.insert.get(TABLE)!;
-      return this.write(() => this.db.connection().execute(async () => {
-        // Synced rows can be read again from the partner: a power loss may roll back the last pages (rows
-        // and sync position together, WAL keeps them consistent), so these commits skip the WAL fsync.
-        const durability = Number(sqlite.pragma('synchronous', { simple: true }));
-        sqlite.pragma('synchronous = NORMAL');
-        try {
-          return sqlite
-            .transaction((): SyncPageResult => {
-              if (page.lease && st.fence.run(now + page.lease.ttlMs, page.lease.name, page.lease.holder).changes !== 1) throw new LeaseLostError(SYNC_LEASE_LOST);
-              let appended = 0;
-              for (const r of records) {
-                if (st.getHash.get(page.connectionId, page.scope, r.id) === r.hash) continue;
-                insert.run(...(r.values as unknown[]));
-                st.putHash.run(page.connectionId, page.scope, r.id, r.hash, r.updatedAt);
-                appended++;
-              }
-              st.state.run(...stateParams, appended);
-              return { appended, unchanged: records.length - appended };
-            })
-            .immediate();
-        } finally {
-          sqlite.pragma(`synchronous = ${Number.isInteger(durability) ? durability : 2}`);
-        }
-      }));
+      return this.write(() =>
+        this.db.connection().execute(async () => {
+          // Synced rows can be read again from the partner: a power loss may roll back the last pages (rows
+          // and sync position together, WAL keeps them consistent), so these commits skip the WAL fsync.
+          const durability = Number(sqlite.pragma('synchronous', { simple: true }));
+          sqlite.pragma('synchronous = NORMAL');
+          try {
+            return sqlite
+              .transaction((): SyncPageResult => {
+                if (page.lease && st.fence.run(now + page.lease.ttlMs, page.lease.name, page.lease.holder).changes !== 1)
+                  throw new LeaseLostError(SYNC_LEASE_LOST);
+                let appended = 0;
+                for (const r of records) {
+                  if (st.getHash.get(page.connectionId, page.scope, r.id) === r.hash) continue;
+                  insert.run(...(r.values as unknown[]));
+                  st.putHash.run(page.connectionId, page.scope, r.id, r.hash, r.updatedAt);
+                  appended++;
+                }
+                st.state.run(...stateParams, appended);
+                return { appended, unchanged: records.length - appended };
+              })
+              .immediate();
+          } finally {
+            sqlite.pragma(`synchronous = ${Number.isInteger(durability) ? durability : 2}`);
+          }
+        }),
+      );
     }
 
     const client = await this.raw.pool.connect();
@@ -253,7 +265,11 @@ export class WorkspaceRows {
       // As on SQLite: a server crash may roll back the last pages (rows and position together); no WAL flush wait.
       await client.query('SET LOCAL synchronous_commit = off');
       if (page.lease) {
-        const fenced = await client.query('UPDATE leases SET expires_at = $1 WHERE name = $2 AND holder = $3', [now + page.lease.ttlMs, page.lease.name, page.lease.holder]);
+        const fenced = await client.query('UPDATE leases SET expires_at = $1 WHERE name = $2 AND holder = $3', [
+          now + page.lease.ttlMs,
+          page.lease.name,
+          page.lease.holder,
+        ]);
         if (fenced.rowCount !== 1) throw new LeaseLostError(SYNC_LEASE_LOST);
       }
       const known = new Map<string, string>();
@@ -266,7 +282,11 @@ export class WorkspaceRows {
       }
       const changed = records.filter((r) => known.get(r.id) !== r.hash);
       if (changed.length > 0) {
-        await pgInsertRows(client, TABLE, changed.map((r) => r.values));
+        await pgInsertRows(
+          client,
+          TABLE,
+          changed.map((r) => r.values),
+        );
         await client.query(
           `INSERT INTO sync_records (connection_id, scope, record_id, content_hash, updated_at)
            SELECT $1, $2, r, h, u FROM unnest($3::text[], $4::text[], $5::text[]) AS t(r, h, u)

@@ -235,14 +235,17 @@ export class SyncEngine {
       return { ...base, status: 'busy', durationMs: Date.now() - started, fetched: 0, appended: 0, unchanged: 0, scopes: [] };
     }
     let leaseLost = false;
-    const heartbeat = setInterval(() => {
-      this.store.leases.renew(name, this.holder, this.ttl).then(
-        (ok) => {
-          if (!ok) leaseLost = true;
-        },
-        () => undefined,
-      );
-    }, Math.max(250, Math.floor(this.ttl / 3)));
+    const heartbeat = setInterval(
+      () => {
+        this.store.leases.renew(name, this.holder, this.ttl).then(
+          (ok) => {
+            if (!ok) leaseLost = true;
+          },
+          () => undefined,
+        );
+      },
+      Math.max(250, Math.floor(this.ttl / 3)),
+    );
     heartbeat.unref();
     try {
       const runId = await this.store.syncRuns.start(row.id, this.holder, Date.now());
@@ -256,7 +259,12 @@ export class SyncEngine {
     }
   }
 
-  private async runScopes(row: ConnectionsTable, base: { workspace: string; connection: string; startedAt: string }, started: number, lost: () => boolean): Promise<SyncRunResult> {
+  private async runScopes(
+    row: ConnectionsTable,
+    base: { workspace: string; connection: string; startedAt: string },
+    started: number,
+    lost: () => boolean,
+  ): Promise<SyncRunResult> {
     const scopes: ScopeResult[] = [];
     let failure: unknown;
     let retryAt: number | undefined;
@@ -275,7 +283,11 @@ export class SyncEngine {
       // Credentials, permissions, rate limits or a shutdown stop every scope; a scope-specific failure lets the next one run.
       if (!(failure instanceof PartnerError && (failure.kind === 'not-found' || failure.kind === 'invalid'))) break;
     }
-    const totals = scopes.reduce((t, s) => ({ fetched: t.fetched + s.fetched, appended: t.appended + s.appended, unchanged: t.unchanged + s.unchanged }), { fetched: 0, appended: 0, unchanged: 0 });
+    const totals = scopes.reduce((t, s) => ({ fetched: t.fetched + s.fetched, appended: t.appended + s.appended, unchanged: t.unchanged + s.unchanged }), {
+      fetched: 0,
+      appended: 0,
+      unchanged: 0,
+    });
     const status: RunStatus = failure === undefined ? 'ok' : scopes.some((s) => s.pages > 0) ? 'partial' : 'failed';
     const result: SyncRunResult = { ...base, status, durationMs: Date.now() - started, ...totals, scopes, ...(retryAt ? { retryAt } : {}) };
     if (failure !== undefined) result.error = message(failure);
@@ -379,9 +391,20 @@ export class SyncEngine {
     const backfillDone = state?.backfillDone ?? false;
     let cursor: SyncCursor;
     if (resume) cursor = resume;
-    else if (backfillDone && state?.watermark) cursor = { since: new Date(Date.parse(state.watermark) - this.overlapMs).toISOString(), next: '', max: null, backfill: false };
+    else if (backfillDone && state?.watermark)
+      cursor = { since: new Date(Date.parse(state.watermark) - this.overlapMs).toISOString(), next: '', max: null, backfill: false };
     else cursor = { since: new Date(started - syncDays(row) * DAY_MS).toISOString(), next: '', max: null, backfill: !backfillDone };
-    const result: ScopeResult = { scope, fetched: 0, appended: 0, unchanged: 0, pages: 0, since: cursor.since, backfill: cursor.backfill, complete: false, watermark: state?.watermark ?? null };
+    const result: ScopeResult = {
+      scope,
+      fetched: 0,
+      appended: 0,
+      unchanged: 0,
+      pages: 0,
+      since: cursor.since,
+      backfill: cursor.backfill,
+      complete: false,
+      watermark: state?.watermark ?? null,
+    };
     const leaseInfo = { name: leaseName(row.id), holder: this.holder, ttlMs: this.ttl };
 
     let pending: Promise<ChangedPage> | null = this.fetchPage(client, scope, cursor.since, cursor.next || undefined, lost);
@@ -421,7 +444,8 @@ export class SyncEngine {
       }
     } catch (err) {
       result.error = message(err);
-      if (!(err instanceof Aborted || err instanceof LeaseLostError)) await this.store.syncState.recordError(row.id, scope, result.error).catch(() => undefined);
+      if (!(err instanceof Aborted || err instanceof LeaseLostError))
+        await this.store.syncState.recordError(row.id, scope, result.error).catch(() => undefined);
       return { scope: result, failure: err };
     }
     return { scope: result };

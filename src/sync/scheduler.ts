@@ -71,7 +71,9 @@ export class SyncScheduler {
       for (const row of rows) {
         if (this.active.size >= (this.options.concurrency ?? 2)) break;
         if (this.active.has(row.id) || this.engine.isRunning(row.id) || !partnerDescriptor(row.partner_type)?.create) continue;
-        const configDue = !!this.options.refreshConfiguration && (row.last_config_sync_at === null || now - Number(row.last_config_sync_at) >= (this.options.configRefreshMs ?? CONFIG_REFRESH_MS));
+        const configDue =
+          !!this.options.refreshConfiguration &&
+          (row.last_config_sync_at === null || now - Number(row.last_config_sync_at) >= (this.options.configRefreshMs ?? CONFIG_REFRESH_MS));
         const dataDue = (row.last_sync_at === null || now - Number(row.last_sync_at) >= intervalMs(row)) && now >= (this.notBefore.get(row.id) ?? 0);
         if (configDue || dataDue) this.launch(row, configDue, dataDue);
       }
@@ -89,7 +91,11 @@ export class SyncScheduler {
         const refresh = this.options.refreshConfiguration;
         await this.engine.withLease(row, async () => {
           const fresh = await this.store.connections.getById(row.id);
-          if (fresh && (fresh.last_config_sync_at === null || Date.now() - Number(fresh.last_config_sync_at) >= (this.options.configRefreshMs ?? CONFIG_REFRESH_MS))) await refresh(fresh);
+          if (
+            fresh &&
+            (fresh.last_config_sync_at === null || Date.now() - Number(fresh.last_config_sync_at) >= (this.options.configRefreshMs ?? CONFIG_REFRESH_MS))
+          )
+            await refresh(fresh);
         });
       }
       if (!dataDue) return;

@@ -67,15 +67,15 @@ export class QueryTimeoutError extends Error {
 
 // ---------------------------------------------------------------------------------------------
 
-const DURATION = /^(-)?P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/i;
+const DURATION =
+  /^(-)?P(?:(\d+(?:[.,]\d+)?)Y)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)W)?(?:(\d+(?:[.,]\d+)?)D)?(?:T(?:(\d+(?:[.,]\d+)?)H)?(?:(\d+(?:[.,]\d+)?)M)?(?:(\d+(?:[.,]\d+)?)S)?)?$/i;
 
 /** ISO 8601 duration → milliseconds (years = 365 days, months = 30 days), or undefined. */
 export function parseIsoDuration(text: string): number | undefined {
   const m = DURATION.exec(text.trim());
   if (!m || text.trim().toUpperCase() === 'P' || /T$/i.test(text.trim())) return undefined;
   const n = (i: number) => (m[i] ? Number(m[i].replace(',', '.')) : 0);
-  const ms =
-    n(2) * 365 * 86400000 + n(3) * 30 * 86400000 + n(4) * 7 * 86400000 + n(5) * 86400000 + n(6) * 3600000 + n(7) * 60000 + n(8) * 1000;
+  const ms = n(2) * 365 * 86400000 + n(3) * 30 * 86400000 + n(4) * 7 * 86400000 + n(5) * 86400000 + n(6) * 3600000 + n(7) * 60000 + n(8) * 1000;
   if (!Number.isFinite(ms)) return undefined;
   return m[1] ? -ms : ms;
 }
@@ -90,7 +90,12 @@ function parseIsoInstant(text: string): number | undefined {
 
 /** The Logs API `timespan` → inclusive [start, end] in epoch ms. */
 export function parseTimespanOption(timespan: string, now: Date): { start: number; end: number } {
-  const bad = () => new KqlError('BadArgumentError', `Invalid timespan ${JSON.stringify(timespan.slice(0, 100))}: expected an ISO 8601 duration (P1D) or interval (start/end)`, { innerCode: 'InvalidTimespan' });
+  const bad = () =>
+    new KqlError(
+      'BadArgumentError',
+      `Invalid timespan ${JSON.stringify(timespan.slice(0, 100))}: expected an ISO 8601 duration (P1D) or interval (start/end)`,
+      { innerCode: 'InvalidTimespan' },
+    );
   const nowMs = now.getTime();
   const parts = timespan.split('/');
   if (parts.length === 1) {
@@ -158,7 +163,9 @@ export function translateKql(kql: string, opts: TranslateOptions): CompiledQuery
     return compileKql(ast, { dialect: opts.dialect, workspace: opts.workspace, now, timeRange, rowCap: opts.rowCap });
   } catch (e) {
     if (e instanceof KqlError) throw e;
-    throw new KqlError('UnsupportedError', `The query could not be translated (${e instanceof RangeError ? 'too complex' : 'internal error'})`, { innerCode: 'UNS0000' });
+    throw new KqlError('UnsupportedError', `The query could not be translated (${e instanceof RangeError ? 'too complex' : 'internal error'})`, {
+      innerCode: 'UNS0000',
+    });
   }
 }
 
@@ -236,9 +243,11 @@ export function toLogsError(e: unknown, correlationId?: string): LogsErrorBody {
     return { error: { message: 'An internal error occurred', code: 'InternalServerError', ...(correlationId ? { correlationId } : {}) } };
   }
   const top =
-    e.code === 'QueryTimeout' ? { code: 'GatewayTimeout', message: 'The query timed out' } :
-    e.code === 'InternalError' ? { code: 'InternalServerError', message: 'An internal error occurred' } :
-    { code: 'BadArgumentError', message: 'The request had some invalid properties' };
+    e.code === 'QueryTimeout'
+      ? { code: 'GatewayTimeout', message: 'The query timed out' }
+      : e.code === 'InternalError'
+        ? { code: 'InternalServerError', message: 'An internal error occurred' }
+        : { code: 'BadArgumentError', message: 'The request had some invalid properties' };
   const detail: { code: string; message: string; line?: number; pos?: number; offset?: number; length?: number } = {
     code: e.innerCode ?? e.code,
     message: e.message,

@@ -20,23 +20,65 @@ describe('workspace table schemas', () => {
   it('ServiceDesk_CL has every ITSMC incident and change request column with its type', () => {
     const cols = types('ServiceDesk_CL');
     for (const s of [
-      'ServiceDeskWorkItemType_s', 'ServiceDeskId_s', 'IncidentState_s', 'CRState_s', 'Urgency_s', 'Impact_s', 'Priority_s', 'Escalation_s',
-      'CreatedBy_s', 'ResolvedBy_s', 'ClosedBy_s', 'Source_s', 'AssignedTo_s', 'Category_s', 'Title_s', 'Description_s', 'Type_s', 'Risk_s',
-      'ConflictStatus_s', 'Computer', 'ServiceDeskConnectionName_s',
-    ]) assert.equal(cols[s], 'string', s);
+      'ServiceDeskWorkItemType_s',
+      'ServiceDeskId_s',
+      'IncidentState_s',
+      'CRState_s',
+      'Urgency_s',
+      'Impact_s',
+      'Priority_s',
+      'Escalation_s',
+      'CreatedBy_s',
+      'ResolvedBy_s',
+      'ClosedBy_s',
+      'Source_s',
+      'AssignedTo_s',
+      'Category_s',
+      'Title_s',
+      'Description_s',
+      'Type_s',
+      'Risk_s',
+      'ConflictStatus_s',
+      'Computer',
+      'ServiceDeskConnectionName_s',
+    ])
+      assert.equal(cols[s], 'string', s);
     for (const t of [
-      'TimeGenerated', 'CreatedDate_t', 'ClosedDate_t', 'ResolvedDate_t', 'LastModifiedDate_t', 'RequestedDate_t', 'PlannedStartDate_t',
-      'PlannedEndDate_t', 'WorkStartDate_t', 'WorkEndDate_t',
-    ]) assert.equal(cols[t], 'datetime', t);
+      'TimeGenerated',
+      'CreatedDate_t',
+      'ClosedDate_t',
+      'ResolvedDate_t',
+      'LastModifiedDate_t',
+      'RequestedDate_t',
+      'PlannedStartDate_t',
+      'PlannedEndDate_t',
+      'WorkStartDate_t',
+      'WorkEndDate_t',
+    ])
+      assert.equal(cols[t], 'datetime', t);
   });
 
   it('ServiceDeskLog_CL and ItsmActionOutcome_CL have their columns', () => {
     assert.deepEqual(
-      ['LogType_s', 'Message', 'ExceptionMessage_s', 'Status_b', 'ServiceDeskConnectionName_s', 'TimeGenerated', 'ActionStatus_d'].map((c) => types('ServiceDeskLog_CL')[c]),
+      ['LogType_s', 'Message', 'ExceptionMessage_s', 'Status_b', 'ServiceDeskConnectionName_s', 'TimeGenerated', 'ActionStatus_d'].map(
+        (c) => types('ServiceDeskLog_CL')[c],
+      ),
       ['string', 'string', 'string', 'bool', 'string', 'datetime', 'real'],
     );
     const o = types('ItsmActionOutcome_CL');
-    for (const c of ['AlertId_s', 'AlertRule_s', 'ActionGroup_s', 'Action_s', 'ServiceDeskConnectionName_s', 'WorkItemType_s', 'WorkItemId_s', 'WorkItemNumber_s', 'Operation_s', 'Computer', 'Message']) {
+    for (const c of [
+      'AlertId_s',
+      'AlertRule_s',
+      'ActionGroup_s',
+      'Action_s',
+      'ServiceDeskConnectionName_s',
+      'WorkItemType_s',
+      'WorkItemId_s',
+      'WorkItemNumber_s',
+      'Operation_s',
+      'Computer',
+      'Message',
+    ]) {
       assert.equal(o[c], 'string', c);
     }
     assert.equal(o.TimeGenerated, 'datetime');

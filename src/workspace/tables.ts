@@ -245,9 +245,7 @@ export function createWorkspaceTablesSql(dialect: SqlDialect): string[] {
     out.push(`CREATE TABLE IF NOT EXISTS ${quoteIdent(table.sqlName)} (\n  ${cols.join(',\n  ')}\n)`);
     for (const ix of table.indexes) {
       const ixName = `ix_${table.sqlName}_${ix.map((c) => c.toLowerCase().replace(/[^a-z0-9]/g, '')).join('_')}`;
-      out.push(
-        `CREATE INDEX IF NOT EXISTS ${quoteIdent(ixName)} ON ${quoteIdent(table.sqlName)} (workspace, ${ix.map(quoteIdent).join(', ')})`,
-      );
+      out.push(`CREATE INDEX IF NOT EXISTS ${quoteIdent(ixName)} ON ${quoteIdent(table.sqlName)} (workspace, ${ix.map(quoteIdent).join(', ')})`);
     }
   }
   out.push(...kqlHelperFunctionsSql(dialect));
@@ -395,12 +393,7 @@ export function formatTimespan(ms: number): string {
   const sec = Math.floor(rest / 1000);
   const frac = rest - sec * 1000;
   const p2 = (n: number) => String(n).padStart(2, '0');
-  return (
-    (neg ? '-' : '') +
-    (days ? `${days}.` : '') +
-    `${p2(h)}:${p2(m)}:${p2(sec)}` +
-    (frac ? '.' + String(frac).padStart(3, '0') + '0000' : '')
-  );
+  return (neg ? '-' : '') + (days ? `${days}.` : '') + `${p2(h)}:${p2(m)}:${p2(sec)}` + (frac ? '.' + String(frac).padStart(3, '0') + '0000' : '');
 }
 
 function toNumber(v: unknown): number | null {

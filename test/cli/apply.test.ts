@@ -38,7 +38,8 @@ describe('itsmc apply validates on the connector before it writes', () => {
     fs.writeFileSync(file, JSON.stringify(doc));
     return file;
   };
-  const names = async (kind: 'connections' | 'actionGroups') => (await api(rig.c.url, rig.token, 'GET', `/api/v1/workspaces/default/${kind}`)).body.value.map((x: any) => x.name).sort();
+  const names = async (kind: 'connections' | 'actionGroups') =>
+    (await api(rig.c.url, rig.token, 'GET', `/api/v1/workspaces/default/${kind}`)).body.value.map((x: any) => x.name).sort();
 
   before(async () => {
     rig = await startRig('sqlite', fastDelivery());
@@ -51,7 +52,14 @@ describe('itsmc apply validates on the connector before it writes', () => {
 
   const invalid = () => ({
     connections: [connection('snow-2')],
-    actionGroups: [{ name: 'ops', itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', UseTemplate: true, TemplateName: 'no-such-template' } }] }],
+    actionGroups: [
+      {
+        name: 'ops',
+        itsmReceivers: [
+          { name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', UseTemplate: true, TemplateName: 'no-such-template' } },
+        ],
+      },
+    ],
   });
 
   it('runs the server-side validation in a dry run: an invalid action group is reported, not "2 to create"', async () => {

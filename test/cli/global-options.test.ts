@@ -31,7 +31,9 @@ describe('CLI options and messages', () => {
   before(async () => {
     rig = await startRig('sqlite', fastDelivery());
     emptyDataDir = tempDir();
-    const res = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/actionGroups/ops', { itsmReceivers: [{ name: 'incident', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } }] });
+    const res = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/actionGroups/ops', {
+      itsmReceivers: [{ name: 'incident', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } }],
+    });
     assert.equal(res.status, 201, JSON.stringify(res.body));
   });
   after(async () => {
@@ -50,7 +52,11 @@ describe('CLI options and messages', () => {
     ];
     for (const args of forms) {
       const out = JSON.parse(await itsmc(env(), ...args));
-      assert.deepEqual(out.value.map((c: any) => c.name), ['snow'], args.join(' '));
+      assert.deepEqual(
+        out.value.map((c: any) => c.name),
+        ['snow'],
+        args.join(' '),
+      );
     }
   });
 
@@ -79,7 +85,10 @@ describe('CLI options and messages', () => {
       assert.ok(err.message.includes(path.join(emptyDataDir, 'admin.token')), err.message);
       return true;
     });
-    await assert.rejects(itsmc({ ...env(), ITSMC_ADMIN_TOKEN: 'itsma_stale' }, 'actiongroup', 'list', '--url', rig.c.url), /token from ITSMC_ADMIN_TOKEN was refused/);
+    await assert.rejects(
+      itsmc({ ...env(), ITSMC_ADMIN_TOKEN: 'itsma_stale' }, 'actiongroup', 'list', '--url', rig.c.url),
+      /token from ITSMC_ADMIN_TOKEN was refused/,
+    );
   });
 
   it('tells the CLI user about --force when a connection in use is removed', async () => {

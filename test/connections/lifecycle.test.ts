@@ -21,7 +21,11 @@ async function snow(sandbox: ServiceNowSandbox, method: string, pathname: string
 /** Sets up an integration user and OAuth client of the test's own, as an admin would on a real instance. */
 async function createIntegrationUser(sandbox: ServiceNowSandbox, password: string, clientSecret: string) {
   const suffix = randomBytes(3).toString('hex');
-  const user = await snow(sandbox, 'POST', '/api/now/table/sys_user?sysparm_input_display_value=true', { user_name: `itsmc.test.${suffix}`, user_password: password, active: 'true' });
+  const user = await snow(sandbox, 'POST', '/api/now/table/sys_user?sysparm_input_display_value=true', {
+    user_name: `itsmc.test.${suffix}`,
+    user_password: password,
+    active: 'true',
+  });
   assert.equal(user.status, 201, JSON.stringify(user.body));
   const roles = await snow(sandbox, 'GET', '/api/now/table/sys_user_has_role?sysparm_query=user.user_name=itsmc.integration&sysparm_fields=role');
   for (const r of roles.body.result) {
@@ -29,7 +33,11 @@ async function createIntegrationUser(sandbox: ServiceNowSandbox, password: strin
     assert.equal(granted.status, 201);
   }
   const clientId = `client-${suffix}`;
-  const entity = await snow(sandbox, 'POST', '/api/now/table/oauth_entity', { name: `OpenITSMC test ${suffix}`, client_id: clientId, client_secret: clientSecret });
+  const entity = await snow(sandbox, 'POST', '/api/now/table/oauth_entity', {
+    name: `OpenITSMC test ${suffix}`,
+    client_id: clientId,
+    client_secret: clientSecret,
+  });
   assert.equal(entity.status, 201);
   return { username: `itsmc.test.${suffix}`, clientId };
 }
@@ -52,7 +60,16 @@ for (const dialect of testDialects) {
       sandbox = await startServiceNowSandbox({ port: 0, volume: { incidents: 50, changeRequests: 10, computers: 20 } });
       c = await startTestConnector(dialect, { ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host });
       creds = await createIntegrationUser(sandbox, password, clientSecret);
-      body = { partnerType: 'ServiceNow', serverUrl: sandbox.url, username: creds.username, password, clientId: creds.clientId, clientSecret, dataSyncScope: ['Incident'], syncDataDays: 30 };
+      body = {
+        partnerType: 'ServiceNow',
+        serverUrl: sandbox.url,
+        username: creds.username,
+        password,
+        clientId: creds.clientId,
+        clientSecret,
+        dataSyncScope: ['Incident'],
+        syncDataDays: 30,
+      };
     });
     after(async () => {
       await c.cleanup();
@@ -140,12 +157,23 @@ for (const dialect of testDialects) {
     });
 
     it('PUT replaces the connection: settings left out go back to their defaults, secrets are kept unless given', async () => {
-      const full = await api(c.url, c.adminToken, 'PUT', conn, { ...body, password: undefined, clientSecret: undefined, dataSyncScope: ['Incident'], syncDataDays: 30, syncIntervalSeconds: 600 });
+      const full = await api(c.url, c.adminToken, 'PUT', conn, {
+        ...body,
+        password: undefined,
+        clientSecret: undefined,
+        dataSyncScope: ['Incident'],
+        syncDataDays: 30,
+        syncIntervalSeconds: 600,
+      });
       assert.equal(full.status, 200, JSON.stringify(full.body));
       assert.deepEqual([full.body.dataSyncScope, full.body.syncDataDays, full.body.syncIntervalSeconds], [['Incident'], 30, 600]);
       const replaced = await api(c.url, c.adminToken, 'PUT', conn, { partnerType: 'ServiceNow', serverUrl: sandbox.url, clientId: creds.clientId });
       assert.equal(replaced.status, 200, JSON.stringify(replaced.body));
-      assert.deepEqual([replaced.body.dataSyncScope, replaced.body.syncDataDays, replaced.body.syncIntervalSeconds], [['Incident', 'ChangeRequest'], 120, 300], 'every left-out setting is back to its default');
+      assert.deepEqual(
+        [replaced.body.dataSyncScope, replaced.body.syncDataDays, replaced.body.syncIntervalSeconds],
+        [['Incident', 'ChangeRequest'], 120, 300],
+        'every left-out setting is back to its default',
+      );
       assert.equal(replaced.body.hasClientSecret, true, 'the client secret is kept');
       assert.equal(replaced.body.status, 'Healthy', 'still signed in: the tokens are kept');
     });
@@ -197,7 +225,8 @@ for (const dialect of testDialects) {
     });
 
     it('reports a locked-out or inactive integration user as such, and recovers once it is unlocked without a new password', async () => {
-      const user = (await snow(sandbox, 'GET', `/api/now/table/sys_user?sysparm_query=user_name=${creds.username}&sysparm_fields=sys_id`)).body.result[0].sys_id;
+      const user = (await snow(sandbox, 'GET', `/api/now/table/sys_user?sysparm_query=user_name=${creds.username}&sysparm_fields=sys_id`)).body.result[0]
+        .sys_id;
       await snow(sandbox, 'PATCH', `/api/now/table/sys_user/${user}`, { locked_out: 'true' });
       await snow(sandbox, 'POST', '/api/x_sandbox/oauth/expire_access_tokens');
       try {

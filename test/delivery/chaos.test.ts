@@ -54,10 +54,16 @@ for (const partner of deliveryPartners) {
       assert.deepEqual(dup, [], 'no incident created twice');
       assert.equal(incidents.length, KEYS, 'one incident per key');
       const open = incidents.filter((i) => i.state !== 'Resolved');
-      assert.deepEqual(open.map((i) => `${i.number} ${i.state}`), [], 'all resolved');
+      assert.deepEqual(
+        open.map((i) => `${i.number} ${i.state}`),
+        [],
+        'all resolved',
+      );
 
       const stats = rig.c.delivery.stats;
-      t.diagnostic(`${partner.type}: partner calls ${stats.partnerCalls} (${stats.callFailures} failed) for ${4 * KEYS} alerts; by op ${JSON.stringify(stats.calls)}`);
+      t.diagnostic(
+        `${partner.type}: partner calls ${stats.partnerCalls} (${stats.callFailures} failed) for ${4 * KEYS} alerts; by op ${JSON.stringify(stats.calls)}`,
+      );
       // Bounded: about 4 operations per key succeed; with ~40 % of requests failing, retries, lookups and
       // breaker probes, the total stays within a small multiple of that.
       assert.ok(stats.partnerCalls <= 4 * KEYS * 6, `too many partner calls: ${stats.partnerCalls}`);

@@ -78,7 +78,10 @@ actionGroups:
 
   it('applies an action group file, sends an alert from a file, and lists and replays dead letters', async () => {
     const group = path.join(dir, 'group.json');
-    fs.writeFileSync(group, JSON.stringify({ name: 'cli', itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } }] }));
+    fs.writeFileSync(
+      group,
+      JSON.stringify({ name: 'cli', itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } }] }),
+    );
     assert.match(await itsmc(rig, 'actiongroup', 'apply', '-f', group), /cli/);
 
     await sandboxAdmin(rig.sandbox, 'PUT', '/api/x_sandbox/faults', { failNext: 1, errorStatus: 400, paths: ['/api/now/table/incident'] });

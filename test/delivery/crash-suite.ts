@@ -40,7 +40,11 @@ class Child {
 
   async start(): Promise<void> {
     this.starts += 1;
-    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], { cwd: root, env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), 'serve'], {
+      cwd: root,
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.proc = proc;
     let out = '';
     await new Promise<void>((resolve, reject) => {
@@ -137,7 +141,12 @@ export function crashSafetySuite(type: string): void {
             continue;
           }
           try {
-            const res = await fetch(hook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(alerts[i].body), signal: AbortSignal.timeout(5000) });
+            const res = await fetch(hook, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify(alerts[i].body),
+              signal: AbortSignal.timeout(5000),
+            });
             await res.text();
             if (res.status === 202) accepted.add(i);
             else queue.push(i); // 5xx while shutting down: resend later

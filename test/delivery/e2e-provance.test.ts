@@ -28,7 +28,10 @@ for (const dialect of testDialects) {
       assert.equal(group.status, 201, JSON.stringify(group.body));
       const hook: string = group.body.webhookUrl;
 
-      const ours = async () => (await reader.all(`incidents?$select=title,statecode,prov_correlationkey,_prov_configurationitemid_value&$filter=${encodeURIComponent("contains(title,'cpu-high-prov')")}`));
+      const ours = async () =>
+        await reader.all(
+          `incidents?$select=title,statecode,prov_correlationkey,_prov_configurationitemid_value&$filter=${encodeURIComponent("contains(title,'cpu-high-prov')")}`,
+        );
       const notes = async (id: string) => (await reader.all(`annotations?$select=notetext&$filter=_objectid_value eq ${id}`)).map((n) => n.notetext as string);
 
       assert.equal((await postHook(hook, metricAlert({ rule: 'cpu-high-prov', alertId: 'p-1', cis: ['vm-prov-01'] }))).status, 202);
@@ -40,7 +43,11 @@ for (const dialect of testDialects) {
       assert.match(kase.prov_correlationkey, /^oitsmc:/);
       assert.equal(kase['_prov_configurationitemid_value@OData.Community.Display.V1.FormattedValue'], 'vm-prov-01', 'the CI was created and bound');
       const linked = await reader.all(`incidents(${kase.incidentid})/prov_incident_configurationitem?$select=prov_name`);
-      assert.deepEqual(linked.map((x) => x.prov_name), ['vm-prov-01'], 'and associated through the N:N navigation property');
+      assert.deepEqual(
+        linked.map((x) => x.prov_name),
+        ['vm-prov-01'],
+        'and associated through the N:N navigation property',
+      );
       assert.equal((await notes(kase.incidentid)).length, 0);
 
       assert.equal((await postHook(hook, metricAlert({ rule: 'cpu-high-prov', alertId: 'p-2', cis: ['vm-prov-01'] }))).status, 202);
@@ -60,7 +67,10 @@ for (const dialect of testDialects) {
       const resolutions = await reader.all(`incidentresolutions?$select=description&$filter=_incidentid_value eq ${kase.incidentid}`);
       assert.equal(resolutions.length, 1, 'one CloseIncident resolution activity');
       const dead = await c.store.jobs.listDead('default', { limit: 100 });
-      assert.deepEqual(dead.map((d) => d.last_error), []);
+      assert.deepEqual(
+        dead.map((d) => d.last_error),
+        [],
+      );
     });
   });
 }

@@ -76,7 +76,10 @@ for (const dialect of testDialects) {
       assert.equal((await postHook(g.webhookUrl, metricAlert({ rule: 'cpu-high-e2e', alertId: 'm-2', cis: ['vm-e2e-01'] }))).status, 202);
       await drained(rig.c);
       const notes = await workNotes(rig.sandbox, inc.sys_id);
-      assert.ok(notes.some((n) => n.includes('fired again') && n.includes('m-2')), `a work note for the new firing: ${JSON.stringify(notes)}`);
+      assert.ok(
+        notes.some((n) => n.includes('fired again') && n.includes('m-2')),
+        `a work note for the new firing: ${JSON.stringify(notes)}`,
+      );
       assert.equal((await ourIncidents(rig.sandbox)).filter((i) => i.short_description.includes('cpu-high-e2e')).length, 1, 'still one incident');
 
       await postHook(g.webhookUrl, metricAlert({ rule: 'cpu-high-e2e', alertId: 'm-1', condition: 'Resolved', cis: ['vm-e2e-01'] }));
@@ -96,7 +99,10 @@ for (const dialect of testDialects) {
       const fresh = incidents.find((i) => i.sys_id !== inc.sys_id)!;
       assert.equal(fresh.correlation_id, `${inc.correlation_id}-1`, 'the next generation of the correlation key');
 
-      const outcomes = await rig.c.store.sql.query(`SELECT "Operation_s", "AlertRule_s", "WorkItemNumber_s" FROM ws_itsmactionoutcome_cl WHERE workspace = ${dialect === 'sqlite' ? '?' : '$1'} AND "AlertRule_s" = 'cpu-high-e2e' ORDER BY "TimeGenerated"`, ['default']);
+      const outcomes = await rig.c.store.sql.query(
+        `SELECT "Operation_s", "AlertRule_s", "WorkItemNumber_s" FROM ws_itsmactionoutcome_cl WHERE workspace = ${dialect === 'sqlite' ? '?' : '$1'} AND "AlertRule_s" = 'cpu-high-e2e' ORDER BY "TimeGenerated"`,
+        ['default'],
+      );
       const ops = outcomes.rows.map((r) => r[0]);
       assert.deepEqual(ops, ['Created', 'Updated', 'Updated', 'Resolved', 'Created']);
     });
@@ -119,8 +125,16 @@ for (const dialect of testDialects) {
 
     it('creates one incident per Alertmanager group key, whatever the number of alerts in the group', async () => {
       const g = await putGroup(rig, 'prom', [{ name: 'inc', ticketConfiguration: { WorkItemType: 'Incident' } }]);
-      const a = alertmanagerGroup({ groupKey: '{}:{alertname="NodeDown-e2e",dc="a"}', alertname: 'NodeDown-e2e', alerts: [1, 2, 3].map((n) => ({ fingerprint: `fa${n}`, instance: `node-a${n}` })) });
-      const b = alertmanagerGroup({ groupKey: '{}:{alertname="NodeDown-e2e",dc="b"}', alertname: 'NodeDown-e2e', alerts: [1, 2].map((n) => ({ fingerprint: `fb${n}`, instance: `node-b${n}` })) });
+      const a = alertmanagerGroup({
+        groupKey: '{}:{alertname="NodeDown-e2e",dc="a"}',
+        alertname: 'NodeDown-e2e',
+        alerts: [1, 2, 3].map((n) => ({ fingerprint: `fa${n}`, instance: `node-a${n}` })),
+      });
+      const b = alertmanagerGroup({
+        groupKey: '{}:{alertname="NodeDown-e2e",dc="b"}',
+        alertname: 'NodeDown-e2e',
+        alerts: [1, 2].map((n) => ({ fingerprint: `fb${n}`, instance: `node-b${n}` })),
+      });
       const ra = await postHook(g.webhookUrl, a);
       assert.equal(ra.body.alerts.length, 3);
       await postHook(g.webhookUrl, b);
@@ -131,8 +145,15 @@ for (const dialect of testDialects) {
       assert.equal(new Set(incidents.map((i) => i.correlation_id)).size, 2);
       // Every instance of a group is an affected CI of its incident: the first in cmdb_ci, the others in task_ci.
       for (const inc of incidents) {
-        const main = (await sandboxGet(rig.sandbox, `/api/now/table/incident/${inc.sys_id}`, { sysparm_fields: 'cmdb_ci', sysparm_display_value: 'true' })).result.cmdb_ci.display_value as string;
-        const links = (await sandboxGet(rig.sandbox, '/api/now/table/task_ci', { sysparm_query: `task=${inc.sys_id}`, sysparm_fields: 'ci_item', sysparm_display_value: 'true' })).result as { ci_item: { display_value: string } }[];
+        const main = (await sandboxGet(rig.sandbox, `/api/now/table/incident/${inc.sys_id}`, { sysparm_fields: 'cmdb_ci', sysparm_display_value: 'true' }))
+          .result.cmdb_ci.display_value as string;
+        const links = (
+          await sandboxGet(rig.sandbox, '/api/now/table/task_ci', {
+            sysparm_query: `task=${inc.sys_id}`,
+            sysparm_fields: 'ci_item',
+            sysparm_display_value: 'true',
+          })
+        ).result as { ci_item: { display_value: string } }[];
         const names = [main, ...links.map((l) => l.ci_item.display_value)].sort();
         const dc = main.startsWith('node-a') ? 'a' : 'b';
         assert.deepEqual(names, dc === 'a' ? ['node-a1', 'node-a2', 'node-a3'] : ['node-b1', 'node-b2'], `affected CIs of ${inc.number}`);
@@ -155,7 +176,10 @@ for (const dialect of testDialects) {
       const ci = all.filter((i) => i.short_description.includes('disk-per-ci'));
       const log = all.filter((i) => i.short_description.includes('disk-per-log'));
       assert.equal(ci.length, 3, 'one per CI');
-      assert.ok(ci.every((i) => i.cmdb_ci !== ''), 'each linked to its CI');
+      assert.ok(
+        ci.every((i) => i.cmdb_ci !== ''),
+        'each linked to its CI',
+      );
       assert.equal(log.length, 4, 'one per result row');
     });
 
@@ -166,14 +190,20 @@ for (const dialect of testDialects) {
       const link = (await rig.c.store.links.list('default')).find((l) => l.work_item_type === 'Event');
       assert.ok(link, 'a link for the event');
       const events = await waitFor('the event', async () => {
-        const r = await sandboxGet(rig.sandbox, '/api/now/table/em_event', { sysparm_query: `message_key=${link.correlation_key}`, sysparm_fields: 'message_key,severity,source' });
+        const r = await sandboxGet(rig.sandbox, '/api/now/table/em_event', {
+          sysparm_query: `message_key=${link.correlation_key}`,
+          sysparm_fields: 'message_key,severity,source',
+        });
         return r.result.length ? r.result : undefined;
       });
       assert.equal(events[0].severity, '2');
       await postHook(g.webhookUrl, metricAlert({ rule: 'mem-event-e2e', alertId: 'e-1', condition: 'Resolved', severity: 'Sev1' }));
       await drained(rig.c);
       const cleared = await waitFor('the clear event', async () => {
-        const r = await sandboxGet(rig.sandbox, '/api/now/table/em_event', { sysparm_query: `message_key=${link.correlation_key}^severity=0`, sysparm_fields: 'severity' });
+        const r = await sandboxGet(rig.sandbox, '/api/now/table/em_event', {
+          sysparm_query: `message_key=${link.correlation_key}^severity=0`,
+          sysparm_fields: 'severity',
+        });
         return r.result.length ? r.result : undefined;
       });
       assert.equal(cleared[0].severity, '0');
@@ -181,7 +211,13 @@ for (const dialect of testDialects) {
 
     it('accepts alerts on the bearer endpoint, refuses unknown and rotated webhook secrets, and ignores a disabled group', async () => {
       const g = await putGroup(rig, 'bearer', [{ name: 'inc', ticketConfiguration: { WorkItemType: 'Incident' } }]);
-      const viaBearer = await api(rig.c.url, rig.token, 'POST', '/api/v1/workspaces/default/actionGroups/bearer/alerts', metricAlert({ rule: 'bearer-e2e', alertId: 'b-1' }));
+      const viaBearer = await api(
+        rig.c.url,
+        rig.token,
+        'POST',
+        '/api/v1/workspaces/default/actionGroups/bearer/alerts',
+        metricAlert({ rule: 'bearer-e2e', alertId: 'b-1' }),
+      );
       assert.equal(viaBearer.status, 202);
       assert.equal((await api(rig.c.url, null, 'POST', '/api/v1/workspaces/default/actionGroups/bearer/alerts', {})).status, 401);
       assert.equal((await api(rig.c.url, rig.token, 'POST', '/api/v1/workspaces/default/actionGroups/nope/alerts', {})).status, 404);
@@ -218,19 +254,29 @@ for (const dialect of testDialects) {
 
     it('validates action groups against the synced configuration and lists the valid values', async () => {
       const put = (body: unknown) => api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/actionGroups/invalid', body);
-      const template = await put({ itsmReceivers: [{ name: 'a', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', UseTemplate: true, TemplateName: 'No such template' } }] });
+      const template = await put({
+        itsmReceivers: [
+          { name: 'a', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', UseTemplate: true, TemplateName: 'No such template' } },
+        ],
+      });
       assert.equal(template.status, 400);
       const t = template.body.error.details.find((d: any) => d.path.endsWith('TemplateName'));
       assert.ok(t.allowed.length > 0, 'the synced templates are listed');
-      const choice = await put({ itsmReceivers: [{ name: 'a', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', WorkItemData: { impact: '9' } } }] });
+      const choice = await put({
+        itsmReceivers: [{ name: 'a', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', WorkItemData: { impact: '9' } } }],
+      });
       assert.equal(choice.status, 400);
       assert.deepEqual(choice.body.error.details[0].allowed, ['1', '2', '3']);
       const conn = await put({ itsmReceivers: [{ name: 'a', connectionName: 'missing', ticketConfiguration: { WorkItemType: 'Incident' } }] });
       assert.equal(conn.status, 400);
       assert.deepEqual(conn.body.error.details[0].allowed, ['snow']);
-      const eleven = await put({ itsmReceivers: Array.from({ length: 11 }, (_, i) => ({ name: `a${i}`, connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } })) });
+      const eleven = await put({
+        itsmReceivers: Array.from({ length: 11 }, (_, i) => ({ name: `a${i}`, connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } })),
+      });
       assert.equal(eleven.status, 400);
-      const twice = await put({ itsmReceivers: [0, 1].map(() => ({ name: 'same', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } })) });
+      const twice = await put({
+        itsmReceivers: [0, 1].map(() => ({ name: 'same', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident' } })),
+      });
       assert.equal(twice.status, 400);
       assert.equal((await api(rig.c.url, rig.token, 'GET', '/api/v1/workspaces/default/actionGroups/invalid')).status, 404);
 
@@ -259,7 +305,10 @@ for (const dialect of testDialects) {
       const q = await api(rig.c.url, rig.token, 'GET', '/api/v1/workspaces/default/deliveryQueue');
       assert.equal(q.body.dead, deadBefore, 'the alert is kept, not dead-lettered');
       assert.ok(q.body.pending + q.body.running >= 1);
-      const log = await rig.c.store.sql.query(`SELECT "Message" FROM ws_servicedesklog_cl WHERE "LogType_s" = 'ERROR' AND "ServiceDeskConnectionName_s" = 'snow'`, []);
+      const log = await rig.c.store.sql.query(
+        `SELECT "Message" FROM ws_servicedesklog_cl WHERE "LogType_s" = 'ERROR' AND "ServiceDeskConnectionName_s" = 'snow'`,
+        [],
+      );
       assert.ok(log.rows.length >= 1, 'a connector log line');
 
       const fixed = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/connections/snow', {
@@ -318,7 +367,10 @@ for (const dialect of testDialects) {
       await drained(rig.c);
       assert.equal((await ourIncidents(rig.sandbox)).filter((i) => i.short_description.includes('dlq-e2e')).length, 1);
       assert.equal((await api(rig.c.url, rig.token, 'POST', `/api/v1/workspaces/default/deadLetters/${mine[0].id}/replay`)).status, 404);
-      const failed = await rig.c.store.sql.query(`SELECT "Operation_s" FROM ws_itsmactionoutcome_cl WHERE "AlertRule_s" = 'dlq-e2e' ORDER BY "TimeGenerated"`, []);
+      const failed = await rig.c.store.sql.query(
+        `SELECT "Operation_s" FROM ws_itsmactionoutcome_cl WHERE "AlertRule_s" = 'dlq-e2e' ORDER BY "TimeGenerated"`,
+        [],
+      );
       assert.deepEqual(
         failed.rows.map((r) => r[0]),
         ['Failed', 'Created'],

@@ -50,7 +50,9 @@ describe('delivery engine over the fake partner', () => {
     await groups.put('default', 'g', {
       shortName: 'g',
       enabled: true,
-      itsmReceivers: [{ name: 'a', connectionName: 'fake', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0, autoResolve: { mode: 'resolve' } } }],
+      itsmReceivers: [
+        { name: 'a', connectionName: 'fake', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0, autoResolve: { mode: 'resolve' } } },
+      ],
     });
     engine.start();
   });
@@ -87,7 +89,9 @@ describe('delivery engine over the fake partner', () => {
     fake.failNext(503, 2);
     await send(metricAlert({ rule: 'fake-503', alertId: 'f-503' }));
     assert.equal(byRule('fake-503').length, 1);
-    const ops = fake.calls.filter((c) => c.correlationKey && fake.items.get(byRule('fake-503')[0].ref.id)?.correlationKey === c.correlationKey).map((c) => c.op);
+    const ops = fake.calls
+      .filter((c) => c.correlationKey && fake.items.get(byRule('fake-503')[0].ref.id)?.correlationKey === c.correlationKey)
+      .map((c) => c.op);
     assert.ok(ops.includes('find'), `a retried create is preceded by a lookup: ${ops.join(', ')}`);
     assert.equal(ops.filter((o) => o === 'create').length, ops.length - ops.filter((o) => o === 'find').length);
   });
@@ -98,7 +102,7 @@ describe('delivery engine over the fake partner', () => {
     assert.equal(byRule('fake-429').length, 1);
   });
 
-  it('fits the title to the partner descriptor\'s field limits', async () => {
+  it("fits the title to the partner descriptor's field limits", async () => {
     await send(metricAlert({ rule: `fake-long ${'x'.repeat(400)}`, alertId: 'f-long' }));
     const [item] = byRule('fake-long');
     assert.ok(item.title.length <= 160, `title of ${item.title.length} characters`);

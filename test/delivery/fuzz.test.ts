@@ -22,7 +22,9 @@ function randomValue(r: () => number, depth = 0): unknown {
     case 2:
       return [0, -1, 1e308, -1e-308, 2 ** 53 + 1, 3.14][Math.floor(r() * 6)];
     case 3:
-      return ['', 'Fired', 'Resolved', 'Sev9', '3/22/2019 1:35:31 PM', '\u0000\u202e', '💥'.repeat(50), 'x'.repeat(Math.floor(r() * 5000))][Math.floor(r() * 8)];
+      return ['', 'Fired', 'Resolved', 'Sev9', '3/22/2019 1:35:31 PM', '\u0000\u202e', '💥'.repeat(50), 'x'.repeat(Math.floor(r() * 5000))][
+        Math.floor(r() * 8)
+      ];
     case 4:
       return '{{alert.rule}}';
     case 5:
@@ -31,7 +33,8 @@ function randomValue(r: () => number, depth = 0): unknown {
       return Array.from({ length: Math.floor(r() * 4) }, () => randomValue(r, depth + 1));
     default: {
       const o: Record<string, unknown> = {};
-      for (let i = Math.floor(r() * 5); i > 0; i--) o[r() < 0.3 ? HOSTILE_KEYS[Math.floor(r() * HOSTILE_KEYS.length)] : `k${Math.floor(r() * 100)}`] = randomValue(r, depth + 1);
+      for (let i = Math.floor(r() * 5); i > 0; i--)
+        o[r() < 0.3 ? HOSTILE_KEYS[Math.floor(r() * HOSTILE_KEYS.length)] : `k${Math.floor(r() * 100)}`] = randomValue(r, depth + 1);
       return o;
     }
   }
@@ -90,7 +93,9 @@ describe('webhook fuzzing', () => {
   before(async () => {
     c = await startTestConnector('sqlite', { ITSMC_SYNC: '0', ITSMC_DELIVERY: '0', ITSMC_BODY_LIMIT_BYTES: String(256 * 1024) });
     await c.connections.put('default', 'fuzz', { partnerType: 'SCSM', serverUrl: 'https://scsm.example.com', clientId: 'a', clientSecret: 'b' });
-    const { row } = await c.actionGroups.put('default', 'fuzz', { itsmReceivers: [{ name: 'inc', connectionName: 'fuzz', ticketConfiguration: { WorkItemType: 'Incident' } }] });
+    const { row } = await c.actionGroups.put('default', 'fuzz', {
+      itsmReceivers: [{ name: 'inc', connectionName: 'fuzz', ticketConfiguration: { WorkItemType: 'Incident' } }],
+    });
     hook = `${c.url}/hooks/${c.actionGroups.secretOf(row)}`;
   });
   after(async () => c.cleanup());
@@ -104,9 +109,21 @@ describe('webhook fuzzing', () => {
     for (let i = 0; i < 1500; i++) cases.push({ body: json(mutate(valid, r)), type: 'application/json', expect4xx: false });
     for (let i = 0; i < 100; i++) {
       cases.push({ body: Buffer.from(deep(1000 + Math.floor(r() * 50_000))), type: 'application/json', expect4xx: true });
-      cases.push({ body: Buffer.concat([Buffer.from('{"schemaId":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xed, 0xa0, 0x80]), Buffer.from('","data":1}')]), type: 'application/json', expect4xx: true });
-      cases.push({ body: Buffer.from(`{"__proto__":{"polluted":"yes"},"schemaId":"azureMonitorCommonAlertSchema","data":${JSON.stringify(valid.data)}}`), type: 'application/json', expect4xx: true });
-      cases.push({ body: Buffer.from(`{"constructor":{"prototype":{"polluted":"yes"}},"data":{"essentials":{"__proto__":{"x":1}}}}`), type: 'application/json', expect4xx: true });
+      cases.push({
+        body: Buffer.concat([Buffer.from('{"schemaId":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xed, 0xa0, 0x80]), Buffer.from('","data":1}')]),
+        type: 'application/json',
+        expect4xx: true,
+      });
+      cases.push({
+        body: Buffer.from(`{"__proto__":{"polluted":"yes"},"schemaId":"azureMonitorCommonAlertSchema","data":${JSON.stringify(valid.data)}}`),
+        type: 'application/json',
+        expect4xx: true,
+      });
+      cases.push({
+        body: Buffer.from(`{"constructor":{"prototype":{"polluted":"yes"}},"data":{"essentials":{"__proto__":{"x":1}}}}`),
+        type: 'application/json',
+        expect4xx: true,
+      });
       cases.push({ body: Buffer.from(`{"alerts":[{"labels":{"__proto__":{"polluted":"yes"}}}],"version":"4"}`), type: 'application/json', expect4xx: true });
       cases.push({ body: json({ schemaId: 'x'.repeat(200_000) }), type: 'application/json', expect4xx: true });
       cases.push({ body: Buffer.from('x'.repeat(300_000)), type: 'application/json', expect4xx: true });

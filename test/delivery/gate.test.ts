@@ -69,10 +69,17 @@ describe('group commit', () => {
       { maxItems: 50, maxDelayMs: 5 },
     );
     const results = await Promise.all(Array.from({ length: 120 }, (_, i) => gc.submit(i)));
-    assert.deepEqual(results, Array.from({ length: 120 }, (_, i) => i * 2));
+    assert.deepEqual(
+      results,
+      Array.from({ length: 120 }, (_, i) => i * 2),
+    );
     assert.ok(batches.length <= 4, `120 submissions in ${batches.length} transactions`);
     assert.ok(batches.every((b) => b.length <= 50));
-    assert.deepEqual(batches.flat(), Array.from({ length: 120 }, (_, i) => i), 'in arrival order');
+    assert.deepEqual(
+      batches.flat(),
+      Array.from({ length: 120 }, (_, i) => i),
+      'in arrival order',
+    );
     assert.equal(gc.stats.items, 120);
     await gc.close();
     await assert.rejects(gc.submit(1), /shutting down/);

@@ -64,7 +64,11 @@ export interface RigOptions {
 }
 
 /** Sandbox on port 0 + connector (allow-listed for it) + a connection to the sandbox. */
-export async function startRig(dialect: TestDialect, delivery: Partial<DeliverySettings> = fastDelivery(), opts: RigOptions = {}): Promise<Rig & { pgSchema?: string }> {
+export async function startRig(
+  dialect: TestDialect,
+  delivery: Partial<DeliverySettings> = fastDelivery(),
+  opts: RigOptions = {},
+): Promise<Rig & { pgSchema?: string }> {
   const partner: SandboxedPartner = opts.partner ?? serviceNowWithSandbox;
   const connectionName = partner.type === 'ServiceNow' ? 'snow' : partner.type.toLowerCase();
   const sandbox = opts.sandbox;
@@ -92,7 +96,13 @@ export async function startRig(dialect: TestDialect, delivery: Partial<DeliveryS
   };
   const rig = { c, sandbox: sb, token: c.adminToken, connectionName, pgSchema, cleanup };
   if (opts.connection === false) return rig;
-  const res = await api(c.url, c.adminToken, 'PUT', `/api/v1/workspaces/default/connections/${connectionName}`, sandboxConnectionInput(partner, sb.url, { createNewConfigurationItems: true }));
+  const res = await api(
+    c.url,
+    c.adminToken,
+    'PUT',
+    `/api/v1/workspaces/default/connections/${connectionName}`,
+    sandboxConnectionInput(partner, sb.url, { createNewConfigurationItems: true }),
+  );
   if (res.status !== 201) throw new Error(`connection: ${res.status} ${JSON.stringify(res.body)}`);
   return rig;
 }
@@ -135,7 +145,12 @@ export async function startPartnerRig(probe: PartnerProbe, dialect: TestDialect,
   return { c, probe, sb, token: c.adminToken, connectionName: 'snow', cleanup };
 }
 
-export async function putGroup(rig: Pick<Rig, 'c' | 'token' | 'connectionName'>, name: string, receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[], enabled = true) {
+export async function putGroup(
+  rig: Pick<Rig, 'c' | 'token' | 'connectionName'>,
+  name: string,
+  receivers: { name: string; ticketConfiguration: Record<string, unknown>; connectionName?: string }[],
+  enabled = true,
+) {
   const res = await api(rig.c.url, rig.token, 'PUT', `/api/v1/workspaces/default/actionGroups/${name}`, {
     enabled,
     itsmReceivers: receivers.map((r) => ({ connectionName: rig.connectionName, ...r })),
@@ -145,7 +160,11 @@ export async function putGroup(rig: Pick<Rig, 'c' | 'token' | 'connectionName'>,
 }
 
 export async function postHook(url: string, body: unknown) {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
   let json: any;
   try {
@@ -162,7 +181,12 @@ export async function drained(c: Connector, timeoutMs = 30_000): Promise<void> {
   for (;;) {
     if ((await c.store.jobs.unfinished(['deliver'])) === 0) return;
     if (Date.now() > end) {
-      const stuck = await c.store.db.selectFrom('jobs').select(['id', 'kind', 'state', 'attempts', 'run_at', 'last_error']).where('state', '!=', 'done').limit(10).execute();
+      const stuck = await c.store.db
+        .selectFrom('jobs')
+        .select(['id', 'kind', 'state', 'attempts', 'run_at', 'last_error'])
+        .where('state', '!=', 'done')
+        .limit(10)
+        .execute();
       throw new Error(`delivery queue not drained after ${timeoutMs} ms: ${JSON.stringify(await c.store.jobs.counts())} ${JSON.stringify(stuck)}`);
     }
     await new Promise((r) => setTimeout(r, 25));
@@ -182,7 +206,11 @@ export async function sandboxGet(sb: ServiceNowSandbox, path: string, query: Rec
 }
 
 export async function sandboxAdmin(sb: ServiceNowSandbox, method: string, path: string, body?: unknown): Promise<any> {
-  const res = await fetch(sb.url + path, { method, headers: { authorization: ADMIN, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(sb.url + path, {
+    method,
+    headers: { authorization: ADMIN, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   if (!res.ok) throw new Error(`sandbox ${method} ${path}: ${res.status} ${text}`);
   return text ? JSON.parse(text) : undefined;
@@ -258,7 +286,8 @@ export async function partnerIncidents(partner: SandboxedPartner, sandbox: { url
   let cursor: string | undefined;
   do {
     const page = await client.listChangedSince('Incident', since, cursor, 500);
-    for (const r of page.records) out.push({ id: r.id, number: String(r.row.ServiceDeskId_s), title: String(r.row.Title_s), state: String(r.row.IncidentState_s) });
+    for (const r of page.records)
+      out.push({ id: r.id, number: String(r.row.ServiceDeskId_s), title: String(r.row.Title_s), state: String(r.row.IncidentState_s) });
     cursor = page.next;
   } while (cursor);
   return out;
@@ -275,7 +304,15 @@ export function countByTitle(incidents: PartnerIncident[]): Map<string, number> 
 
 const SUB = '/subscriptions/11111111-2222-3333-4444-555555555555';
 
-export function metricAlert(o: { rule: string; alertId: string; condition?: 'Fired' | 'Resolved'; severity?: string; cis?: string[]; firedAt?: string; resolvedAt?: string }) {
+export function metricAlert(o: {
+  rule: string;
+  alertId: string;
+  condition?: 'Fired' | 'Resolved';
+  severity?: string;
+  cis?: string[];
+  firedAt?: string;
+  resolvedAt?: string;
+}) {
   const firedAt = o.firedAt ?? new Date().toISOString();
   return {
     schemaId: 'azureMonitorCommonAlertSchema',
@@ -301,7 +338,17 @@ export function metricAlert(o: { rule: string; alertId: string; condition?: 'Fir
         conditionType: 'SingleResourceMultipleMetricCriteria',
         condition: {
           windowSize: 'PT5M',
-          allOf: [{ metricName: 'Percentage CPU', metricNamespace: 'Microsoft.Compute/virtualMachines', operator: 'GreaterThan', threshold: '80', timeAggregation: 'Average', dimensions: [], metricValue: 93.1 }],
+          allOf: [
+            {
+              metricName: 'Percentage CPU',
+              metricNamespace: 'Microsoft.Compute/virtualMachines',
+              operator: 'GreaterThan',
+              threshold: '80',
+              timeAggregation: 'Average',
+              dimensions: [],
+              metricValue: 93.1,
+            },
+          ],
           windowStartTime: firedAt,
           windowEndTime: firedAt,
         },
@@ -310,7 +357,12 @@ export function metricAlert(o: { rule: string; alertId: string; condition?: 'Fir
   };
 }
 
-export function logSearchAlert(o: { rule: string; alertId: string; rows: { Computer: string; [k: string]: string | number }[]; condition?: 'Fired' | 'Resolved' }) {
+export function logSearchAlert(o: {
+  rule: string;
+  alertId: string;
+  rows: { Computer: string; [k: string]: string | number }[];
+  condition?: 'Fired' | 'Resolved';
+}) {
   const columns = Object.keys(o.rows[0] ?? { Computer: '' }).map((name) => ({ name, type: typeof o.rows[0]?.[name] === 'number' ? 'real' : 'string' }));
   return {
     schemaId: 'azureMonitorCommonAlertSchema',
@@ -343,7 +395,11 @@ export function logSearchAlert(o: { rule: string; alertId: string; rows: { Compu
   };
 }
 
-export function alertmanagerGroup(o: { groupKey: string; alertname: string; alerts: { fingerprint: string; instance: string; status?: 'firing' | 'resolved' }[] }) {
+export function alertmanagerGroup(o: {
+  groupKey: string;
+  alertname: string;
+  alerts: { fingerprint: string; instance: string; status?: 'firing' | 'resolved' }[];
+}) {
   const status = o.alerts.every((a) => a.status === 'resolved') ? 'resolved' : 'firing';
   return {
     receiver: 'itsmc',

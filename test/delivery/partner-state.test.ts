@@ -21,7 +21,11 @@ for (const dialect of testDialects) {
       await postHook(g.webhookUrl, metricAlert({ rule: 'closed-by-human', alertId: 'h-1' }));
       await drained(rig.c);
       const [first] = (await ourIncidents(rig.sandbox)).filter((i) => i.short_description.includes('closed-by-human'));
-      await sandboxAdmin(rig.sandbox, 'PATCH', `/api/now/table/incident/${first.sys_id}`, { state: '7', close_code: 'Solution provided', close_notes: 'fixed by hand' });
+      await sandboxAdmin(rig.sandbox, 'PATCH', `/api/now/table/incident/${first.sys_id}`, {
+        state: '7',
+        close_code: 'Solution provided',
+        close_notes: 'fixed by hand',
+      });
 
       await postHook(g.webhookUrl, metricAlert({ rule: 'closed-by-human', alertId: 'h-2' }));
       await drained(rig.c);
@@ -35,11 +39,17 @@ for (const dialect of testDialects) {
     });
 
     it('a firing after the incident was closed in ServiceNow reopens it inside reopenWindow', async () => {
-      const g = await putGroup(rig, 'closed-reopen', [{ name: 'inc', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0, reopenWindow: 'PT1H' } }]);
+      const g = await putGroup(rig, 'closed-reopen', [
+        { name: 'inc', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 0, reopenWindow: 'PT1H' } },
+      ]);
       await postHook(g.webhookUrl, metricAlert({ rule: 'closed-reopen', alertId: 'cr-1' }));
       await drained(rig.c);
       const [inc] = (await ourIncidents(rig.sandbox)).filter((i) => i.short_description.includes('closed-reopen'));
-      await sandboxAdmin(rig.sandbox, 'PATCH', `/api/now/table/incident/${inc.sys_id}`, { state: '6', close_code: 'Solution provided', close_notes: 'looks fine' });
+      await sandboxAdmin(rig.sandbox, 'PATCH', `/api/now/table/incident/${inc.sys_id}`, {
+        state: '6',
+        close_code: 'Solution provided',
+        close_notes: 'looks fine',
+      });
 
       await postHook(g.webhookUrl, metricAlert({ rule: 'closed-reopen', alertId: 'cr-2' }));
       await drained(rig.c);
@@ -55,7 +65,9 @@ for (const dialect of testDialects) {
       await drained(rig.c);
       const link = (await rig.c.store.links.list('default')).find((l) => l.work_item_type === 'Event' && l.correlation_key);
       assert.ok(link);
-      const events = (await sandboxGet(rig.sandbox, '/api/now/table/em_event', { sysparm_query: `message_key=${link.correlation_key}`, sysparm_fields: 'node,resource' })).result;
+      const events = (
+        await sandboxGet(rig.sandbox, '/api/now/table/em_event', { sysparm_query: `message_key=${link.correlation_key}`, sysparm_fields: 'node,resource' })
+      ).result;
       assert.equal(events.length, 1);
       assert.equal(events[0].node, 'core-sw-01');
       assert.notEqual(events[0].resource, '', 'resource filled');

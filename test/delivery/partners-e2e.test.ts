@@ -58,7 +58,11 @@ for (const probe of PARTNERS) {
       await drained(rig.c, 180_000);
       const incidents = (await probe.incidents(rig.sb)).filter((i) => /\] volume-\d+/.test(i.title));
       assert.equal(incidents.length, RULES, 'one incident per rule');
-      assert.deepEqual([...countByKey(incidents).values()].filter((n) => n > 1), [], 'none twice');
+      assert.deepEqual(
+        [...countByKey(incidents).values()].filter((n) => n > 1),
+        [],
+        'none twice',
+      );
       const logins = (await probe.logins(rig.sb)) - loginsBefore;
       t.diagnostic(`${probe.type}: ${ALERTS} alerts, ${RULES} incidents, ${logins} password login(s); partner calls ${rig.c.delivery.stats.partnerCalls}`);
       assert.ok(logins <= 2, `a handful of logins, not one per call: ${logins}`);

@@ -72,7 +72,11 @@ export const serviceNowProbe: PartnerProbe = {
   connection: (sb) => quickStartConnection('ServiceNow', sb),
   admin: async (sb, method, path, body) =>
     json(
-      await fetch(`${sb.url}/api/x_sandbox/${path}`, { method, headers: { authorization: SN_ADMIN, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }),
+      await fetch(`${sb.url}/api/x_sandbox/${path}`, {
+        method,
+        headers: { authorization: SN_ADMIN, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
       `ServiceNow sandbox ${method} ${path}`,
     ),
   async incidents(sb) {
@@ -100,7 +104,11 @@ export const serviceNowProbe: PartnerProbe = {
     }
   },
   async notes(sb, id) {
-    const page = await snGet(sb, '/api/now/table/sys_journal_field', { sysparm_query: `element_id=${id}^element=work_notes^ORDERBYsys_created_on`, sysparm_fields: 'value', sysparm_limit: '1000' });
+    const page = await snGet(sb, '/api/now/table/sys_journal_field', {
+      sysparm_query: `element_id=${id}^element=work_notes^ORDERBYsys_created_on`,
+      sysparm_fields: 'value',
+      sysparm_limit: '1000',
+    });
     return page.result.map((r: { value: string }) => r.value);
   },
   logins: async (sb) => (await serviceNowProbe.admin(sb, 'GET', 'stats')).tokenGrants.password,
@@ -155,7 +163,11 @@ export async function cherwellMeta(sb: ProbeSandbox, name: string): Promise<{ bu
 }
 
 /** Every record of a search, all pages, as field name → value. */
-export async function cherwellSearch(sb: ProbeSandbox, name: string, filters: { field: string; operator: string; value: string }[]): Promise<Record<string, string>[]> {
+export async function cherwellSearch(
+  sb: ProbeSandbox,
+  name: string,
+  filters: { field: string; operator: string; value: string }[],
+): Promise<Record<string, string>[]> {
   const { busObId, f } = await cherwellMeta(sb, name);
   const out: Record<string, string>[] = [];
   for (let page = 1; ; page++) {
@@ -201,7 +213,11 @@ export const cherwellProbe: PartnerProbe = {
   connection: (sb) => quickStartConnection('Cherwell', sb),
   admin: async (sb, method, path, body) =>
     json(
-      await fetch(`${sb.url}/CherwellAPI/api/x_sandbox/${path}`, { method, headers: { authorization: CW_ADMIN, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }),
+      await fetch(`${sb.url}/CherwellAPI/api/x_sandbox/${path}`, {
+        method,
+        headers: { authorization: CW_ADMIN, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
       `Cherwell sandbox ${method} ${path}`,
     ),
   async incidents(sb) {

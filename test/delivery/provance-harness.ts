@@ -55,14 +55,25 @@ const serviceNow: PartnerHarness = {
     const sb = await startServiceNowSandbox({ port: 0, volume: SANDBOX_VOLUME, days: 10 });
     return {
       url: sb.url,
-      connection: () => sandboxConnectionInput({ ...serviceNowPartner, sandbox: serviceNowSandbox }, sb.url, { dataSyncScope: ['Incident'], createNewConfigurationItems: true }),
+      connection: () =>
+        sandboxConnectionInput({ ...serviceNowPartner, sandbox: serviceNowSandbox }, sb.url, {
+          dataSyncScope: ['Incident'],
+          createNewConfigurationItems: true,
+        }),
       async ourWorkItems() {
         const computers = new Map<string, string>();
         const rows = await ourIncidents(sb);
         for (const r of rows.filter((x) => x.cmdb_ci)) {
-          if (!computers.has(r.cmdb_ci)) computers.set(r.cmdb_ci, (await sandboxGet(sb, `/api/now/table/cmdb_ci/${r.cmdb_ci}`, { sysparm_fields: 'name' })).result.name);
+          if (!computers.has(r.cmdb_ci))
+            computers.set(r.cmdb_ci, (await sandboxGet(sb, `/api/now/table/cmdb_ci/${r.cmdb_ci}`, { sysparm_fields: 'name' })).result.name);
         }
-        return rows.map((r) => ({ id: r.sys_id, correlation: r.correlation_id, title: r.short_description, closed: ['6', '7', '8'].includes(r.state), ci: computers.get(r.cmdb_ci) ?? '' }));
+        return rows.map((r) => ({
+          id: r.sys_id,
+          correlation: r.correlation_id,
+          title: r.short_description,
+          closed: ['6', '7', '8'].includes(r.state),
+          ci: computers.get(r.cmdb_ci) ?? '',
+        }));
       },
       notes: (id) => workNotes(sb, id),
       faults: (f) => sandboxAdmin(sb, 'PUT', '/api/x_sandbox/faults', f),

@@ -48,7 +48,10 @@ describe('what is waiting in the delivery queue', () => {
     assert.ok(cli.value.some((j: any) => j.id === job.id && j.alertRule === 'queued-rule'));
     const ph = rig.c.store.dialect === 'sqlite' ? '?' : '$1';
     const logs = await rig.c.store.sql.query(`SELECT "Message" FROM ws_servicedesklog_cl WHERE "Message" LIKE ${ph}`, ['%delivery attempt%']);
-    assert.ok(logs.rows.some((r) => /action group waiting, action inc, alert rule queued-rule/.test(String(r[0]))), JSON.stringify(logs.rows));
+    assert.ok(
+      logs.rows.some((r) => /action group waiting, action inc, alert rule queued-rule/.test(String(r[0]))),
+      JSON.stringify(logs.rows),
+    );
   });
 
   it('a Failed outcome names the alert and its rule even when the delivery failed before its work unit was built', async () => {
@@ -57,16 +60,29 @@ describe('what is waiting in the delivery queue', () => {
     await rig.c.delivery.stop();
     await postHook(g.webhookUrl, metricAlert({ rule: 'orphaned-rule', alertId: 'o-1' }));
     // The connection the job was queued for is gone by the time it is delivered.
-    await rig.c.store.db.updateTable('jobs').set({ connection_id: 'deleted-connection' }).where('connection_id', '=', connId).where('state', '=', 'pending').where('kind', '=', 'deliver').where('attempts', '=', 0).execute();
+    await rig.c.store.db
+      .updateTable('jobs')
+      .set({ connection_id: 'deleted-connection' })
+      .where('connection_id', '=', connId)
+      .where('state', '=', 'pending')
+      .where('kind', '=', 'deliver')
+      .where('attempts', '=', 0)
+      .execute();
     rig.c.delivery.start();
     const ph = rig.c.store.dialect === 'sqlite' ? '?' : '$1';
     const row = await until('the Failed outcome', async () => {
-      const rows = await rig.c.store.sql.query(`SELECT "AlertId_s", "AlertRule_s" FROM ws_itsmactionoutcome_cl WHERE "Operation_s" = 'Failed' AND "ActionGroup_s" = ${ph}`, ['orphaned']);
+      const rows = await rig.c.store.sql.query(
+        `SELECT "AlertId_s", "AlertRule_s" FROM ws_itsmactionoutcome_cl WHERE "Operation_s" = 'Failed' AND "ActionGroup_s" = ${ph}`,
+        ['orphaned'],
+      );
       return rows.rows[0];
     });
     assert.match(String(row[0]), /o-1$/);
     assert.equal(row[1], 'orphaned-rule');
     const logs = await rig.c.store.sql.query(`SELECT "Message" FROM ws_servicedesklog_cl WHERE "Message" LIKE ${ph}`, ['%dead letters%']);
-    assert.ok(logs.rows.some((r) => /action group orphaned, action inc, alert rule orphaned-rule/.test(String(r[0]))), JSON.stringify(logs.rows));
+    assert.ok(
+      logs.rows.some((r) => /action group orphaned, action inc, alert rule orphaned-rule/.test(String(r[0]))),
+      JSON.stringify(logs.rows),
+    );
   });
 });

@@ -8,7 +8,17 @@ import { backoffDelay } from '../../src/delivery/backoff.ts';
 let seq = 0;
 function job(key: string, overrides: Partial<NewJob> = {}): NewJob {
   seq += 1;
-  return { kind: 'deliver', ordering_key: key, dedupe_key: `d-${seq}-${Math.random()}`, connection_id: 'c1', workspace: 'default', payload: JSON.stringify({ n: seq }), max_attempts: 3, run_at: Date.now() - 1, ...overrides };
+  return {
+    kind: 'deliver',
+    ordering_key: key,
+    dedupe_key: `d-${seq}-${Math.random()}`,
+    connection_id: 'c1',
+    workspace: 'default',
+    payload: JSON.stringify({ n: seq }),
+    max_attempts: 3,
+    run_at: Date.now() - 1,
+    ...overrides,
+  };
 }
 
 const claimOpts = { kinds: ['deliver'], limit: 10, maxBatch: 1, leaseMs: 60_000 };
@@ -27,9 +37,15 @@ for (const dialect of testDialects) {
     it('claims only the head of each ordering key, and nothing of a key while its head runs', async () => {
       await t.store.jobs.enqueue([job('a'), job('a'), job('b')]);
       const first = await t.store.jobs.claim({ ...claimOpts, workerId: 'w1' });
-      assert.deepEqual(first.map((g) => g.map((j) => j.ordering_key)), [['a'], ['b']]);
+      assert.deepEqual(
+        first.map((g) => g.map((j) => j.ordering_key)),
+        [['a'], ['b']],
+      );
       assert.deepEqual(await t.store.jobs.claim({ ...claimOpts, workerId: 'w2' }), [], 'a and b are busy');
-      await t.store.jobs.ack(first[0].map((j) => j.id), 'w1');
+      await t.store.jobs.ack(
+        first[0].map((j) => j.id),
+        'w1',
+      );
       const next = await t.store.jobs.claim({ ...claimOpts, workerId: 'w2' });
       assert.equal(next.length, 1);
       assert.equal(next[0][0].ordering_key, 'a');
@@ -41,7 +57,10 @@ for (const dialect of testDialects) {
       const groups = await t.store.jobs.claim({ ...claimOpts, workerId: 'w', maxBatch: 10 });
       const k = groups.find((g) => g[0].ordering_key === 'k')!;
       assert.equal(k.length, 3);
-      assert.deepEqual(k.map((j) => j.id), [...k.map((j) => j.id)].sort((x, y) => x - y));
+      assert.deepEqual(
+        k.map((j) => j.id),
+        [...k.map((j) => j.id)].sort((x, y) => x - y),
+      );
       assert.ok(k.every((j) => j.state === 'running' && j.locked_by === 'w' && j.attempts === 1));
     });
 
@@ -151,7 +170,10 @@ for (const dialect of testDialects) {
               t.store.jobs.claim({ ...claimOpts, workerId: 'A', limit: 7 }),
               second.jobs.claim({ ...claimOpts, workerId: 'B', limit: 7 }),
             ]);
-            for (const [worker, groups] of [['A', a], ['B', b]] as const) {
+            for (const [worker, groups] of [
+              ['A', a],
+              ['B', b],
+            ] as const) {
               for (const g of groups) {
                 for (const j of g) {
                   assert.equal(claimed.has(j.id), false, `job ${j.id} claimed twice`);
@@ -161,9 +183,15 @@ for (const dialect of testDialects) {
                 }
               }
             }
-            for (const [worker, groups, store] of [['A', a, t.store], ['B', b, second]] as const) {
+            for (const [worker, groups, store] of [
+              ['A', a, t.store],
+              ['B', b, second],
+            ] as const) {
               for (const g of groups) {
-                await store.jobs.ack(g.map((j) => j.id), worker);
+                await store.jobs.ack(
+                  g.map((j) => j.id),
+                  worker,
+                );
                 running.delete(g[0].ordering_key);
               }
             }
@@ -182,10 +210,25 @@ for (const dialect of testDialects) {
 describe('backoff', () => {
   it('grows exponentially with jitter inside [exp/2, exp] and stops at the cap', () => {
     const o = { baseMs: 100, maxMs: 1000 };
-    assert.equal(backoffDelay(1, o, () => 0), 50);
-    assert.equal(backoffDelay(1, o, () => 1), 100);
-    assert.equal(backoffDelay(3, o, () => 1), 400);
-    assert.equal(backoffDelay(30, o, () => 1), 1000);
-    assert.equal(backoffDelay(30, o, () => 0), 500);
+    assert.equal(
+      backoffDelay(1, o, () => 0),
+      50,
+    );
+    assert.equal(
+      backoffDelay(1, o, () => 1),
+      100,
+    );
+    assert.equal(
+      backoffDelay(3, o, () => 1),
+      400,
+    );
+    assert.equal(
+      backoffDelay(30, o, () => 1),
+      1000,
+    );
+    assert.equal(
+      backoffDelay(30, o, () => 0),
+      500,
+    );
   });
 });

@@ -23,7 +23,13 @@ for (const dialect of testDialects) {
     let rig: Rig;
     let webhookUrl: string;
     before(async () => {
-      rig = await startRig(dialect, fastDelivery({ authPauseMs: LONG, gate: { concurrency: 8, ratePerSecond: 1000, burst: 1000, minRatePerSecond: 20, failureThreshold: 2, openMs: LONG, maxOpenMs: LONG } }));
+      rig = await startRig(
+        dialect,
+        fastDelivery({
+          authPauseMs: LONG,
+          gate: { concurrency: 8, ratePerSecond: 1000, burst: 1000, minRatePerSecond: 20, failureThreshold: 2, openMs: LONG, maxOpenMs: LONG },
+        }),
+      );
       webhookUrl = (await putGroup(rig, 'recovery', [{ name: 'inc', ticketConfiguration: { WorkItemType: 'Incident' } }])).webhookUrl;
     });
     after(async () => rig.cleanup());
@@ -47,7 +53,12 @@ for (const dialect of testDialects) {
       await postHook(webhookUrl, metricAlert({ rule: `auth-${dialect}`, alertId: 'au-1' }));
       await waitUntil('the connection to fail its sign-in', async () => (await rig.c.store.connections.get('default', 'snow'))!.status === 'Error');
       const put = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/connections/snow', {
-        partnerType: 'ServiceNow', serverUrl: rig.sandbox.url, username: 'itsmc.integration', password: 'sandbox', clientId: 'itsmc-sandbox', createNewConfigurationItems: true,
+        partnerType: 'ServiceNow',
+        serverUrl: rig.sandbox.url,
+        username: 'itsmc.integration',
+        password: 'sandbox',
+        clientId: 'itsmc-sandbox',
+        createNewConfigurationItems: true,
       });
       assert.equal(put.status, 200);
       await drained(rig.c, 15_000);

@@ -36,8 +36,15 @@ describe('two processes on one PostgreSQL queue', () => {
     await drained(a.c, 60_000);
     await drained(b.c, 60_000);
     const incidents = (await ourIncidents(a.sandbox)).filter((i) => /\] shared-\d+/.test(i.short_description));
-    assert.deepEqual([...countByCorrelation(incidents).values()].filter((n) => n > 1), [], 'no duplicates');
+    assert.deepEqual(
+      [...countByCorrelation(incidents).values()].filter((n) => n > 1),
+      [],
+      'no duplicates',
+    );
     assert.equal(incidents.length, 60, 'one incident per rule');
-    assert.ok(a.c.delivery.stats.acked > 0 && b.c.delivery.stats.acked > 0, `both instances delivered (${a.c.delivery.stats.acked} / ${b.c.delivery.stats.acked})`);
+    assert.ok(
+      a.c.delivery.stats.acked > 0 && b.c.delivery.stats.acked > 0,
+      `both instances delivered (${a.c.delivery.stats.acked} / ${b.c.delivery.stats.acked})`,
+    );
   });
 });

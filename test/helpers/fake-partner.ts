@@ -97,7 +97,15 @@ export class FakePartner implements PartnerClient {
     this.gate('create', { correlationKey: input.correlationKey });
     const n = ++this.seq;
     const ref: WorkItemRef = { type: input.type, id: `fake-${n}`, number: `INC${String(n).padStart(7, '0')}`, state: '1', closed: false };
-    this.items.set(ref.id, { ref, scope: 'Incident', correlationKey: input.correlationKey, title: input.title, notes: [], fields: { ...input.fields }, updatedAt: this.now() });
+    this.items.set(ref.id, {
+      ref,
+      scope: 'Incident',
+      correlationKey: input.correlationKey,
+      title: input.title,
+      notes: [],
+      fields: { ...input.fields },
+      updatedAt: this.now(),
+    });
     return { ...ref };
   }
 
@@ -151,7 +159,13 @@ export class FakePartner implements PartnerClient {
       scope,
       id: i.ref.id,
       updatedAt: i.updatedAt,
-      row: { ServiceDeskWorkItemType_s: scope, ServiceDeskId_s: i.ref.number, Title_s: i.title, IncidentState_s: i.ref.closed ? 'Resolved' : 'New', LastModifiedDate_t: i.updatedAt },
+      row: {
+        ServiceDeskWorkItemType_s: scope,
+        ServiceDeskId_s: i.ref.number,
+        Title_s: i.title,
+        IncidentState_s: i.ref.closed ? 'Resolved' : 'New',
+        LastModifiedDate_t: i.updatedAt,
+      },
     }));
     const last = page[page.length - 1];
     return { records, ...(rows.length > pageSize && last ? { next: JSON.stringify([last.updatedAt, last.ref.id]) } : {}) };

@@ -50,7 +50,8 @@ for (const partner of testable) {
       fields: {},
       ciIds: [],
     });
-    const newClient = (timeoutMs = 10_000): PartnerClient => partner.create({ credentials: partner.sandbox.credentials(sandbox.url), tokens: memoryVault(), timeoutMs });
+    const newClient = (timeoutMs = 10_000): PartnerClient =>
+      partner.create({ credentials: partner.sandbox.credentials(sandbox.url), tokens: memoryVault(), timeoutMs });
 
     before(async () => {
       sandbox = await partner.sandbox.start({ host: '127.0.0.1', port: 0, seed: 7, days: 5, size: 'small' });
@@ -120,7 +121,10 @@ for (const partner of testable) {
       // Partners stamp changes to the second: make the change land in a later second than the creations.
       await sleep(1100);
       const moved = first.records.find((r) => ours.has(r.id)) ?? { id: refs[0].id, updatedAt: since };
-      await client.updateWorkItem(refs.find((r) => r.id === moved.id)!, 'changed between pages');
+      await client.updateWorkItem(
+        refs.find((r) => r.id === moved.id)!,
+        'changed between pages',
+      );
       const seen = new Map<string, string[]>();
       for (const r of first.records) seen.set(r.id, [...(seen.get(r.id) ?? []), r.updatedAt]);
       let cursor: string | undefined = first.next;
@@ -152,7 +156,7 @@ for (const partner of testable) {
       assert.equal(await c.findByCorrelationKey('Incident', key('after-expiry')), null);
     });
 
-    it('reports 429 as rate-limited with the partner\'s Retry-After, then works again', async () => {
+    it("reports 429 as rate-limited with the partner's Retry-After, then works again", async () => {
       await sandbox.faults.failNext(429, 1, 3);
       await assert.rejects(client.findByCorrelationKey('Incident', key('429')), (err) => {
         isPartnerError('rate-limited')(err);

@@ -37,8 +37,12 @@ for (const dialect of testDialects) {
 
     it('answers getschema from the query box with the same columns', async () => {
       const meta = await api(c.url, reader, 'GET', '/v1/workspaces/default/metadata');
-      const expected = meta.body.tables.find((t: { name: string }) => t.name === 'ServiceDeskLog_CL').columns.map((col: { name: string; type: string }, i: number) => [col.name, i, col.type]);
-      const res = await api(c.url, reader, 'POST', '/v1/workspaces/default/query', { query: 'ServiceDeskLog_CL | getschema | project ColumnName, ColumnOrdinal, ColumnType' });
+      const expected = meta.body.tables
+        .find((t: { name: string }) => t.name === 'ServiceDeskLog_CL')
+        .columns.map((col: { name: string; type: string }, i: number) => [col.name, i, col.type]);
+      const res = await api(c.url, reader, 'POST', '/v1/workspaces/default/query', {
+        query: 'ServiceDeskLog_CL | getschema | project ColumnName, ColumnOrdinal, ColumnType',
+      });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.deepEqual(res.body.tables[0].rows, expected);
     });

@@ -34,7 +34,10 @@ for (const dialect of testDialects) {
 
     before(async () => {
       c = await startTestConnector(dialect, { ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host, ITSMC_SYNC: '0', ITSMC_QUERY_ROW_CAP: String(ROW_CAP) });
-      assert.equal((await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/sn', sandboxConnection(sandbox, { syncDataDays: 120 }))).status, 201);
+      assert.equal(
+        (await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/sn', sandboxConnection(sandbox, { syncDataDays: 120 }))).status,
+        201,
+      );
       const synced = await api(c.url, c.adminToken, 'POST', '/api/v1/workspaces/default/connections/sn/sync');
       assert.equal(synced.body.status, 'ok', JSON.stringify(synced.body));
       reader = (await api(c.url, c.adminToken, 'POST', '/api/v1/workspaces/default/apiKeys', { name: 'dashboard', role: 'reader' })).body.key;
@@ -46,7 +49,11 @@ for (const dialect of testDialects) {
     });
 
     it('answers in the Logs query format, with the render hint', async () => {
-      const res = await kql(c.url, c.adminToken, 'ServiceDesk_CL | summarize count() by ServiceDeskWorkItemType_s | order by ServiceDeskWorkItemType_s asc | render piechart');
+      const res = await kql(
+        c.url,
+        c.adminToken,
+        'ServiceDesk_CL | summarize count() by ServiceDeskWorkItemType_s | order by ServiceDeskWorkItemType_s asc | render piechart',
+      );
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.deepEqual(res.body.tables[0].name, 'PrimaryResult');
       assert.deepEqual(res.body.tables[0].columns, [
@@ -72,7 +79,12 @@ for (const dialect of testDialects) {
       const day = await api(c.url, reader, 'GET', `/v1/workspaces/default/query?query=${q}&timespan=P1D`);
       assert.equal(day.status, 200, JSON.stringify(day.body));
       assert.deepEqual(day.body.tables[0].rows, [[200]]);
-      const past = await api(c.url, reader, 'GET', `/v1/workspaces/default/query?query=${q}&timespan=${encodeURIComponent('2020-01-01T00:00:00Z/2020-01-02T00:00:00Z')}`);
+      const past = await api(
+        c.url,
+        reader,
+        'GET',
+        `/v1/workspaces/default/query?query=${q}&timespan=${encodeURIComponent('2020-01-01T00:00:00Z/2020-01-02T00:00:00Z')}`,
+      );
       assert.deepEqual(past.body.tables[0].rows, [[0]], 'TimeGenerated is the sync time');
     });
 
@@ -162,9 +174,17 @@ for (const dialect of testDialects) {
 describe('query timeout', () => {
   for (const dialect of testDialects) {
     it(`is reported as GatewayTimeout on ${dialect}`, async () => {
-      const c = await startTestConnector(dialect, { ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host, ITSMC_SYNC: '0', ITSMC_QUERY_TIMEOUT_MS: '100', ITSMC_QUERY_ROW_CAP: '100000000' });
+      const c = await startTestConnector(dialect, {
+        ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host,
+        ITSMC_SYNC: '0',
+        ITSMC_QUERY_TIMEOUT_MS: '100',
+        ITSMC_QUERY_ROW_CAP: '100000000',
+      });
       try {
-        assert.equal((await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/sn', sandboxConnection(sandbox, { syncDataDays: 120 }))).status, 201);
+        assert.equal(
+          (await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/sn', sandboxConnection(sandbox, { syncDataDays: 120 }))).status,
+          201,
+        );
         assert.equal((await api(c.url, c.adminToken, 'POST', '/api/v1/workspaces/default/connections/sn/sync')).body.status, 'ok');
         // 150³ + 50³ rows: far more than 100 ms of work on either store.
         const slow = await kql(

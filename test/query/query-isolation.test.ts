@@ -10,8 +10,7 @@ import { api, startTestConnector, testDialects, type TestConnector } from '../he
 
 const TIMEOUT_MS = 1500;
 const HEALTH_BUDGET_MS = 200;
-const REGEX_QUERY =
-  'ServiceDeskLog_CL | take 1 | extend s = "aaaaaaaaaaaaaaaaaaaaaaaaaaaa" | where s matches regex "^a*a*a*a*a*a*a*a*a*a*a*a*b$" | count';
+const REGEX_QUERY = 'ServiceDeskLog_CL | take 1 | extend s = "aaaaaaaaaaaaaaaaaaaaaaaaaaaa" | where s matches regex "^a*a*a*a*a*a*a*a*a*a*a*a*b$" | count';
 const CROSS = '(ServiceDeskLog_CL | extend k = 1)';
 const SLOW_QUERY = `${CROSS} | join kind=inner ${CROSS} on k | join kind=inner ${CROSS} on k | count`;
 

@@ -40,14 +40,25 @@ describe('data directory permissions', () => {
 
   it('makes the data directory and every directory in it 0700', () => {
     const dirs = [dataDir, ...walk(dataDir).filter((p) => fs.statSync(p).isDirectory())];
-    assert.ok(dirs.some((d) => d.endsWith('sandbox')), 'the sandbox keeps its data under the data directory');
+    assert.ok(
+      dirs.some((d) => d.endsWith('sandbox')),
+      'the sandbox keeps its data under the data directory',
+    );
     for (const d of dirs) assert.equal(modeOf(d), '700', d);
   });
 
   it('makes the SQLite files (with -wal and -shm), keys and tokens 0600, the sandbox’s included', () => {
     const files = walk(dataDir).filter((p) => fs.statSync(p).isFile());
     const names = files.map((f) => path.relative(dataDir, f)).sort();
-    for (const expected of ['itsmc.sqlite', 'itsmc.sqlite-wal', 'itsmc.sqlite-shm', 'master.key', 'admin.token', path.join('sandbox', 'servicenow.sqlite'), path.join('sandbox', 'servicenow.sqlite-wal')]) {
+    for (const expected of [
+      'itsmc.sqlite',
+      'itsmc.sqlite-wal',
+      'itsmc.sqlite-shm',
+      'master.key',
+      'admin.token',
+      path.join('sandbox', 'servicenow.sqlite'),
+      path.join('sandbox', 'servicenow.sqlite-wal'),
+    ]) {
       assert.ok(names.includes(expected), `${expected} exists (found ${names.join(', ')})`);
     }
     for (const f of files) assert.equal(modeOf(f), '600', f);

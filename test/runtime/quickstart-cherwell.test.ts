@@ -53,7 +53,10 @@ describe('quick start with the Cherwell sandbox', () => {
 
   it('syncs so that KQL counts by type and state equal the counts the sandbox reports through its search API', async () => {
     const expected = new Map<string, number>();
-    for (const [type, name] of [['Incident', 'Incident'], ['ChangeRequest', 'ChangeRequest']] as const) {
+    for (const [type, name] of [
+      ['Incident', 'Incident'],
+      ['ChangeRequest', 'ChangeRequest'],
+    ] as const) {
       for (const state of await cherwellStates(sb, name)) {
         const n = await cherwellCount(sb, name, [{ field: 'Status', operator: 'eq', value: state }]);
         if (n > 0) expected.set(`${type}|${state}`, n);
@@ -66,7 +69,10 @@ describe('quick start with the Cherwell sandbox', () => {
     const counts = async (): Promise<string> => {
       const res = await api(c.url, c.adminToken, 'POST', '/v1/workspaces/default/query', { query, timespan: 'P1D' });
       assert.equal(res.status, 200, JSON.stringify(res.body));
-      const rows = (res.body.tables[0].rows as [string, string, string, number][]).map(([type, inc, cr, n]) => [`${type}|${type === 'Incident' ? inc : cr}`, n]);
+      const rows = (res.body.tables[0].rows as [string, string, string, number][]).map(([type, inc, cr, n]) => [
+        `${type}|${type === 'Incident' ? inc : cr}`,
+        n,
+      ]);
       return JSON.stringify(rows.sort());
     };
     const want = JSON.stringify([...expected].sort());

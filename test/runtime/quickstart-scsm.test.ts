@@ -36,7 +36,12 @@ class WebApp {
       const res = await fetch(`${this.url}/${SEEDED_CREDENTIALS.tenant}/oauth2/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: SEEDED_CREDENTIALS.clientId, client_secret: SEEDED_CREDENTIALS.clientSecret, resource: this.url }),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: SEEDED_CREDENTIALS.clientId,
+          client_secret: SEEDED_CREDENTIALS.clientSecret,
+          resource: this.url,
+        }),
       });
       this.token = ((await res.json()) as { access_token: string }).access_token;
     }
@@ -94,7 +99,7 @@ describe('quick start with SCSM (what `npm start` does)', () => {
     assert.equal(sb.webhookUrl?.endsWith(group.body.webhookUrl.slice(group.body.webhookUrl.indexOf('/hooks/'))), true);
   });
 
-  it('after the sync, KQL counts of ServiceDesk_CL by type and state for scsm-sandbox equal the sandbox\'s own counts', async () => {
+  it("after the sync, KQL counts of ServiceDesk_CL by type and state for scsm-sandbox equal the sandbox's own counts", async () => {
     const expected = {
       Incident: await web.countsByStatus(INCIDENT, 'IncidentStatusEnum'),
       ChangeRequest: await web.countsByStatus(CHANGE, 'ChangeStatusEnum'),
@@ -121,8 +126,16 @@ describe('quick start with SCSM (what `npm start` does)', () => {
     const sb = c.sandboxes.find((s) => s.partnerType === 'SCSM')!;
     // The quick-start group as it is, with notes sent at once instead of coalesced for a minute.
     const group = (await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/actionGroups/sandbox-scsm')).body;
-    const receivers = group.itsmReceivers.map((r: any) => ({ name: r.name, connectionName: r.connectionName, ticketConfiguration: { ...r.ticketConfiguration, noteCoalesceSeconds: 0 } }));
-    const put = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/actionGroups/sandbox-scsm', { shortName: group.shortName, enabled: true, itsmReceivers: receivers });
+    const receivers = group.itsmReceivers.map((r: any) => ({
+      name: r.name,
+      connectionName: r.connectionName,
+      ticketConfiguration: { ...r.ticketConfiguration, noteCoalesceSeconds: 0 },
+    }));
+    const put = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/actionGroups/sandbox-scsm', {
+      shortName: group.shortName,
+      enabled: true,
+      itsmReceivers: receivers,
+    });
     assert.equal(put.status, 200, JSON.stringify(put.body));
 
     assert.equal((await postHook(sb.webhookUrl!, metricAlert({ rule: 'scsm-cpu-e2e', alertId: 's-1', cis: ['vm-scsm-e2e-01'] }))).status, 202);
@@ -147,7 +160,8 @@ describe('quick start with SCSM (what `npm start` does)', () => {
     assert.equal(afterRefire[0].EnteredBy, 'SM-OMS');
     assert.equal((await web.incidentsTitled('scsm-cpu-e2e')).length, 1, 'still one incident');
 
-    for (const id of ['s-1', 's-2']) await postHook(sb.webhookUrl!, metricAlert({ rule: 'scsm-cpu-e2e', alertId: id, condition: 'Resolved', cis: ['vm-scsm-e2e-01'] }));
+    for (const id of ['s-1', 's-2'])
+      await postHook(sb.webhookUrl!, metricAlert({ rule: 'scsm-cpu-e2e', alertId: id, condition: 'Resolved', cis: ['vm-scsm-e2e-01'] }));
     await drained(c, 60_000);
     items = await web.incidentsTitled('scsm-cpu-e2e');
     assert.equal(items.length, 1);

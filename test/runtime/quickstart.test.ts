@@ -48,13 +48,16 @@ describe('quick start (what `npm start` does)', () => {
     const res = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/connections/provance-sandbox');
     assert.equal(res.status, 200);
     assert.equal(res.body.status, 'Healthy', res.body.lastError);
-    assert.ok(res.body.warnings.some((w: string) => /unverified/.test(w)), JSON.stringify(res.body.warnings));
+    assert.ok(
+      res.body.warnings.some((w: string) => /unverified/.test(w)),
+      JSON.stringify(res.body.warnings),
+    );
     const group = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/actionGroups/sandbox-provance');
     assert.equal(group.status, 200);
     assert.equal(group.body.itsmReceivers[0].connectionName, 'provance-sandbox');
   });
 
-  it('after the sync, KQL counts by type and state for provance-sandbox equal the Provance sandbox\'s own counts read through its Web API', async () => {
+  it("after the sync, KQL counts by type and state for provance-sandbox equal the Provance sandbox's own counts read through its Web API", async () => {
     const conn = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/connections/provance-sandbox');
     const sandbox = new ProvanceReader({ url: conn.body.serverUrl, apiUrl: `${conn.body.serverUrl}/api/data/v9.2` });
     const own = new Map<string, number>();
@@ -69,13 +72,17 @@ describe('quick start (what `npm start` does)', () => {
     };
     const latest = (type: string, state: string) =>
       `ServiceDesk_CL | where ServiceDeskConnectionName_s == 'provance-sandbox' and ServiceDeskWorkItemType_s == '${type}' | summarize arg_max(TimeGenerated, ${state}) by ServiceDeskId_s | summarize count() by ${state}`;
-    const synced = await eventually('ServiceDesk_CL holds every Provance record', async () => {
-      const m = new Map<string, number>();
-      for (const [state, n] of await kql(latest('Incident', 'IncidentState_s'))) m.set(`Incident|${state}`, n);
-      for (const [state, n] of await kql(latest('ChangeRequest', 'CRState_s'))) m.set(`ChangeRequest|${state}`, n);
-      const total = [...m.values()].reduce((a, b) => a + b, 0);
-      return total === [...own.values()].reduce((a, b) => a + b, 0) ? m : undefined;
-    }, 120_000);
+    const synced = await eventually(
+      'ServiceDesk_CL holds every Provance record',
+      async () => {
+        const m = new Map<string, number>();
+        for (const [state, n] of await kql(latest('Incident', 'IncidentState_s'))) m.set(`Incident|${state}`, n);
+        for (const [state, n] of await kql(latest('ChangeRequest', 'CRState_s'))) m.set(`ChangeRequest|${state}`, n);
+        const total = [...m.values()].reduce((a, b) => a + b, 0);
+        return total === [...own.values()].reduce((a, b) => a + b, 0) ? m : undefined;
+      },
+      120_000,
+    );
     assert.deepEqual(new Map([...synced].sort()), new Map([...own].sort()));
     assert.ok(own.size >= 5, 'several types and states');
   });

@@ -35,7 +35,12 @@ for (const dialect of testDialects) {
 
     it('lets a reader key read its own workspace but not write', async () => {
       assert.equal((await api(c.url, reader, 'GET', '/api/v1/workspaces/default/connections')).status, 200);
-      const write = await api(c.url, reader, 'PUT', '/api/v1/workspaces/default/connections/x', { partnerType: 'SCSM', serverUrl: 'https://scsm.example.com', clientId: 'a', clientSecret: 'b' });
+      const write = await api(c.url, reader, 'PUT', '/api/v1/workspaces/default/connections/x', {
+        partnerType: 'SCSM',
+        serverUrl: 'https://scsm.example.com',
+        clientId: 'a',
+        clientSecret: 'b',
+      });
       assert.equal(write.status, 403);
       assert.match(write.body.error.message, /role 'contributor'/);
     });

@@ -23,7 +23,13 @@ for (const dialect of testDialects) {
     });
 
     it('creates one work item per log row through the delivery queue; the same row again is a duplicate', async () => {
-      const body = { connectionName: 'snow', workItemType: 'Incident', title: 'Disk full on db-7', query: 'Perf | take 1', row: { Computer: 'db-7', CounterValue: 3.5, Healthy: false } };
+      const body = {
+        connectionName: 'snow',
+        workItemType: 'Incident',
+        title: 'Disk full on db-7',
+        query: 'Perf | take 1',
+        row: { Computer: 'db-7', CounterValue: 3.5, Healthy: false },
+      };
       const first = await api(rig.c.url, rig.token, 'POST', `${ws}/workItems`, body);
       assert.equal(first.status, 202, JSON.stringify(first.body));
       assert.equal(first.body.status, 'accepted');
@@ -34,7 +40,9 @@ for (const dialect of testDialects) {
       await drained(rig.c);
       const created = (await ourIncidents(rig.sandbox)).filter((i) => i.short_description.includes('Disk full on db-7'));
       assert.equal(created.length, 1);
-      const outcome = await api(rig.c.url, rig.token, 'POST', '/v1/workspaces/default/query', { query: `ItsmActionOutcome_CL | where AlertId_s == "${first.body.alertId}" | project Operation_s, WorkItemNumber_s, Computer` });
+      const outcome = await api(rig.c.url, rig.token, 'POST', '/v1/workspaces/default/query', {
+        query: `ItsmActionOutcome_CL | where AlertId_s == "${first.body.alertId}" | project Operation_s, WorkItemNumber_s, Computer`,
+      });
       assert.deepEqual(outcome.body.tables[0].rows, [['Created', created[0].number, 'db-7']]);
     });
 
@@ -42,7 +50,12 @@ for (const dialect of testDialects) {
       const unknown = await api(rig.c.url, rig.token, 'POST', `${ws}/workItems`, { connectionName: 'nope', workItemType: 'Incident', title: 't', row: {} });
       assert.equal(unknown.status, 404);
       assert.match(unknown.body.error.message, /connection 'nope'/);
-      const bad = await api(rig.c.url, rig.token, 'POST', `${ws}/workItems`, { connectionName: 'snow', workItemType: 'Ticket', title: 't', row: { a: { nested: 1 } } });
+      const bad = await api(rig.c.url, rig.token, 'POST', `${ws}/workItems`, {
+        connectionName: 'snow',
+        workItemType: 'Ticket',
+        title: 't',
+        row: { a: { nested: 1 } },
+      });
       assert.equal(bad.status, 400);
       assert.match(JSON.stringify(bad.body.error), /workItemType|row/);
     });
@@ -50,13 +63,19 @@ for (const dialect of testDialects) {
     it('previews an ITSM action for every payload family and checks it against the connection', async () => {
       const res = await api(rig.c.url, rig.token, 'POST', `${ws}/itsmActions/preview`, {
         connectionName: 'snow',
-        ticketConfiguration: { WorkItemType: 'Incident', WorkItemData: { short_description: 'On {{alert.configurationItems[0]}}', category: 'no-such-category' } },
+        ticketConfiguration: {
+          WorkItemType: 'Incident',
+          WorkItemData: { short_description: 'On {{alert.configurationItems[0]}}', category: 'no-such-category' },
+        },
       });
       assert.equal(res.status, 200, JSON.stringify(res.body));
       assert.ok(res.body.value.length >= 10);
       const metric = res.body.value.find((p: any) => p.family === 'azure-common-metric');
       assert.equal(metric.draft.fields.short_description, 'On wcus-r2-gen2');
-      assert.ok(res.body.problems.some((p: any) => /category/.test(p.path) && Array.isArray(p.allowed)), JSON.stringify(res.body.problems));
+      assert.ok(
+        res.body.problems.some((p: any) => /category/.test(p.path) && Array.isArray(p.allowed)),
+        JSON.stringify(res.body.problems),
+      );
     });
 
     it('reports the delivery queue per connection', async () => {

@@ -43,7 +43,10 @@ describe('bad input gets a 4xx with the error shape', () => {
   });
 
   it('lists every missing required field of the partner', async () => {
-    const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow', { partnerType: 'ServiceNow', serverUrl: 'https://dev1.service-now.com' });
+    const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow', {
+      partnerType: 'ServiceNow',
+      serverUrl: 'https://dev1.service-now.com',
+    });
     assert.equal(res.status, 400);
     const paths = res.body.error.details.map((d: any) => d.path);
     assert.deepEqual(paths, ['body/username', 'body/password', 'body/clientId', 'body/clientSecret']);
@@ -51,7 +54,15 @@ describe('bad input gets a 4xx with the error shape', () => {
 
   it('refuses a ServiceNow URL outside service-now.com, plain http and private addresses', async () => {
     const base = { partnerType: 'ServiceNow', username: 'u', password: 'p', clientId: 'c', clientSecret: 's' };
-    for (const serverUrl of ['https://evil.example.com', 'http://dev1.service-now.com', 'https://127.0.0.1:8443', 'https://169.254.169.254', 'https://[::1]/', 'https://10.1.2.3', 'not a url']) {
+    for (const serverUrl of [
+      'https://evil.example.com',
+      'http://dev1.service-now.com',
+      'https://127.0.0.1:8443',
+      'https://169.254.169.254',
+      'https://[::1]/',
+      'https://10.1.2.3',
+      'not a url',
+    ]) {
       const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow', { ...base, serverUrl });
       assert.equal(res.status, 400, serverUrl);
       assert.match(res.body.error.message, /serverUrl/, serverUrl);

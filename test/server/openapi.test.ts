@@ -17,7 +17,9 @@ describe('first contact: API description, / and probe logging', () => {
   it('gives every OpenAPI operation a summary and a description', async () => {
     const res = await api(c.url, null, 'GET', '/openapi.json');
     assert.equal(res.status, 200);
-    const operations = Object.entries(res.body.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })));
+    const operations = Object.entries(res.body.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ id: `${method.toUpperCase()} ${path}`, op })),
+    );
     assert.ok(operations.length >= 30, `found ${operations.length} operations`);
     const undocumented = operations.filter(({ op }) => !op.summary?.trim() || !op.description?.trim()).map(({ id }) => id);
     assert.deepEqual(undocumented, []);
@@ -38,9 +40,24 @@ describe('request logging', () => {
   const lines: any[] = [];
   before(async () => {
     s = await openTestStore('sqlite');
-    const stream = new Writable({ write: (chunk, _enc, done) => (lines.push(...String(chunk).trim().split('\n').map((l) => JSON.parse(l))), done()) });
+    const stream = new Writable({
+      write: (chunk, _enc, done) => (
+        lines.push(
+          ...String(chunk)
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l)),
+        ),
+        done()
+      ),
+    });
     const box = new SecretBox([{ version: 1, key: Buffer.from('a-test-master-key-of-32-bytes!!!') }]);
-    app = await buildApp({ store: s.store, connections: new ConnectionService(s.store, box, { allowedPartnerHosts: [] }), adminToken: 'itsma_test', logger: { level: 'info', stream } });
+    app = await buildApp({
+      store: s.store,
+      connections: new ConnectionService(s.store, box, { allowedPartnerHosts: [] }),
+      adminToken: 'itsma_test',
+      logger: { level: 'info', stream },
+    });
   });
   after(async () => {
     await app.close();

@@ -15,7 +15,10 @@ describe('GET /api/v1/partners', () => {
   it('lists every registered partner with its connection form, work item types and sync scopes', async () => {
     const res = await api(c.url, c.adminToken, 'GET', '/api/v1/partners');
     assert.equal(res.status, 200);
-    assert.deepEqual(res.body.value.map((p: { type: string }) => p.type), partners.map((p) => p.type));
+    assert.deepEqual(
+      res.body.value.map((p: { type: string }) => p.type),
+      partners.map((p) => p.type),
+    );
     const snow = res.body.value.find((p: { type: string }) => p.type === 'ServiceNow');
     assert.deepEqual(snow.workItemTypes, ['Incident', 'Event', 'Alert']);
     assert.deepEqual(snow.syncScopes, ['Incident', 'ChangeRequest']);

@@ -16,7 +16,10 @@ interface RawAnswer {
  */
 function sendChunked(url: string, token: string, path: string, chunks: string[], pauseMs = 0): Promise<RawAnswer> {
   return new Promise((resolve) => {
-    const req = http.request(`${url}${path}`, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } });
+    const req = http.request(`${url}${path}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+    });
     let error: string | undefined;
     let answer: RawAnswer | undefined;
     let sent = false;

@@ -21,7 +21,10 @@ describe('validation messages', () => {
     assert.equal(res.status, 400);
     assert.doesNotMatch(JSON.stringify(res.body), /equal to constant/);
     assert.match(res.body.error.message, /^partnerType must be one of: ServiceNow, SCSM, Cherwell, Provance/);
-    assert.deepEqual(res.body.error.details.map((d: any) => d.path), ['body/partnerType']);
+    assert.deepEqual(
+      res.body.error.details.map((d: any) => d.path),
+      ['body/partnerType'],
+    );
   });
 
   it('does not double the location prefix', async () => {
@@ -29,7 +32,9 @@ describe('validation messages', () => {
     assert.equal(res.status, 400);
     assert.doesNotMatch(res.body.error.message, /body: body/);
     assert.match(res.body.error.message, /partnerType/);
-    const put = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/actionGroups/bad', { itsmReceivers: [{ name: 'a', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Problem' } }] });
+    const put = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/actionGroups/bad', {
+      itsmReceivers: [{ name: 'a', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Problem' } }],
+    });
     assert.equal(put.status, 400);
     assert.doesNotMatch(put.body.error.message, /body: body|equal to constant/);
   });
@@ -42,9 +47,18 @@ describe('validation messages', () => {
     assert.match(res.body.error.message, /categroy/);
     assert.match(res.body.error.message, /did you mean "category"/i);
     const problem = res.body.error.details.find((d: any) => d.path.endsWith('WorkItemData/categroy'));
-    assert.ok(problem.allowed.includes('category') && problem.allowed.includes('short_description') && problem.allowed.includes('assignment_group'), 'incident and task fields');
+    assert.ok(
+      problem.allowed.includes('category') && problem.allowed.includes('short_description') && problem.allowed.includes('assignment_group'),
+      'incident and task fields',
+    );
     const ok = await api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/actionGroups/typo', {
-      itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', WorkItemData: { category: 'software', assignment_group: 'x' } } }],
+      itsmReceivers: [
+        {
+          name: 'inc',
+          connectionName: 'snow',
+          ticketConfiguration: { WorkItemType: 'Incident', WorkItemData: { category: 'software', assignment_group: 'x' } },
+        },
+      ],
     });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
   });

@@ -46,7 +46,10 @@ for (const dialect of testDialects) {
       assert.deepEqual(await t.store.workspaces.ensure('default'), { created: true });
       assert.deepEqual(await t.store.workspaces.ensure('default'), { created: false });
       await t.store.workspaces.ensure('team-a');
-      assert.deepEqual((await t.store.workspaces.list()).map((w) => w.name), ['default', 'team-a']);
+      assert.deepEqual(
+        (await t.store.workspaces.list()).map((w) => w.name),
+        ['default', 'team-a'],
+      );
     });
 
     it('stores an API key by hash, finds it while active and not after revocation', async () => {

@@ -66,7 +66,10 @@ describe('main-thread SQLite writes take turns with the ingest writer', () => {
     assert.deepEqual(ws, { created: true });
     assert.equal(lease, true);
     assert.deepEqual(settled.sort(), ['leases', 'syncState', 'workspaceRows', 'workspaces']);
-    assert.deepEqual((await t.store.workspaces.list()).map((w) => w.name), ['default', 'from-writer', 'team-a']);
+    assert.deepEqual(
+      (await t.store.workspaces.list()).map((w) => w.name),
+      ['default', 'from-writer', 'team-a'],
+    );
     other.close();
   });
 });

@@ -71,7 +71,10 @@ for (const dialect of testDialects) {
     before(async () => {
       sandbox = await startServiceNowSandbox({ port: 0, seed: 9, days: 60, volume: { incidents: 2500, changeRequests: 500, computers: 50 } });
       // Slow pages, so the kill lands in the middle of the backfill.
-      assert.equal((await snow(sandbox, 'PUT', '/api/x_sandbox/faults', { latencyMs: 25, paths: ['/api/now/table/incident', '/api/now/table/change_request'] })).status, 200);
+      assert.equal(
+        (await snow(sandbox, 'PUT', '/api/x_sandbox/faults', { latencyMs: 25, paths: ['/api/now/table/incident', '/api/now/table/change_request'] })).status,
+        200,
+      );
       dataDir = tempDir('itsmc-crash-');
       let databaseUrl: string | undefined;
       if (dialect === 'postgres') {
@@ -115,30 +118,52 @@ for (const dialect of testDialects) {
         const res = await kql(base, token, 'ServiceDesk_CL | count');
         return res.status === 200 ? (res.rows[0].Count as number) : -1;
       };
-      const seen = await until('the first committed pages', async () => {
-        const n = await count(first.url);
-        return n > 0 ? n : undefined;
-      }, 60_000, 20);
+      const seen = await until(
+        'the first committed pages',
+        async () => {
+          const n = await count(first.url);
+          return n > 0 ? n : undefined;
+        },
+        60_000,
+        20,
+      );
       await kill(first);
       assert.ok(seen < total, `killed during the backfill (${seen} of ${total} rows)`);
 
       const second = await serve(env);
       children.push(second);
-      const status = await until('the resumed backfill to finish', async () => {
-        const res = await api(second.url, token, 'GET', `${WS}/sn/sync`);
-        const done = res.status === 200 && res.body.scopes.length === 2 && res.body.scopes.every((s: any) => s.backfillDone && !s.resumable) && !res.body.running;
-        return done ? res.body : undefined;
-      }, 90_000, 100);
+      const status = await until(
+        'the resumed backfill to finish',
+        async () => {
+          const res = await api(second.url, token, 'GET', `${WS}/sn/sync`);
+          const done =
+            res.status === 200 && res.body.scopes.length === 2 && res.body.scopes.every((s: any) => s.backfillDone && !s.resumable) && !res.body.running;
+          return done ? res.body : undefined;
+        },
+        90_000,
+        100,
+      );
 
       // The killed holder's run never finished; a run of the new process did.
       const killed = status.runs.filter((r: any) => r.status === 'running' && r.finishedAt === null);
       assert.equal(killed.length, 1, JSON.stringify(status.runs));
-      assert.ok(status.runs.some((r: any) => r.status === 'ok' && r.holder !== killed[0].holder), JSON.stringify(status.runs));
+      assert.ok(
+        status.runs.some((r: any) => r.status === 'ok' && r.holder !== killed[0].holder),
+        JSON.stringify(status.runs),
+      );
 
-      const perRecord = await kql(second.url, token, 'ServiceDesk_CL | summarize n = count() by ServiceDeskId_s | summarize records = count(), rows = sum(n), most = max(n)');
+      const perRecord = await kql(
+        second.url,
+        token,
+        'ServiceDesk_CL | summarize n = count() by ServiceDeskId_s | summarize records = count(), rows = sum(n), most = max(n)',
+      );
       assert.equal(perRecord.status, 200, JSON.stringify(perRecord.body));
       assert.deepEqual(perRecord.rows[0], { records: total, rows: total, most: 1 });
-      const byType = await kql(second.url, token, 'ServiceDesk_CL | summarize n = count() by ServiceDeskWorkItemType_s | order by ServiceDeskWorkItemType_s asc');
+      const byType = await kql(
+        second.url,
+        token,
+        'ServiceDesk_CL | summarize n = count() by ServiceDeskWorkItemType_s | order by ServiceDeskWorkItemType_s asc',
+      );
       assert.deepEqual(
         byType.rows.map((r) => r.n),
         [await snCount(sandbox, 'change_request', ''), await snCount(sandbox, 'incident', '')],

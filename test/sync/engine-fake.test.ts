@@ -23,7 +23,8 @@ describe('sync engine over the fake partner', () => {
     await t.store.workspaces.ensure('default');
     await t.store.connections.insert(row);
     engine = new SyncEngine(t.store, { client: async () => fake, pageSize: 2, retryBaseMs: 1, maxRateLimitWaitMs: 50 });
-    for (let i = 0; i < 5; i++) await fake.createWorkItem({ type: 'Incident', correlationKey: `k${i}`, title: `synced ${i}`, description: '', fields: {}, ciIds: [] });
+    for (let i = 0; i < 5; i++)
+      await fake.createWorkItem({ type: 'Incident', correlationKey: `k${i}`, title: `synced ${i}`, description: '', fields: {}, ciIds: [] });
   });
   after(async () => {
     await engine.close();

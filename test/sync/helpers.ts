@@ -33,7 +33,11 @@ export async function snCount(sandbox: ServiceNowSandbox, table: string, query: 
 
 /** Choice label → value of a field (en), as the Table API shows sys_choice. */
 export async function snChoices(sandbox: ServiceNowSandbox, table: string, field: string): Promise<Map<string, string>> {
-  const res = await snow(sandbox, 'GET', `/api/now/table/sys_choice?sysparm_fields=value,label,language,inactive&sysparm_query=${encodeURIComponent(`name=${table}^element=${field}`)}`);
+  const res = await snow(
+    sandbox,
+    'GET',
+    `/api/now/table/sys_choice?sysparm_fields=value,label,language,inactive&sysparm_query=${encodeURIComponent(`name=${table}^element=${field}`)}`,
+  );
   assert.equal(res.status, 200);
   const map = new Map<string, string>();
   for (const r of res.body.result as { value: string; label: string; language: string; inactive: string }[]) {
@@ -57,7 +61,10 @@ export interface Kql {
 
 /** A KQL query over the Logs query API. */
 export async function kql(base: string, token: string, query: string, opts: { workspace?: string; timespan?: string } = {}): Promise<Kql> {
-  const res = await api(base, token, 'POST', `/v1/workspaces/${opts.workspace ?? 'default'}/query`, { query, ...(opts.timespan ? { timespan: opts.timespan } : {}) });
+  const res = await api(base, token, 'POST', `/v1/workspaces/${opts.workspace ?? 'default'}/query`, {
+    query,
+    ...(opts.timespan ? { timespan: opts.timespan } : {}),
+  });
   const table = res.body?.tables?.[0];
   const rows = table ? (table.rows as unknown[][]).map((r) => Object.fromEntries((table.columns as { name: string }[]).map((c, i) => [c.name, r[i]]))) : [];
   return { status: res.status, body: res.body, rows };

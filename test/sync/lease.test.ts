@@ -85,7 +85,10 @@ describe('two connector processes on one PostgreSQL schema', () => {
 
   before(async () => {
     sandbox = await startServiceNowSandbox({ port: 0, seed: 11, days: 30, volume: { incidents: 1500, changeRequests: 300, computers: 40 } });
-    assert.equal((await snow(sandbox, 'PUT', '/api/x_sandbox/faults', { latencyMs: 5, paths: ['/api/now/table/incident', '/api/now/table/change_request'] })).status, 200);
+    assert.equal(
+      (await snow(sandbox, 'PUT', '/api/x_sandbox/faults', { latencyMs: 5, paths: ['/api/now/table/incident', '/api/now/table/change_request'] })).status,
+      200,
+    );
   });
   after(async () => {
     for (const c of connectors) await c.close();
@@ -98,7 +101,13 @@ describe('two connector processes on one PostgreSQL schema', () => {
     const a = await start();
     const b = await start();
     assert.notEqual(a.sync.engine.holder, b.sync.engine.holder);
-    const put = await api(a.url, token, 'PUT', '/api/v1/workspaces/default/connections/sn', sandboxConnection(sandbox, { syncDataDays: 120, syncIntervalSeconds: 30 }));
+    const put = await api(
+      a.url,
+      token,
+      'PUT',
+      '/api/v1/workspaces/default/connections/sn',
+      sandboxConnection(sandbox, { syncDataDays: 120, syncIntervalSeconds: 30 }),
+    );
     assert.equal(put.status, 201, JSON.stringify(put.body));
 
     // Both schedulers see the new connection; on top of that, on-demand syncs on both processes at once.

@@ -16,8 +16,12 @@ describe('ServiceDesk_CL storage form', () => {
 
   before(async () => {
     sandbox = await startServiceNowSandbox({ port: 0, seed: 2, days: 30, volume: { incidents: 300, changeRequests: 100, computers: 20 } });
-    const client = new ServiceNowClient({ credentials: { serverUrl: sandbox.url, username: 'admin', password: 'admin' }, tokens: { load: async () => null, save: async () => {} } });
-    for (const scope of ['Incident', 'ChangeRequest'] as SyncScope[]) records.push(...(await client.listChangedSince(scope, '2000-01-01T00:00:00Z', undefined, 1000)).records);
+    const client = new ServiceNowClient({
+      credentials: { serverUrl: sandbox.url, username: 'admin', password: 'admin' },
+      tokens: { load: async () => null, save: async () => {} },
+    });
+    for (const scope of ['Incident', 'ChangeRequest'] as SyncScope[])
+      records.push(...(await client.listChangedSince(scope, '2000-01-01T00:00:00Z', undefined, 1000)).records);
   });
   after(async () => {
     await sandbox?.close();
@@ -34,8 +38,17 @@ describe('ServiceDesk_CL storage form', () => {
   }
 
   it('handles what the fast path does not: epoch numbers, offsets, odd values, and refuses unknown columns', () => {
-    const known = { ServiceDeskId_s: 'INC1', CreatedDate_t: '2026-01-02T03:04:05+02:00', ClosedDate_t: 1767225600000, ResolvedDate_t: '2026-01-02', Title_s: 42 };
-    assert.deepEqual(serviceDeskStorage(known, 'sqlite'), toStorageRow('ServiceDesk_CL', { ...known, TimeGenerated: null, ServiceDeskConnectionName_s: '', SourceSystem: '' }, 'sqlite'));
+    const known = {
+      ServiceDeskId_s: 'INC1',
+      CreatedDate_t: '2026-01-02T03:04:05+02:00',
+      ClosedDate_t: 1767225600000,
+      ResolvedDate_t: '2026-01-02',
+      Title_s: 42,
+    };
+    assert.deepEqual(
+      serviceDeskStorage(known, 'sqlite'),
+      toStorageRow('ServiceDesk_CL', { ...known, TimeGenerated: null, ServiceDeskConnectionName_s: '', SourceSystem: '' }, 'sqlite'),
+    );
     assert.throws(() => serviceDeskStorage({ ...known, Extra: 'a column ServiceDesk_CL does not have' }, 'sqlite'), /no column Extra/);
     assert.throws(() => serviceDeskStorage({ CreatedDate_t: '2026-02-30T00:00:00Z' }, 'sqlite'));
   });

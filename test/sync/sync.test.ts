@@ -76,8 +76,12 @@ for (const dialect of testDialects) {
         'ServiceDesk_CL | where ServiceDeskWorkItemType_s == "ChangeRequest" | summarize arg_max(TimeGenerated, *) by ServiceDeskId_s | summarize n = count() by CRState_s',
         'CRState_s',
       );
-      for (const [label, n] of byCrState) assert.equal(n, await snCount(sandbox, 'change_request', `state=${crStates.get(label)}^${chgSince}`), `changes in state ${label}`);
-      assert.equal([...byCrState.values()].reduce((a, b) => a + b, 0), await snCount(sandbox, 'change_request', chgSince));
+      for (const [label, n] of byCrState)
+        assert.equal(n, await snCount(sandbox, 'change_request', `state=${crStates.get(label)}^${chgSince}`), `changes in state ${label}`);
+      assert.equal(
+        [...byCrState.values()].reduce((a, b) => a + b, 0),
+        await snCount(sandbox, 'change_request', chgSince),
+      );
 
       const byType = await q('ServiceDesk_CL | summarize count() by ServiceDeskWorkItemType_s | order by ServiceDeskWorkItemType_s asc');
       assert.deepEqual(
@@ -89,14 +93,21 @@ for (const dialect of testDialects) {
       );
       const status = await api(c.url, c.adminToken, 'GET', `${WS}/sn/sync`);
       assert.equal(status.status, 200);
-      assert.ok(status.body.scopes.every((s: any) => s.backfillDone && !s.resumable), JSON.stringify(status.body));
+      assert.ok(
+        status.body.scopes.every((s: any) => s.backfillDone && !s.resumable),
+        JSON.stringify(status.body),
+      );
       const conn = await api(c.url, c.adminToken, 'GET', `${WS}/sn`);
       assert.equal(conn.body.status, 'Healthy');
       assert.ok(conn.body.lastSyncAt);
     });
 
     it('a change made in the sandbox is a new row after the next sync; arg_max gives the new state', async () => {
-      const pick = await snow(sandbox, 'GET', `/api/now/table/incident?sysparm_limit=1&sysparm_fields=sys_id,number&sysparm_query=${encodeURIComponent('state=2^ORDERBYDESCsys_updated_on')}`);
+      const pick = await snow(
+        sandbox,
+        'GET',
+        `/api/now/table/incident?sysparm_limit=1&sysparm_fields=sys_id,number&sysparm_query=${encodeURIComponent('state=2^ORDERBYDESCsys_updated_on')}`,
+      );
       const { sys_id: id, number } = pick.body.result[0];
       const before = await q(`ServiceDesk_CL | where ServiceDeskId_s == "${number}" | count`);
       assert.equal(before.rows[0].Count, 1);
@@ -108,10 +119,14 @@ for (const dialect of testDialects) {
       assert.equal(inc.backfill, false);
       assert.equal(inc.appended, 1, JSON.stringify(inc));
 
-      const rows = await q(`ServiceDesk_CL | where ServiceDeskId_s == "${number}" | order by TimeGenerated asc | project TimeGenerated, IncidentState_s, Urgency_s`);
+      const rows = await q(
+        `ServiceDesk_CL | where ServiceDeskId_s == "${number}" | order by TimeGenerated asc | project TimeGenerated, IncidentState_s, Urgency_s`,
+      );
       assert.equal(rows.rows.length, 2);
       assert.equal(rows.rows[0].IncidentState_s, 'In Progress');
-      const latest = await q(`ServiceDesk_CL | where ServiceDeskId_s == "${number}" | summarize arg_max(TimeGenerated, *) by ServiceDeskId_s | project IncidentState_s, Urgency_s`);
+      const latest = await q(
+        `ServiceDesk_CL | where ServiceDeskId_s == "${number}" | summarize arg_max(TimeGenerated, *) by ServiceDeskId_s | project IncidentState_s, Urgency_s`,
+      );
       assert.equal(latest.rows[0].IncidentState_s, 'On Hold');
       assert.match(latest.rows[0].Urgency_s, /High/);
     });
@@ -130,7 +145,9 @@ for (const dialect of testDialects) {
     it('a rate limit stops the backfill part way; the next run resumes without loss or duplicates; both end up in ServiceDeskLog_CL', async () => {
       // 3 incident pages per rolling hour for the integration user: the 4th answers 429 with a Retry-After far beyond the wait
       // limit. Rolling, not fixed: a fixed window resetting at the top of the hour mid-test would let the run continue.
-      const rules = await snow(sandbox, 'PUT', '/api/x_sandbox/rate_limits', { rules: [{ user: 'itsmc.integration', path: '/api/now/table/incident', perHour: 3, window: 'rolling' }] });
+      const rules = await snow(sandbox, 'PUT', '/api/x_sandbox/rate_limits', {
+        rules: [{ user: 'itsmc.integration', path: '/api/now/table/incident', perHour: 3, window: 'rolling' }],
+      });
       assert.equal(rules.status, 200, JSON.stringify(rules.body));
       const put = await api(c.url, c.adminToken, 'PUT', `${WS}/limited`, sandboxConnection(sandbox, { syncDataDays: 60, dataSyncScope: ['Incident'] }));
       assert.equal(put.status, 201);
@@ -149,16 +166,23 @@ for (const dialect of testDialects) {
       assert.equal(second.scopes[0].since, first.scopes[0].since, 'the resumed run continues the same window');
       const total = await snCount(sandbox, 'incident', `sys_updated_on>=${snTime(first.scopes[0].since)}`);
       assert.equal(first.scopes[0].appended + second.scopes[0].appended, total);
-      const rows = await q('ServiceDesk_CL | where ServiceDeskConnectionName_s == "limited" | summarize n = count() by ServiceDeskId_s | summarize records = count(), rows = sum(n)');
+      const rows = await q(
+        'ServiceDesk_CL | where ServiceDeskConnectionName_s == "limited" | summarize n = count() by ServiceDeskId_s | summarize records = count(), rows = sum(n)',
+      );
       assert.deepEqual(rows.rows[0], { records: total, rows: total });
       assert.equal((await api(c.url, c.adminToken, 'GET', `${WS}/limited`)).body.status, 'Healthy');
 
-      const log = await q('ServiceDeskLog_CL | where ServiceDeskConnectionName_s == "limited" | order by TimeGenerated asc | project LogType_s, Message, ExceptionMessage_s, Status_b');
+      const log = await q(
+        'ServiceDeskLog_CL | where ServiceDeskConnectionName_s == "limited" | order by TimeGenerated asc | project LogType_s, Message, ExceptionMessage_s, Status_b',
+      );
       const warning = log.rows.find((r) => r.LogType_s === 'WARNING' && /rate limit/.test(r.Message));
       assert.ok(warning, JSON.stringify(log.rows));
       assert.equal(warning.Status_b, false);
       assert.match(warning.ExceptionMessage_s, /429|rate limit/i);
-      assert.ok(log.rows.some((r) => r.LogType_s === 'INFO' && /healthy again/i.test(r.Message)), JSON.stringify(log.rows));
+      assert.ok(
+        log.rows.some((r) => r.LogType_s === 'INFO' && /healthy again/i.test(r.Message)),
+        JSON.stringify(log.rows),
+      );
     });
 
     it('revoked credentials put the connection in Error with an ERROR line in ServiceDeskLog_CL', async () => {
@@ -167,7 +191,9 @@ for (const dialect of testDialects) {
       assert.equal(res.status, 'failed', JSON.stringify(res));
       const conn = await api(c.url, c.adminToken, 'GET', `${WS}/sn`);
       assert.equal(conn.body.status, 'Error');
-      const log = await q('ServiceDeskLog_CL | where ServiceDeskConnectionName_s == "sn" and LogType_s == "ERROR" | project Message, ExceptionMessage_s, Status_b');
+      const log = await q(
+        'ServiceDeskLog_CL | where ServiceDeskConnectionName_s == "sn" and LogType_s == "ERROR" | project Message, ExceptionMessage_s, Status_b',
+      );
       assert.ok(log.rows.length >= 1);
       assert.ok(log.rows.every((r) => r.Status_b === false));
     });

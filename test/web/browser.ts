@@ -20,11 +20,19 @@ const AXE_SOURCE = fs.readFileSync(path.join(root, 'node_modules/axe-core/axe.mi
 export async function startDashboardConnector(): Promise<TestConnector> {
   if (!fs.existsSync(path.join(root, 'web/dist/index.html'))) throw new Error('web/dist is missing: run `npm run build:web` (npm install runs it)');
   const c = await startTestConnector('sqlite', { ITSMC_SANDBOX: '1', ITSMC_SANDBOX_PORT: String(await freePort()), ITSMC_SYNC: '1' });
-  await eventually('the sandbox history is synced', async () => {
-    const res = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/connections/servicenow-sandbox/sync');
-    const done = res.status === 200 && !res.body.running && res.body.scopes.length === 2 && res.body.scopes.every((s: { backfillDone: boolean; resumable: boolean }) => s.backfillDone && !s.resumable);
-    return done ? true : undefined;
-  }, 120_000);
+  await eventually(
+    'the sandbox history is synced',
+    async () => {
+      const res = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/connections/servicenow-sandbox/sync');
+      const done =
+        res.status === 200 &&
+        !res.body.running &&
+        res.body.scopes.length === 2 &&
+        res.body.scopes.every((s: { backfillDone: boolean; resumable: boolean }) => s.backfillDone && !s.resumable);
+      return done ? true : undefined;
+    },
+    120_000,
+  );
   return c;
 }
 
@@ -32,7 +40,15 @@ export async function launchBrowser(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 
@@ -73,7 +89,12 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   const violations = (await page.evaluate(async () => {
     const result = await (window as any).axe.run(document, { resultTypes: ['violations'] });
-    return result.violations.map((v: any) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n: any) => ({ target: n.target })) }));
+    return result.violations.map((v: any) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n: any) => ({ target: n.target })),
+    }));
   })) as AxeViolation[];
   return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }

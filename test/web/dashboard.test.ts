@@ -8,7 +8,6 @@ import { SEEDED_CREDENTIALS } from '../../src/sandbox/servicenow/index.ts';
 import { eventually } from '../helpers/wait.ts';
 import { describeViolations, launchBrowser, newPage, screenshot, seriousViolations, signIn, startDashboardConnector, waitForOverview } from './browser.ts';
 
-
 describe('dashboard in a real browser against a real connector and sandbox', () => {
   let c: TestConnector;
   let browser: Browser;
@@ -66,7 +65,7 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await page.fill('#token', 'itsma_not-a-real-token');
     await page.click('button[type=submit]');
     await page.waitForSelector('#token-error');
-    assert.match(await page.textContent('#token-error') ?? '', /not valid/);
+    assert.match((await page.textContent('#token-error')) ?? '', /not valid/);
     await signIn(page, c.url, c.adminToken);
     assert.ok(!page.url().includes(c.adminToken));
     assert.equal(await page.evaluate(() => sessionStorage.getItem('itsmc.token')), c.adminToken);
@@ -103,7 +102,7 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await page.fill('#f-serverUrl', 'not a url');
     await page.click('button:has-text("Create connection")');
     await page.waitForSelector('#e-serverUrl');
-    assert.match(await page.textContent('#e-serverUrl') ?? '', /full URL/);
+    assert.match((await page.textContent('#e-serverUrl')) ?? '', /full URL/);
     assert.equal(await page.getAttribute('#f-serverUrl', 'aria-invalid'), 'true');
     assert.ok(await page.isVisible('#e-username'), 'a missing required field is flagged too');
     await scan('03-connection-form-errors');
@@ -154,18 +153,32 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await page.selectOption('#a0-ph', 'alert.rule');
     assert.equal(await page.inputValue('#a0-f-description'), 'Rule {{alert.rule}}');
     await page.selectOption('select[id^="pv-"]', 'azure-common-metric');
-    await page.waitForFunction(() => (document.querySelector('[data-preview-field=description]')?.textContent ?? '').startsWith('Rule ') && !document.querySelector('[data-preview-field=description]')!.textContent!.includes('{{'));
+    await page.waitForFunction(
+      () =>
+        (document.querySelector('[data-preview-field=description]')?.textContent ?? '').startsWith('Rule ') &&
+        !document.querySelector('[data-preview-field=description]')!.textContent!.includes('{{'),
+    );
     await scan('05-action-group-editor');
     await page.click('button:has-text("Create action group")');
     await page.locator('tr[data-group="ui-group"]').waitFor();
     await scan('06-action-groups');
 
     const group = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/actionGroups/ui-group');
-    const posted = await fetch(group.body.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(metricAlert({ rule: 'Dashboard CPU', alertId: 'dash-1', cis: ['vm-dash-01'] })) });
+    const posted = await fetch(group.body.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(metricAlert({ rule: 'Dashboard CPU', alertId: 'dash-1', cis: ['vm-dash-01'] })),
+    });
     assert.equal(posted.status, 202);
 
     await go('/delivery');
-    await page.waitForFunction(() => /Created/.test(document.querySelector('section[aria-labelledby=out-title]')?.textContent ?? '') && /Dashboard CPU/.test(document.querySelector('section[aria-labelledby=out-title]')!.textContent!), undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        /Created/.test(document.querySelector('section[aria-labelledby=out-title]')?.textContent ?? '') &&
+        /Dashboard CPU/.test(document.querySelector('section[aria-labelledby=out-title]')!.textContent!),
+      undefined,
+      { timeout: 60_000 },
+    );
     const outcome = await runQuery('ItsmActionOutcome_CL | where AlertRule_s == "Dashboard CPU" | project WorkItemNumber_s');
     const number = String(outcome.rows[0][0]);
     assert.match(number, /^INC\d+/);
@@ -215,7 +228,9 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
   it('creates a work item from a log row in the chosen connection, once', async () => {
     await go('/logs');
     await page.waitForSelector('[data-testid=kql-editor] .view-lines');
-    await typeQuery('ServiceDesk_CL\n| summarize arg_max(TimeGenerated, *) by ServiceDeskId_s\n| where Computer != ""\n| order by ServiceDeskId_s asc\n| take 3\n| project ServiceDeskId_s, Computer, Priority_s');
+    await typeQuery(
+      'ServiceDesk_CL\n| summarize arg_max(TimeGenerated, *) by ServiceDeskId_s\n| where Computer != ""\n| order by ServiceDeskId_s asc\n| take 3\n| project ServiceDeskId_s, Computer, Priority_s',
+    );
     await page.keyboard.press('Control+Enter');
     await page.locator('table.data tbody tr').first().locator('button:has-text("Create work item")').click();
     await page.selectOption('#wi-conn', 'servicenow-sandbox');
@@ -223,7 +238,10 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await scan('12-create-work-item');
     await page.click('form[role=dialog] button[type=submit]');
     const number = await eventually('the work item outcome', async () => {
-      const text = await page.locator('[data-workitem-number]').textContent().catch(() => null);
+      const text = await page
+        .locator('[data-workitem-number]')
+        .textContent()
+        .catch(() => null);
       return text && /^INC\d+/.test(text) ? text : undefined;
     });
     const outcome = await runQuery(`ItsmActionOutcome_CL | where WorkItemNumber_s == "${number}" | project Operation_s, AlertRule_s`);
@@ -241,7 +259,15 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await reader.locator('tr[data-group="sandbox"]').waitFor();
     assert.equal(await reader.locator('button:has-text("Add action group"), button:has-text("Rotate"), button:has-text("Edit")').count(), 0);
     assert.match((await reader.textContent('tr[data-group="sandbox"]')) ?? '', /hidden for readers/);
-    const status = await reader.evaluate(async () => (await fetch('/api/v1/workspaces/default/connections/servicenow-sandbox', { method: 'DELETE', headers: { authorization: `Bearer ${sessionStorage.getItem('itsmc.token')}` } })).status);
+    const status = await reader.evaluate(
+      async () =>
+        (
+          await fetch('/api/v1/workspaces/default/connections/servicenow-sandbox', {
+            method: 'DELETE',
+            headers: { authorization: `Bearer ${sessionStorage.getItem('itsmc.token')}` },
+          })
+        ).status,
+    );
     assert.equal(status, 403);
     await reader.close();
   });

@@ -90,13 +90,30 @@ function SignedIn({ theme, toggleTheme, onSignOut }: { theme: Theme; toggleTheme
     document.title = `${page.label} · OpenITSMC`;
   }, [page.label]);
 
-  if (me.error && !(me.error instanceof ApiError && me.error.status === 401)) return <main className="center"><ErrorBox error={me.error} title="Could not reach the connector" /></main>;
-  if (workspaces.error && me.data?.kind === 'admin') return <main className="center"><ErrorBox error={workspaces.error} title="Could not list workspaces" /></main>;
-  if (!value) return <main className="center"><Loading what="your session" /></main>;
+  if (me.error && !(me.error instanceof ApiError && me.error.status === 401))
+    return (
+      <main className="center">
+        <ErrorBox error={me.error} title="Could not reach the connector" />
+      </main>
+    );
+  if (workspaces.error && me.data?.kind === 'admin')
+    return (
+      <main className="center">
+        <ErrorBox error={workspaces.error} title="Could not list workspaces" />
+      </main>
+    );
+  if (!value)
+    return (
+      <main className="center">
+        <Loading what="your session" />
+      </main>
+    );
 
   return (
     <SessionContext.Provider value={value}>
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
       <header className="topbar">
         <div className="brand" aria-label="OpenITSMC">
           <span aria-hidden="true">◆</span> OpenITSMC

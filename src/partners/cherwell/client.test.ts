@@ -9,7 +9,11 @@ import type { CherwellClient } from './client.ts';
 import { cherwellPartner } from './index.ts';
 
 const ADMIN = 'Basic ' + Buffer.from(`${SANDBOX_CREDENTIALS.admin.user}:${SANDBOX_CREDENTIALS.admin.password}`).toString('base64');
-const LOGIN = { username: SANDBOX_CREDENTIALS.integration.user, password: SANDBOX_CREDENTIALS.integration.password, clientId: SANDBOX_CREDENTIALS.restClient.clientId };
+const LOGIN = {
+  username: SANDBOX_CREDENTIALS.integration.user,
+  password: SANDBOX_CREDENTIALS.integration.password,
+  clientId: SANDBOX_CREDENTIALS.restClient.clientId,
+};
 
 class MemoryVault implements TokenVault {
   tokens: TokenSet | null = null;
@@ -23,7 +27,11 @@ class MemoryVault implements TokenVault {
 
 let sb: CherwellSandbox;
 
-function make(overrides: Partial<PartnerContext['credentials']> = {}, vault = new MemoryVault(), url = sb.apiUrl): { client: CherwellClient; vault: MemoryVault } {
+function make(
+  overrides: Partial<PartnerContext['credentials']> = {},
+  vault = new MemoryVault(),
+  url = sb.apiUrl,
+): { client: CherwellClient; vault: MemoryVault } {
   const client = cherwellPartner.create({ credentials: { serverUrl: url, ...LOGIN, ...overrides }, tokens: vault, timeoutMs: 10_000 }) as CherwellClient;
   return { client, vault };
 }
@@ -80,17 +88,37 @@ describe('Cherwell client over HTTP', () => {
     assert.equal(reopened.closed, false);
 
     // Read back through raw HTTP: the CI link and three journal notes.
-    const t = (await (await fetch(`${sb.apiUrl}/token`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'password', client_id: LOGIN.clientId, username: LOGIN.username, password: LOGIN.password }) })).json()) as { access_token: string };
+    const t = (await (
+      await fetch(`${sb.apiUrl}/token`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'password', client_id: LOGIN.clientId, username: LOGIN.username, password: LOGIN.password }),
+      })
+    ).json()) as { access_token: string };
     const H = { Authorization: `Bearer ${t.access_token}`, 'Content-Type': 'application/json' };
-    const inc: any = await (await fetch(`${sb.apiUrl}/api/V1/getbusinessobject/busobid/6dd53665c0c24cab86870a21cf6434ae/busobrecid/${ref.id}`, { headers: H })).json();
+    const inc: any = await (
+      await fetch(`${sb.apiUrl}/api/V1/getbusinessobject/busobid/6dd53665c0c24cab86870a21cf6434ae/busobrecid/${ref.id}`, { headers: H })
+    ).json();
     const v = Object.fromEntries(inc.fields.map((f: { name: string; value: string }) => [f.name, f.value]));
     assert.equal(v.ConfigItemRecID, ci.id);
     assert.equal(v.ConfigItemDisplayName, 'vm-client-test-01');
     assert.equal(v.CorrelationKey, 'corr-1');
     const journal: any = await (await fetch(`${sb.apiUrl}/api/V1/getbusinessobjectsummary/busobname/JournalNote`, { headers: H })).json();
-    const tpl: any = await (await fetch(`${sb.apiUrl}/api/V1/getbusinessobjecttemplate`, { method: 'POST', headers: H, body: JSON.stringify({ busObId: journal[0].busObId, includeAll: true }) })).json();
+    const tpl: any = await (
+      await fetch(`${sb.apiUrl}/api/V1/getbusinessobjecttemplate`, {
+        method: 'POST',
+        headers: H,
+        body: JSON.stringify({ busObId: journal[0].busObId, includeAll: true }),
+      })
+    ).json();
     const parent = tpl.fields.find((f: { name: string }) => f.name === 'ParentRecID').fieldId;
-    const notes: any = await (await fetch(`${sb.apiUrl}/api/V1/getsearchresults`, { method: 'POST', headers: H, body: JSON.stringify({ busObId: journal[0].busObId, includeAllFields: true, filters: [{ fieldId: parent, operator: 'eq', value: ref.id }] }) })).json();
+    const notes: any = await (
+      await fetch(`${sb.apiUrl}/api/V1/getsearchresults`, {
+        method: 'POST',
+        headers: H,
+        body: JSON.stringify({ busObId: journal[0].busObId, includeAllFields: true, filters: [{ fieldId: parent, operator: 'eq', value: ref.id }] }),
+      })
+    ).json();
     assert.equal(notes.totalRows, 3);
   });
 
@@ -103,9 +131,18 @@ describe('Cherwell client over HTTP', () => {
 
   it('turns hasError answers on HTTP 200 into invalid / not-found PartnerErrors', async () => {
     const client = await signedIn();
-    await assert.rejects(client.createWorkItem(incident('bad-priority', { fields: { Priority: '9' } })), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /Priority/.test(e.message));
-    await assert.rejects(client.updateWorkItem({ type: 'Incident', id: '0'.repeat(32), number: '1', state: 'New', closed: false }, 'x', { Priority: '1' }), (e: unknown) => e instanceof PartnerError && e.kind === 'not-found');
-    await assert.rejects(client.createWorkItem(incident('bad-field', { fields: { NoSuchField: 'x' } })), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /NoSuchField/.test(e.message));
+    await assert.rejects(
+      client.createWorkItem(incident('bad-priority', { fields: { Priority: '9' } })),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /Priority/.test(e.message),
+    );
+    await assert.rejects(
+      client.updateWorkItem({ type: 'Incident', id: '0'.repeat(32), number: '1', state: 'New', closed: false }, 'x', { Priority: '1' }),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'not-found',
+    );
+    await assert.rejects(
+      client.createWorkItem(incident('bad-field', { fields: { NoSuchField: 'x' } })),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /NoSuchField/.test(e.message),
+    );
   });
 
   it('reuses one login: refreshes on expiry and on a 401, never a second password grant', async () => {
@@ -127,7 +164,10 @@ describe('Cherwell client over HTTP', () => {
     const { client } = make({ password: undefined }, first.vault);
     assert.ok(await client.findOrCreateCi('vm-client-test-01', false));
     await admin('POST', '/end_sessions');
-    await assert.rejects(client.findByCorrelationKey('Incident', 'x'), (e: unknown) => e instanceof PartnerError && e.kind === 'auth' && /password again/.test(e.message));
+    await assert.rejects(
+      client.findByCorrelationKey('Incident', 'x'),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'auth' && /password again/.test(e.message),
+    );
   });
 
   it('says why a login failed: client id, password, licences, not a Cherwell server', async () => {
@@ -174,7 +214,10 @@ describe('Cherwell client over HTTP', () => {
     const { client } = make();
     await client.authenticate();
     await admin('PUT', '/faults', { rateLimitNext: { count: 1, retryAfterSec: 3 } });
-    await assert.rejects(client.findByCorrelationKey('Incident', 'x'), (e: unknown) => e instanceof PartnerError && e.kind === 'rate-limited' && e.details.retryAfterMs === 3000);
+    await assert.rejects(
+      client.findByCorrelationKey('Incident', 'x'),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'rate-limited' && e.details.retryAfterMs === 3000,
+    );
     await admin('PUT', '/faults', { failNext: 1, errorStatus: 503 });
     await assert.rejects(client.findByCorrelationKey('Incident', 'x'), (e: unknown) => e instanceof PartnerError && e.retryable);
   });
@@ -242,6 +285,9 @@ describe('Cherwell client: changed-since paging', () => {
       if (planned) assert.ok(Number.isFinite(Date.parse(String(planned))));
     }
     await assert.rejects(client.listChangedSince('Incident', 'yesterday'), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid');
-    await assert.rejects(client.listChangedSince('Incident', '2026-01-01T00:00:00Z', 'garbage'), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid');
+    await assert.rejects(
+      client.listChangedSince('Incident', '2026-01-01T00:00:00Z', 'garbage'),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'invalid',
+    );
   });
 });

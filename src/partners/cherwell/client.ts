@@ -22,7 +22,16 @@ import {
   type WorkItemType,
 } from '../partner.ts';
 import { formatUsLocal, isTimeZone, parseUsLocal, parseUsLocalAfter } from './dates.ts';
-import { BUSINESS_OBJECT, isIncidentClosed, PUBLIC_ID_FIELD, REOPENED_STATUS, RESOLVED_STATUS, syncFieldNames, toServiceDeskRow, WRITE_FIELDS } from './mapping.ts';
+import {
+  BUSINESS_OBJECT,
+  isIncidentClosed,
+  PUBLIC_ID_FIELD,
+  REOPENED_STATUS,
+  RESOLVED_STATUS,
+  syncFieldNames,
+  toServiceDeskRow,
+  WRITE_FIELDS,
+} from './mapping.ts';
 import { fieldId, MetadataCache, type BusObMeta } from './metadata.ts';
 import { authorizedCall, looksLikeHtml, parseJson, parseSuccess, send, type HttpMethod, type HttpSettings } from '../http.ts';
 import { OAuth2Tokens } from '../oauth2.ts';
@@ -97,7 +106,16 @@ function decodeCursor(scope: SyncScope, text: string): Cursor {
   } catch {
     c = undefined;
   }
-  if (!c || c.v !== 1 || c.scope !== scope || typeof c.from !== 'string' || !Number.isInteger(c.page) || typeof c.ms !== 'number' || typeof c.prev !== 'number' || !Array.isArray(c.ids)) {
+  if (
+    !c ||
+    c.v !== 1 ||
+    c.scope !== scope ||
+    typeof c.from !== 'string' ||
+    !Number.isInteger(c.page) ||
+    typeof c.ms !== 'number' ||
+    typeof c.prev !== 'number' ||
+    !Array.isArray(c.ids)
+  ) {
     throw new PartnerError('invalid', `the paging cursor is not one this client issued for ${scope}`);
   }
   return c as Cursor;
@@ -145,7 +163,13 @@ export class CherwellClient implements PartnerClient {
         return { busObId: s.busObId, stateFieldId: String(s.stateFieldId ?? ''), states: String(s.states ?? '') };
       },
       template: async (busObId) => {
-        const t = (await this.call('POST', '/api/V1/getbusinessobjecttemplate', { busObId, includeAll: true, includeRequired: true, fieldNames: [], fieldIds: [] })) as {
+        const t = (await this.call('POST', '/api/V1/getbusinessobjecttemplate', {
+          busObId,
+          includeAll: true,
+          includeRequired: true,
+          fieldNames: [],
+          fieldIds: [],
+        })) as {
           fields?: { name?: unknown; fieldId?: unknown }[];
         };
         return (t.fields ?? []).filter((f) => typeof f.name === 'string' && typeof f.fieldId === 'string') as { name: string; fieldId: string }[];
@@ -190,7 +214,11 @@ export class CherwellClient implements PartnerClient {
     return { recId, publicId: typeof body.busObPublicId === 'string' ? body.busObPublicId : '' };
   }
 
-  private async search(meta: BusObMeta, filters: { field: string; operator: string; value: string }[], opts: { pageSize: number; pageNumber?: number; sortBy?: string[]; fields?: string[] }) {
+  private async search(
+    meta: BusObMeta,
+    filters: { field: string; operator: string; value: string }[],
+    opts: { pageSize: number; pageNumber?: number; sortBy?: string[]; fields?: string[] },
+  ) {
     const body = (await this.call('POST', '/api/V1/getsearchresults', {
       busObId: meta.busObId,
       filters: filters.map((f) => ({ fieldId: fieldId(meta, f.field), operator: f.operator, value: f.value })),
@@ -221,7 +249,9 @@ export class CherwellClient implements PartnerClient {
     let name = this.ciNames.get(id);
     if (name === undefined) {
       const meta = await this.meta.get(CI_OBJECT);
-      name = fieldsOf((await this.call('GET', `/api/V1/getbusinessobject/busobid/${meta.busObId}/busobrecid/${encodeURIComponent(id)}`)) as BusinessObject).FriendlyName ?? '';
+      name =
+        fieldsOf((await this.call('GET', `/api/V1/getbusinessobject/busobid/${meta.busObId}/busobrecid/${encodeURIComponent(id)}`)) as BusinessObject)
+          .FriendlyName ?? '';
       this.ciNames.set(id, name);
     }
     return { [WRITE_FIELDS.ciRecId]: id, [WRITE_FIELDS.ciName]: name };
@@ -294,7 +324,10 @@ export class CherwellClient implements PartnerClient {
     const trimmed = name.trim();
     if (!trimmed) return null;
     const meta = await this.meta.get(CI_OBJECT);
-    const { rows } = await this.search(meta, [{ field: 'FriendlyName', operator: 'eq', value: trimmed }], { pageSize: 1, fields: ['RecID', 'FriendlyName', 'ConfigurationItemTypeName'] });
+    const { rows } = await this.search(meta, [{ field: 'FriendlyName', operator: 'eq', value: trimmed }], {
+      pageSize: 1,
+      fields: ['RecID', 'FriendlyName', 'ConfigurationItemTypeName'],
+    });
     const hit = rows[0];
     if (hit && typeof hit.busObRecId === 'string') {
       const f = fieldsOf(hit);
@@ -325,7 +358,9 @@ export class CherwellClient implements PartnerClient {
     const [meta, zone] = await Promise.all([this.meta.get(name), this.timeZone()]);
     const size = Math.max(1, Math.min(MAX_PAGE, Math.floor(pageSize)));
     // Filter values have whole seconds: "gt since - 1 s" reads everything at or after `since`.
-    const c: Cursor = cursor ? decodeCursor(scope, cursor) : { v: 1, scope, from: formatUsLocal(sinceMs - 1000, zone), page: 1, ms: -8.64e15, ids: [], prev: -8.64e15 };
+    const c: Cursor = cursor
+      ? decodeCursor(scope, cursor)
+      : { v: 1, scope, from: formatUsLocal(sinceMs - 1000, zone), page: 1, ms: -8.64e15, ids: [], prev: -8.64e15 };
     const { rows } = await this.search(meta, [{ field: 'LastModifiedDateTime', operator: 'gt', value: c.from }], {
       pageSize: size,
       pageNumber: c.page,

@@ -9,9 +9,23 @@ import { BUSINESS_OBJECT, serviceDeskColumns } from './mapping.ts';
 
 const connectionFields: readonly ConnectionField[] = [
   { name: 'serverUrl', label: 'Server URL', help: 'The Cherwell REST API base URL, https://<host>/CherwellAPI', required: true, secret: false, kind: 'url' },
-  { name: 'username', label: 'User name', help: 'The Cherwell integration user (each sign-in takes a CSM licence; the connector keeps one)', required: true, secret: false, kind: 'text' },
+  {
+    name: 'username',
+    label: 'User name',
+    help: 'The Cherwell integration user (each sign-in takes a CSM licence; the connector keeps one)',
+    required: true,
+    secret: false,
+    kind: 'text',
+  },
   { name: 'password', label: 'Password', help: 'Used once to obtain tokens, then dropped', required: true, secret: true, kind: 'password' },
-  { name: 'clientId', label: 'Client ID', help: 'The REST API client key (CSM Administrator → Security → Edit REST API client settings)', required: true, secret: false, kind: 'text' },
+  {
+    name: 'clientId',
+    label: 'Client ID',
+    help: 'The REST API client key (CSM Administrator → Security → Edit REST API client settings)',
+    required: true,
+    secret: false,
+    kind: 'text',
+  },
 ];
 
 /** Sev0–4 on Cherwell's Impact / Urgency values; the server's priority matrix turns them into Priority 1–5. */

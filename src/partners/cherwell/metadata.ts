@@ -43,7 +43,12 @@ export class MetadataCache {
       name,
       busObId: s.busObId,
       stateFieldId: s.stateFieldId,
-      states: s.states ? s.states.split(',').map((x) => x.trim()).filter(Boolean) : [],
+      states: s.states
+        ? s.states
+            .split(',')
+            .map((x) => x.trim())
+            .filter(Boolean)
+        : [],
       fieldIds: new Map(fields.map((f) => [f.name, f.fieldId])),
     };
   }
@@ -70,7 +75,10 @@ export function fieldId(meta: BusObMeta, name: string): string {
   const lower = name.toLowerCase();
   const id = meta.fieldIds.get(name) ?? [...meta.fieldIds].find(([n]) => n.toLowerCase() === lower)?.[1];
   if (!id) {
-    throw new PartnerError('invalid', `the Cherwell business object ${meta.name} has no field named ${name}; add it (CSM Administrator → Blueprint) or fix the action's field names`);
+    throw new PartnerError(
+      'invalid',
+      `the Cherwell business object ${meta.name} has no field named ${name}; add it (CSM Administrator → Blueprint) or fix the action's field names`,
+    );
   }
   return id;
 }

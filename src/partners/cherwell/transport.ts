@@ -32,14 +32,27 @@ export function errorText(body: unknown): string | undefined {
   return undefined;
 }
 
-export function settingsFrom(serverUrl: string, ctx: { timeoutMs?: number; onResponse?: HttpSettings['onResponse']; addressGuard?: AddressGuard }): HttpSettings {
-  return httpSettings({ product: PRODUCT, serverUrl: cherwellBaseUrl(serverUrl), timeoutMs: ctx.timeoutMs, onResponse: ctx.onResponse, addressGuard: ctx.addressGuard, errorText });
+export function settingsFrom(
+  serverUrl: string,
+  ctx: { timeoutMs?: number; onResponse?: HttpSettings['onResponse']; addressGuard?: AddressGuard },
+): HttpSettings {
+  return httpSettings({
+    product: PRODUCT,
+    serverUrl: cherwellBaseUrl(serverUrl),
+    timeoutMs: ctx.timeoutMs,
+    onResponse: ctx.onResponse,
+    addressGuard: ctx.addressGuard,
+    errorText,
+  });
 }
 
 /** Cherwell's HTML maintenance page (a 200 or a 503): down for now, not the wrong product. */
 export function maintenanceError(res: RawResponse): PartnerError | undefined {
   if (!/text\/html/.test(res.contentType) || !/maintenance|service unavailable/i.test(res.text)) return undefined;
-  return new PartnerError('unavailable', `Cherwell is down for maintenance (HTML page, HTTP ${res.status}); it is retried later`, { status: res.status, cause: 'maintenance' });
+  return new PartnerError('unavailable', `Cherwell is down for maintenance (HTML page, HTTP ${res.status}); it is retried later`, {
+    status: res.status,
+    cause: 'maintenance',
+  });
 }
 
 /** Cherwell reports many failures in the body of a 2xx answer: `hasError: true` with an errorCode. */
@@ -58,16 +71,24 @@ export function hasErrorFailure(method: string, path: string, status: number, bo
 /** Per-cause reading of a refused password grant: the licence pool is a wait, not a wrong password. */
 export function explainLoginRefusal(answer: { status: number; error: string; description: string }): PartnerError | undefined {
   if (/licen[cs]e/i.test(`${answer.error} ${answer.description}`)) {
-    return new PartnerError('unavailable', `every Cherwell licence is in use, so the integration user cannot sign in (${answer.description || answer.error}); it is retried later`, {
-      status: answer.status,
-      cause: 'licence',
-    });
+    return new PartnerError(
+      'unavailable',
+      `every Cherwell licence is in use, so the integration user cannot sign in (${answer.description || answer.error}); it is retried later`,
+      {
+        status: answer.status,
+        cause: 'licence',
+      },
+    );
   }
   if (/client/i.test(answer.error)) {
-    return new PartnerError('auth', `Cherwell does not know the REST API client ID (${answer.error}); check it in CSM Administrator → Security → Edit REST API client settings`, {
-      status: answer.status,
-      cause: 'invalid_client',
-    });
+    return new PartnerError(
+      'auth',
+      `Cherwell does not know the REST API client ID (${answer.error}); check it in CSM Administrator → Security → Edit REST API client settings`,
+      {
+        status: answer.status,
+        cause: 'invalid_client',
+      },
+    );
   }
   return undefined;
 }

@@ -77,10 +77,16 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
   test('the password is only sent to a Microsoft login host or the server itself', () => {
     const server = 'https://org.crm.dynamics.com';
     assert.equal(
-      tokenEndpointFromChallenge('Bearer authorization_uri=https://login.microsoftonline.com/abc/oauth2/authorize, resource_id=https://org.crm.dynamics.com/', server),
+      tokenEndpointFromChallenge(
+        'Bearer authorization_uri=https://login.microsoftonline.com/abc/oauth2/authorize, resource_id=https://org.crm.dynamics.com/',
+        server,
+      ),
       'https://login.microsoftonline.com/abc/oauth2/v2.0/token',
     );
-    assert.throws(() => tokenEndpointFromChallenge('Bearer authorization_uri=https://evil.example/abc/oauth2/authorize', server), /refusing to send the password/);
+    assert.throws(
+      () => tokenEndpointFromChallenge('Bearer authorization_uri=https://evil.example/abc/oauth2/authorize', server),
+      /refusing to send the password/,
+    );
     assert.throws(() => tokenEndpointFromChallenge(null, server), /did not name its Azure AD authority/);
   });
 
@@ -95,11 +101,18 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
     assert.equal(await c.findByCorrelationKey('Incident', 'corr-unknown'), null);
 
     const rec = (await api(sb, raw, 'GET', `incidents(${ref.id})?$select=prov_impact,prov_urgency,_prov_configurationitemid_value,prov_correlationkey`)).body;
-    assert.deepEqual([rec.prov_impact, rec.prov_urgency, rec._prov_configurationitemid_value, rec.prov_correlationkey], [100000000, 100000001, ci.id, 'corr-1']);
+    assert.deepEqual(
+      [rec.prov_impact, rec.prov_urgency, rec._prov_configurationitemid_value, rec.prov_correlationkey],
+      [100000000, 100000001, ci.id, 'corr-1'],
+    );
     const linked = (await api(sb, raw, 'GET', `incidents(${ref.id})/${I.cisNav}?$select=prov_name`)).body.value;
-    assert.deepEqual(linked.map((x: any) => x.prov_name), ['vm-web-e2e-01']);
+    assert.deepEqual(
+      linked.map((x: any) => x.prov_name),
+      ['vm-web-e2e-01'],
+    );
 
-    const notes = async () => (await api(sb, raw, 'GET', `annotations?$select=notetext&$filter=_objectid_value eq ${ref.id}`)).body.value.map((n: any) => n.notetext);
+    const notes = async () =>
+      (await api(sb, raw, 'GET', `annotations?$select=notetext&$filter=_objectid_value eq ${ref.id}`)).body.value.map((n: any) => n.notetext);
     await c.updateWorkItem(ref, 'fired again');
     assert.deepEqual(await notes(), ['fired again']);
 
@@ -134,7 +147,10 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
 
   test('bad input is refused before any write', async () => {
     const c = await signedIn();
-    await assert.rejects(c.createWorkItem(input('bad-1', [], { impact: 'enormous' })), (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /prov_impact/.test(e.message));
+    await assert.rejects(
+      c.createWorkItem(input('bad-1', [], { impact: 'enormous' })),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'invalid' && /prov_impact/.test(e.message),
+    );
     await assert.rejects(c.createWorkItem({ ...input('bad-2'), type: 'Event' }), /cases \(Incident\)/);
     await assert.rejects(c.createWorkItem(input('bad-3', ['not-a-guid'])), /not a Dataverse id/);
     assert.equal(await c.findByCorrelationKey('Incident', 'bad-1'), null);
@@ -171,7 +187,10 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
     }
     const later = await c.listChangedSince('Incident', '2030-01-01T00:00:00Z');
     assert.deepEqual(later, { records: [] });
-    await assert.rejects(c.listChangedSince('Incident', 'x', Buffer.from(JSON.stringify({ v: 1, scope: 'Incident', link: 'http://evil.example/x' })).toString('base64url')), /not one this Provance client wrote/);
+    await assert.rejects(
+      c.listChangedSince('Incident', 'x', Buffer.from(JSON.stringify({ v: 1, scope: 'Incident', link: 'http://evil.example/x' })).toString('base64url')),
+      /not one this Provance client wrote/,
+    );
   });
 
   test('an expired access token is refreshed after the 401; a revoked refresh token without the password asks for it', async () => {
@@ -185,7 +204,10 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
 
     await adminCall(sb, 'POST', 'aad/expire-access-tokens');
     await adminCall(sb, 'POST', 'aad/revoke-refresh-tokens');
-    await assert.rejects(fromStore.findByCorrelationKey('Incident', 'corr-1'), (e: unknown) => e instanceof PartnerError && e.kind === 'auth' && /revoked.*AADSTS50173/.test(e.message));
+    await assert.rejects(
+      fromStore.findByCorrelationKey('Incident', 'corr-1'),
+      (e: unknown) => e instanceof PartnerError && e.kind === 'auth' && /revoked.*AADSTS50173/.test(e.message),
+    );
     raw = await accessToken(sb);
   });
 
@@ -193,7 +215,10 @@ describe('Provance client against the Provance sandbox over HTTP', () => {
     const c = await signedIn();
     await adminCall(sb, 'PUT', 'faults', { rateLimitNext: { count: 1, retryAfterSec: 9 }, paths: ['/api/data/'] });
     try {
-      await assert.rejects(c.findByCorrelationKey('Incident', 'corr-1'), (e: unknown) => e instanceof PartnerError && e.kind === 'rate-limited' && e.details.retryAfterMs === 9000);
+      await assert.rejects(
+        c.findByCorrelationKey('Incident', 'corr-1'),
+        (e: unknown) => e instanceof PartnerError && e.kind === 'rate-limited' && e.details.retryAfterMs === 9000,
+      );
       assert.ok(await c.findByCorrelationKey('Incident', 'corr-1'));
     } finally {
       await adminCall(sb, 'POST', 'reset_faults');

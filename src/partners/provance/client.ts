@@ -108,7 +108,15 @@ export class ProvanceClient implements PartnerClient {
     if (!GUID.test(id)) throw new PartnerError('protocol', 'a Provance case came back without an incidentid');
     const closed = isIncidentClosed(state);
     const closedAt = closed ? (isoDate(rec, I.resolvedOn) ?? isoDate(rec, 'modifiedon') ?? undefined) : undefined;
-    return { type: 'Incident', id, number: raw(rec, I.number), state, closed, ...(closedAt ? { closedAt } : {}), url: `${this.http.serverUrl}/main.aspx?etn=${I.entity}&id=${id}&pagetype=entityrecord` };
+    return {
+      type: 'Incident',
+      id,
+      number: raw(rec, I.number),
+      state,
+      closed,
+      ...(closedAt ? { closedAt } : {}),
+      url: `${this.http.serverUrl}/main.aspx?etn=${I.entity}&id=${id}&pagetype=entityrecord`,
+    };
   }
 
   private async readRef(id: string): Promise<WorkItemRef> {
@@ -130,7 +138,12 @@ export class ProvanceClient implements PartnerClient {
       throw new PartnerError('invalid', `Provance case field: ${(e as Error).message}`);
     }
     const ciIds = input.ciIds.map((id) => checkId(id, 'CI id'));
-    const body: Record<string, unknown> = { ...fields, [I.title]: input.title, [I.description]: input.description, [I.correlationKey]: partnerKey(input.correlationKey) };
+    const body: Record<string, unknown> = {
+      ...fields,
+      [I.title]: input.title,
+      [I.description]: input.description,
+      [I.correlationKey]: partnerKey(input.correlationKey),
+    };
     if (ciIds[0]) body[`${I.ciNav}@odata.bind`] = `/${CI.set}(${ciIds[0]})`;
     const { body: created } = await this.call('POST', `${I.set}?$select=${REF_SELECT}`, { json: body, prefer: ['return=representation'] });
     const ref = this.toRef(created as DvRecord);
@@ -214,7 +227,11 @@ export class ProvanceClient implements PartnerClient {
       }
       await this.call('POST', 'CloseIncident', {
         json: {
-          IncidentResolution: { subject: how.closeCode || 'Resolved by OpenITSMC', description: how.closeNotes || note, 'incidentid@odata.bind': `/${I.set}(${id})` },
+          IncidentResolution: {
+            subject: how.closeCode || 'Resolved by OpenITSMC',
+            description: how.closeNotes || note,
+            'incidentid@odata.bind': `/${I.set}(${id})`,
+          },
           Status: status,
         },
       });
@@ -228,7 +245,11 @@ export class ProvanceClient implements PartnerClient {
   async reopenWorkItem(ref: WorkItemRef, note: string): Promise<WorkItemRef> {
     incidentOnly(ref.type);
     const id = checkId(ref.id, 'case id');
-    const reopened = await this.patchCase(id, { [I.state]: INCIDENT_STATE.active, [I.status]: INCIDENT_STATUS.inProgress, ...(note.trim() ? { [I.lastNote]: note } : {}) });
+    const reopened = await this.patchCase(id, {
+      [I.state]: INCIDENT_STATE.active,
+      [I.status]: INCIDENT_STATUS.inProgress,
+      ...(note.trim() ? { [I.lastNote]: note } : {}),
+    });
     await this.annotate(id, note);
     return reopened;
   }
@@ -258,10 +279,16 @@ export class ProvanceClient implements PartnerClient {
     const choices: ChoiceEntry[] = [];
     for (const entity of [I.entity, NAMES.change.entity]) {
       for (const kind of ['PicklistAttributeMetadata', 'StateAttributeMetadata', 'StatusAttributeMetadata']) {
-        const { value } = await this.rows(`EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet($select=Options)`);
-        for (const attr of value as { LogicalName?: string; OptionSet?: { Options?: { Value?: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] } }[]) {
+        const { value } = await this.rows(
+          `EntityDefinitions(LogicalName='${entity}')/Attributes/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet($select=Options)`,
+        );
+        for (const attr of value as {
+          LogicalName?: string;
+          OptionSet?: { Options?: { Value?: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
+        }[]) {
           for (const o of attr.OptionSet?.Options ?? []) {
-            if (attr.LogicalName && o.Value !== undefined) choices.push({ table: entity, field: attr.LogicalName, value: String(o.Value), label: o.Label?.UserLocalizedLabel?.Label ?? String(o.Value) });
+            if (attr.LogicalName && o.Value !== undefined)
+              choices.push({ table: entity, field: attr.LogicalName, value: String(o.Value), label: o.Label?.UserLocalizedLabel?.Label ?? String(o.Value) });
           }
         }
       }

@@ -37,7 +37,10 @@ export const provancePartner = {
   displayName: 'Provance',
   connectionFields,
   // Dataverse organisations live on <org>.crm<N>.dynamics.com; an on-premises server must be allow-listed.
-  checkServerHost: (host: string) => (/\.dynamics\.com$/.test(host) ? null : 'a Provance URL must be the Dynamics 365 organization, https://<org>.crm.dynamics.com, unless the host is allow-listed'),
+  checkServerHost: (host: string) =>
+    /\.dynamics\.com$/.test(host)
+      ? null
+      : 'a Provance URL must be the Dynamics 365 organization, https://<org>.crm.dynamics.com, unless the host is allow-listed',
   workItemTypes: ['Incident'],
   syncScopes: ['Incident', 'ChangeRequest'],
   // impact/urgency 1 High … 3 Low, mapped onto the Provance option sets in mapping.ts.

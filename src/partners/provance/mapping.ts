@@ -15,8 +15,7 @@
 import type { SyncScope } from '../partner.ts';
 
 export const MAPPING_VERIFIED = false;
-export const MAPPING_NOTE =
-  'Provance entity and field names are modelled on the Dataverse Web API and are unverified against a real Provance instance.';
+export const MAPPING_NOTE = 'Provance entity and field names are modelled on the Dataverse Web API and are unverified against a real Provance instance.';
 
 /** Publisher prefix of the Provance solution's custom entities and columns (unverified). */
 export const PREFIX = 'prov_';
@@ -114,7 +113,15 @@ export const NAMES = {
     fqdn: 'prov_fqdn',
   },
   /** Dataverse's Note table, used for work notes (standard). */
-  note: { entity: 'annotation', set: 'annotations', id: 'annotationid', subject: 'subject', text: 'notetext', objectNavIncident: 'objectid_incident', objectNavChange: 'objectid_prov_changerequest' },
+  note: {
+    entity: 'annotation',
+    set: 'annotations',
+    id: 'annotationid',
+    subject: 'subject',
+    text: 'notetext',
+    objectNavIncident: 'objectid_incident',
+    objectNavChange: 'objectid_prov_changerequest',
+  },
   /** Number prefixes the sandbox gives new records (Dataverse's CAS- autonumber for cases is standard). */
   numberPrefix: { incident: 'CAS-', change: 'CHG-' },
 } as const;
@@ -174,7 +181,12 @@ export function caseFieldValues(fields: Record<string, string>): Record<string, 
     const byScale = column === NAMES.incident.impact || column === NAMES.incident.urgency ? SCALE[v] : undefined;
     const byLabel = Object.entries(options).find(([, l]) => l.toLowerCase() === v.toLowerCase())?.[0];
     const n = byScale ?? (/^\d+$/.test(v) && Number(v) in options ? Number(v) : byLabel !== undefined ? Number(byLabel) : undefined);
-    if (n === undefined) throw new RangeError(`"${value}" is not a value of ${column} (${Object.entries(options).map(([k, l]) => `${k} ${l}`).join(', ')})`);
+    if (n === undefined)
+      throw new RangeError(
+        `"${value}" is not a value of ${column} (${Object.entries(options)
+          .map(([k, l]) => `${k} ${l}`)
+          .join(', ')})`,
+      );
     out[column] = n;
   }
   return out;
@@ -268,13 +280,52 @@ export const SCOPES: Record<SyncScope, { set: string; id: string; columns: Recor
     set: I.set,
     id: I.id,
     columns: INCIDENT_COLUMNS,
-    select: [I.id, I.number, I.state, I.urgency, I.impact, I.priority, I.escalated, lookup('createdby'), lookup('ownerid'), I.origin, I.caseType, I.title, I.description, 'createdon', I.resolvedOn, 'modifiedon', lookup(I.ci)],
+    select: [
+      I.id,
+      I.number,
+      I.state,
+      I.urgency,
+      I.impact,
+      I.priority,
+      I.escalated,
+      lookup('createdby'),
+      lookup('ownerid'),
+      I.origin,
+      I.caseType,
+      I.title,
+      I.description,
+      'createdon',
+      I.resolvedOn,
+      'modifiedon',
+      lookup(I.ci),
+    ],
   },
   ChangeRequest: {
     set: C.set,
     id: C.id,
     columns: CHANGE_COLUMNS,
-    select: [C.id, C.number, C.changeState, C.urgency, C.impact, lookup('createdby'), lookup('ownerid'), C.category, C.title, C.description, C.changeType, C.risk, 'createdon', C.closedOn, 'modifiedon', C.plannedStart, C.plannedEnd, C.workStart, C.workEnd, lookup(C.ci)],
+    select: [
+      C.id,
+      C.number,
+      C.changeState,
+      C.urgency,
+      C.impact,
+      lookup('createdby'),
+      lookup('ownerid'),
+      C.category,
+      C.title,
+      C.description,
+      C.changeType,
+      C.risk,
+      'createdon',
+      C.closedOn,
+      'modifiedon',
+      C.plannedStart,
+      C.plannedEnd,
+      C.workStart,
+      C.workEnd,
+      lookup(C.ci),
+    ],
   },
 };
 

@@ -9,7 +9,14 @@ import { OAuth2Tokens } from '../oauth2.ts';
 import { PartnerError, type PartnerContext, type TokenSet } from '../partner.ts';
 import { API_ROOT } from './request.ts';
 /** Microsoft identity platform hosts (public and national clouds) a server may send us to. */
-const MICROSOFT_LOGIN_HOSTS = ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn', 'login.windows.net', 'sts.windows.net'];
+const MICROSOFT_LOGIN_HOSTS = [
+  'login.microsoftonline.com',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+  'login.windows.net',
+  'sts.windows.net',
+];
 
 /** What each AADSTS code means for whoever fixes the connection. */
 const AADSTS: Record<number, string> = {
@@ -18,7 +25,8 @@ const AADSTS: Record<number, string> = {
   50053: 'the account is locked after too many failed sign-ins; wait or ask an administrator to unlock it',
   50057: 'the user account is disabled in Azure AD',
   50055: 'the password has expired; change it and enter the new one',
-  50076: 'Azure AD requires multi-factor authentication for this user, which a password grant cannot do; exclude the integration account from MFA (Conditional Access)',
+  50076:
+    'Azure AD requires multi-factor authentication for this user, which a password grant cannot do; exclude the integration account from MFA (Conditional Access)',
   50079: 'Azure AD requires the user to register for multi-factor authentication, which a password grant cannot do',
   65001: 'nobody has consented to the app using Dataverse; grant admin consent for the Dynamics CRM user_impersonation permission',
   700016: 'the Client ID is not an app registered in the Azure AD tenant of the server',
@@ -35,7 +43,11 @@ const AADSTS: Record<number, string> = {
 export function tokenEndpointFromChallenge(header: string | null, serverUrl: string): string {
   const server = new URL(serverUrl);
   const m = /authorization_uri="?([^",\s]+)"?/i.exec(header ?? '');
-  if (!m) throw new PartnerError('protocol', `${server.host} did not name its Azure AD authority (no WWW-Authenticate authorization_uri on 401); is the server URL a Dataverse organisation?`);
+  if (!m)
+    throw new PartnerError(
+      'protocol',
+      `${server.host} did not name its Azure AD authority (no WWW-Authenticate authorization_uri on 401); is the server URL a Dataverse organisation?`,
+    );
   let authorize: URL;
   try {
     authorize = new URL(m[1]);
@@ -45,7 +57,10 @@ export function tokenEndpointFromChallenge(header: string | null, serverUrl: str
   // The server itself may name only its own origin (the sandbox; plain http only where the server URL is http).
   const trusted = (authorize.protocol === 'https:' && MICROSOFT_LOGIN_HOSTS.includes(authorize.hostname)) || authorize.origin === server.origin;
   if (!trusted) {
-    throw new PartnerError('protocol', `${server.host} sends sign-ins to ${authorize.host}, which is neither a Microsoft login host nor the server itself; refusing to send the password there`);
+    throw new PartnerError(
+      'protocol',
+      `${server.host} sends sign-ins to ${authorize.host}, which is neither a Microsoft login host nor the server itself; refusing to send the password there`,
+    );
   }
   const tenant = authorize.pathname.split('/').filter(Boolean)[0];
   if (!tenant) throw new PartnerError('protocol', `${server.host} named an Azure AD authority without a tenant`);
@@ -93,11 +108,21 @@ export class AadTokens implements AuthStrategy {
   private async discover(): Promise<OAuth2Tokens> {
     const res = await send(this.api, { method: 'GET', path: `${API_ROOT}/` });
     if (res.status !== 401) {
-      throw new PartnerError('protocol', `${hostOf(this.api)} answered ${res.status} instead of 401 to an unauthenticated Web API call; is the server URL a Dataverse organisation?`, { status: res.status });
+      throw new PartnerError(
+        'protocol',
+        `${hostOf(this.api)} answered ${res.status} instead of 401 to an unauthenticated Web API call; is the server URL a Dataverse organisation?`,
+        { status: res.status },
+      );
     }
     const endpoint = new URL(tokenEndpointFromChallenge(res.headers.get('www-authenticate'), this.api.serverUrl));
     return new OAuth2Tokens({
-      settings: httpSettings({ product: 'Azure AD (Provance sign-in)', serverUrl: endpoint.origin, timeoutMs: this.api.timeoutMs, onResponse: this.api.onResponse, addressGuard: this.ctx.addressGuard }),
+      settings: httpSettings({
+        product: 'Azure AD (Provance sign-in)',
+        serverUrl: endpoint.origin,
+        timeoutMs: this.api.timeoutMs,
+        onResponse: this.api.onResponse,
+        addressGuard: this.ctx.addressGuard,
+      }),
       tokenPath: endpoint.pathname,
       credentials: this.ctx.credentials,
       vault: this.ctx.tokens,

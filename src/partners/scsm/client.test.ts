@@ -62,13 +62,16 @@ afterEach(async () => {
 });
 
 describe('SCSM client: tokens', () => {
-  it('finds the Azure AD authority from the web app\'s 401 challenge, gets a client-credentials token and stores it', async () => {
+  it("finds the Azure AD authority from the web app's 401 challenge, gets a client-credentials token and stores it", async () => {
     const { client, vault, responses } = make();
     const tokens = await client.authenticate();
     assert.ok(tokens.accessToken);
     assert.ok(tokens.accessExpiresAt > Date.now() + 3_000_000);
     assert.equal(vault.saves, 1);
-    assert.deepEqual(responses.map((r) => `${r.method} ${r.path} ${r.status}`), ['GET /api/status 401', 'POST /sandbox/oauth2/token 200', 'GET /api/status 200']);
+    assert.deepEqual(
+      responses.map((r) => `${r.method} ${r.path} ${r.status}`),
+      ['GET /api/status 401', 'POST /sandbox/oauth2/token 200', 'GET /api/status 200'],
+    );
     assert.deepEqual(await client.status(), { connected: true, message: 'Connected to Service Manager server scsm01.contoso.local' });
   });
 
@@ -81,16 +84,22 @@ describe('SCSM client: tokens', () => {
   });
 
   it('the connection check names each cause: token refused, client not whitelisted, web app unreachable, SM server disconnected', async () => {
-    const refused = await make({ clientSecret: 'wrong' }).client.authenticate().catch((e) => e);
+    const refused = await make({ clientSecret: 'wrong' })
+      .client.authenticate()
+      .catch((e) => e);
     assert.ok(refused instanceof PartnerError);
     assert.equal(refused.kind, 'auth');
     assert.equal(refused.details.cause, 'invalid_client');
     assert.match(refused.message, /Azure AD refused the OAuth client/);
     assert.doesNotMatch(refused.message, /wrong/);
-    const other = await make({ clientId: SEEDED_CREDENTIALS.other.clientId, clientSecret: SEEDED_CREDENTIALS.other.clientSecret }).client.authenticate().catch((e) => e);
+    const other = await make({ clientId: SEEDED_CREDENTIALS.other.clientId, clientSecret: SEEDED_CREDENTIALS.other.clientSecret })
+      .client.authenticate()
+      .catch((e) => e);
     assert.equal(other.kind, 'auth');
     assert.equal(other.details.cause, 'not-whitelisted');
-    const down = await make({ serverUrl: 'http://127.0.0.1:1' }).client.authenticate().catch((e) => e);
+    const down = await make({ serverUrl: 'http://127.0.0.1:1' })
+      .client.authenticate()
+      .catch((e) => e);
     assert.equal(down.kind, 'unavailable');
     assert.match(down.message, /cannot reach SCSM web app at 127\.0\.0\.1:1: connection refused/);
     await admin('PUT', '/api/x_sandbox/relay', { connected: false });
@@ -133,7 +142,10 @@ describe('SCSM client: incidents', () => {
     const reopened = await client.reopenWorkItem(resolved, 'Fired after resolve');
     assert.equal(reopened.state, 'Active');
     const log = fieldsByName(await client.getWorkItem(ref.id)).get('ActionLog')?.value as { Comment: string; EnteredBy: string }[];
-    assert.deepEqual(log.map((c) => c.Comment), ['Fired after resolve', 'Alert resolved', 'Fired again']);
+    assert.deepEqual(
+      log.map((c) => c.Comment),
+      ['Fired after resolve', 'Alert resolved', 'Fired again'],
+    );
     assert.ok(log.every((c) => c.EnteredBy === 'SM-OMS'));
     const cis = await fetch(`${sb.url}/api/affectedci`, {
       method: 'POST',

@@ -25,7 +25,17 @@ import {
   type WorkItemType,
 } from '../partner.ts';
 import { criteriaXml } from './criteria.ts';
-import { fieldsByName, INCIDENT_CLASS, isIncidentClosed, labelOf, SCOPE_CLASS, scsmDateToIso, syncFields, toServiceDeskRow, type ScsmObject } from './mapping.ts';
+import {
+  fieldsByName,
+  INCIDENT_CLASS,
+  isIncidentClosed,
+  labelOf,
+  SCOPE_CLASS,
+  scsmDateToIso,
+  syncFields,
+  toServiceDeskRow,
+  type ScsmObject,
+} from './mapping.ts';
 import type { HttpMethod } from '../http.ts';
 import { WebAppSession } from './web-app.ts';
 
@@ -68,7 +78,15 @@ function decodeCursor(scope: SyncScope, cursor: string): Cursor {
   } catch {
     c = undefined;
   }
-  if (!c || c.v !== 1 || c.scope !== scope || typeof c.next !== 'string' || !NEXT_PATH.test(c.next) || typeof c.resume !== 'string' || !Number.isFinite(Date.parse(c.resume))) {
+  if (
+    !c ||
+    c.v !== 1 ||
+    c.scope !== scope ||
+    typeof c.next !== 'string' ||
+    !NEXT_PATH.test(c.next) ||
+    typeof c.resume !== 'string' ||
+    !Number.isFinite(Date.parse(c.resume))
+  ) {
     throw new PartnerError('invalid', `the paging cursor is not one this client issued for ${scope}`);
   }
   return c as Cursor;
@@ -131,7 +149,7 @@ export class ScsmClient implements PartnerClient {
   async status(): Promise<{ connected: boolean; message: string }> {
     const body = await this.call('GET', '/api/status');
     const sm = body.SM as { Connected?: unknown; Message?: unknown } | undefined;
-    if (typeof body.Status !== 'boolean' || !sm) throw new PartnerError('protocol', 'the web app\'s /api/status answer has no Status/SM members');
+    if (typeof body.Status !== 'boolean' || !sm) throw new PartnerError('protocol', "the web app's /api/status answer has no Status/SM members");
     return { connected: body.Status === true && sm.Connected === true, message: String(sm.Message ?? '') };
   }
 
@@ -174,7 +192,10 @@ export class ScsmClient implements PartnerClient {
 
   async updateWorkItem(ref: WorkItemRef, note: string, fields: Record<string, string> = {}, ciIds: string[] = []): Promise<WorkItemRef> {
     // Read first: a note must not land on an incident a human resolved or closed meanwhile.
-    const current = objectOf(await this.call('POST', `/api/workitems/${encodeURIComponent(ref.id)}`, { showFields: ['Id', 'Status', 'ResolvedDate', 'ClosedDate'] }), `read ${ref.number}`);
+    const current = objectOf(
+      await this.call('POST', `/api/workitems/${encodeURIComponent(ref.id)}`, { showFields: ['Id', 'Status', 'ResolvedDate', 'ClosedDate'] }),
+      `read ${ref.number}`,
+    );
     const known = refOf(current);
     if (known.closed) {
       const f = fieldsByName(current);
@@ -227,7 +248,10 @@ export class ScsmClient implements PartnerClient {
     const found = await this.call('GET', `/api/affectedci/getci?name=${encodeURIComponent(wanted)}`);
     if (typeof found.ciName === 'string' && found.ciName) return { id: found.ciName, name: found.ciName, className: COMPUTER_CLASS, created: false };
     if (!allowCreate) return null;
-    const created = objectOf(await this.call('POST', '/api/affectedci/create', { className: COMPUTER_CLASS, fields: [field('PrincipalName', wanted)] }), 'create CI');
+    const created = objectOf(
+      await this.call('POST', '/api/affectedci/create', { className: COMPUTER_CLASS, fields: [field('PrincipalName', wanted)] }),
+      'create CI',
+    );
     const principal = String(fieldsByName(created).get('PrincipalName')?.value ?? wanted);
     return { id: principal, name: principal, className: COMPUTER_CLASS, created: true };
   }
@@ -277,7 +301,8 @@ export class ScsmClient implements PartnerClient {
       return { scope, id: o.bmeId, updatedAt, row: toServiceDeskRow(scope, o, computers.get(String(f.get('Id')?.value)) ?? null) };
     });
     const next = typeof body.next === 'string' && body.next ? body.next : undefined;
-    if (next !== undefined && !NEXT_PATH.test(next)) throw new PartnerError('protocol', `the web app's next link "${next}" is not a /api/workitems/next/… path`);
+    if (next !== undefined && !NEXT_PATH.test(next))
+      throw new PartnerError('protocol', `the web app's next link "${next}" is not a /api/workitems/next/… path`);
     return { records, next: next ? encodeCursor({ v: 1, scope, next, resume: last }) : undefined };
   }
 

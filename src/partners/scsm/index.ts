@@ -9,8 +9,22 @@ import { ScsmClient } from './client.ts';
 import { serviceDeskColumns } from './mapping.ts';
 
 const connectionFields: readonly ConnectionField[] = [
-  { name: 'serverUrl', label: 'Server URL', help: 'URL of the Service Manager web app (https://<app>.azurewebsites.net), not of the SCSM server', required: true, secret: false, kind: 'url' },
-  { name: 'clientId', label: 'Client ID', help: 'Application (client) ID the web app deployment script printed; the web app whitelists only this one', required: true, secret: false, kind: 'text' },
+  {
+    name: 'serverUrl',
+    label: 'Server URL',
+    help: 'URL of the Service Manager web app (https://<app>.azurewebsites.net), not of the SCSM server',
+    required: true,
+    secret: false,
+    kind: 'url',
+  },
+  {
+    name: 'clientId',
+    label: 'Client ID',
+    help: 'Application (client) ID the web app deployment script printed; the web app whitelists only this one',
+    required: true,
+    secret: false,
+    kind: 'text',
+  },
   { name: 'clientSecret', label: 'Client secret', help: 'Client secret of the same Azure AD application', required: true, secret: true, kind: 'password' },
 ];
 
@@ -28,7 +42,9 @@ export const scsmPartner = {
   displayName: 'System Center Service Manager',
   connectionFields,
   checkServerHost: (host: string) =>
-    /\.azurewebsites\.net$/.test(host) ? null : 'an SCSM Server URL is the Service Manager web app, https://<app>.azurewebsites.net, unless the host is allow-listed',
+    /\.azurewebsites\.net$/.test(host)
+      ? null
+      : 'an SCSM Server URL is the Service Manager web app, https://<app>.azurewebsites.net, unless the host is allow-listed',
   // ITSMC created only incidents in SCSM.
   workItemTypes: ['Incident'],
   syncScopes: ['Incident', 'ChangeRequest'],

@@ -51,7 +51,14 @@ describe('SCSM → ServiceDesk_CL mapping', () => {
   });
 
   it('a change request: Area is the category, Category the type, ActualEndDate the closed date only once Closed', () => {
-    const fields = { Id: ['CR7'], Status: ['x', 'Closed'], Area: ['a', 'Network'], Category: ['c', 'Emergency'], Risk: ['r', 'High'], ActualEndDate: ['2026-06-01T10:00:00Z'] } as const;
+    const fields = {
+      Id: ['CR7'],
+      Status: ['x', 'Closed'],
+      Area: ['a', 'Network'],
+      Category: ['c', 'Emergency'],
+      Risk: ['r', 'High'],
+      ActualEndDate: ['2026-06-01T10:00:00Z'],
+    } as const;
     const row = toServiceDeskRow('ChangeRequest', obj(fields as unknown as Record<string, [unknown, unknown?]>), null);
     assert.equal(row.CRState_s, 'Closed');
     assert.equal(row.Category_s, 'Network');

@@ -11,7 +11,13 @@ import { OAuth2Tokens } from '../oauth2.ts';
 import { PartnerError, type PartnerContext, type TokenSet } from '../partner.ts';
 
 /** Azure AD hosts an authorization_uri may name besides the web app's own origin. */
-const AAD_HOSTS = new Set(['login.microsoftonline.com', 'login.windows.net', 'login.microsoftonline.us', 'login.chinacloudapi.cn', 'login.partner.microsoftonline.cn']);
+const AAD_HOSTS = new Set([
+  'login.microsoftonline.com',
+  'login.windows.net',
+  'login.microsoftonline.us',
+  'login.chinacloudapi.cn',
+  'login.partner.microsoftonline.cn',
+]);
 const SDK_EXCEPTIONS = /ServiceNotRunningException|ServerDisconnectedException|EndpointNotFoundException|CommunicationException/;
 const NOT_WHITELISTED = /not whitelisted/i;
 const CACHE_EXPIRED = /Cache doesn't contain this token, or has expired/i;
@@ -68,7 +74,11 @@ export class WebAppSession {
     const res = await send(this.settings, { method: 'GET', path: '/api/status' });
     if (res.status !== 401) {
       if (looksLikeHtml(res) || res.status >= 500) throw this.errorFor('GET', '/api/status', res);
-      throw new PartnerError('protocol', `not a Service Manager web app at ${this.host}: GET /api/status without a token answered ${res.status} instead of a 401 challenge`, { status: res.status });
+      throw new PartnerError(
+        'protocol',
+        `not a Service Manager web app at ${this.host}: GET /api/status without a token answered ${res.status} instead of a 401 challenge`,
+        { status: res.status },
+      );
     }
     const challenge = parseChallenge(res.headers.get('www-authenticate'));
     let authority: URL;
@@ -79,10 +89,19 @@ export class WebAppSession {
     }
     const sameOrigin = authority.origin === new URL(this.settings.serverUrl).origin;
     if (!sameOrigin && !(authority.protocol === 'https:' && AAD_HOSTS.has(authority.hostname.toLowerCase()))) {
-      throw new PartnerError('protocol', `the web app at ${this.host} sends clients to ${authority.origin} for tokens, which is neither Azure AD nor the web app itself; the client secret is not sent there`);
+      throw new PartnerError(
+        'protocol',
+        `the web app at ${this.host} sends clients to ${authority.origin} for tokens, which is neither Azure AD nor the web app itself; the client secret is not sent there`,
+      );
     }
     return new OAuth2Tokens({
-      settings: httpSettings({ product: 'Azure AD', serverUrl: authority.origin, timeoutMs: this.ctx.timeoutMs, onResponse: this.ctx.onResponse, addressGuard: this.ctx.addressGuard }),
+      settings: httpSettings({
+        product: 'Azure AD',
+        serverUrl: authority.origin,
+        timeoutMs: this.ctx.timeoutMs,
+        onResponse: this.ctx.onResponse,
+        addressGuard: this.ctx.addressGuard,
+      }),
       tokenPath: authority.pathname.replace(/\/oauth2\/authorize\/?$/, '/oauth2/token'),
       credentials: { serverUrl: authority.origin, clientId: this.ctx.credentials.clientId, clientSecret: this.ctx.credentials.clientSecret },
       vault: this.ctx.tokens,
@@ -118,18 +137,26 @@ export class WebAppSession {
   /** The shared shaping plus what only this web app says: SM server unreachable, page cache expired, App Service down. */
   errorFor(method: string, path: string, res: RawResponse): PartnerError {
     if (looksLikeHtml(res) && (res.status === 403 || res.status >= 500)) {
-      return new PartnerError('unavailable', `the Service Manager web app at ${this.host} is down (${res.status}, ${/stopped/i.test(res.text) ? 'the web app is stopped' : 'App Service error page'})`, {
-        status: res.status,
-        cause: 'web-app-down',
-      });
+      return new PartnerError(
+        'unavailable',
+        `the Service Manager web app at ${this.host} is down (${res.status}, ${/stopped/i.test(res.text) ? 'the web app is stopped' : 'App Service error page'})`,
+        {
+          status: res.status,
+          cause: 'web-app-down',
+        },
+      );
     }
     const body = parseJson(res.text) as { ExceptionType?: unknown } | undefined;
     const text = webAppErrorText(body) ?? '';
     if (typeof body?.ExceptionType === 'string' && SDK_EXCEPTIONS.test(body.ExceptionType)) {
-      return new PartnerError('unavailable', `the web app at ${this.host} cannot reach the Service Manager server (${body.ExceptionType.split('.').pop()}): ${text}`, {
-        status: res.status,
-        cause: 'sm-disconnected',
-      });
+      return new PartnerError(
+        'unavailable',
+        `the web app at ${this.host} cannot reach the Service Manager server (${body.ExceptionType.split('.').pop()}): ${text}`,
+        {
+          status: res.status,
+          cause: 'sm-disconnected',
+        },
+      );
     }
     if (CACHE_EXPIRED.test(text)) return new PartnerError('invalid', `${PRODUCT} ${method} ${path}: ${text}`, { status: res.status, cause: 'cache-expired' });
     return errorFor(this.settings, method, path, res);
@@ -156,14 +183,22 @@ export class WebAppSession {
     }
     if (res.status === 401) {
       if (NOT_WHITELISTED.test(res.text)) throw this.notWhitelisted(res);
-      throw new PartnerError('auth', `the web app at ${this.host} refused a fresh token for client ID ${this.ctx.credentials.clientId}: ${webAppErrorText(parseJson(res.text)) ?? 'HTTP 401'}`, {
-        status: 401,
-      });
+      throw new PartnerError(
+        'auth',
+        `the web app at ${this.host} refused a fresh token for client ID ${this.ctx.credentials.clientId}: ${webAppErrorText(parseJson(res.text)) ?? 'HTTP 401'}`,
+        {
+          status: 401,
+        },
+      );
     }
     if (res.status < 200 || res.status >= 300) throw this.errorFor(method, path, res);
     const body = looksLikeHtml(res) ? undefined : parseJson(res.text);
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
-      throw new PartnerError('protocol', `not a Service Manager web app answer from ${this.host}: ${method} ${path} returned ${res.contentType || 'no content type'}`, { status: res.status, cause: 'html' });
+      throw new PartnerError(
+        'protocol',
+        `not a Service Manager web app answer from ${this.host}: ${method} ${path} returned ${res.contentType || 'no content type'}`,
+        { status: res.status, cause: 'html' },
+      );
     }
     return body as Record<string, unknown>;
   }

@@ -88,7 +88,15 @@ function isPartnerError(kind: string, pattern?: RegExp) {
 }
 
 function incidentInput(key: string, extra: Partial<WorkItemInput> = {}): WorkItemInput {
-  return { type: 'Incident', correlationKey: key, title: 'CPU high on web01', description: 'Percentage CPU > 90 for 5 minutes', fields: {}, ciIds: [], ...extra };
+  return {
+    type: 'Incident',
+    correlationKey: key,
+    title: 'CPU high on web01',
+    description: 'Percentage CPU > 90 for 5 minutes',
+    fields: {},
+    ciIds: [],
+    ...extra,
+  };
 }
 
 /** Walks an object graph and reports whether any string property equals `secret`. */
@@ -179,7 +187,10 @@ describe('OAuth tokens', () => {
   it('reports a revoked refresh token as an auth error naming a locked user, a revoked token and the password as causes', async () => {
     const { client } = await connected();
     await admin('POST', '/api/x_sandbox/oauth/revoke_all');
-    await assert.rejects(client.findByCorrelationKey('Incident', 'x'), isPartnerError('auth', /refresh token.*locked out or inactive.*revoked.*enter the password again/));
+    await assert.rejects(
+      client.findByCorrelationKey('Incident', 'x'),
+      isPartnerError('auth', /refresh token.*locked out or inactive.*revoked.*enter the password again/),
+    );
   });
 
   it('tells a wrong client secret apart from a wrong password, without echoing secrets', async () => {
@@ -306,7 +317,10 @@ describe('failures surfaced as PartnerError', () => {
 
   it('reports a closed port as unavailable "cannot reach … connection refused"', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    await assert.rejects(make({}, { url }).client.authenticate(), isPartnerError('unavailable', /cannot reach ServiceNow at 127\.0\.0\.1:\d+: connection refused/));
+    await assert.rejects(
+      make({}, { url }).client.authenticate(),
+      isPartnerError('unavailable', /cannot reach ServiceNow at 127\.0\.0\.1:\d+: connection refused/),
+    );
   });
 
   it('maps a 404 on a missing record to not-found', async () => {
@@ -347,7 +361,10 @@ describe('incidents', () => {
     [rec] = await raw('incident', `sys_id=${ref.id}`);
     assert.equal(rec.urgency, '1');
     const notes = await raw('sys_journal_field', `element_id=${ref.id}^element=work_notes`);
-    assert.ok(notes.some((n) => n.value === 'Alert fired again at 10:05'), 'work note journaled');
+    assert.ok(
+      notes.some((n) => n.value === 'Alert fired again at 10:05'),
+      'work note journaled',
+    );
 
     const resolved = await client.resolveWorkItem(ref, { closeNotes: 'CPU back to normal' }, 'Alert resolved');
     assert.equal(resolved.state, '6');
@@ -396,7 +413,10 @@ describe('incidents', () => {
     await faults({ paths: ['/api/now/table/task_ci'], failNext: 10, errorStatus: 503 });
     const ref = await client.createWorkItem(incidentInput(`link-fail-${stamp}`, { ciIds: cis.map((c) => c.id) }));
     assert.equal(ref.type, 'Incident');
-    assert.ok(responses.some((r) => r.path.includes('/task_ci') && r.status === 503), 'the failed link call reached onResponse');
+    assert.ok(
+      responses.some((r) => r.path.includes('/task_ci') && r.status === 503),
+      'the failed link call reached onResponse',
+    );
     await admin('POST', '/api/x_sandbox/reset_faults');
     const [rec] = await raw('incident', `sys_id=${ref.id}`);
     assert.equal(rec.number, ref.number);
@@ -473,7 +493,15 @@ describe('events and alerts', () => {
   it('re-sends an Event with new values on update, and reopens a cleared Event with a new alert', async () => {
     const { client } = await connected();
     const key = `evt-upd-${Date.now()}`;
-    const ref = await client.createWorkItem({ type: 'Event', correlationKey: key, title: 't', description: 'd', eventSeverity: '4', fields: { node: 'web02' }, ciIds: [] });
+    const ref = await client.createWorkItem({
+      type: 'Event',
+      correlationKey: key,
+      title: 't',
+      description: 'd',
+      eventSeverity: '4',
+      fields: { node: 'web02' },
+      ciIds: [],
+    });
     await client.updateWorkItem(ref, 'getting worse', { severity: '1' });
     let alerts = await raw('em_alert', `message_key=${key}`);
     assert.equal(alerts.length, 1, 'same message_key → same alert');
@@ -494,7 +522,15 @@ describe('events and alerts', () => {
   it('creates an Alert work item directly in em_alert and closes and reopens it', async () => {
     const { client } = await connected();
     const key = `alert-${Date.now()}`;
-    const ref = await client.createWorkItem({ type: 'Alert', correlationKey: key, title: 'Disk full', description: 'C: 98%', eventSeverity: '3', fields: { node: 'db01' }, ciIds: [] });
+    const ref = await client.createWorkItem({
+      type: 'Alert',
+      correlationKey: key,
+      title: 'Disk full',
+      description: 'C: 98%',
+      eventSeverity: '3',
+      fields: { node: 'db01' },
+      ciIds: [],
+    });
     assert.match(ref.number, /^Alert\d+/);
     let [alert] = await raw('em_alert', `sys_id=${ref.id}`);
     assert.equal(alert.message_key, key);

@@ -110,7 +110,15 @@ function decodeCursor(scope: SyncScope, cursor: string): Cursor {
   } catch {
     c = undefined;
   }
-  if (!c || c.v !== 1 || c.scope !== scope || typeof c.u !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(c.u) || typeof c.i !== 'string' || !SYS_ID.test(c.i)) {
+  if (
+    !c ||
+    c.v !== 1 ||
+    c.scope !== scope ||
+    typeof c.u !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(c.u) ||
+    typeof c.i !== 'string' ||
+    !SYS_ID.test(c.i)
+  ) {
     throw new PartnerError('invalid', `the paging cursor is not one this client issued for ${scope}`);
   }
   return c as Cursor;
@@ -233,7 +241,10 @@ export class ServiceNowClient implements PartnerClient {
       case 'Incident':
         return this.createIncident(input);
       case 'Event':
-        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, { ...eventSubject(input), ...input.fields });
+        return this.sendEvent(input.correlationKey, input.eventSeverity ?? input.fields.severity ?? '3', input.title, input.description, {
+          ...eventSubject(input),
+          ...input.fields,
+        });
       case 'Alert':
         return this.createAlert(input);
       default:
@@ -315,7 +326,14 @@ export class ServiceNowClient implements PartnerClient {
   private async sendEvent(correlationKey: string, severity: string, title: string, description: string, fields: Record<string, string>): Promise<WorkItemRef> {
     if (!isEventSeverity(severity)) throw new PartnerError('invalid', `event severity must be 0 (clear) … 5 (info), got "${severity}"`);
     const messageKey = partnerKey(correlationKey, MESSAGE_KEY_MAX);
-    const event: Record<string, string> = { source: EVENT_SOURCE, event_class: EVENT_SOURCE, message_key: messageKey, severity, description, time_of_event: snNow() };
+    const event: Record<string, string> = {
+      source: EVENT_SOURCE,
+      event_class: EVENT_SOURCE,
+      message_key: messageKey,
+      severity,
+      description,
+      time_of_event: snNow(),
+    };
     const extra: Record<string, string> = {};
     for (const [k, v] of Object.entries(fields)) {
       if ((EVENT_FIELDS as readonly string[]).includes(k)) event[k] = v;
@@ -325,7 +343,8 @@ export class ServiceNowClient implements PartnerClient {
     if (fields.additional_info) {
       try {
         const parsed = JSON.parse(fields.additional_info) as unknown;
-        info = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { additional_info: fields.additional_info };
+        info =
+          parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { additional_info: fields.additional_info };
       } catch {
         info = { additional_info: fields.additional_info };
       }
@@ -475,12 +494,7 @@ export class ServiceNowClient implements PartnerClient {
     if (alert) return this.alertRef(type, alert, key);
     if (type === 'Event') {
       // Events are processed asynchronously: an event row without an alert yet still means "sent".
-      const events = await this.list(
-        'em_event',
-        and([{ field: 'message_key', op: '=', value: key }], NEWEST_FIRST),
-        ['sys_id', 'severity'],
-        1,
-      );
+      const events = await this.list('em_event', and([{ field: 'message_key', op: '=', value: key }], NEWEST_FIRST), ['sys_id', 'severity'], 1);
       if (events.length > 0) {
         const closed = rawValue(events[0].severity) === '0';
         return { type: 'Event', id: key, number: key, state: closed ? 'Closed' : 'Open', closed };
@@ -505,7 +519,12 @@ export class ServiceNowClient implements PartnerClient {
     if (hit) return { id: rawValue(hit.sys_id), name: rawValue(hit.name), className: rawValue(hit.sys_class_name) || undefined, created: false };
     if (!allowCreate) return null;
     const created = await this.insert('cmdb_ci_computer', { name: wanted }, fields);
-    return { id: rawValue(created.sys_id), name: rawValue(created.name) || wanted, className: rawValue(created.sys_class_name) || 'cmdb_ci_computer', created: true };
+    return {
+      id: rawValue(created.sys_id),
+      name: rawValue(created.name) || wanted,
+      className: rawValue(created.sys_class_name) || 'cmdb_ci_computer',
+      created: true,
+    };
   }
 
   // ---------------------------------------------------------------- configuration
@@ -538,16 +557,11 @@ export class ServiceNowClient implements PartnerClient {
       .map((r) => ({ name: rawValue(r.name), table: rawValue(r.table), fields: parseTemplateQuery(rawValue(r.template)) }))
       .sort((a, b) => a.table.localeCompare(b.table) || a.name.localeCompare(b.name));
 
-    const choiceRows = await this.listAll('sys_choice', [{ field: 'name', op: 'IN', value: CONFIG_TABLES }], [
-      'sys_id',
-      'name',
-      'element',
-      'value',
-      'label',
-      'language',
-      'inactive',
-      'sequence',
-    ]);
+    const choiceRows = await this.listAll(
+      'sys_choice',
+      [{ field: 'name', op: 'IN', value: CONFIG_TABLES }],
+      ['sys_id', 'name', 'element', 'value', 'label', 'language', 'inactive', 'sequence'],
+    );
     const best = new Map<string, { entry: ChoiceEntry; lang: string; seq: number }>();
     for (const r of choiceRows) {
       if (rawValue(r.inactive) === 'true') continue;
@@ -559,7 +573,13 @@ export class ServiceNowClient implements PartnerClient {
       if (!prev || rank(lang) > rank(prev.lang)) best.set(key, { entry, lang, seq: Number(rawValue(r.sequence)) || 0 });
     }
     const choices = [...best.values()]
-      .sort((a, b) => a.entry.table.localeCompare(b.entry.table) || a.entry.field.localeCompare(b.entry.field) || a.seq - b.seq || a.entry.value.localeCompare(b.entry.value))
+      .sort(
+        (a, b) =>
+          a.entry.table.localeCompare(b.entry.table) ||
+          a.entry.field.localeCompare(b.entry.field) ||
+          a.seq - b.seq ||
+          a.entry.value.localeCompare(b.entry.value),
+      )
       .map((c) => c.entry);
     const fields = await this.tableFields().catch(() => undefined);
     return { templates, choices, ...(fields ? { fields } : {}) };

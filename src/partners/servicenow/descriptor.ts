@@ -6,10 +6,24 @@ import { eventSeverity, serviceDeskColumns } from './mapping.ts';
 
 const connectionFields: readonly ConnectionField[] = [
   { name: 'serverUrl', label: 'Server URL', help: 'The instance URL, https://<instance>.service-now.com', required: true, secret: false, kind: 'url' },
-  { name: 'username', label: 'User name', help: 'The integration user (roles itil, personalize_choices, template_editor …)', required: true, secret: false, kind: 'text' },
+  {
+    name: 'username',
+    label: 'User name',
+    help: 'The integration user (roles itil, personalize_choices, template_editor …)',
+    required: true,
+    secret: false,
+    kind: 'text',
+  },
   { name: 'password', label: 'Password', help: 'Used once to obtain OAuth tokens, then dropped', required: true, secret: true, kind: 'password' },
   { name: 'clientId', label: 'Client ID', help: 'Client ID of the System OAuth → Application Registry entry', required: true, secret: false, kind: 'text' },
-  { name: 'clientSecret', label: 'Client secret', help: 'Client secret of the same Application Registry entry', required: true, secret: true, kind: 'password' },
+  {
+    name: 'clientSecret',
+    label: 'Client secret',
+    help: 'Client secret of the same Application Registry entry',
+    required: true,
+    secret: true,
+    kind: 'password',
+  },
 ];
 
 export const serviceNowPartner = {
@@ -17,7 +31,9 @@ export const serviceNowPartner = {
   displayName: 'ServiceNow',
   connectionFields,
   checkServerHost: (host: string) =>
-    /\.(service-now|servicenow)\.com$/.test(host) ? null : 'a ServiceNow URL must be https://<instance>.service-now.com (or *.servicenow.com) unless the host is allow-listed',
+    /\.(service-now|servicenow)\.com$/.test(host)
+      ? null
+      : 'a ServiceNow URL must be https://<instance>.service-now.com (or *.servicenow.com) unless the host is allow-listed',
   workItemTypes: ['Incident', 'Event', 'Alert'],
   syncScopes: ['Incident', 'ChangeRequest'],
   severity: {

@@ -100,7 +100,10 @@ describe('ServiceDesk_CL mapping', () => {
   it('produces exactly the columns listed in serviceDeskColumns, with matching Kusto types', () => {
     for (const scope of ['Incident', 'ChangeRequest'] as const) {
       const row = toServiceDeskRow(scope, {});
-      const listed = serviceDeskColumns.filter((c) => c.scopes.includes(scope)).map((c) => c.name).sort();
+      const listed = serviceDeskColumns
+        .filter((c) => c.scopes.includes(scope))
+        .map((c) => c.name)
+        .sort();
       assert.deepEqual(Object.keys(row).sort(), listed);
     }
     for (const c of serviceDeskColumns) {
@@ -131,7 +134,10 @@ describe('dates and states', () => {
 
 describe('event severity mapping', () => {
   it('maps Sev0…Sev4 to ServiceNow 1 critical … 5 info', () => {
-    assert.deepEqual((['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4'] as const).map((s) => eventSeverity(s)), ['1', '2', '3', '4', '5']);
+    assert.deepEqual(
+      (['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4'] as const).map((s) => eventSeverity(s)),
+      ['1', '2', '3', '4', '5'],
+    );
   });
 
   it('maps a resolved alert to 0 (clear), whatever its severity', () => {

@@ -6,21 +6,7 @@
  */
 import { PartnerError } from '../partner.ts';
 
-export type Operator =
-  | '='
-  | '!='
-  | '>'
-  | '>='
-  | '<'
-  | '<='
-  | 'LIKE'
-  | 'NOT LIKE'
-  | 'STARTSWITH'
-  | 'ENDSWITH'
-  | 'IN'
-  | 'NOT IN'
-  | 'ISEMPTY'
-  | 'ISNOTEMPTY';
+export type Operator = '=' | '!=' | '>' | '>=' | '<' | '<=' | 'LIKE' | 'NOT LIKE' | 'STARTSWITH' | 'ENDSWITH' | 'IN' | 'NOT IN' | 'ISEMPTY' | 'ISNOTEMPTY';
 
 export interface Condition {
   field: string;
@@ -49,7 +35,11 @@ export function assertField(field: string): void {
 /** Rejects a user-supplied value that would change the meaning of an encoded query. */
 export function assertSafeValue(value: string, what = 'value', extraSeparators = ''): void {
   const reason = unsafeReason(value, extraSeparators);
-  if (reason) throw new PartnerError('invalid', `${what} ${JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value)} cannot be used in a ServiceNow query: ${reason}`);
+  if (reason)
+    throw new PartnerError(
+      'invalid',
+      `${what} ${JSON.stringify(value.length > 80 ? value.slice(0, 80) + '…' : value)} cannot be used in a ServiceNow query: ${reason}`,
+    );
 }
 
 /** Why a value is unsafe in an encoded query, or undefined when it is safe. */

@@ -34,7 +34,12 @@ describe('request helper error shaping', () => {
       assert.equal(err.details.status, status);
       assert.match(err.message, /Something/);
     }
-    const nf = errorFor(settings, 'GET', '/api/now/table/incident/x', res(404, body('No Record found', "Record doesn't exist or ACL restricts the record retrieval")));
+    const nf = errorFor(
+      settings,
+      'GET',
+      '/api/now/table/incident/x',
+      res(404, body('No Record found', "Record doesn't exist or ACL restricts the record retrieval")),
+    );
     assert.match(nf.message, /No Record found: Record doesn't exist/);
   });
 
@@ -49,6 +54,9 @@ describe('request helper error shaping', () => {
   });
 
   it('treats a non-JSON 2xx body as a protocol error', () => {
-    assert.throws(() => parseSuccess(settings, 'GET', '/x', res(200, 'hello', 'text/plain')), (e: any) => e.kind === 'protocol');
+    assert.throws(
+      () => parseSuccess(settings, 'GET', '/x', res(200, 'hello', 'text/plain')),
+      (e: any) => e.kind === 'protocol',
+    );
   });
 });

@@ -11,7 +11,11 @@ export { DEFAULT_SKEW_MS, basicHeader } from '../oauth2.ts';
 
 const TOKEN_PATH = '/oauth_token.do';
 /** A read that needs nothing but a signed-in user (used to check credentials). */
-const PROBE = { method: 'GET', path: '/api/now/table/sys_user', query: { sysparm_limit: 1, sysparm_fields: 'sys_id', sysparm_query: 'sys_idISEMPTY' } } as const;
+const PROBE = {
+  method: 'GET',
+  path: '/api/now/table/sys_user',
+  query: { sysparm_limit: 1, sysparm_fields: 'sys_id', sysparm_query: 'sys_idISEMPTY' },
+} as const;
 
 export interface TokenManagerOptions {
   settings: HttpSettings;

@@ -100,8 +100,7 @@ export class AuthService {
     const row = this.store.stmt(`SELECT * FROM cw_token WHERE token = ? AND kind = 'refresh'`).get(refreshToken) as TokenRow | undefined;
     const session = row
       ? (this.store.stmt('SELECT * FROM cw_session WHERE session_id = ?').get(row.session_id) as
-          | { login: string; client_id: string; ended: number }
-          | undefined)
+          { login: string; client_id: string; ended: number } | undefined)
       : undefined;
     if (!row || row.revoked || row.expires_ms <= nowMs || !session || session.ended || session.client_id !== client.client_id) {
       return this.refuse('invalid_grant', 'The refresh token is invalid or has expired');
@@ -172,8 +171,8 @@ export class AuthService {
 
   setClientLifespans(clientId: string, accessMinutes: number, refreshMinutes: number): boolean {
     return (
-      this.store.stmt('UPDATE cw_client SET access_minutes = ?, refresh_minutes = ? WHERE client_id = ?').run(accessMinutes, refreshMinutes, clientId)
-        .changes > 0
+      this.store.stmt('UPDATE cw_client SET access_minutes = ?, refresh_minutes = ? WHERE client_id = ?').run(accessMinutes, refreshMinutes, clientId).changes >
+      0
     );
   }
 }

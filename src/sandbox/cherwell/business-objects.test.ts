@@ -65,7 +65,10 @@ describe('Cherwell sandbox: business object metadata, save, read and delete', ()
   it('creates when neither rec id nor public id is given: numeric public id, 32-hex rec id', async () => {
     const r = await create({ ShortDescription: 'CPU > 80% on vm-web-01', Description: 'from a test', Priority: '2' });
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(r.body).sort(), ['busObPublicId', 'busObRecId', 'cacheKey', 'errorCode', 'errorMessage', 'fieldValidationErrors', 'hasError', 'notificationTriggers'].sort());
+    assert.deepEqual(
+      Object.keys(r.body).sort(),
+      ['busObPublicId', 'busObRecId', 'cacheKey', 'errorCode', 'errorMessage', 'fieldValidationErrors', 'hasError', 'notificationTriggers'].sort(),
+    );
     assert.equal(r.body.hasError, false);
     assert.match(r.body.busObPublicId, /^\d+$/);
     assert.match(r.body.busObRecId, /^[0-9a-f]{32}$/);
@@ -157,14 +160,25 @@ describe('Cherwell sandbox: business object metadata, save, read and delete', ()
     const bad = { busObId: INCIDENT_ID, fields: [{ dirty: true, fieldId: f.Priority, value: '9' }] };
     const r = await call(sb, 'POST', '/api/V1/savebusinessobjectbatch', { auth, body: { saveRequests: [item('b1'), bad, item('b2')], stopOnError: false } });
     assert.equal(r.status, 200);
-    assert.deepEqual(r.body.responses.map((x: { hasError: boolean }) => x.hasError), [false, true, false]);
+    assert.deepEqual(
+      r.body.responses.map((x: { hasError: boolean }) => x.hasError),
+      [false, true, false],
+    );
     const stop = await call(sb, 'POST', '/api/V1/savebusinessobjectbatch', { auth, body: { saveRequests: [bad, item('b3')], stopOnError: true } });
     assert.equal(stop.body.responses.length, 1);
     const reads = await call(sb, 'POST', '/api/V1/getbusinessobjectbatch', {
       auth,
-      body: { readRequests: [{ busObId: INCIDENT_ID, busObRecId: r.body.responses[0].busObRecId }, { busObId: INCIDENT_ID, busObPublicId: r.body.responses[2].busObPublicId }] },
+      body: {
+        readRequests: [
+          { busObId: INCIDENT_ID, busObRecId: r.body.responses[0].busObRecId },
+          { busObId: INCIDENT_ID, busObPublicId: r.body.responses[2].busObPublicId },
+        ],
+      },
     });
-    assert.deepEqual(reads.body.responses.map((x: any) => fieldValue(x, 'ShortDescription')), ['b1', 'b2']);
+    assert.deepEqual(
+      reads.body.responses.map((x: any) => fieldValue(x, 'ShortDescription')),
+      ['b1', 'b2'],
+    );
   });
 
   it('refuses malformed bodies and unknown business objects with a 400 naming the problem', async () => {

@@ -54,7 +54,10 @@ export function recordItems(bo: BusObDef, rec: StoredRecord, timeZone: string, o
 }
 
 /** `getbusinessobjecttemplate`: the requested fields with their defaults. */
-export function templateFields(bo: BusObDef, req: { fieldNames?: unknown; fieldIds?: unknown; includeAll?: unknown; includeRequired?: unknown }): FieldTemplateItem[] {
+export function templateFields(
+  bo: BusObDef,
+  req: { fieldNames?: unknown; fieldIds?: unknown; includeAll?: unknown; includeRequired?: unknown },
+): FieldTemplateItem[] {
   const wanted = new Set<FieldDef>();
   const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
   for (const n of list(req.fieldNames)) {

@@ -7,7 +7,8 @@ describe('Cherwell sandbox: getsearchresults filters, paging, sorting and US loc
   let sb: CherwellSandbox;
   let auth: string;
   let f: Record<string, string>;
-  const search = (body: Record<string, unknown>) => call(sb, 'POST', '/api/V1/getsearchresults', { auth, body: { busObId: INCIDENT_ID, includeAllFields: true, ...body } });
+  const search = (body: Record<string, unknown>) =>
+    call(sb, 'POST', '/api/V1/getsearchresults', { auth, body: { busObId: INCIDENT_ID, includeAllFields: true, ...body } });
   const names = (r: { body: { businessObjects: { fields: { name: string; value: string }[] }[] } }) =>
     r.body.businessObjects.map((b) => fieldValue(b, 'ShortDescription'));
 
@@ -66,11 +67,18 @@ describe('Cherwell sandbox: getsearchresults filters, paging, sorting and US loc
   });
 
   it('pages from 1 with totalRows counting every match, and sorts descending', async () => {
-    const base = { filters: [{ fieldId: f.ShortDescription, operator: 'startswith', value: 'zq-' }], sorting: [{ fieldId: f.Priority, sortDirection: 0 }], pageSize: 2 };
+    const base = {
+      filters: [{ fieldId: f.ShortDescription, operator: 'startswith', value: 'zq-' }],
+      sorting: [{ fieldId: f.Priority, sortDirection: 0 }],
+      pageSize: 2,
+    };
     const p1 = await search({ ...base, pageNumber: 1 });
     const p2 = await search({ ...base, pageNumber: 2 });
     const p3 = await search({ ...base, pageNumber: 3 });
-    assert.deepEqual([p1, p2, p3].map((p) => p.body.totalRows), [5, 5, 5]);
+    assert.deepEqual(
+      [p1, p2, p3].map((p) => p.body.totalRows),
+      [5, 5, 5],
+    );
     assert.deepEqual([...names(p1), ...names(p2), ...names(p3)], ['zq-gamma 50%_off', 'zq-beta four', 'zq-beta three', 'zq-alpha two', 'zq-alpha one']);
   });
 
@@ -81,7 +89,10 @@ describe('Cherwell sandbox: getsearchresults filters, paging, sorting and US loc
       filters: [{ fieldId: f.ShortDescription, operator: 'eq', value: 'zq-alpha one' }],
     });
     const bo = r.body.businessObjects[0];
-    assert.deepEqual(bo.fields.map((x: { name: string }) => x.name), ['IncidentID', 'Status']);
+    assert.deepEqual(
+      bo.fields.map((x: { name: string }) => x.name),
+      ['IncidentID', 'Status'],
+    );
     assert.deepEqual(Object.keys(bo.fields[0]).sort(), ['dirty', 'displayName', 'fieldId', 'html', 'name', 'value']);
     assert.equal(bo.busObPublicId, bo.fields[0].value);
   });
@@ -104,7 +115,13 @@ describe('Cherwell sandbox: getsearchresults filters, paging, sorting and US loc
     const saveChange = (title: string, start: string) =>
       call(sb, 'POST', '/api/V1/savebusinessobject', {
         auth,
-        body: { busObId: changeId, fields: [{ dirty: true, fieldId: cf.Title, value: title }, { dirty: true, fieldId: cf.ProposedStartDate, value: start }] },
+        body: {
+          busObId: changeId,
+          fields: [
+            { dirty: true, fieldId: cf.Title, value: title },
+            { dirty: true, fieldId: cf.ProposedStartDate, value: start },
+          ],
+        },
       });
     const readStart = async (recId: string) =>
       fieldValue((await call(sb, 'GET', `/api/V1/getbusinessobject/busobid/${changeId}/busobrecid/${recId}`, { auth })).body, 'ProposedStartDate');

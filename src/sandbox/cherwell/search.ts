@@ -33,7 +33,8 @@ function likePrefix(text: string): string {
 function condition(f: FieldDef, op: string, value: string, timeZone: string, where: string): { sql: string; param: unknown } {
   const col = fieldPath(f);
   if (f.type === 'DateTime') {
-    if (op === 'contains' || op === 'startswith') throw new SearchError('INVALIDFILTER', `${where}: operator '${op}' does not apply to the date field ${f.name}`);
+    if (op === 'contains' || op === 'startswith')
+      throw new SearchError('INVALIDFILTER', `${where}: operator '${op}' does not apply to the date field ${f.name}`);
     const ms = parseUsLocal(value, timeZone);
     if (ms === null) throw new SearchError('INVALIDFILTER', `${where}: '${value}' is not a date/time (expected M/d/yyyy h:mm:ss tt)`);
     const cmp = op === 'eq' ? '=' : op === 'gt' ? '>' : '<';
@@ -84,7 +85,8 @@ export function compileSearch(bo: BusObDef, filters: unknown, sorting: unknown, 
 /** sortDirection 1 = ascending, 0 or -1 = descending [UNVERIFIED values]; ties keep insertion order. */
 function compileSorting(bo: BusObDef, sorting: unknown): string {
   const keys: string[] = [];
-  if (sorting !== undefined && sorting !== null && !Array.isArray(sorting)) throw new SearchError('INVALIDSORT', 'sorting must be an array of {fieldId, sortDirection}');
+  if (sorting !== undefined && sorting !== null && !Array.isArray(sorting))
+    throw new SearchError('INVALIDSORT', 'sorting must be an array of {fieldId, sortDirection}');
   for (const [i, s] of ((sorting as unknown[] | null) ?? []).entries()) {
     const si = (s ?? {}) as { fieldId?: unknown; sortDirection?: unknown };
     const f = typeof si.fieldId === 'string' ? resolveField(bo, si.fieldId, undefined) : undefined;

@@ -36,7 +36,13 @@ describe('Cherwell sandbox: deterministic seed', () => {
       const f = await fieldIds(sb, auth, INCIDENT_ID);
       const all = await call(sb, 'POST', '/api/V1/getsearchresults', {
         auth,
-        body: { busObId: INCIDENT_ID, includeAllFields: false, fields: [f.CreatedDateTime, f.Status], pageSize: 5000, sorting: [{ fieldId: f.CreatedDateTime, sortDirection: 1 }] },
+        body: {
+          busObId: INCIDENT_ID,
+          includeAllFields: false,
+          fields: [f.CreatedDateTime, f.Status],
+          pageSize: 5000,
+          sorting: [{ fieldId: f.CreatedDateTime, sortDirection: 1 }],
+        },
       });
       assert.equal(all.body.totalRows, SMALL.incidents);
       const first = parseUsLocal(fieldValue(all.body.businessObjects[0], 'CreatedDateTime')!, 'America/New_York')!;

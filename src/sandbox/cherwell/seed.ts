@@ -85,7 +85,21 @@ function incidents(rng: Rng, o: SeedOptions, start: number, cis: Draft[]): Draft
   for (let i = 0; i < o.incidents; i++) {
     const created = start + Math.floor(rng.next() * (o.nowMs - start));
     const age = (o.nowMs - created) / 86_400_000;
-    const status = lifecycle(rng, age, [['New', 3], ['Assigned', 3], ['In Progress', 4], ['Pending', 1], ['Reopened', 0.3]], [['Resolved', 1], ['Closed', 4]]);
+    const status = lifecycle(
+      rng,
+      age,
+      [
+        ['New', 3],
+        ['Assigned', 3],
+        ['In Progress', 4],
+        ['Pending', 1],
+        ['Reopened', 0.3],
+      ],
+      [
+        ['Resolved', 1],
+        ['Closed', 4],
+      ],
+    );
     const [service, category, sub] = rng.pick(SERVICES);
     const ci = rng.chance(0.6) ? rng.pick(cis) : undefined;
     const impact = rng.pick(LEVELS);
@@ -141,8 +155,18 @@ function changes(rng: Rng, o: SeedOptions, start: number, cis: Draft[]): Draft[]
     const status = lifecycle(
       rng,
       age,
-      [['New', 2], ['Classify', 2], ['Pending Approval', 2], ['Scheduled', 3], ['Implementing', 1], ['Review', 1]],
-      [['Closed', 8], ['Cancelled', 1]],
+      [
+        ['New', 2],
+        ['Classify', 2],
+        ['Pending Approval', 2],
+        ['Scheduled', 3],
+        ['Implementing', 1],
+        ['Review', 1],
+      ],
+      [
+        ['Closed', 8],
+        ['Cancelled', 1],
+      ],
     );
     const plannedStart = created + rng.int(1, 14) * 86_400_000;
     const modified = Math.min(o.nowMs, created + Math.floor(rng.logNormal(24, 1) * 3_600_000));
@@ -152,7 +176,11 @@ function changes(rng: Rng, o: SeedOptions, start: number, cis: Draft[]): Draft[]
       Title: `${rng.pick(['Patch', 'Upgrade', 'Reconfigure', 'Replace', 'Scale out'])} ${ci?.values.FriendlyName ?? 'platform'}`,
       Description: 'Planned maintenance.',
       Priority: String(rng.int(2, 4)),
-      Type: rng.weighted([['Standard', 5], ['Normal', 4], ['Emergency', 1]] as const),
+      Type: rng.weighted([
+        ['Standard', 5],
+        ['Normal', 4],
+        ['Emergency', 1],
+      ] as const),
       Risk: rng.pick(LEVELS),
       Category: rng.pick(['Hardware', 'Software', 'Network', 'Cloud']),
       RequestedBy: rng.pick(PEOPLE),

@@ -126,7 +126,10 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
   app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
   const json = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
-    reply.code(status).header('Content-Type', 'application/json; charset=utf-8').send(typeof body === 'string' ? body : JSON.stringify(body));
+    reply
+      .code(status)
+      .header('Content-Type', 'application/json; charset=utf-8')
+      .send(typeof body === 'string' ? body : JSON.stringify(body));
 
   const held = installFaultHook(app, {
     faults,
@@ -142,7 +145,8 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
 
   app.setErrorHandler((err: any, _req, reply) => {
     if (err instanceof ApiFailure) return json(reply, err.status, { ...err.shape, errorCode: err.errorCode, errorMessage: err.message, hasError: true });
-    if (typeof err?.statusCode === 'number' && err.statusCode < 500) return json(reply, err.statusCode, { Message: String(err.message ?? 'The request is invalid.') });
+    if (typeof err?.statusCode === 'number' && err.statusCode < 500)
+      return json(reply, err.statusCode, { Message: String(err.message ?? 'The request is invalid.') });
     app.log.error(err);
     return json(reply, 500, { Message: 'An error has occurred.', ExceptionMessage: String(err?.message ?? err) });
   });
@@ -180,7 +184,8 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
     } catch {
       throw new ApiFailure(400, 'BADREQUEST', 'The request body is not valid JSON', shape);
     }
-    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new ApiFailure(400, 'BADREQUEST', 'The request body must be a JSON object', shape);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+      throw new ApiFailure(400, 'BADREQUEST', 'The request body must be a JSON object', shape);
     return parsed as Record<string, unknown>;
   };
 
@@ -228,27 +233,42 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
 
   // ------------------------------------------------------------------ metadata
 
-  app.get(`${PREFIX}/api/V1/getbusinessobjectsummary/busobname/:name`, authed((req, reply) => {
-    const bo = busObByName((req.params as { name: string }).name);
-    return json(reply, 200, bo ? [summary(bo)] : []);
-  }));
-  app.get(`${PREFIX}/api/V1/getbusinessobjectsummary/busobid/:id`, authed((req, reply) => {
-    const bo = busObById((req.params as { id: string }).id);
-    return json(reply, 200, bo ? [summary(bo)] : []);
-  }));
-  app.get(`${PREFIX}/api/V1/getbusinessobjectsummaries/type/:type`, authed((req, reply) => {
-    const t = (req.params as { type: string }).type.toLowerCase();
-    const pick = BUSINESS_OBJECTS.filter((b) => t === 'all' || (t === 'major' && b.major) || (t === 'supporting' && !b.major));
-    return json(reply, 200, pick.map(summary));
-  }));
-  app.get(`${PREFIX}/api/V1/getbusinessobjectschema/busobid/:id`, authed((req, reply) => json(reply, 200, schema(busOb((req.params as { id: string }).id)))));
+  app.get(
+    `${PREFIX}/api/V1/getbusinessobjectsummary/busobname/:name`,
+    authed((req, reply) => {
+      const bo = busObByName((req.params as { name: string }).name);
+      return json(reply, 200, bo ? [summary(bo)] : []);
+    }),
+  );
+  app.get(
+    `${PREFIX}/api/V1/getbusinessobjectsummary/busobid/:id`,
+    authed((req, reply) => {
+      const bo = busObById((req.params as { id: string }).id);
+      return json(reply, 200, bo ? [summary(bo)] : []);
+    }),
+  );
+  app.get(
+    `${PREFIX}/api/V1/getbusinessobjectsummaries/type/:type`,
+    authed((req, reply) => {
+      const t = (req.params as { type: string }).type.toLowerCase();
+      const pick = BUSINESS_OBJECTS.filter((b) => t === 'all' || (t === 'major' && b.major) || (t === 'supporting' && !b.major));
+      return json(reply, 200, pick.map(summary));
+    }),
+  );
+  app.get(
+    `${PREFIX}/api/V1/getbusinessobjectschema/busobid/:id`,
+    authed((req, reply) => json(reply, 200, schema(busOb((req.params as { id: string }).id)))),
+  );
 
-  app.post(`${PREFIX}/api/V1/getbusinessobjecttemplate`, authed((req, reply) => {
-    const shape = { fields: [] };
-    const b = body(req, shape);
-    const bo = busOb(b.busObId, shape);
-    return json(reply, 200, { fields: templateFields(bo, b), ...noError });
-  }));
+  app.post(
+    `${PREFIX}/api/V1/getbusinessobjecttemplate`,
+    authed((req, reply) => {
+      const shape = { fields: [] };
+      const b = body(req, shape);
+      const bo = busOb(b.busObId, shape);
+      return json(reply, 200, { fields: templateFields(bo, b), ...noError });
+    }),
+  );
 
   // ------------------------------------------------------------------ save / read / delete
 
@@ -265,33 +285,50 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
     }
     return {
       status: 200,
-      body: { ...SAVE_SHAPE, busObPublicId: out.record?.publicId ?? null, busObRecId: out.record?.recId ?? null, cacheKey: out.record ? null : `sandbox-${Date.now()}`, ...noError },
+      body: {
+        ...SAVE_SHAPE,
+        busObPublicId: out.record?.publicId ?? null,
+        busObRecId: out.record?.recId ?? null,
+        cacheKey: out.record ? null : `sandbox-${Date.now()}`,
+        ...noError,
+      },
     };
   };
 
-  app.post(`${PREFIX}/api/V1/savebusinessobject`, authed((req, reply, s) => {
-    const r = saveOne(body(req, SAVE_SHAPE), s);
-    return json(reply, r.status, r.body);
-  }));
+  app.post(
+    `${PREFIX}/api/V1/savebusinessobject`,
+    authed((req, reply, s) => {
+      const r = saveOne(body(req, SAVE_SHAPE), s);
+      return json(reply, r.status, r.body);
+    }),
+  );
 
-  app.post(`${PREFIX}/api/V1/savebusinessobjectbatch`, authed((req, reply, s) => {
-    const b = body(req, { responses: [] });
-    const list = Array.isArray(b.saveRequests) ? b.saveRequests : [];
-    const responses: Record<string, unknown>[] = [];
-    for (const item of list) {
-      let r: Record<string, unknown>;
-      try {
-        r = saveOne(item && typeof item === 'object' ? (item as Record<string, unknown>) : {}, s).body;
-      } catch (e) {
-        if (!(e instanceof ApiFailure)) throw e;
-        r = { ...SAVE_SHAPE, errorCode: e.errorCode, errorMessage: e.message, hasError: true };
+  app.post(
+    `${PREFIX}/api/V1/savebusinessobjectbatch`,
+    authed((req, reply, s) => {
+      const b = body(req, { responses: [] });
+      const list = Array.isArray(b.saveRequests) ? b.saveRequests : [];
+      const responses: Record<string, unknown>[] = [];
+      for (const item of list) {
+        let r: Record<string, unknown>;
+        try {
+          r = saveOne(item && typeof item === 'object' ? (item as Record<string, unknown>) : {}, s).body;
+        } catch (e) {
+          if (!(e instanceof ApiFailure)) throw e;
+          r = { ...SAVE_SHAPE, errorCode: e.errorCode, errorMessage: e.message, hasError: true };
+        }
+        responses.push(r);
+        if (r.hasError && b.stopOnError === true) break;
       }
-      responses.push(r);
-      if (r.hasError && b.stopOnError === true) break;
-    }
-    const failed = responses.some((r) => r.hasError);
-    return json(reply, 200, { responses, errorCode: failed ? 'BATCHERROR' : null, errorMessage: failed ? 'One or more saves failed' : null, hasError: failed });
-  }));
+      const failed = responses.some((r) => r.hasError);
+      return json(reply, 200, {
+        responses,
+        errorCode: failed ? 'BATCHERROR' : null,
+        errorMessage: failed ? 'One or more saves failed' : null,
+        hasError: failed,
+      });
+    }),
+  );
 
   const READ_SHAPE = { busObId: null, busObPublicId: null, busObRecId: null, fields: [], links: [] };
 
@@ -302,84 +339,112 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
     if (!rec) {
       return {
         status: rules.recordNotFoundStatus,
-        body: { ...READ_SHAPE, busObId: bo.busObId, errorCode: 'RECORDNOTFOUND', errorMessage: `${bo.name} record ${String(recId || publicId || '')} was not found`, hasError: true },
+        body: {
+          ...READ_SHAPE,
+          busObId: bo.busObId,
+          errorCode: 'RECORDNOTFOUND',
+          errorMessage: `${bo.name} record ${String(recId || publicId || '')} was not found`,
+          hasError: true,
+        },
       };
     }
     return { status: 200, body: readResponse(bo, rec, rules.timeZone) };
   };
 
-  app.get(`${PREFIX}/api/V1/getbusinessobject/busobid/:busobid/busobrecid/:recid`, authed((req, reply) => {
-    const p = req.params as { busobid: string; recid: string };
-    const r = readOne(p.busobid, p.recid, undefined);
-    return json(reply, r.status, r.body);
-  }));
-  app.get(`${PREFIX}/api/V1/getbusinessobject/busobid/:busobid/publicid/:publicid`, authed((req, reply) => {
-    const p = req.params as { busobid: string; publicid: string };
-    const r = readOne(p.busobid, undefined, p.publicid);
-    return json(reply, r.status, r.body);
-  }));
-  app.post(`${PREFIX}/api/V1/getbusinessobjectbatch`, authed((req, reply) => {
-    const b = body(req, { responses: [] });
-    const responses: Record<string, unknown>[] = [];
-    for (const item of Array.isArray(b.readRequests) ? b.readRequests : []) {
-      const it = (item ?? {}) as Record<string, unknown>;
-      let r: Record<string, unknown>;
-      try {
-        r = readOne(it.busObId, it.busObRecId, it.busObPublicId).body;
-      } catch (e) {
-        if (!(e instanceof ApiFailure)) throw e;
-        r = { ...READ_SHAPE, errorCode: e.errorCode, errorMessage: e.message, hasError: true };
+  app.get(
+    `${PREFIX}/api/V1/getbusinessobject/busobid/:busobid/busobrecid/:recid`,
+    authed((req, reply) => {
+      const p = req.params as { busobid: string; recid: string };
+      const r = readOne(p.busobid, p.recid, undefined);
+      return json(reply, r.status, r.body);
+    }),
+  );
+  app.get(
+    `${PREFIX}/api/V1/getbusinessobject/busobid/:busobid/publicid/:publicid`,
+    authed((req, reply) => {
+      const p = req.params as { busobid: string; publicid: string };
+      const r = readOne(p.busobid, undefined, p.publicid);
+      return json(reply, r.status, r.body);
+    }),
+  );
+  app.post(
+    `${PREFIX}/api/V1/getbusinessobjectbatch`,
+    authed((req, reply) => {
+      const b = body(req, { responses: [] });
+      const responses: Record<string, unknown>[] = [];
+      for (const item of Array.isArray(b.readRequests) ? b.readRequests : []) {
+        const it = (item ?? {}) as Record<string, unknown>;
+        let r: Record<string, unknown>;
+        try {
+          r = readOne(it.busObId, it.busObRecId, it.busObPublicId).body;
+        } catch (e) {
+          if (!(e instanceof ApiFailure)) throw e;
+          r = { ...READ_SHAPE, errorCode: e.errorCode, errorMessage: e.message, hasError: true };
+        }
+        responses.push(r);
+        if (r.hasError && b.stopOnError === true) break;
       }
-      responses.push(r);
-      if (r.hasError && b.stopOnError === true) break;
-    }
-    return json(reply, 200, { responses });
-  }));
+      return json(reply, 200, { responses });
+    }),
+  );
 
   const deleteOne = (busObId: string, recId?: string, publicId?: string): { status: number; body: Record<string, unknown> } => {
     const bo = busOb(busObId);
     const rec = recId ? store.byRecId(bo, recId) : store.byPublicId(bo, publicId ?? '');
     const base = { busObId: bo.busObId, busObPublicId: rec?.publicId ?? publicId ?? null, busObRecId: rec?.recId ?? recId ?? null };
-    if (!rec) return { status: rules.recordNotFoundStatus, body: { ...base, errorCode: 'RECORDNOTFOUND', errorMessage: `${bo.name} record was not found`, hasError: true } };
+    if (!rec)
+      return {
+        status: rules.recordNotFoundStatus,
+        body: { ...base, errorCode: 'RECORDNOTFOUND', errorMessage: `${bo.name} record was not found`, hasError: true },
+      };
     store.delete(rec.recId);
     return { status: 200, body: { ...base, ...noError } };
   };
-  app.delete(`${PREFIX}/api/V1/deletebusinessobject/busobid/:busobid/busobrecid/:recid`, authed((req, reply) => {
-    const p = req.params as { busobid: string; recid: string };
-    const r = deleteOne(p.busobid, p.recid);
-    return json(reply, r.status, r.body);
-  }));
-  app.delete(`${PREFIX}/api/V1/deletebusinessobject/busobid/:busobid/publicid/:publicid`, authed((req, reply) => {
-    const p = req.params as { busobid: string; publicid: string };
-    const r = deleteOne(p.busobid, undefined, p.publicid);
-    return json(reply, r.status, r.body);
-  }));
+  app.delete(
+    `${PREFIX}/api/V1/deletebusinessobject/busobid/:busobid/busobrecid/:recid`,
+    authed((req, reply) => {
+      const p = req.params as { busobid: string; recid: string };
+      const r = deleteOne(p.busobid, p.recid);
+      return json(reply, r.status, r.body);
+    }),
+  );
+  app.delete(
+    `${PREFIX}/api/V1/deletebusinessobject/busobid/:busobid/publicid/:publicid`,
+    authed((req, reply) => {
+      const p = req.params as { busobid: string; publicid: string };
+      const r = deleteOne(p.busobid, undefined, p.publicid);
+      return json(reply, r.status, r.body);
+    }),
+  );
 
   // ------------------------------------------------------------------ search
 
   const SEARCH_SHAPE = { businessObjects: [], hasPrompts: false, links: [], prompts: [], searchResultsFields: [], simpleResults: null, totalRows: 0 };
 
-  app.post(`${PREFIX}/api/V1/getsearchresults`, authed((req, reply) => {
-    const b = body(req, SEARCH_SHAPE);
-    const bo = busOb(b.busObId, SEARCH_SHAPE);
-    let compiled;
-    try {
-      compiled = compileSearch(bo, b.filters, b.sorting, rules.timeZone);
-    } catch (e) {
-      if (e instanceof SearchError) throw new ApiFailure(400, e.errorCode, e.message, SEARCH_SHAPE);
-      throw e;
-    }
-    const requested = Number(b.pageSize);
-    const pageSize = Math.min(rules.maxPageSize, Number.isInteger(requested) && requested > 0 ? requested : rules.defaultPageSize);
-    const pageNumber = Math.max(1, Number.isInteger(Number(b.pageNumber)) ? Number(b.pageNumber) : 1);
-    let only: Set<FieldDef> | undefined;
-    if (b.includeAllFields !== true && Array.isArray(b.fields) && b.fields.length > 0) {
-      only = new Set(b.fields.map((id) => (typeof id === 'string' ? resolveField(bo, id, undefined) : undefined)).filter((f): f is FieldDef => !!f));
-    }
-    const { total, rows } = store.search(bo, compiled.where, compiled.params, compiled.orderBy, pageSize, (pageNumber - 1) * pageSize);
-    const businessObjects = rows.map((r) => readResponse(bo, r, rules.timeZone, only));
-    return json(reply, 200, { ...SEARCH_SHAPE, businessObjects, totalRows: total, ...noError });
-  }));
+  app.post(
+    `${PREFIX}/api/V1/getsearchresults`,
+    authed((req, reply) => {
+      const b = body(req, SEARCH_SHAPE);
+      const bo = busOb(b.busObId, SEARCH_SHAPE);
+      let compiled;
+      try {
+        compiled = compileSearch(bo, b.filters, b.sorting, rules.timeZone);
+      } catch (e) {
+        if (e instanceof SearchError) throw new ApiFailure(400, e.errorCode, e.message, SEARCH_SHAPE);
+        throw e;
+      }
+      const requested = Number(b.pageSize);
+      const pageSize = Math.min(rules.maxPageSize, Number.isInteger(requested) && requested > 0 ? requested : rules.defaultPageSize);
+      const pageNumber = Math.max(1, Number.isInteger(Number(b.pageNumber)) ? Number(b.pageNumber) : 1);
+      let only: Set<FieldDef> | undefined;
+      if (b.includeAllFields !== true && Array.isArray(b.fields) && b.fields.length > 0) {
+        only = new Set(b.fields.map((id) => (typeof id === 'string' ? resolveField(bo, id, undefined) : undefined)).filter((f): f is FieldDef => !!f));
+      }
+      const { total, rows } = store.search(bo, compiled.where, compiled.params, compiled.orderBy, pageSize, (pageNumber - 1) * pageSize);
+      const businessObjects = rows.map((r) => readResponse(bo, r, rules.timeZone, only));
+      return json(reply, 200, { ...SEARCH_SHAPE, businessObjects, totalRows: total, ...noError });
+    }),
+  );
 
   // ------------------------------------------------------------------ admin API
 
@@ -391,7 +456,9 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
         const decoded = /^basic /i.test(h) ? Buffer.from(h.slice(6).trim(), 'base64').toString('utf8') : '';
         const colon = decoded.indexOf(':');
         const row =
-          colon > 0 ? (store.stmt('SELECT * FROM cw_user WHERE login = ? AND admin = 1').get(decoded.slice(0, colon)) as { password_hash: string } | undefined) : undefined;
+          colon > 0
+            ? (store.stmt('SELECT * FROM cw_user WHERE login = ? AND admin = 1').get(decoded.slice(0, colon)) as { password_hash: string } | undefined)
+            : undefined;
         if (!row || !(await verifyPassword(decoded.slice(colon + 1), row.password_hash))) return json(reply, 401, DENIED);
         adminCache.add(h);
       }
@@ -399,13 +466,19 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
     };
   const adminBody = (req: FastifyRequest): unknown => body(req);
 
-  app.get(`${ADMIN}/rules`, admin((_req, reply) => json(reply, 200, rules)));
-  app.put(`${ADMIN}/rules`, admin((req, reply) => {
-    const r = mergeRules(rules, adminBody(req));
-    if (r.rejected.length) return json(reply, 400, { Message: `Rejected keys: ${r.rejected.join(', ')}` });
-    rules = r.rules;
-    return json(reply, 200, rules);
-  }));
+  app.get(
+    `${ADMIN}/rules`,
+    admin((_req, reply) => json(reply, 200, rules)),
+  );
+  app.put(
+    `${ADMIN}/rules`,
+    admin((req, reply) => {
+      const r = mergeRules(rules, adminBody(req));
+      if (r.rejected.length) return json(reply, 400, { Message: `Rejected keys: ${r.rejected.join(', ')}` });
+      rules = r.rules;
+      return json(reply, 200, rules);
+    }),
+  );
   registerFaultAdmin(app, {
     prefix: ADMIN,
     faults,
@@ -418,27 +491,43 @@ export function buildApp(store: CwStore, opts: AppOptions): { app: FastifyInstan
       throw Object.assign(new Error(`${what}: ${detail}`), { statusCode: 400 });
     },
   });
-  app.get(`${ADMIN}/licences`, admin((_req, reply) =>
-    json(reply, 200, { cap: rules.licenceCap, inUse: auth.activeSessions(Date.now()), ...auth.stats }),
-  ));
-  app.post(`${ADMIN}/licences/reset`, admin((_req, reply) => {
-    auth.stats = AuthService.zero();
-    return json(reply, 200, { cap: rules.licenceCap, inUse: auth.activeSessions(Date.now()), ...auth.stats });
-  }));
-  app.post(`${ADMIN}/expire_access_tokens`, admin((_req, reply) => json(reply, 200, { expired: auth.expireAccessTokens(Date.now()) })));
-  app.post(`${ADMIN}/end_sessions`, admin((_req, reply) => json(reply, 200, { ended: auth.endAllSessions() })));
-  app.get(`${ADMIN}/clients/:id`, admin((req, reply) => {
-    const c = auth.clientLifespans((req.params as { id: string }).id);
-    return c ? json(reply, 200, c) : json(reply, 404, { Message: 'No such REST API client' });
-  }));
-  app.put(`${ADMIN}/clients/:id`, admin((req, reply) => {
-    const b = adminBody(req) as { accessMinutes?: unknown; refreshMinutes?: unknown };
-    const a = Number(b.accessMinutes);
-    const r = Number(b.refreshMinutes);
-    if (!(a > 0 && r > 0)) return json(reply, 400, { Message: 'accessMinutes and refreshMinutes must be positive numbers' });
-    if (!auth.setClientLifespans((req.params as { id: string }).id, a, r)) return json(reply, 404, { Message: 'No such REST API client' });
-    return json(reply, 200, { accessMinutes: a, refreshMinutes: r });
-  }));
+  app.get(
+    `${ADMIN}/licences`,
+    admin((_req, reply) => json(reply, 200, { cap: rules.licenceCap, inUse: auth.activeSessions(Date.now()), ...auth.stats })),
+  );
+  app.post(
+    `${ADMIN}/licences/reset`,
+    admin((_req, reply) => {
+      auth.stats = AuthService.zero();
+      return json(reply, 200, { cap: rules.licenceCap, inUse: auth.activeSessions(Date.now()), ...auth.stats });
+    }),
+  );
+  app.post(
+    `${ADMIN}/expire_access_tokens`,
+    admin((_req, reply) => json(reply, 200, { expired: auth.expireAccessTokens(Date.now()) })),
+  );
+  app.post(
+    `${ADMIN}/end_sessions`,
+    admin((_req, reply) => json(reply, 200, { ended: auth.endAllSessions() })),
+  );
+  app.get(
+    `${ADMIN}/clients/:id`,
+    admin((req, reply) => {
+      const c = auth.clientLifespans((req.params as { id: string }).id);
+      return c ? json(reply, 200, c) : json(reply, 404, { Message: 'No such REST API client' });
+    }),
+  );
+  app.put(
+    `${ADMIN}/clients/:id`,
+    admin((req, reply) => {
+      const b = adminBody(req) as { accessMinutes?: unknown; refreshMinutes?: unknown };
+      const a = Number(b.accessMinutes);
+      const r = Number(b.refreshMinutes);
+      if (!(a > 0 && r > 0)) return json(reply, 400, { Message: 'accessMinutes and refreshMinutes must be positive numbers' });
+      if (!auth.setClientLifespans((req.params as { id: string }).id, a, r)) return json(reply, 404, { Message: 'No such REST API client' });
+      return json(reply, 200, { accessMinutes: a, refreshMinutes: r });
+    }),
+  );
 
   return { app, auth, abortHeld: () => held.abortHeld() };
 }

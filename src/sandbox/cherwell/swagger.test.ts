@@ -72,7 +72,11 @@ function find(operationId: string): { path: string; method: string; op: Operatio
 /** The generated-client call: arguments by Swagger parameter name; the body checked against its model. */
 async function invoke(sb: CherwellSandbox, token: string | null, operationId: string, args: Record<string, unknown> = {}): Promise<any> {
   const { path, method, op } = find(operationId);
-  for (const k of Object.keys(args)) assert.ok(op.parameters.some((p) => p.name === k), `${operationId} has no parameter ${k}`);
+  for (const k of Object.keys(args))
+    assert.ok(
+      op.parameters.some((p) => p.name === k),
+      `${operationId} has no parameter ${k}`,
+    );
   let url = path;
   const query = new URLSearchParams();
   const form = new URLSearchParams();
@@ -126,7 +130,11 @@ describe('Cherwell sandbox against the published Swagger (9.2.0 excerpt)', () =>
       password: c.integration.password,
       auth_mode: 'Internal',
     });
-    const refreshed = await invoke(sb, null, 'Service_Token', { grant_type: 'refresh_token', client_id: c.restClient.clientId, refresh_token: login.refresh_token });
+    const refreshed = await invoke(sb, null, 'Service_Token', {
+      grant_type: 'refresh_token',
+      client_id: c.restClient.clientId,
+      refresh_token: login.refresh_token,
+    });
     const t = refreshed.access_token as string;
 
     const [summary] = await invoke(sb, t, 'BusinessObject_GetBusinessObjectSummaryByNameV1', { busobname: 'Incident' });
@@ -152,7 +160,12 @@ describe('Cherwell sandbox against the published Swagger (9.2.0 excerpt)', () =>
 
     const statusField = fields.find((fi) => fi.name === 'Status')!;
     const update = await invoke(sb, t, 'BusinessObject_SaveBusinessObjectBatchV1', {
-      request: { saveRequests: [{ busObId: summary.busObId, busObRecId: saved.busObRecId, fields: [{ ...statusField, dirty: true, value: 'In Progress' }], persist: true }], stopOnError: true },
+      request: {
+        saveRequests: [
+          { busObId: summary.busObId, busObRecId: saved.busObRecId, fields: [{ ...statusField, dirty: true, value: 'In Progress' }], persist: true },
+        ],
+        stopOnError: true,
+      },
     });
     assert.equal(update.hasError, false);
     const batch = await invoke(sb, t, 'BusinessObject_GetBusinessObjectBatchV1', {

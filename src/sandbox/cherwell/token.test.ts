@@ -15,7 +15,10 @@ describe('Cherwell sandbox: token endpoint, licences and session expiry', () => 
   it('answers a password grant with exactly the documented members, .expires in RFC 1123 form', async () => {
     const r = await token(sb, passwordForm());
     assert.equal(r.status, 200);
-    assert.deepEqual(Object.keys(r.body).sort(), ['.expires', '.issued', 'access_token', 'as:client_id', 'expires_in', 'refresh_token', 'token_type', 'username'].sort());
+    assert.deepEqual(
+      Object.keys(r.body).sort(),
+      ['.expires', '.issued', 'access_token', 'as:client_id', 'expires_in', 'refresh_token', 'token_type', 'username'].sort(),
+    );
     assert.equal(r.body.token_type, 'bearer');
     assert.equal(r.body['as:client_id'], CLIENT_ID);
     assert.equal(r.body.username, 'itsmc.integration');

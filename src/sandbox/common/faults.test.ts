@@ -10,7 +10,13 @@ describe('common fault model', () => {
     const f = new Faults(1, api, '/admin');
     assert.deepEqual(f.merge({ rateLimitNext: { count: 1, retryAfterSec: 7 }, failNext: 2, errorStatus: 502 }), []);
     assert.deepEqual(f.decide(0), { kind: 'ratelimit', retryAfterSec: 7 });
-    assert.deepEqual([f.decide(0), f.decide(0)], [{ kind: 'error', status: 502 }, { kind: 'error', status: 502 }]);
+    assert.deepEqual(
+      [f.decide(0), f.decide(0)],
+      [
+        { kind: 'error', status: 502 },
+        { kind: 'error', status: 502 },
+      ],
+    );
     assert.deepEqual(f.decide(0), { kind: 'none' });
   });
 

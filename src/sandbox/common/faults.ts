@@ -206,7 +206,9 @@ export class RateLimiter {
       if (typeof o.path === 'string') rule.path = o.path;
       if (typeof o.method === 'string') rule.method = o.method.toUpperCase();
       if (o.window) rule.window = o.window as 'fixed' | 'rolling';
-      const sysId = createHash('md5').update(JSON.stringify([i, rule])).digest('hex');
+      const sysId = createHash('md5')
+        .update(JSON.stringify([i, rule]))
+        .digest('hex');
       next.push({ ...rule, sysId });
     }
     this.rules = next;
@@ -222,11 +224,8 @@ export class RateLimiter {
   }
 
   private match(user: RateSubject, method: string, path: string): (RateRule & { sysId: string }) | undefined {
-    const applicable = this.rules.filter(
-      (r) => (!r.path || path.startsWith(r.path)) && (!r.method || r.method === method),
-    );
-    const lowest = (list: (RateRule & { sysId: string })[]) =>
-      list.length ? list.reduce((a, b) => (b.perHour < a.perHour ? b : a)) : undefined;
+    const applicable = this.rules.filter((r) => (!r.path || path.startsWith(r.path)) && (!r.method || r.method === method));
+    const lowest = (list: (RateRule & { sysId: string })[]) => (list.length ? list.reduce((a, b) => (b.perHour < a.perHour ? b : a)) : undefined);
     return (
       lowest(applicable.filter((r) => r.user === user.userName)) ??
       lowest(applicable.filter((r) => !r.user && r.role && user.roles.has(r.role))) ??

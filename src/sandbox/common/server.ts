@@ -91,7 +91,9 @@ export interface AdminDeps {
   limiter: RateLimiter;
   stats: Stats;
   /** Wraps a handler with the product's admin authentication. */
-  admin(handler: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
+  admin(
+    handler: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>,
+  ): (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>;
   json(reply: FastifyReply, status: number, body: unknown): FastifyReply;
   /** The parsed JSON body (throws the product's 400 when it is not JSON). */
   body(req: FastifyRequest): unknown;
@@ -102,7 +104,10 @@ export interface AdminDeps {
 /** `<prefix>/faults`, `/reset_faults`, `/rate_limits`, `/stats`, `/stats/reset`. */
 export function registerFaultAdmin(app: FastifyInstance, d: AdminDeps): void {
   const p = d.prefix;
-  app.get(`${p}/faults`, d.admin((_req, reply) => d.json(reply, 200, d.faults.config)));
+  app.get(
+    `${p}/faults`,
+    d.admin((_req, reply) => d.json(reply, 200, d.faults.config)),
+  );
   app.put(
     `${p}/faults`,
     d.admin((req, reply) => {
@@ -119,7 +124,10 @@ export function registerFaultAdmin(app: FastifyInstance, d: AdminDeps): void {
       return d.json(reply, 200, { faults: d.faults.config, rateLimits: d.limiter.get() });
     }),
   );
-  app.get(`${p}/rate_limits`, d.admin((_req, reply) => d.json(reply, 200, d.limiter.get())));
+  app.get(
+    `${p}/rate_limits`,
+    d.admin((_req, reply) => d.json(reply, 200, d.limiter.get())),
+  );
   app.put(
     `${p}/rate_limits`,
     d.admin((req, reply) => {
@@ -128,7 +136,10 @@ export function registerFaultAdmin(app: FastifyInstance, d: AdminDeps): void {
       return d.json(reply, 200, d.limiter.get());
     }),
   );
-  app.get(`${p}/stats`, d.admin((_req, reply) => d.json(reply, 200, d.stats.toJSON())));
+  app.get(
+    `${p}/stats`,
+    d.admin((_req, reply) => d.json(reply, 200, d.stats.toJSON())),
+  );
   app.post(
     `${p}/stats/reset`,
     d.admin((_req, reply) => {
@@ -158,7 +169,11 @@ export function adminFaultsClient(url: string, authorization: string, prefix: st
   };
   return {
     failNext: (status, count, retryAfterSeconds = 1) =>
-      call('PUT', `${prefix}/faults`, status === 429 ? { rateLimitNext: { count, retryAfterSec: retryAfterSeconds } } : { failNext: count, errorStatus: status }),
+      call(
+        'PUT',
+        `${prefix}/faults`,
+        status === 429 ? { rateLimitNext: { count, retryAfterSec: retryAfterSeconds } } : { failNext: count, errorStatus: status },
+      ),
     delay: (ms) => call('PUT', `${prefix}/faults`, { latencyMs: ms }),
     expireAccessTokens: () => call('POST', expireAccessTokensPath),
     chaos: (settings) => call('PUT', `${prefix}/faults`, settings),

@@ -55,7 +55,12 @@ describe('Provance sandbox: Azure AD-style token endpoint', () => {
 
   test('the refresh grant issues a new access token that the Web API accepts', async () => {
     const first = await tokenRequest(sb, passwordForm(sb));
-    const r = await tokenRequest(sb, { grant_type: 'refresh_token', client_id: SANDBOX_CREDENTIALS.clientId, refresh_token: first.body.refresh_token, scope: `${sb.url}/.default offline_access` });
+    const r = await tokenRequest(sb, {
+      grant_type: 'refresh_token',
+      client_id: SANDBOX_CREDENTIALS.clientId,
+      refresh_token: first.body.refresh_token,
+      scope: `${sb.url}/.default offline_access`,
+    });
     assert.equal(r.status, 200);
     const who = await api(sb, r.body.access_token, 'GET', 'WhoAmI');
     assert.equal(who.status, 200);
@@ -116,7 +121,12 @@ describe('Provance sandbox: Azure AD-style token endpoint', () => {
     assert.equal(r401.status, 401);
     assert.match(r401.headers.get('www-authenticate') ?? '', /^Bearer authorization_uri=.*\/oauth2\/authorize, resource_id=/);
     await adminCall(sb, 'POST', 'aad/revoke-refresh-tokens');
-    const r = await tokenRequest(sb, { grant_type: 'refresh_token', client_id: SANDBOX_CREDENTIALS.clientId, refresh_token: t.body.refresh_token, scope: `${sb.url}/.default` });
+    const r = await tokenRequest(sb, {
+      grant_type: 'refresh_token',
+      client_id: SANDBOX_CREDENTIALS.clientId,
+      refresh_token: t.body.refresh_token,
+      scope: `${sb.url}/.default`,
+    });
     assert.deepEqual([r.status, r.body.error_codes], [400, [50173]]);
   });
 

@@ -5,7 +5,19 @@
  * grant, RS256 JWT access and ID tokens, OpenID discovery with JWKS, and AADSTS-style error bodies.
  * Directory users and app registrations live in the sandbox's own SQLite tables.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, randomUUID, scryptSync, sign, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  randomBytes,
+  randomUUID,
+  scryptSync,
+  sign,
+  timingSafeEqual,
+  verify,
+  type KeyObject,
+} from 'node:crypto';
 import type { ProvanceStore } from './store.ts';
 
 export const TENANT = { name: 'sandbox', id: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b', domain: 'sandbox.example' } as const;
@@ -78,7 +90,10 @@ export class SigningKey {
       this.privateKey = pair.privateKey;
       this.publicKey = pair.publicKey;
     }
-    this.kid = createHash('sha256').update(this.publicKey.export({ format: 'der', type: 'spki' })).digest('base64url').slice(0, 27);
+    this.kid = createHash('sha256')
+      .update(this.publicKey.export({ format: 'der', type: 'spki' }))
+      .digest('base64url')
+      .slice(0, 27);
   }
 
   jwt(payload: Record<string, unknown>): string {
@@ -102,7 +117,9 @@ export class SigningKey {
 
   jwks(): { keys: Record<string, unknown>[] } {
     const jwk = this.publicKey.export({ format: 'jwk' });
-    return { keys: [{ kty: 'RSA', use: 'sig', kid: this.kid, x5t: this.kid, n: jwk.n, e: jwk.e, issuer: `https://login.microsoftonline.com/${TENANT.id}/v2.0` }] };
+    return {
+      keys: [{ kty: 'RSA', use: 'sig', kid: this.kid, x5t: this.kid, n: jwk.n, e: jwk.e, issuer: `https://login.microsoftonline.com/${TENANT.id}/v2.0` }],
+    };
   }
 }
 
@@ -111,32 +128,68 @@ export class SigningKey {
 type AadError = { status: number; error: string; code: number; description: string; suberror?: string };
 
 const E = {
-  missing: (p: string): AadError => ({ status: 400, error: 'invalid_request', code: 900144, description: `The request body must contain the following parameter: '${p}'.` }),
-  badContentType: (): AadError => ({ status: 400, error: 'invalid_request', code: 900144, description: "The request body must contain the following parameter: 'grant_type'." }),
+  missing: (p: string): AadError => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 900144,
+    description: `The request body must contain the following parameter: '${p}'.`,
+  }),
+  badContentType: (): AadError => ({
+    status: 400,
+    error: 'invalid_request',
+    code: 900144,
+    description: "The request body must contain the following parameter: 'grant_type'.",
+  }),
   tenant: (t: string): AadError => ({
     status: 400,
     error: 'invalid_request',
     code: 90002,
     description: `Tenant '${t}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
   }),
-  grantType: (g: string): AadError => ({ status: 400, error: 'unsupported_grant_type', code: 70003, description: `The app requested an unsupported grant type '${g}'.` }),
+  grantType: (g: string): AadError => ({
+    status: 400,
+    error: 'unsupported_grant_type',
+    code: 70003,
+    description: `The app requested an unsupported grant type '${g}'.`,
+  }),
   app: (id: string): AadError => ({
     status: 400,
     error: 'unauthorized_client',
     code: 700016,
     description: `Application with identifier '${id}' was not found in the directory '${TENANT.name}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
   }),
-  confidential: (): AadError => ({ status: 401, error: 'invalid_client', code: 7000218, description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." }),
+  confidential: (): AadError => ({
+    status: 401,
+    error: 'invalid_client',
+    code: 7000218,
+    description: "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+  }),
   noUser: (): AadError => ({
     status: 400,
     error: 'invalid_grant',
     code: 50034,
     description: `The user account {EmailHidden} does not exist in the ${TENANT.domain} directory. To sign into this application, the account must be added to the directory.`,
   }),
-  password: (): AadError => ({ status: 400, error: 'invalid_grant', code: 50126, description: 'Error validating credentials due to invalid username or password.' }),
-  locked: (): AadError => ({ status: 400, error: 'invalid_grant', code: 50053, description: "The account is locked, you've tried to sign in too many times with an incorrect user ID or password." }),
+  password: (): AadError => ({
+    status: 400,
+    error: 'invalid_grant',
+    code: 50126,
+    description: 'Error validating credentials due to invalid username or password.',
+  }),
+  locked: (): AadError => ({
+    status: 400,
+    error: 'invalid_grant',
+    code: 50053,
+    description: "The account is locked, you've tried to sign in too many times with an incorrect user ID or password.",
+  }),
   disabled: (): AadError => ({ status: 400, error: 'invalid_grant', code: 50057, description: 'The user account is disabled.' }),
-  expiredPassword: (): AadError => ({ status: 400, error: 'invalid_grant', code: 50055, description: 'The password is expired.', suberror: 'user_password_expired' }),
+  expiredPassword: (): AadError => ({
+    status: 400,
+    error: 'invalid_grant',
+    code: 50055,
+    description: 'The password is expired.',
+    suberror: 'user_password_expired',
+  }),
   mfa: (resource: string): AadError => ({
     status: 400,
     error: 'invalid_grant',
@@ -158,7 +211,12 @@ const E = {
     description: `The resource principal named ${r} was not found in the tenant named ${TENANT.name}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant.`,
   }),
   refresh: (): AadError => ({ status: 400, error: 'invalid_grant', code: 700082, description: 'The refresh token has expired due to inactivity.' }),
-  revoked: (): AadError => ({ status: 400, error: 'invalid_grant', code: 50173, description: 'The provided grant has expired due to it being revoked, a fresh auth token is needed.' }),
+  revoked: (): AadError => ({
+    status: 400,
+    error: 'invalid_grant',
+    code: 50173,
+    description: 'The provided grant has expired due to it being revoked, a fresh auth token is needed.',
+  }),
   malformedRefresh: (): AadError => ({ status: 400, error: 'invalid_grant', code: 9002313, description: 'Invalid request. Request is malformed or invalid.' }),
 };
 
@@ -238,8 +296,7 @@ export class AadService {
     const clientId = form.get('client_id');
     if (!clientId) return fail(E.missing('client_id'));
     const app = this.store.stmt('SELECT * FROM sb_aad_app WHERE client_id = ?').get(clientId) as
-      | { client_id: string; name: string; public_client: number; consented: number }
-      | undefined;
+      { client_id: string; name: string; public_client: number; consented: number } | undefined;
     if (!app) return fail(E.app(clientId));
     if (!app.public_client && !form.get('client_secret') && !form.get('client_assertion')) return fail(E.confidential());
 
@@ -261,8 +318,7 @@ export class AadService {
       const rt = form.get('refresh_token');
       if (!rt) return fail(E.missing('refresh_token'));
       const row = this.store.stmt('SELECT * FROM sb_refresh_token WHERE token_hash = ?').get(sha256(rt)) as
-        | { upn: string; client_id: string; expires_at: number; revoked: number }
-        | undefined;
+        { upn: string; client_id: string; expires_at: number; revoked: number } | undefined;
       if (!row || row.client_id !== clientId) return fail(E.malformedRefresh());
       if (row.revoked) return fail(E.revoked());
       if (row.expires_at <= nowMs) return fail(E.refresh());
@@ -304,10 +360,20 @@ export class AadService {
     return undefined;
   }
 
-  private issue(endpoint: Endpoint, user: DirectoryUser, clientId: string, resourceBase: string, scopes: string[], clientInfo: boolean, nowMs: number): Record<string, unknown> {
+  private issue(
+    endpoint: Endpoint,
+    user: DirectoryUser,
+    clientId: string,
+    resourceBase: string,
+    scopes: string[],
+    clientInfo: boolean,
+    nowMs: number,
+  ): Record<string, unknown> {
     const now = Math.floor(nowMs / 1000);
     const life = this.settings.accessTokenLifetimeSec;
-    const name = (this.store.stmt('SELECT fullname FROM systemuser WHERE systemuserid = ?').get(user.systemuserid) as { fullname?: string } | undefined)?.fullname ?? user.upn;
+    const name =
+      (this.store.stmt('SELECT fullname FROM systemuser WHERE systemuserid = ?').get(user.systemuserid) as { fullname?: string } | undefined)?.fullname ??
+      user.upn;
     const aud = normaliseResource(resourceBase) + '/';
     const access = this.key.jwt({
       aud,

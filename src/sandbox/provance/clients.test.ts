@@ -16,7 +16,23 @@ describe('Provance sandbox: unchanged third-party clients (MSAL for Node, dynami
     dir = mkdtempSync(join(tmpdir(), 'pv-tls-'));
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'ignore' },
     );
     sb = await startSmall({ tls: { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') } });
@@ -45,7 +61,11 @@ describe('Provance sandbox: unchanged third-party clients (MSAL for Node, dynami
     assert.equal(report.firstPage.sample['statecode@OData.Community.Display.V1.FormattedValue'], 'Active');
     assert.ok(report.activeCount > 25, 'enough active cases to need a second page');
     assert.equal(report.secondPage.length, Math.min(25, report.activeCount - 25));
-    assert.deepEqual(report.secondPage.filter((id: string) => report.firstPage.ids.includes(id)), [], 'the next page continues where the first ended');
+    assert.deepEqual(
+      report.secondPage.filter((id: string) => report.firstPage.ids.includes(id)),
+      [],
+      'the next page continues where the first ended',
+    );
     assert.equal(report.activeCount, report.activeCountByCount, 'retrieveAll returned as many rows as $count counts');
   });
 

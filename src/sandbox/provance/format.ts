@@ -39,11 +39,20 @@ export function parsePrefer(header: string | string[] | undefined): Preferences 
   for (const item of items) {
     const eq = item.indexOf('=');
     const name = (eq < 0 ? item : item.slice(0, eq)).trim().toLowerCase();
-    const value = eq < 0 ? '' : item.slice(eq + 1).trim().replace(/^"|"$/g, '');
+    const value =
+      eq < 0
+        ? ''
+        : item
+            .slice(eq + 1)
+            .trim()
+            .replace(/^"|"$/g, '');
     if (name === 'odata.maxpagesize' && /^\d+$/.test(value) && Number(value) > 0) {
       prefs.maxPageSize = Number(value);
     } else if (name === 'odata.include-annotations' && value) {
-      prefs.annotations = value.split(',').map((s) => s.trim()).filter(Boolean);
+      prefs.annotations = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
       applied.push(`odata.include-annotations="${value}"`);
     } else if (name === 'return' && value === 'representation') {
       prefs.returnRepresentation = true;

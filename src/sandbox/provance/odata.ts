@@ -288,7 +288,8 @@ export function parseOrderBy(meta: EntityMeta, orderby: string | undefined): Ord
     const a = props.get(words[0]);
     if (!a) throw propertyNotFound(meta, words[0]);
     const dir = (words[1] ?? 'asc').toLowerCase();
-    if (words.length > 2 || (dir !== 'asc' && dir !== 'desc')) throw new DvError(400, CODE.syntax, `Syntax error in $orderby '${orderby}': expected 'property [asc|desc]'.`);
+    if (words.length > 2 || (dir !== 'asc' && dir !== 'desc'))
+      throw new DvError(400, CODE.syntax, `Syntax error in $orderby '${orderby}': expected 'property [asc|desc]'.`);
     keys.push({ column: columnOf(a), desc: dir === 'desc' });
   }
   if (!keys.some((k) => k.column === meta.primaryId)) keys.push({ column: meta.primaryId, desc: false });
@@ -300,7 +301,10 @@ export function parseSelect(meta: EntityMeta, select: string | undefined): AttrD
   if (select === undefined || select.trim() === '') return [...meta.attrs];
   const props = propertyMap(meta);
   const out = new Map<string, AttrDef>();
-  for (const name of select.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const name of select
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const a = props.get(name);
     if (!a) throw propertyNotFound(meta, name);
     out.set(a.name, a);
@@ -313,7 +317,8 @@ export function parseSelect(meta: EntityMeta, select: string | undefined): AttrD
 export function parseTop(top: string | undefined): number | undefined {
   if (top === undefined) return undefined;
   const n = Number(top);
-  if (!/^\d+$/.test(top) || !Number.isSafeInteger(n)) throw new DvError(400, CODE.syntax, `Invalid value '${top}' for $top query option found. The $top query option requires a non-negative integer value.`);
+  if (!/^\d+$/.test(top) || !Number.isSafeInteger(n))
+    throw new DvError(400, CODE.syntax, `Invalid value '${top}' for $top query option found. The $top query option requires a non-negative integer value.`);
   return n;
 }
 

@@ -80,7 +80,16 @@ export const ENTITY_DEFS: readonly EntityDef[] = [
       {
         name: I.status,
         type: 'Status',
-        options: { 1: 'In Progress', 2: 'On Hold', 3: 'Waiting for Details', 4: 'Researching', 5: 'Problem Solved', 1000: 'Information Provided', 6: 'Canceled', 2000: 'Merged' },
+        options: {
+          1: 'In Progress',
+          2: 'On Hold',
+          3: 'Waiting for Details',
+          4: 'Researching',
+          5: 'Problem Solved',
+          1000: 'Information Provided',
+          6: 'Canceled',
+          2000: 'Merged',
+        },
         statusState: INCIDENT_STATUS_STATE,
       },
       { name: I.priority, type: 'Picklist', options: OPTIONS.casePriority },
@@ -204,12 +213,7 @@ export const ENTITY_DEFS: readonly EntityDef[] = [
     set: 'accounts',
     primaryId: 'accountid',
     primaryName: 'name',
-    attrs: [
-      { name: 'accountid', type: 'Uniqueidentifier' },
-      { name: 'name', type: 'String', maxLength: 160 },
-      ...activeInactive(),
-      ...owned(),
-    ],
+    attrs: [{ name: 'accountid', type: 'Uniqueidentifier' }, { name: 'name', type: 'String', maxLength: 160 }, ...activeInactive(), ...owned()],
     manyToMany: [],
   },
 ];

@@ -61,8 +61,46 @@ class Draw {
   }
 }
 
-const FIRST = ['Ava', 'Ben', 'Chloe', 'Dev', 'Elif', 'Finn', 'Grace', 'Hiro', 'Ines', 'Jonah', 'Kofi', 'Lara', 'Milan', 'Noor', 'Owen', 'Pia', 'Raj', 'Sara', 'Tomas', 'Uma'];
-const LAST = ['Adler', 'Banerjee', 'Costa', 'Dahl', 'Eze', 'Fischer', 'Gruber', 'Hale', 'Ito', 'Jensen', 'Kowalski', 'Lindgren', 'Moreau', 'Nakamura', 'Okoro', 'Petrov'];
+const FIRST = [
+  'Ava',
+  'Ben',
+  'Chloe',
+  'Dev',
+  'Elif',
+  'Finn',
+  'Grace',
+  'Hiro',
+  'Ines',
+  'Jonah',
+  'Kofi',
+  'Lara',
+  'Milan',
+  'Noor',
+  'Owen',
+  'Pia',
+  'Raj',
+  'Sara',
+  'Tomas',
+  'Uma',
+];
+const LAST = [
+  'Adler',
+  'Banerjee',
+  'Costa',
+  'Dahl',
+  'Eze',
+  'Fischer',
+  'Gruber',
+  'Hale',
+  'Ito',
+  'Jensen',
+  'Kowalski',
+  'Lindgren',
+  'Moreau',
+  'Nakamura',
+  'Okoro',
+  'Petrov',
+];
 const ACCOUNTS = ['Finance', 'Human Resources', 'Engineering', 'Operations', 'Sales', 'Marketing', 'Legal', 'Facilities', 'Research', 'Customer Care'];
 const CI_ROLES = ['web', 'app', 'db', 'file', 'mail', 'sql', 'k8s', 'etl', 'dc', 'api'];
 const DEPTS = ['fin', 'hr', 'eng', 'ops', 'sal', 'mkt', 'it'];
@@ -80,8 +118,23 @@ const INCIDENT_TITLES = [
   'Certificate about to expire on {ci}',
   'Slow response from {ci}',
 ];
-const CHANGE_TITLES = ['Patch {ci}', 'Upgrade database on {ci}', 'Replace disk in {ci}', 'Rotate certificates on {ci}', 'Decommission {ci}', 'Add memory to {ci}', 'Firewall rule change for {ci}'];
-const NOTES = ['Investigating.', 'Contacted the requester.', 'Waiting for the vendor.', 'Workaround applied.', 'Escalated to second line.', 'Monitoring after the fix.'];
+const CHANGE_TITLES = [
+  'Patch {ci}',
+  'Upgrade database on {ci}',
+  'Replace disk in {ci}',
+  'Rotate certificates on {ci}',
+  'Decommission {ci}',
+  'Add memory to {ci}',
+  'Firewall rule change for {ci}',
+];
+const NOTES = [
+  'Investigating.',
+  'Contacted the requester.',
+  'Waiting for the vendor.',
+  'Workaround applied.',
+  'Escalated to second line.',
+  'Monitoring after the fix.',
+];
 
 const HOUR = 3_600_000;
 
@@ -97,8 +150,18 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
   const users: string[] = [];
   const addUser = (upn: string, fullname: string, password: string): string => {
     const id = d.guid();
-    put('systemuser', { systemuserid: id, fullname, domainname: upn, internalemailaddress: upn, azureactivedirectoryobjectid: d.guid(), isdisabled: 0, ...stamp(start, start, id) });
-    store.stmt('INSERT INTO sb_aad_user (upn, object_id, systemuserid, password_hash) VALUES (?, ?, ?, ?)').run(upn, d.guid(), id, hashSecret(password, `${o.seed}-${upn}`));
+    put('systemuser', {
+      systemuserid: id,
+      fullname,
+      domainname: upn,
+      internalemailaddress: upn,
+      azureactivedirectoryobjectid: d.guid(),
+      isdisabled: 0,
+      ...stamp(start, start, id),
+    });
+    store
+      .stmt('INSERT INTO sb_aad_user (upn, object_id, systemuserid, password_hash) VALUES (?, ?, ?, ?)')
+      .run(upn, d.guid(), id, hashSecret(password, `${o.seed}-${upn}`));
     return id;
   };
   const admin = addUser(SANDBOX_CREDENTIALS.admin.username, 'Sandbox Administrator', SANDBOX_CREDENTIALS.admin.password);
@@ -108,8 +171,12 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
     const last = LAST[(i * 7) % LAST.length];
     users.push(addUser(`${first}.${last}@${TENANT.domain}`.toLowerCase(), `${first} ${last}`, d.suffix()));
   }
-  store.stmt('INSERT INTO sb_aad_app (client_id, name, public_client) VALUES (?, ?, 1)').run(SANDBOX_CREDENTIALS.clientId, 'ITSMC Provance connector (sandbox)');
-  store.stmt('INSERT INTO sb_aad_app (client_id, name, public_client) VALUES (?, ?, 0)').run(SANDBOX_CREDENTIALS.confidentialClientId, 'Confidential app (no public client flows)');
+  store
+    .stmt('INSERT INTO sb_aad_app (client_id, name, public_client) VALUES (?, ?, 1)')
+    .run(SANDBOX_CREDENTIALS.clientId, 'ITSMC Provance connector (sandbox)');
+  store
+    .stmt('INSERT INTO sb_aad_app (client_id, name, public_client) VALUES (?, ?, 0)')
+    .run(SANDBOX_CREDENTIALS.confidentialClientId, 'Confidential app (no public client flows)');
 
   const accounts = ACCOUNTS.map((name) => {
     const id = d.guid();
@@ -129,7 +196,16 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
     ]);
     const name = `${type === ciType[0] ? 'pc' : type === ciType[2] ? 'sw' : d.pick(CI_ROLES)}-${d.pick(DEPTS)}-${String(i + 1).padStart(3, '0')}`;
     const id = d.guid();
-    put(NAMES.ci.entity, { [NAMES.ci.id]: id, [NAMES.ci.name]: name, [NAMES.ci.type]: type, [NAMES.ci.fqdn]: `${name}.${TENANT.domain}`, statecode: 0, statuscode: 1, ownerid: admin, ...stamp(start, start, admin) });
+    put(NAMES.ci.entity, {
+      [NAMES.ci.id]: id,
+      [NAMES.ci.name]: name,
+      [NAMES.ci.type]: type,
+      [NAMES.ci.fqdn]: `${name}.${TENANT.domain}`,
+      statecode: 0,
+      statuscode: 1,
+      ownerid: admin,
+      ...stamp(start, start, admin),
+    });
     cis.push({ id, name });
   }
 
@@ -140,8 +216,35 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
     const id = d.guid();
     const created = when();
     const age = o.nowMs - created;
-    const state = age > 14 * 86_400_000 ? d.weighted([[1, 85], [2, 8], [0, 7]] as const) : d.weighted([[0, 55], [1, 40], [2, 5]] as const);
-    const status = state === 0 ? d.weighted([[1, 6], [2, 1], [3, 1], [4, 2]] as const) : state === 1 ? d.weighted([[5, 9], [1000, 1]] as const) : d.weighted([[6, 9], [2000, 1]] as const);
+    const state =
+      age > 14 * 86_400_000
+        ? d.weighted([
+            [1, 85],
+            [2, 8],
+            [0, 7],
+          ] as const)
+        : d.weighted([
+            [0, 55],
+            [1, 40],
+            [2, 5],
+          ] as const);
+    const status =
+      state === 0
+        ? d.weighted([
+            [1, 6],
+            [2, 1],
+            [3, 1],
+            [4, 2],
+          ] as const)
+        : state === 1
+          ? d.weighted([
+              [5, 9],
+              [1000, 1],
+            ] as const)
+          : d.weighted([
+              [6, 9],
+              [2000, 1],
+            ] as const);
     const modified = Math.min(o.nowMs, created + Math.floor(d.next() * (state === 0 ? age : Math.min(age, 10 * 86_400_000))));
     const ci = d.chance(0.8) ? d.pick(cis) : undefined;
     const owner = d.pick(users);
@@ -153,10 +256,23 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
       [I.description]: d.chance(0.7) ? `Reported through ${d.pick(['the portal', 'email', 'a phone call', 'monitoring'])}.` : null,
       [I.state]: state,
       [I.status]: status,
-      [I.priority]: d.weighted([[1, 2], [2, 6], [3, 2]] as const),
+      [I.priority]: d.weighted([
+        [1, 2],
+        [2, 6],
+        [3, 2],
+      ] as const),
       severitycode: 1,
-      [I.origin]: d.weighted([[1, 3], [2, 4], [3, 3], [700, 2]] as const),
-      [I.caseType]: d.weighted([[1, 2], [2, 6], [3, 2]] as const),
+      [I.origin]: d.weighted([
+        [1, 3],
+        [2, 4],
+        [3, 3],
+        [700, 2],
+      ] as const),
+      [I.caseType]: d.weighted([
+        [1, 2],
+        [2, 6],
+        [3, 2],
+      ] as const),
       [I.escalated]: d.chance(0.08) ? 1 : 0,
       customerid: d.pick(accounts),
       [I.impact]: d.pick(Object.keys(OPTIONS.impact).map(Number)),
@@ -173,7 +289,16 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
     const notes = d.chance(0.3) ? d.int(1, 2) : 0;
     for (let n = 0; n < notes; n++) {
       const at = Math.min(modified, created + n * HOUR);
-      put(N.entity, { [N.id]: d.guid(), [N.subject]: 'Work note', [N.text]: d.pick(NOTES), isdocument: 0, objectid: id, objectid_type: I.entity, ownerid: owner, ...stamp(at, at, owner) });
+      put(N.entity, {
+        [N.id]: d.guid(),
+        [N.subject]: 'Work note',
+        [N.text]: d.pick(NOTES),
+        isdocument: 0,
+        objectid: id,
+        objectid_type: I.entity,
+        ownerid: owner,
+        ...stamp(at, at, owner),
+      });
     }
   }
 
@@ -183,7 +308,14 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
     const id = d.guid();
     const created = when();
     const age = o.nowMs - created;
-    const changeState = age > 21 * 86_400_000 ? d.weighted([[changeStates[6], 80], [changeStates[7], 12], [changeStates[5], 8]] as const) : d.pick(changeStates);
+    const changeState =
+      age > 21 * 86_400_000
+        ? d.weighted([
+            [changeStates[6], 80],
+            [changeStates[7], 12],
+            [changeStates[5], 8],
+          ] as const)
+        : d.pick(changeStates);
     const closed = CHANGE_CLOSED_STATES.includes(changeState);
     const plannedStart = created + d.int(1, 10) * 86_400_000;
     const plannedEnd = plannedStart + d.int(1, 8) * HOUR;
@@ -199,8 +331,16 @@ export function seedStore(store: ProvanceStore, o: SeedOptions): void {
       statecode: closed ? 1 : 0,
       statuscode: closed ? 2 : 1,
       [C.changeState]: changeState,
-      [C.changeType]: d.weighted([[100000000, 4], [100000001, 5], [100000002, 1]] as const),
-      [C.risk]: d.weighted([[100000000, 1], [100000001, 4], [100000002, 5]] as const),
+      [C.changeType]: d.weighted([
+        [100000000, 4],
+        [100000001, 5],
+        [100000002, 1],
+      ] as const),
+      [C.risk]: d.weighted([
+        [100000000, 1],
+        [100000001, 4],
+        [100000002, 5],
+      ] as const),
       [C.category]: d.pick(Object.keys(OPTIONS.changeCategory).map(Number)),
       [C.impact]: d.pick(Object.keys(OPTIONS.impact).map(Number)),
       [C.urgency]: d.pick(Object.keys(OPTIONS.urgency).map(Number)),

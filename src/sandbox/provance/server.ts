@@ -134,7 +134,9 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     return sendJson(reply, 500, { error: { code: '0x80040216', message: 'An unexpected error occurred.' } });
   });
   app.setNotFoundHandler((req, reply) =>
-    sendJson(reply, 404, { error: { code: CODE.resourceNotFound, message: `Resource not found for the segment '${pathOf(req.url).split('/').pop() ?? ''}'.` } }),
+    sendJson(reply, 404, {
+      error: { code: CODE.resourceNotFound, message: `Resource not found for the segment '${pathOf(req.url).split('/').pop() ?? ''}'.` },
+    }),
   );
 
   const dvError = (reply: FastifyReply, status: number, code: string, message: string, headers: Record<string, string> = {}): FastifyReply =>
@@ -144,13 +146,22 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
       reply
         .code(200)
         .header('Content-Type', 'text/html; charset=utf-8')
-        .send('<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>This environment is being updated</h1><p>Try again in a few minutes.</p></body></html>'),
+        .send(
+          '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>This environment is being updated</h1><p>Try again in a few minutes.</p></body></html>',
+        ),
     outage: (reply) => dvError(reply, 503, '0x80040216', 'The service is temporarily unavailable.'),
     rateLimited: (reply, retryAfterSec) =>
-      dvError(reply, 429, CODE.requests, `Number of requests exceeded the limit of ${limiter.settings.maxRequests} over time window of ${limiter.settings.windowSec} seconds.`, {
-        'Retry-After': String(retryAfterSec),
-      }),
-    error: (reply, status) => dvError(reply, status, '0x80040216', status === 503 ? 'The service is temporarily unavailable.' : 'An unexpected error occurred.'),
+      dvError(
+        reply,
+        429,
+        CODE.requests,
+        `Number of requests exceeded the limit of ${limiter.settings.maxRequests} over time window of ${limiter.settings.windowSec} seconds.`,
+        {
+          'Retry-After': String(retryAfterSec),
+        },
+      ),
+    error: (reply, status) =>
+      dvError(reply, status, '0x80040216', status === 503 ? 'The service is temporarily unavailable.' : 'An unexpected error occurred.'),
   };
   // Fault injection runs before authentication, as a failing front end would.
   const held = installFaultHook(app, { faults, stats, adminPrefix: ADMIN_PREFIX, answers });
@@ -298,7 +309,12 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     if (!row) throw notFound(meta, id);
     const prefs = parsePrefer(req.headers.prefer);
     const attrs = parseSelect(meta, q1(q, '$select'));
-    return sendJson(reply, 200, { '@odata.context': `${base}/$metadata#${selectContext(attrs, q, meta)}/$entity`, ...writer(prefs).record(meta, row, attrs) }, appliedHeaders(prefs));
+    return sendJson(
+      reply,
+      200,
+      { '@odata.context': `${base}/$metadata#${selectContext(attrs, q, meta)}/$entity`, ...writer(prefs).record(meta, row, attrs) },
+      appliedHeaders(prefs),
+    );
   };
 
   const written = (req: FastifyRequest, reply: FastifyReply, meta: EntityMeta, id: string, base: string, created: boolean): FastifyReply => {
@@ -350,7 +366,10 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
           })),
         },
       }));
-    return sendJson(reply, 200, { '@odata.context': `${base}/$metadata#EntityDefinitions('${logical}')/Attributes/Microsoft.Dynamics.CRM.${kind}(LogicalName,OptionSet())`, value });
+    return sendJson(reply, 200, {
+      '@odata.context': `${base}/$metadata#EntityDefinitions('${logical}')/Attributes/Microsoft.Dynamics.CRM.${kind}(LogicalName,OptionSet())`,
+      value,
+    });
   };
 
   const handleApi = async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -362,7 +381,10 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     const who = caller(req);
     const rule = rateRules.check({ sysId: who.userId, userName: who.upn, roles: new Set() }, method, pathOf(req.url), Date.now(), false);
     if (rule?.exceeded) {
-      throw new DvError(429, CODE.requests, `Number of requests exceeded the limit of ${rule.limit} per hour set for this user.`, { ...rule.headers, 'Retry-After': String(rule.retryAfterSec) });
+      throw new DvError(429, CODE.requests, `Number of requests exceeded the limit of ${rule.limit} per hour set for this user.`, {
+        ...rule.headers,
+        'Retry-After': String(rule.retryAfterSec),
+      });
     }
     const gate = limiter.enter(who.upn, Date.now());
     reply.header('x-ms-ratelimit-burst-remaining-xrm-requests', String(gate.burstRemaining));
@@ -393,7 +415,10 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     if (!id) {
       if (segments.length === 2 && second === '$count' && method === 'GET') {
         const where = compileFilter(meta, q1(req.query as Query, '$filter'));
-        return reply.code(200).headers({ 'OData-Version': '4.0', 'Content-Type': 'text/plain' }).send(String(Math.min(store.count(meta, where), MAX_PAGE)));
+        return reply
+          .code(200)
+          .headers({ 'OData-Version': '4.0', 'Content-Type': 'text/plain' })
+          .send(String(Math.min(store.count(meta, where), MAX_PAGE)));
       }
       if (segments.length !== 1) throw new DvError(404, CODE.resourceNotFound, `Resource not found for the segment '${second}'.`);
       if (method === 'GET') return list(req, reply, meta, base);
@@ -431,7 +456,12 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
         const prefs = parsePrefer(req.headers.prefer);
         const w = writer(prefs);
         const attrs = parseSelect(target, q1(req.query as Query, '$select'));
-        return sendJson(reply, 200, { '@odata.context': `${base}/$metadata#${target.set}`, value: store.related(meta, rel, id).map((r) => w.record(target, r, attrs)) }, appliedHeaders(prefs));
+        return sendJson(
+          reply,
+          200,
+          { '@odata.context': `${base}/$metadata#${target.set}`, value: store.related(meta, rel, id).map((r) => w.record(target, r, attrs)) },
+          appliedHeaders(prefs),
+        );
       }
       if (isRef && !nav.id && method === 'POST') {
         const relatedId = referencedId(jsonBody(req), target);
@@ -470,7 +500,10 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
     (handler: (req: FastifyRequest, body: Record<string, unknown>) => unknown) =>
     async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       if (req.headers.authorization !== adminAuth) {
-        return reply.code(401).header('WWW-Authenticate', 'Basic realm="provance-sandbox"').send({ error: { code: 'unauthorized', message: 'The sandbox admin API needs the admin credentials (Basic).' } });
+        return reply
+          .code(401)
+          .header('WWW-Authenticate', 'Basic realm="provance-sandbox"')
+          .send({ error: { code: 'unauthorized', message: 'The sandbox admin API needs the admin credentials (Basic).' } });
       }
       return sendJson(reply, 200, handler(req, req.method === 'GET' ? {} : jsonBody(req)));
     };
@@ -504,7 +537,10 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
       return limiter.settings;
     }),
   );
-  app.get('/_sandbox/service-protection', admin(() => limiter.settings));
+  app.get(
+    '/_sandbox/service-protection',
+    admin(() => limiter.settings),
+  );
   app.put(
     '/_sandbox/service-protection',
     admin((_req, body) => {
@@ -513,7 +549,10 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
       return limiter.settings;
     }),
   );
-  app.get('/_sandbox/rules', admin(() => rules));
+  app.get(
+    '/_sandbox/rules',
+    admin(() => rules),
+  );
   app.put(
     '/_sandbox/rules',
     admin((_req, body) => {
@@ -521,7 +560,10 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
       return rules;
     }),
   );
-  app.get('/_sandbox/aad', admin(() => aad.settings));
+  app.get(
+    '/_sandbox/aad',
+    admin(() => aad.settings),
+  );
   app.put(
     '/_sandbox/aad',
     admin((_req, body) => {
@@ -536,14 +578,18 @@ export function buildApp(store: ProvanceStore, opts: AppOptions): SandboxApp {
       return { expired: true };
     }),
   );
-  app.post('/_sandbox/aad/revoke-refresh-tokens', admin(() => ({ revoked: aad.revokeRefreshTokens() })));
+  app.post(
+    '/_sandbox/aad/revoke-refresh-tokens',
+    admin(() => ({ revoked: aad.revokeRefreshTokens() })),
+  );
   app.put(
     '/_sandbox/aad/users/:upn',
     admin((req, body) => {
       const { upn } = req.params as { upn: string };
       const flags: Record<string, string> = { enabled: 'enabled', passwordExpired: 'password_expired', mfaRequired: 'mfa_required' };
       const bad = Object.keys(body).filter((k) => !(k in flags || k === 'unlock') || typeof body[k] !== 'boolean');
-      if (bad.length) throw new DvError(400, 'invalid_settings', `Rejected user keys: ${bad.join(', ')} (booleans enabled, passwordExpired, mfaRequired, unlock)`);
+      if (bad.length)
+        throw new DvError(400, 'invalid_settings', `Rejected user keys: ${bad.join(', ')} (booleans enabled, passwordExpired, mfaRequired, unlock)`);
       const exists = store.stmt('SELECT 1 FROM sb_aad_user WHERE upn = ?').get(upn);
       if (!exists) throw new DvError(404, 'not_found', `No directory user ${upn}`);
       for (const [k, col] of Object.entries(flags)) if (k in body) store.stmt(`UPDATE sb_aad_user SET ${col} = ? WHERE upn = ?`).run(body[k] ? 1 : 0, upn);

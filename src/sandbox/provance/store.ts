@@ -123,9 +123,7 @@ export class ProvanceStore {
 
   insert(meta: EntityMeta, row: Row): void {
     const cols = Object.keys(row);
-    this.stmt(`INSERT INTO ${quote(meta.logical)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(
-      ...cols.map((c) => row[c]),
-    );
+    this.stmt(`INSERT INTO ${quote(meta.logical)} (${cols.map(quote).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`).run(...cols.map((c) => row[c]));
   }
 
   update(meta: EntityMeta, id: string, changes: Row): void {

@@ -131,7 +131,10 @@ describe('Provance sandbox: Dataverse Web API', () => {
     assert.match(again.body.ticketnumber, /^CAS-\d{5}-[A-Z0-9]{6}$/);
     assert.equal(again.body[`_createdby_value${FORMATTED}`], 'ITSMC Integration');
 
-    const rep = await api(sb, token, 'POST', 'incidents?$select=title,ticketnumber', { body: { title: 'With representation' }, headers: { Prefer: 'return=representation' } });
+    const rep = await api(sb, token, 'POST', 'incidents?$select=title,ticketnumber', {
+      body: { title: 'With representation' },
+      headers: { Prefer: 'return=representation' },
+    });
     assert.equal(rep.status, 201);
     assert.equal(rep.headers.get('preference-applied'), 'return=representation');
     assert.equal(rep.body.title, 'With representation');
@@ -151,7 +154,11 @@ describe('Provance sandbox: Dataverse Web API', () => {
       assert.equal(r.status, status, JSON.stringify(body));
       assert.match(r.body.error.message, message);
     }
-    const notJson = await fetch(`${sb.apiUrl}/incidents`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: '{oops' });
+    const notJson = await fetch(`${sb.apiUrl}/incidents`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: '{oops',
+    });
     assert.equal(notJson.status, 400);
   });
 
@@ -182,7 +189,9 @@ describe('Provance sandbox: Dataverse Web API', () => {
     assert.ok(resolved.prov_resolvedon);
     const edit = await api(sb, token, 'PATCH', `incidents(${id})`, { body: { title: 'changed while resolved' } });
     assert.equal(edit.status, 400);
-    const twice = await api(sb, token, 'POST', 'CloseIncident', { body: { IncidentResolution: { subject: 'again', 'incidentid@odata.bind': `/incidents(${id})` }, Status: 5 } });
+    const twice = await api(sb, token, 'POST', 'CloseIncident', {
+      body: { IncidentResolution: { subject: 'again', 'incidentid@odata.bind': `/incidents(${id})` }, Status: 5 },
+    });
     assert.equal(twice.status, 400);
     const reopen = await api(sb, token, 'PATCH', `incidents(${id})`, { body: { statecode: 0, statuscode: 1 } });
     assert.equal(reopen.status, 204);
@@ -200,10 +209,14 @@ describe('Provance sandbox: Dataverse Web API', () => {
     });
     const id = created.body.incidentid;
     for (const ci of cis) {
-      const r = await api(sb, token, 'POST', `incidents(${id})/${I.cisNav}/$ref`, { body: { '@odata.id': `${sb.apiUrl}/prov_configurationitems(${ci.prov_configurationitemid})` } });
+      const r = await api(sb, token, 'POST', `incidents(${id})/${I.cisNav}/$ref`, {
+        body: { '@odata.id': `${sb.apiUrl}/prov_configurationitems(${ci.prov_configurationitemid})` },
+      });
       assert.equal(r.status, 204);
     }
-    const dup = await api(sb, token, 'POST', `incidents(${id})/${I.cisNav}/$ref`, { body: { '@odata.id': `prov_configurationitems(${cis[0].prov_configurationitemid})` } });
+    const dup = await api(sb, token, 'POST', `incidents(${id})/${I.cisNav}/$ref`, {
+      body: { '@odata.id': `prov_configurationitems(${cis[0].prov_configurationitemid})` },
+    });
     assert.equal(dup.status, 400);
     assert.equal(dup.body.error.code, '0x80040237');
     const related = await get(`incidents(${id})/${I.cisNav}?$select=prov_name`);
@@ -233,7 +246,9 @@ describe('Provance sandbox: Dataverse Web API', () => {
     assert.deepEqual(Object.keys(who.body).sort(), ['@odata.context', 'BusinessUnitId', 'OrganizationId', 'UserId']);
     const me = await get(`systemusers(${who.body.UserId})?$select=fullname`);
     assert.equal(me.body.fullname, 'ITSMC Integration');
-    const picklists = await get("EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)");
+    const picklists = await get(
+      "EntityDefinitions(LogicalName='incident')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet($select=Options)",
+    );
     const priority = picklists.body.value.find((a: any) => a.LogicalName === 'prioritycode');
     assert.deepEqual(
       priority.OptionSet.Options.map((o: any) => [o.Value, o.Label.UserLocalizedLabel.Label]),
@@ -276,7 +291,10 @@ describe('Provance sandbox: Dataverse Web API', () => {
   });
 
   test('change requests keep statecode in step with the Provance change state', async () => {
-    const r = await api(sb, token, 'POST', 'prov_changerequests?$select=prov_name,statecode,prov_changestate', { body: { prov_title: 'Patch' }, headers: { Prefer: 'return=representation' } });
+    const r = await api(sb, token, 'POST', 'prov_changerequests?$select=prov_name,statecode,prov_changestate', {
+      body: { prov_title: 'Patch' },
+      headers: { Prefer: 'return=representation' },
+    });
     assert.equal(r.status, 201);
     assert.match(r.body.prov_name, /^CHG-\d{5}$/);
     assert.deepEqual([r.body.statecode, r.body.prov_changestate], [0, 100000000]);
@@ -303,6 +321,9 @@ describe('Provance sandbox: seed', () => {
     const a = await read(7);
     assert.deepEqual(await read(7), a);
     assert.notDeepEqual(await read(8), a);
-    assert.ok(a.every((r: any) => r.createdon <= now && r.createdon >= '2026-02-01T00:00:00Z'), 'within 120 days before the anchor');
+    assert.ok(
+      a.every((r: any) => r.createdon <= now && r.createdon >= '2026-02-01T00:00:00Z'),
+      'within 120 days before the anchor',
+    );
   });
 });

@@ -46,13 +46,21 @@ function invalidProperty(meta: EntityMeta, name: string): DvError {
 function typed(meta: EntityMeta, a: AttrDef, v: unknown): unknown {
   if (v === null) return null;
   const wrong = (): DvError =>
-    new DvError(400, CODE.syntax, `Cannot convert the literal '${JSON.stringify(v)}' to the expected type '${a.type}' of property '${a.name}' on 'Microsoft.Dynamics.CRM.${meta.logical}'.`);
+    new DvError(
+      400,
+      CODE.syntax,
+      `Cannot convert the literal '${JSON.stringify(v)}' to the expected type '${a.type}' of property '${a.name}' on 'Microsoft.Dynamics.CRM.${meta.logical}'.`,
+    );
   switch (a.type) {
     case 'String':
     case 'Memo':
       if (typeof v !== 'string') throw wrong();
       if (a.maxLength !== undefined && v.length > a.maxLength) {
-        throw new DvError(400, CODE.tooLong, `A validation error occurred. The length of the '${a.name}' attribute of the '${meta.logical}' entity exceeded the maximum allowed length of '${a.maxLength}'.`);
+        throw new DvError(
+          400,
+          CODE.tooLong,
+          `A validation error occurred. The length of the '${a.name}' attribute of the '${meta.logical}' entity exceeded the maximum allowed length of '${a.maxLength}'.`,
+        );
       }
       return v;
     case 'Picklist':
@@ -106,7 +114,11 @@ export function bodyToChanges(ctx: WriteContext, meta: EntityMeta, body: Record<
       const ref = parseEntityReference(value);
       const targetMeta = ctx.store.byLogical.get(target.entity)!;
       if (!ref || ref.set !== targetMeta.set) {
-        throw new DvError(400, CODE.syntax, `The value '${String(value)}' of '${key}' is not a reference to a ${target.entity} record such as '/${targetMeta.set}(00000000-0000-0000-0000-000000000000)'.`);
+        throw new DvError(
+          400,
+          CODE.syntax,
+          `The value '${String(value)}' of '${key}' is not a reference to a ${target.entity} record such as '/${targetMeta.set}(00000000-0000-0000-0000-000000000000)'.`,
+        );
       }
       if (!ctx.store.get(targetMeta, ref.id)) throw notExist(target.entity, ref.id);
       changes[target.attr.name] = ref.id;
@@ -174,7 +186,11 @@ function incidentRules(ctx: WriteContext, meta: EntityMeta, current: Row | undef
     );
   }
   if (current && oldState !== 0 && (newState === undefined || newState === oldState) && Object.keys(changes).length > 0) {
-    throw new DvError(400, CODE.invalidArgument, `The ${meta.logical} with Id ${String(current[meta.primaryId])} is not active: reactivate it (statecode 0) before changing it.`);
+    throw new DvError(
+      400,
+      CODE.invalidArgument,
+      `The ${meta.logical} with Id ${String(current[meta.primaryId])} is not active: reactivate it (statecode 0) before changing it.`,
+    );
   }
   if (newState === 0 && oldState !== 0) changes[I.resolvedOn] = null;
 }
@@ -203,7 +219,13 @@ export function createRow(ctx: WriteContext, meta: EntityMeta, body: Record<stri
   if (meta.autonumber) changes[meta.autonumber.column] = autonumber(ctx, meta);
   if (meta.attr.has('ownerid')) changes.ownerid ??= ctx.userId;
   const now = isoSeconds(ctx.nowMs);
-  Object.assign(changes, { createdon: now, modifiedon: now, createdby: ctx.userId, modifiedby: ctx.userId, versionnumber: ctx.store.nextCounter('version', 1000) });
+  Object.assign(changes, {
+    createdon: now,
+    modifiedon: now,
+    createdby: ctx.userId,
+    modifiedby: ctx.userId,
+    versionnumber: ctx.store.nextCounter('version', 1000),
+  });
   ctx.store.insert(meta, changes);
   return id;
 }
@@ -228,10 +250,12 @@ export function closeIncident(ctx: WriteContext, body: Record<string, unknown>, 
   if (!resolution || typeof resolution !== 'object' || Array.isArray(resolution)) {
     throw new DvError(400, CODE.syntax, "CloseIncident needs the parameter 'IncidentResolution' (an incidentresolution object).");
   }
-  if (typeof status !== 'number' || !Number.isInteger(status)) throw new DvError(400, CODE.syntax, "CloseIncident needs the parameter 'Status' (an integer status reason).");
+  if (typeof status !== 'number' || !Number.isInteger(status))
+    throw new DvError(400, CODE.syntax, "CloseIncident needs the parameter 'Status' (an integer status reason).");
   const incidents = ctx.store.byLogical.get(NAMES.incident.entity)!;
   const ref = parseEntityReference((resolution as Record<string, unknown>)['incidentid@odata.bind']);
-  if (!ref || ref.set !== incidents.set) throw new DvError(400, CODE.syntax, "IncidentResolution needs 'incidentid@odata.bind' referring to the case, e.g. '/incidents(<id>)'.");
+  if (!ref || ref.set !== incidents.set)
+    throw new DvError(400, CODE.syntax, "IncidentResolution needs 'incidentid@odata.bind' referring to the case, e.g. '/incidents(<id>)'.");
   const incident = ctx.store.get(incidents, ref.id);
   if (!incident) throw notExist(incidents.logical, ref.id);
   if (incident[NAMES.incident.state] !== 0) throw new DvError(400, CODE.invalidArgument, `The case with Id ${ref.id} is not active and cannot be resolved.`);

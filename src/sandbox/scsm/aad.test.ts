@@ -102,7 +102,7 @@ describe('the web app checks the bearer token', () => {
     assert.equal((await call(sb, 'GET', '/api/status', { token: `${h}.${p}.${tok.split('.')[2]}` })).status, 200);
   });
 
-  test('a valid token of an application that is not whitelisted is refused with the filter\'s message', async () => {
+  test("a valid token of an application that is not whitelisted is refused with the filter's message", async () => {
     const other = await token(sb, SEEDED_CREDENTIALS.other);
     const r = await call(sb, 'POST', '/api/workitems', { token: other, body: { className: 'System.WorkItem.Incident' } });
     assert.equal(r.status, 401);
@@ -131,7 +131,23 @@ describe('a standard Azure AD client (MSAL for Node) against the sandbox', () =>
   before(async () => {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'ignore' },
     );
     cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
@@ -177,7 +193,7 @@ describe('a standard Azure AD client (MSAL for Node) against the sandbox', () =>
     assert.equal(props.status, 200);
   });
 
-  test('MSAL surfaces the sandbox\'s refusal of a wrong secret as invalid_client with the AADSTS code', async () => {
+  test("MSAL surfaces the sandbox's refusal of a wrong secret as invalid_client with the AADSTS code", async () => {
     const r = await runMsal(SEEDED_CREDENTIALS.clientId, 'not-the-secret');
     assert.equal(r.errorCode, 'invalid_client');
     assert.match(r.errorMessage, /AADSTS7000215/);

@@ -41,7 +41,10 @@ export function knownTenant(tenant: string): boolean {
 function aadError(status: number, error: string, code: number, text: string, nowMs: number): TokenResponse {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date(nowMs).toISOString().replace(/\.\d+Z$/, 'Z').replace('T', ' ');
+  const timestamp = new Date(nowMs)
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z')
+    .replace('T', ' ');
   return {
     status,
     body: {
@@ -112,13 +115,25 @@ export class AadService {
       return aadError(401, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", nowMs);
     }
     if (secret !== app.clientSecret) {
-      return aadError(401, 'invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`, nowMs);
+      return aadError(
+        401,
+        'invalid_client',
+        7000215,
+        `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        nowMs,
+      );
     }
     const resource = version === 1 ? form.get('resource') : this.resourceFromScope(form.get('scope'));
     if (resource === null) {
       return version === 1
         ? aadError(400, 'invalid_resource', 50001, 'The resource principal named (null) was not found in the tenant.', nowMs)
-        : aadError(400, 'invalid_scope', 1002012, `The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`, nowMs);
+        : aadError(
+            400,
+            'invalid_scope',
+            1002012,
+            `The provided value for scope ${form.get('scope') ?? ''} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+            nowMs,
+          );
     }
     if (!this.isWebApp(resource, baseUrl)) {
       return aadError(

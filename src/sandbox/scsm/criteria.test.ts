@@ -20,7 +20,10 @@ describe('criteria XML compilation', () => {
 
   test('Or groups, enum values by GUID, name or label, Property paths and generic Id/Name', () => {
     const active = enumByName('IncidentStatusEnum.Active')!;
-    const c = compileCriteria(incident, criteria(or(simple('Status', 'Equal', active.id, false), simple('Status', 'Equal', 'Pending', false), simple('Name', 'Equal', 'IR12'))));
+    const c = compileCriteria(
+      incident,
+      criteria(or(simple('Status', 'Equal', active.id, false), simple('Status', 'Equal', 'Pending', false), simple('Name', 'Equal', 'IR12'))),
+    );
     assert.equal(c.where, '("Status" = ? OR "Status" = ? OR "Id" = ?)');
     assert.deepEqual(c.params, ['IncidentStatusEnum.Active', 'IncidentStatusEnum.Active.Pending', 'IR12']);
     const byGuid = compileCriteria(incident, criteria(simple('Id', 'Equal', 'AAAAAAAA-0000-4000-8000-000000000000')));
@@ -30,7 +33,9 @@ describe('criteria XML compilation', () => {
   test('In, IsNull and Like', () => {
     const inXml = criteria('<Expression><In><GenericProperty>Name</GenericProperty><Values><Value>IR1</Value><Value>IR2</Value></Values></In></Expression>');
     assert.deepEqual(compileCriteria(incident, inXml), { where: '"Id" IN (?, ?)', params: ['IR1', 'IR2'] });
-    const unary = criteria('<Expression><UnaryExpression><ValueExpression><GenericProperty>ResolvedDate</GenericProperty></ValueExpression><Operator>IsNull</Operator></UnaryExpression></Expression>');
+    const unary = criteria(
+      '<Expression><UnaryExpression><ValueExpression><GenericProperty>ResolvedDate</GenericProperty></ValueExpression><Operator>IsNull</Operator></UnaryExpression></Expression>',
+    );
     assert.deepEqual(compileCriteria(incident, unary), { where: '"ResolvedDate" IS NULL', params: [] });
     assert.deepEqual(compileCriteria(incident, criteria(simple('Title', 'Like', '%disk%'))), { where: '"Title" LIKE ?', params: ['%disk%'] });
   });
@@ -46,6 +51,11 @@ describe('criteria XML compilation', () => {
       [criteria('<Expression><Xor/></Expression>'), /Unsupported criteria element <Xor>/],
       ['<Criteria>&bogus;</Criteria>', /unknown entity &bogus;/],
     ];
-    for (const [xml, message] of bad) assert.throws(() => compileCriteria(incident, xml), (e: unknown) => e instanceof CriteriaError && message.test(e.message), xml);
+    for (const [xml, message] of bad)
+      assert.throws(
+        () => compileCriteria(incident, xml),
+        (e: unknown) => e instanceof CriteriaError && message.test(e.message),
+        xml,
+      );
   });
 });

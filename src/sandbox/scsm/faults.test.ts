@@ -50,7 +50,10 @@ describe('SCSM-specific faults', () => {
     const body = { clientId: SEEDED_CREDENTIALS.clientId, clientSecret: SEEDED_CREDENTIALS.clientSecret, hostURL: sb.url };
     const ok = await call(sb, 'POST', '/api/configtest', { body });
     assert.equal(ok.status, 200);
-    assert.deepEqual(ok.body.result.map((s: any) => s.status), [true, true, true, true]);
+    assert.deepEqual(
+      ok.body.result.map((s: any) => s.status),
+      [true, true, true, true],
+    );
     assert.equal(ok.body.result[3].message, 'CONNECTION TO ONPREM SM SDK SERVICE SUCCESSFULL');
     assert.deepEqual(ok.body.ErrorLogs, []);
     const badSecret = await call(sb, 'POST', '/api/configtest', { body: { ...body, clientSecret: 'x' } });
@@ -111,7 +114,10 @@ describe('generic faults', () => {
   });
 
   test('rate-limit rules count per calling application and answer 429 with Retry-After and X-RateLimit headers', async () => {
-    const set = await call(sb, 'PUT', '/api/x_sandbox/rate_limits', { auth: ADMIN, body: { rules: [{ perHour: 2, path: '/api/workitems', window: 'rolling' }] } });
+    const set = await call(sb, 'PUT', '/api/x_sandbox/rate_limits', {
+      auth: ADMIN,
+      body: { rules: [{ perHour: 2, path: '/api/workitems', window: 'rolling' }] },
+    });
     assert.equal(set.status, 200);
     assert.equal((await list()).status, 200);
     assert.equal((await list()).status, 200);

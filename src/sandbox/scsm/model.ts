@@ -52,11 +52,35 @@ export interface EnumValue {
 }
 
 const ENUM_DEFS: Record<string, [string, string][]> = {
-  'System.WorkItem.TroubleTicket.UrgencyEnum': [['High', 'High'], ['Medium', 'Medium'], ['Low', 'Low']],
-  'System.WorkItem.TroubleTicket.ImpactEnum': [['High', 'High'], ['Medium', 'Medium'], ['Low', 'Low']],
-  IncidentStatusEnum: [['Active', 'Active'], ['Active.Pending', 'Pending'], ['Resolved', 'Resolved'], ['Closed', 'Closed']],
-  IncidentSourceEnum: [['Console', 'Console'], ['Email', 'E-Mail'], ['Phone', 'Phone'], ['Portal', 'Portal'], ['DCM', 'DCM'], ['SCOM', 'Operations Manager']],
-  IncidentTierQueuesEnum: [['Tier1', 'Tier 1'], ['Tier2', 'Tier 2'], ['Tier3', 'Tier 3']],
+  'System.WorkItem.TroubleTicket.UrgencyEnum': [
+    ['High', 'High'],
+    ['Medium', 'Medium'],
+    ['Low', 'Low'],
+  ],
+  'System.WorkItem.TroubleTicket.ImpactEnum': [
+    ['High', 'High'],
+    ['Medium', 'Medium'],
+    ['Low', 'Low'],
+  ],
+  IncidentStatusEnum: [
+    ['Active', 'Active'],
+    ['Active.Pending', 'Pending'],
+    ['Resolved', 'Resolved'],
+    ['Closed', 'Closed'],
+  ],
+  IncidentSourceEnum: [
+    ['Console', 'Console'],
+    ['Email', 'E-Mail'],
+    ['Phone', 'Phone'],
+    ['Portal', 'Portal'],
+    ['DCM', 'DCM'],
+    ['SCOM', 'Operations Manager'],
+  ],
+  IncidentTierQueuesEnum: [
+    ['Tier1', 'Tier 1'],
+    ['Tier2', 'Tier 2'],
+    ['Tier3', 'Tier 3'],
+  ],
   IncidentClassificationEnum: [
     ['Hardware', 'Hardware Problems'],
     ['Software', 'Software Problems'],
@@ -82,11 +106,34 @@ const ENUM_DEFS: Record<string, [string, string][]> = {
     ['Cancelled', 'Cancelled'],
     ['Failed', 'Failed'],
   ],
-  ChangeRiskEnum: [['Low', 'Low'], ['Medium', 'Medium'], ['High', 'High']],
-  ChangeImpactEnum: [['Low', 'Low'], ['Medium', 'Medium'], ['High', 'High']],
-  ChangePriorityEnum: [['Low', 'Low'], ['Medium', 'Medium'], ['High', 'High'], ['Immediate', 'Immediate']],
-  ChangeCategoryEnum: [['Standard', 'Standard'], ['Minor', 'Minor'], ['Major', 'Major'], ['Emergency', 'Emergency']],
-  ChangeAreaEnum: [['Hardware', 'Hardware'], ['Software', 'Software'], ['Network', 'Network'], ['Facilities', 'Facilities']],
+  ChangeRiskEnum: [
+    ['Low', 'Low'],
+    ['Medium', 'Medium'],
+    ['High', 'High'],
+  ],
+  ChangeImpactEnum: [
+    ['Low', 'Low'],
+    ['Medium', 'Medium'],
+    ['High', 'High'],
+  ],
+  ChangePriorityEnum: [
+    ['Low', 'Low'],
+    ['Medium', 'Medium'],
+    ['High', 'High'],
+    ['Immediate', 'Immediate'],
+  ],
+  ChangeCategoryEnum: [
+    ['Standard', 'Standard'],
+    ['Minor', 'Minor'],
+    ['Major', 'Major'],
+    ['Emergency', 'Emergency'],
+  ],
+  ChangeAreaEnum: [
+    ['Hardware', 'Hardware'],
+    ['Software', 'Software'],
+    ['Network', 'Network'],
+    ['Facilities', 'Facilities'],
+  ],
 };
 
 /** Enumeration root → its values (children of the root, in display order). */

@@ -43,7 +43,10 @@ describe('deterministic seed data', () => {
     assert.equal(ia.length, VOLUME.incidents);
     assert.deepEqual(await all(b, INCIDENT), ia);
     assert.deepEqual(await all(b, CHANGE), await all(a, CHANGE));
-    assert.notDeepEqual((await all(c, INCIDENT)).map((i) => i.bmeId), ia.map((i) => i.bmeId));
+    assert.notDeepEqual(
+      (await all(c, INCIDENT)).map((i) => i.bmeId),
+      ia.map((i) => i.bmeId),
+    );
     const d = await start({ seed: 7, now: '2026-09-01T08:30:00Z', volume: VOLUME });
     const pick = (items: Item[]) => items.map((i) => [i.bmeId, v(i, 'Id'), v(i, 'Title'), v(i, 'Urgency'), v(i, 'Impact')]);
     assert.deepEqual(pick(await all(d, INCIDENT)), pick(ia));
@@ -87,7 +90,11 @@ describe('deterministic seed data', () => {
       for (const e of ['Risk', 'Category', 'Priority', 'Impact']) assert.ok(label(cr, e), e);
     }
     const ids = [...crs.map((c) => Number(v(c, 'Id').slice(2))), ...(await all(sb, INCIDENT)).map((i) => Number(v(i, 'Id').slice(2)))].sort((x, y) => x - y);
-    assert.deepEqual(ids, Array.from({ length: ids.length }, (_, k) => k + 1), 'one counter numbers every work item');
+    assert.deepEqual(
+      ids,
+      Array.from({ length: ids.length }, (_, k) => k + 1),
+      'one counter numbers every work item',
+    );
   });
 
   test('action-log comments and affected CIs are seeded; some comments were entered by SM-OMS', async () => {
@@ -112,7 +119,10 @@ describe('deterministic seed data', () => {
     dirs.push(dir);
     const first = await startScsmSandbox({ dataDir: dir, seed: 2, volume: { incidents: 30, changeRequests: 5, computers: 5 } });
     const tok = await token(first);
-    const created = await call(first, 'POST', '/api/workitems/create', { token: tok, body: { className: INCIDENT, fields: [{ name: 'Title', value: 'kept' }] } });
+    const created = await call(first, 'POST', '/api/workitems/create', {
+      token: tok,
+      body: { className: INCIDENT, fields: [{ name: 'Title', value: 'kept' }] },
+    });
     await first.close();
     const second = await start({ dataDir: dir, seed: 99, volume: { incidents: 500 } });
     const items = await all(second, INCIDENT);

@@ -6,7 +6,18 @@
  */
 import { Rng } from '../common/rng.ts';
 import type { ClassDef } from './model.ts';
-import { CHANGE_CLASS, classDef, COMPUTER_CLASS, ENUMS, guidFrom, INCIDENT_CLASS, INCIDENT_PROJECTION, INCIDENT_STATUS, incidentPriority, WEB_APP_AUTHOR } from './model.ts';
+import {
+  CHANGE_CLASS,
+  classDef,
+  COMPUTER_CLASS,
+  ENUMS,
+  guidFrom,
+  INCIDENT_CLASS,
+  INCIDENT_PROJECTION,
+  INCIDENT_STATUS,
+  incidentPriority,
+  WEB_APP_AUTHOR,
+} from './model.ts';
 import { SEEDED_CREDENTIALS } from './settings.ts';
 import type { Row, ScsmStore, Template } from './store.ts';
 
@@ -25,8 +36,23 @@ const DAY = 24 * HOUR;
 
 const DEPTS = ['fin', 'hr', 'eng', 'ops', 'sal', 'mkt', 'it', 'leg'];
 const ROLES = ['web', 'app', 'db', 'file', 'mail', 'dc', 'sql', 'print', 'ws', 'lt'];
-const OS = ['Microsoft Windows Server 2016 Datacenter', 'Microsoft Windows Server 2019 Standard', 'Microsoft Windows Server 2022 Standard', 'Microsoft Windows 10 Enterprise', 'Microsoft Windows 11 Enterprise'];
-const ANALYSTS = ['CONTOSO\\adavis', 'CONTOSO\\bmorgan', 'CONTOSO\\cchen', 'CONTOSO\\dpatel', 'CONTOSO\\ekowalski', 'CONTOSO\\fnguyen', 'CONTOSO\\gsilva', 'CONTOSO\\hmuller'];
+const OS = [
+  'Microsoft Windows Server 2016 Datacenter',
+  'Microsoft Windows Server 2019 Standard',
+  'Microsoft Windows Server 2022 Standard',
+  'Microsoft Windows 10 Enterprise',
+  'Microsoft Windows 11 Enterprise',
+];
+const ANALYSTS = [
+  'CONTOSO\\adavis',
+  'CONTOSO\\bmorgan',
+  'CONTOSO\\cchen',
+  'CONTOSO\\dpatel',
+  'CONTOSO\\ekowalski',
+  'CONTOSO\\fnguyen',
+  'CONTOSO\\gsilva',
+  'CONTOSO\\hmuller',
+];
 
 const INCIDENT_TITLES: [string, string][] = [
   ['Hardware', 'Disk failure reported on {ci}'],
@@ -43,8 +69,26 @@ const INCIDENT_TITLES: [string, string][] = [
   ['Other', 'High CPU utilization on {ci}'],
   ['Other', 'Low free disk space on {ci}'],
 ];
-const CHANGE_TITLES = ['Patch {ci} with the monthly cumulative update', 'Replace failed disk in {ci}', 'Upgrade SQL Server on {ci}', 'Add memory to {ci}', 'Migrate {ci} to the new cluster', 'Renew certificate on {ci}', 'Decommission {ci}', 'Firewall rule change for {ci}'];
-const NOTES = ['Investigating.', 'Contacted the affected user.', 'Restarted the service; monitoring.', 'Escalated to tier 2.', 'Waiting for the vendor.', 'Applied the workaround from KB.', 'Issue reproduced in test.', 'User confirmed the fix.'];
+const CHANGE_TITLES = [
+  'Patch {ci} with the monthly cumulative update',
+  'Replace failed disk in {ci}',
+  'Upgrade SQL Server on {ci}',
+  'Add memory to {ci}',
+  'Migrate {ci} to the new cluster',
+  'Renew certificate on {ci}',
+  'Decommission {ci}',
+  'Firewall rule change for {ci}',
+];
+const NOTES = [
+  'Investigating.',
+  'Contacted the affected user.',
+  'Restarted the service; monitoring.',
+  'Escalated to tier 2.',
+  'Waiting for the vendor.',
+  'Applied the workaround from KB.',
+  'Issue reproduced in test.',
+  'User confirmed the fix.',
+];
 
 const enumValue = (root: string, leaf: string): string => {
   const v = ENUMS.get(root)?.find((x) => x.name === `${root}.${leaf}`);
@@ -62,19 +106,32 @@ export const SEEDED_TEMPLATES: Omit<Template, 'id'>[] = [
     name: 'Default Incident Template',
     className: INCIDENT_CLASS,
     projectionType: INCIDENT_PROJECTION,
-    values: { Urgency: enumValue('System.WorkItem.TroubleTicket.UrgencyEnum', 'Medium'), Impact: enumValue('System.WorkItem.TroubleTicket.ImpactEnum', 'Medium'), Source: enumValue('IncidentSourceEnum', 'Console') },
+    values: {
+      Urgency: enumValue('System.WorkItem.TroubleTicket.UrgencyEnum', 'Medium'),
+      Impact: enumValue('System.WorkItem.TroubleTicket.ImpactEnum', 'Medium'),
+      Source: enumValue('IncidentSourceEnum', 'Console'),
+    },
   },
   {
     name: 'Azure Monitor alert',
     className: INCIDENT_CLASS,
     projectionType: INCIDENT_PROJECTION,
-    values: { Source: enumValue('IncidentSourceEnum', 'SCOM'), TierQueue: enumValue('IncidentTierQueuesEnum', 'Tier2'), Classification: enumValue('IncidentClassificationEnum', 'Other') },
+    values: {
+      Source: enumValue('IncidentSourceEnum', 'SCOM'),
+      TierQueue: enumValue('IncidentTierQueuesEnum', 'Tier2'),
+      Classification: enumValue('IncidentClassificationEnum', 'Other'),
+    },
   },
   {
     name: 'Network outage',
     className: INCIDENT_CLASS,
     projectionType: INCIDENT_PROJECTION,
-    values: { Urgency: enumValue('System.WorkItem.TroubleTicket.UrgencyEnum', 'High'), Impact: enumValue('System.WorkItem.TroubleTicket.ImpactEnum', 'High'), Classification: enumValue('IncidentClassificationEnum', 'Networking'), TierQueue: enumValue('IncidentTierQueuesEnum', 'Tier2') },
+    values: {
+      Urgency: enumValue('System.WorkItem.TroubleTicket.UrgencyEnum', 'High'),
+      Impact: enumValue('System.WorkItem.TroubleTicket.ImpactEnum', 'High'),
+      Classification: enumValue('IncidentClassificationEnum', 'Networking'),
+      TierQueue: enumValue('IncidentTierQueuesEnum', 'Tier2'),
+    },
   },
   {
     // Made on the class rather than the projection: the web app refuses it (ITSMC guide).
@@ -138,11 +195,38 @@ function incident(rng: Rng, opts: SeedOptions, cis: string[]): Pending {
   const created = opts.nowMs - age;
   const [category, pattern] = rng.pick(INCIDENT_TITLES);
   const ci = rng.pick(cis);
-  const urgency = rng.weighted([['High', 1], ['Medium', 3], ['Low', 4]] as const);
-  const impact = rng.weighted([['High', 1], ['Medium', 3], ['Low', 4]] as const);
+  const urgency = rng.weighted([
+    ['High', 1],
+    ['Medium', 3],
+    ['Low', 4],
+  ] as const);
+  const impact = rng.weighted([
+    ['High', 1],
+    ['Medium', 3],
+    ['Low', 4],
+  ] as const);
   const ageDays = age / DAY;
   const weights: [string, number][] =
-    ageDays < 1 ? [['Active', 70], ['Pending', 15], ['Resolved', 15], ['Closed', 0]] : ageDays < 7 ? [['Active', 30], ['Pending', 15], ['Resolved', 35], ['Closed', 20]] : [['Active', 5], ['Pending', 3], ['Resolved', 12], ['Closed', 80]];
+    ageDays < 1
+      ? [
+          ['Active', 70],
+          ['Pending', 15],
+          ['Resolved', 15],
+          ['Closed', 0],
+        ]
+      : ageDays < 7
+        ? [
+            ['Active', 30],
+            ['Pending', 15],
+            ['Resolved', 35],
+            ['Closed', 20],
+          ]
+        : [
+            ['Active', 5],
+            ['Pending', 3],
+            ['Resolved', 12],
+            ['Closed', 80],
+          ];
   let status = rng.weighted(weights);
   const values: Row = {
     Title: pattern.replace('{ci}', ci.split('.')[0].toUpperCase()),
@@ -150,8 +234,24 @@ function incident(rng: Rng, opts: SeedOptions, cis: string[]): Pending {
     Urgency: enumValue('System.WorkItem.TroubleTicket.UrgencyEnum', urgency),
     Impact: enumValue('System.WorkItem.TroubleTicket.ImpactEnum', impact),
     Priority: incidentPriority(impact, urgency),
-    Source: enumValue('IncidentSourceEnum', rng.weighted([['Console', 3], ['Email', 3], ['Phone', 2], ['Portal', 2], ['SCOM', 2]] as const)),
-    TierQueue: enumValue('IncidentTierQueuesEnum', rng.weighted([['Tier1', 6], ['Tier2', 3], ['Tier3', 1]] as const)),
+    Source: enumValue(
+      'IncidentSourceEnum',
+      rng.weighted([
+        ['Console', 3],
+        ['Email', 3],
+        ['Phone', 2],
+        ['Portal', 2],
+        ['SCOM', 2],
+      ] as const),
+    ),
+    TierQueue: enumValue(
+      'IncidentTierQueuesEnum',
+      rng.weighted([
+        ['Tier1', 6],
+        ['Tier2', 3],
+        ['Tier3', 1],
+      ] as const),
+    ),
     Classification: enumValue('IncidentClassificationEnum', category),
     Escalated: rng.chance(0.1) ? 1 : 0,
     NeedsKnowledgeArticle: rng.chance(0.05) ? 1 : 0,
@@ -171,7 +271,16 @@ function incident(rng: Rng, opts: SeedOptions, cis: string[]): Pending {
     if (resolved > opts.nowMs) status = 'Active';
     else {
       values.ResolvedDate = resolved;
-      values.ResolutionCategory = enumValue('IncidentResolutionCategoryEnum', rng.weighted([['FixedByAnalyst', 6], ['FixedByHigherTierSupport', 2], ['WorkAround', 2], ['NotReproducible', 1], ['Cancelled', 1]] as const));
+      values.ResolutionCategory = enumValue(
+        'IncidentResolutionCategoryEnum',
+        rng.weighted([
+          ['FixedByAnalyst', 6],
+          ['FixedByHigherTierSupport', 2],
+          ['WorkAround', 2],
+          ['NotReproducible', 1],
+          ['Cancelled', 1],
+        ] as const),
+      );
       values.ResolutionDescription = rng.pick(['Service restarted.', 'Hardware replaced.', 'Configuration corrected.', 'Patch applied.', 'No fault found.']);
       last = Math.max(last, resolved);
       if (status === 'Closed' && closed <= opts.nowMs) {
@@ -182,7 +291,12 @@ function incident(rng: Rng, opts: SeedOptions, cis: string[]): Pending {
   }
   values.Status = status === 'Pending' ? INCIDENT_STATUS.pending : enumValue('IncidentStatusEnum', status);
   const comments: Pending['comments'] = [];
-  const n = rng.weighted([[0, 3], [1, 4], [2, 3], [3, 1]] as const);
+  const n = rng.weighted([
+    [0, 3],
+    [1, 4],
+    [2, 3],
+    [3, 1],
+  ] as const);
   for (let i = 0; i < n; i++) {
     const at = Math.min(opts.nowMs, created + rng.int(5, 48 * 60) * 60_000);
     comments.push({ at, text: rng.pick(NOTES), by: values.Source === 'IncidentSourceEnum.SCOM' && i === 0 ? WEB_APP_AUTHOR : rng.pick(ANALYSTS) });
@@ -206,10 +320,40 @@ function changeRequest(rng: Rng, opts: SeedOptions, cis: string[]): Pending {
     BackoutPlan: 'Restore from the pre-change snapshot.',
     TestPlan: 'Smoke test the service after the change.',
     RiskAssessmentPlan: 'Standard risk assessment.',
-    Category: enumValue('ChangeCategoryEnum', rng.weighted([['Standard', 5], ['Minor', 3], ['Major', 1], ['Emergency', 1]] as const)),
-    Priority: enumValue('ChangePriorityEnum', rng.weighted([['Low', 3], ['Medium', 4], ['High', 2], ['Immediate', 1]] as const)),
-    Impact: enumValue('ChangeImpactEnum', rng.weighted([['Low', 4], ['Medium', 3], ['High', 1]] as const)),
-    Risk: enumValue('ChangeRiskEnum', rng.weighted([['Low', 5], ['Medium', 3], ['High', 1]] as const)),
+    Category: enumValue(
+      'ChangeCategoryEnum',
+      rng.weighted([
+        ['Standard', 5],
+        ['Minor', 3],
+        ['Major', 1],
+        ['Emergency', 1],
+      ] as const),
+    ),
+    Priority: enumValue(
+      'ChangePriorityEnum',
+      rng.weighted([
+        ['Low', 3],
+        ['Medium', 4],
+        ['High', 2],
+        ['Immediate', 1],
+      ] as const),
+    ),
+    Impact: enumValue(
+      'ChangeImpactEnum',
+      rng.weighted([
+        ['Low', 4],
+        ['Medium', 3],
+        ['High', 1],
+      ] as const),
+    ),
+    Risk: enumValue(
+      'ChangeRiskEnum',
+      rng.weighted([
+        ['Low', 5],
+        ['Medium', 3],
+        ['High', 1],
+      ] as const),
+    ),
     Area: enumValue('ChangeAreaEnum', rng.pick(['Hardware', 'Software', 'Network', 'Facilities'])),
     CreatedDate: created,
     ScheduledStartDate: start,
@@ -219,7 +363,14 @@ function changeRequest(rng: Rng, opts: SeedOptions, cis: string[]): Pending {
   let status: string;
   let last = created;
   if (end <= opts.nowMs) {
-    status = rng.weighted([['Closed', 65], ['Completed', 15], ['Failed', 5], ['Cancelled', 5], ['InProgress', 5], ['OnHold', 5]] as const);
+    status = rng.weighted([
+      ['Closed', 65],
+      ['Completed', 15],
+      ['Failed', 5],
+      ['Cancelled', 5],
+      ['InProgress', 5],
+      ['OnHold', 5],
+    ] as const);
     if (status !== 'Cancelled' && status !== 'OnHold') {
       values.ActualStartDate = start + rng.int(0, 30) * 60_000;
       last = values.ActualStartDate as number;
@@ -233,7 +384,12 @@ function changeRequest(rng: Rng, opts: SeedOptions, cis: string[]): Pending {
     status = 'InProgress';
     values.ActualStartDate = start;
     last = start;
-  } else status = rng.weighted([['New', 3], ['Submitted', 5], ['OnHold', 1]] as const);
+  } else
+    status = rng.weighted([
+      ['New', 3],
+      ['Submitted', 5],
+      ['OnHold', 1],
+    ] as const);
   values.Status = enumValue('ChangeStatusEnum', status);
   values.LastModified = Math.min(opts.nowMs, Math.max(last, created + rng.int(0, 120) * 60_000));
   return { age, cls: classDef(CHANGE_CLASS)!, bmeId: guid(rng), values, comments: [], cis: rng.chance(0.7) ? [ci] : [] };

@@ -107,9 +107,7 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     return send(reply, 500, exceptionBody(String(err?.message ?? err), 'System.Exception'));
   });
 
-  app.setNotFoundHandler((req, reply) =>
-    send(reply, 404, { Message: `No HTTP resource was found that matches the request URI '${baseUrl(req)}${req.url}'.` }),
-  );
+  app.setNotFoundHandler((req, reply) => send(reply, 404, { Message: `No HTTP resource was found that matches the request URI '${baseUrl(req)}${req.url}'.` }));
 
   // ---------------------------------------------------------------- request helpers
 
@@ -118,15 +116,22 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     const raw = typeof req.body === 'string' ? req.body : '';
     if (raw.trim() === '') throw modelError(param, { '': `The ${param} field is required.` });
     if (ct && !ct.startsWith('application/json') && !ct.startsWith('text/json')) {
-      throw new WebAppError(415, `No MediaTypeFormatter is available to read an object of this type from content with media type '${ct.split(';')[0]}'.`, 'exception', {
-        exceptionType: 'System.Net.Http.UnsupportedMediaTypeException',
-      });
+      throw new WebAppError(
+        415,
+        `No MediaTypeFormatter is available to read an object of this type from content with media type '${ct.split(';')[0]}'.`,
+        'exception',
+        {
+          exceptionType: 'System.Net.Http.UnsupportedMediaTypeException',
+        },
+      );
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(raw);
     } catch (e) {
-      throw new WebAppError(400, 'The request is invalid.', 'model', { modelState: { [param]: [`Unexpected character encountered while parsing value: ${(e as Error).message}`] } });
+      throw new WebAppError(400, 'The request is invalid.', 'model', {
+        modelState: { [param]: [`Unexpected character encountered while parsing value: ${(e as Error).message}`] },
+      });
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
       throw new WebAppError(400, 'The request is invalid.', 'model', { modelState: { [param]: ['The request body must be a JSON object.'] } });
@@ -233,9 +238,7 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
   app.post('/:tenant/oauth2/token', tokenRoute(1));
   app.post('/:tenant/oauth2/v2.0/token', tokenRoute(2));
   app.get('/:tenant/.well-known/openid-configuration', async (req, reply) => send(reply, 200, aad.openIdConfiguration(baseUrl(req), tenantOf(req), 1)));
-  app.get('/:tenant/v2.0/.well-known/openid-configuration', async (req, reply) =>
-    send(reply, 200, aad.openIdConfiguration(baseUrl(req), tenantOf(req), 2)),
-  );
+  app.get('/:tenant/v2.0/.well-known/openid-configuration', async (req, reply) => send(reply, 200, aad.openIdConfiguration(baseUrl(req), tenantOf(req), 2)));
   app.get('/:tenant/discovery/keys', async (req, reply) => (tenantOf(req), send(reply, 200, aad.jwks())));
   app.get('/:tenant/discovery/v2.0/keys', async (req, reply) => (tenantOf(req), send(reply, 200, aad.jwks())));
 
@@ -255,9 +258,7 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     });
   });
 
-  app.get('/api/token', async (req, reply) =>
-    send(reply, 200, { result: [{ message: 'TOKEN GENERATED SUCCESSFULLY', status: true }], ...base(started(req)) }),
-  );
+  app.get('/api/token', async (req, reply) => send(reply, 200, { result: [{ message: 'TOKEN GENERATED SUCCESSFULLY', status: true }], ...base(started(req)) }));
 
   app.post('/api/configtest', async (req, reply) => {
     const body = jsonBody(req, 'request');
@@ -267,7 +268,12 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
       result.push({ message, status: false });
       return send(reply, 200, { result, ErrorLogs: [], reason });
     };
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: String(body.clientId), client_secret: String(body.clientSecret), resource: baseUrl(req) });
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: String(body.clientId),
+      client_secret: String(body.clientSecret),
+      resource: baseUrl(req),
+    });
     const token = aad.token(form, undefined, 1, baseUrl(req), Date.now());
     if (token.status !== 200) return fail('UNABLE TO GENERATE TOKEN', String(token.body.error_description ?? token.body.error));
     result.push({ message: 'TOKEN GENERATION SUCCESSFULL', status: true });
@@ -280,7 +286,10 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     }
     result.push({ message: 'AD AUTHENTICATION SUCCESSFULL', status: true });
     if (!faults.relayConnected) {
-      return fail('CONNECTION TO ONPREM SM SDK SERVICE FAILED', "Make sure you have provided correct ida:ServerName and it's same as HOSTNAME in hybrid connection");
+      return fail(
+        'CONNECTION TO ONPREM SM SDK SERVICE FAILED',
+        "Make sure you have provided correct ida:ServerName and it's same as HOSTNAME in hybrid connection",
+      );
     }
     result.push({ message: 'CONNECTION TO ONPREM SM SDK SERVICE SUCCESSFULL', status: true });
     return send(reply, 200, { result, ErrorLogs: [], reason: null });
@@ -429,7 +438,10 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
     const bmeId = guidParam(body.bmeId);
     const cls = store.classOf(bmeId);
     if (!cls || !cls.idPrefix) throw domainError(`Object with bmeId ${bmeId} was not found`, 404);
-    const names = String(body.affectedci).split(/[,;]/).map((x) => x.trim()).filter(Boolean);
+    const names = String(body.affectedci)
+      .split(/[,;]/)
+      .map((x) => x.trim())
+      .filter(Boolean);
     const nowMs = Date.now();
     const cis = names.map((n) => store.computerByPrincipalName(n));
     if (cis.some((c) => !c)) throw domainError("Unable to add affected CI or it doesn't exist in system");
@@ -479,7 +491,8 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
 
   // ---------------------------------------------------------------- admin API
 
-  const admin = (handler: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>) =>
+  const admin =
+    (handler: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>) =>
     async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const expected = 'Basic ' + Buffer.from(`${SEEDED_CREDENTIALS.admin.user}:${SEEDED_CREDENTIALS.admin.password}`).toString('base64');
       if (req.headers.authorization !== expected) throw new WebAppError(401, 'The sandbox admin API needs Basic admin/admin', 'auth');
@@ -508,7 +521,10 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
       throw new WebAppError(400, `${what}: ${detail}`, 'auth');
     },
   });
-  app.get(`${ADMIN_PREFIX}/relay`, admin((_req, reply) => send(reply, 200, { connected: faults.relayConnected })));
+  app.get(
+    `${ADMIN_PREFIX}/relay`,
+    admin((_req, reply) => send(reply, 200, { connected: faults.relayConnected })),
+  );
   app.put(
     `${ADMIN_PREFIX}/relay`,
     admin((req, reply) => {
@@ -518,7 +534,10 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
       return send(reply, 200, { connected: faults.relayConnected });
     }),
   );
-  app.post(`${ADMIN_PREFIX}/aad/expire_tokens`, admin((_req, reply) => send(reply, 200, { expired: aad.expireAll() })));
+  app.post(
+    `${ADMIN_PREFIX}/aad/expire_tokens`,
+    admin((_req, reply) => send(reply, 200, { expired: aad.expireAll() })),
+  );
   app.post(
     `${ADMIN_PREFIX}/cache/expire`,
     admin((_req, reply) => {
@@ -527,7 +546,10 @@ export function buildApp(store: ScsmStore, opts: AppOptions): SandboxApp {
       return send(reply, 200, { expired: n });
     }),
   );
-  app.get(`${ADMIN_PREFIX}/settings`, admin((_req, reply) => send(reply, 200, settings)));
+  app.get(
+    `${ADMIN_PREFIX}/settings`,
+    admin((_req, reply) => send(reply, 200, settings)),
+  );
   app.put(
     `${ADMIN_PREFIX}/settings`,
     admin((req, reply) => {

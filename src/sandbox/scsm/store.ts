@@ -143,10 +143,7 @@ export class ScsmStore {
   update(cls: ClassDef, bmeId: string, values: Row): void {
     const names = Object.keys(values);
     if (names.length === 0) return;
-    this.stmt(`UPDATE ${quote(cls.table)} SET ${names.map((n) => `${quote(n)} = ?`).join(', ')} WHERE bme_id = ?`).run(
-      ...names.map((n) => values[n]),
-      bmeId,
-    );
+    this.stmt(`UPDATE ${quote(cls.table)} SET ${names.map((n) => `${quote(n)} = ?`).join(', ')} WHERE bme_id = ?`).run(...names.map((n) => values[n]), bmeId);
   }
 
   get(cls: ClassDef, bmeId: string): Row | undefined {
@@ -169,15 +166,15 @@ export class ScsmStore {
 
   rows(cls: ClassDef, bmeIds: string[]): Row[] {
     if (bmeIds.length === 0) return [];
-    const found = this.db
-      .prepare(`SELECT * FROM ${quote(cls.table)} WHERE bme_id IN (${bmeIds.map(() => '?').join(',')})`)
-      .all(...bmeIds) as Row[];
+    const found = this.db.prepare(`SELECT * FROM ${quote(cls.table)} WHERE bme_id IN (${bmeIds.map(() => '?').join(',')})`).all(...bmeIds) as Row[];
     const byId = new Map(found.map((r) => [r.bme_id as string, r]));
     return bmeIds.map((id) => byId.get(id)).filter((r): r is Row => !!r);
   }
 
   count(cls: ClassDef, criteria: CompiledCriteria): number {
-    return this.stmt(`SELECT count(*) FROM ${quote(cls.table)} WHERE ${criteria.where}`).pluck().get(...criteria.params) as number;
+    return this.stmt(`SELECT count(*) FROM ${quote(cls.table)} WHERE ${criteria.where}`)
+      .pluck()
+      .get(...criteria.params) as number;
   }
 
   computerByPrincipalName(name: string): Row | undefined {
@@ -216,9 +213,9 @@ export class ScsmStore {
 
   /** Computers related to a work item (System.WorkItemAboutConfigItem). */
   affectedComputers(workItem: string): Row[] {
-    return this.stmt(
-      'SELECT c.* FROM affected_ci a JOIN computer c ON c.bme_id = a.ci WHERE a.work_item = ? ORDER BY a.added, c."PrincipalName"',
-    ).all(workItem) as Row[];
+    return this.stmt('SELECT c.* FROM affected_ci a JOIN computer c ON c.bme_id = a.ci WHERE a.work_item = ? ORDER BY a.added, c."PrincipalName"').all(
+      workItem,
+    ) as Row[];
   }
 
   // ---------------------------------------------------------------- templates and apps

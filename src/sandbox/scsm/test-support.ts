@@ -59,7 +59,9 @@ export async function token(sb: ScsmSandbox, client: { clientId: string; clientS
 }
 
 export function simple(property: string, operator: string, value: string, generic = true): string {
-  const left = generic ? `<GenericProperty>${property}</GenericProperty>` : `<Property>$Context/Property[Type='System.WorkItem.Incident']/${property}$</Property>`;
+  const left = generic
+    ? `<GenericProperty>${property}</GenericProperty>`
+    : `<Property>$Context/Property[Type='System.WorkItem.Incident']/${property}$</Property>`;
   return `<Expression><SimpleExpression><ValueExpressionLeft>${left}</ValueExpressionLeft><Operator>${operator}</Operator><ValueExpressionRight><Value>${value}</Value></ValueExpressionRight></SimpleExpression></Expression>`;
 }
 

@@ -46,7 +46,8 @@ describe('status, configuration and lookup routes', () => {
     const r = await api('GET', `/api/properties?targetClass=${INCIDENT}`);
     assert.equal(r.status, 200);
     const byName = new Map<string, any>(r.body.values.map((v: any) => [v.name, v]));
-    for (const p of ['Id', 'Title', 'Urgency', 'Impact', 'Priority', 'Status', 'Source', 'TierQueue', 'Classification', 'LastModified']) assert.ok(byName.has(p), p);
+    for (const p of ['Id', 'Title', 'Urgency', 'Impact', 'Priority', 'Status', 'Source', 'TierQueue', 'Classification', 'LastModified'])
+      assert.ok(byName.has(p), p);
     const urgency = byName.get('Urgency');
     assert.deepEqual(Object.keys(urgency).sort(), ['EnumTypeId', 'className', 'displayName', 'name', 'required', 'type']);
     assert.equal(urgency.type, 'enum');
@@ -70,9 +71,15 @@ describe('status, configuration and lookup routes', () => {
       }
     }
     const status = await api('GET', '/api/lookupvalues?fieldName=IncidentStatusEnum');
-    assert.deepEqual(status.body.values.map((v: any) => v.Value), ['Active', 'Pending', 'Resolved', 'Closed']);
+    assert.deepEqual(
+      status.body.values.map((v: any) => v.Value),
+      ['Active', 'Pending', 'Resolved', 'Closed'],
+    );
     const risk = await api('GET', '/api/lookupvalues?fieldName=ChangeRiskEnum');
-    assert.deepEqual(risk.body.values.map((v: any) => v.Value), ['Low', 'Medium', 'High']);
+    assert.deepEqual(
+      risk.body.values.map((v: any) => v.Value),
+      ['Low', 'Medium', 'High'],
+    );
     const missing = await api('GET', '/api/lookupvalues');
     assert.equal(missing.status, 400);
     assert.equal(missing.body.Message, 'The request is invalid.');
@@ -87,7 +94,10 @@ describe('status, configuration and lookup routes', () => {
     assert.equal(v1.body.values.find((v: any) => v.Value === 'Network outage').Key, templateId('Network outage'));
     const v2 = await api('GET', `/api/v2/templates?targetClass=${INCIDENT}`);
     const outage = v2.body.values.find((v: any) => v.Value.name === 'Network outage');
-    assert.deepEqual(outage.Value.emptyRequiredProperties.map((p: any) => p.name), ['Title']);
+    assert.deepEqual(
+      outage.Value.emptyRequiredProperties.map((p: any) => p.name),
+      ['Title'],
+    );
     const alert = v2.body.values.find((v: any) => v.Value.name === 'Azure Monitor alert');
     assert.deepEqual(alert.Value.emptyRequiredProperties.map((p: any) => p.name).sort(), ['Impact', 'Title', 'Urgency']);
     const changes = await api('GET', `/api/v2/templates?targetClass=${CHANGE}`);
@@ -142,7 +152,10 @@ describe('POST /api/workitems and the page cache', () => {
     );
     assert.ok(expected.length > 0);
     const xml = criteria(
-      and(simple('LastModified', 'GreaterEqual', since), or(simple('Status', 'Equal', 'IncidentStatusEnum.Active', false), simple('Status', 'Equal', 'IncidentStatusEnum.Active.Pending', false))),
+      and(
+        simple('LastModified', 'GreaterEqual', since),
+        or(simple('Status', 'Equal', 'IncidentStatusEnum.Active', false), simple('Status', 'Equal', 'IncidentStatusEnum.Active.Pending', false)),
+      ),
     );
     const asc = await api('POST', '/api/workitems', { className: INCIDENT, criteriaXML: xml, sorted: true, sortOrder: 'asc', pageSize: 2000 });
     assert.equal(asc.status, 200, asc.text);
@@ -150,14 +163,21 @@ describe('POST /api/workitems and the page cache', () => {
     const mods = asc.body.businessObjects.map((b: any) => fieldOf(b, 'LastModified').value as string);
     assert.deepEqual(mods, [...mods].sort());
     const desc = await api('POST', '/api/workitems', { className: INCIDENT, criteriaXML: xml, sorted: true, sortOrder: 'desc', pageSize: 2000 });
-    assert.deepEqual(desc.body.businessObjects.map((b: any) => b.bmeId), asc.body.businessObjects.map((b: any) => b.bmeId).reverse());
+    assert.deepEqual(
+      desc.body.businessObjects.map((b: any) => b.bmeId),
+      asc.body.businessObjects.map((b: any) => b.bmeId).reverse(),
+    );
     assert.equal(asc.body.next, null);
   });
 
   test('showFields limits the fields of listed work items', async () => {
     const r = await api('POST', '/api/workitems', { className: CHANGE, pageSize: 3, showFields: ['Id', 'Status', 'Risk'] });
     assert.equal(r.status, 200);
-    for (const b of r.body.businessObjects) assert.deepEqual(b.fields.map((f: any) => f.name), ['Id', 'Status', 'Risk']);
+    for (const b of r.body.businessObjects)
+      assert.deepEqual(
+        b.fields.map((f: any) => f.name),
+        ['Id', 'Status', 'Risk'],
+      );
     assert.match(fieldOf(r.body.businessObjects[0], 'Id').value as string, /^CR\d+$/);
   });
 
@@ -218,23 +238,53 @@ describe('creating and updating incidents', () => {
     assert.equal(fieldOf(again.body, 'Title').value, 'CPU high on web-fin001');
   });
 
-  test('a template on the class instead of the projection is refused with the ITSMC guide\'s hint; a bad templateId is not a GUID', async () => {
+  test("a template on the class instead of the projection is refused with the ITSMC guide's hint; a bad templateId is not a GUID", async () => {
     const r = await api('POST', '/api/workitems/create', {
       className: INCIDENT,
-      fields: [{ name: 'templateId', value: templateId('Printer problem (class template)') }, { name: 'Title', value: 'x' }],
+      fields: [
+        { name: 'templateId', value: templateId('Printer problem (class template)') },
+        { name: 'Title', value: 'x' },
+      ],
     });
     assert.equal(r.status, 400);
-    assert.match(r.body.errorMessages[0], /'ProjectionType' in the SCSM template should be mapped to 'IncidentManagement!System\.WorkItem\.Incident\.ProjectionType'/);
-    const bad = await api('POST', '/api/workitems/create', { className: INCIDENT, fields: [{ name: 'templateId', value: 'abc' }, { name: 'Title', value: 'x' }] });
+    assert.match(
+      r.body.errorMessages[0],
+      /'ProjectionType' in the SCSM template should be mapped to 'IncidentManagement!System\.WorkItem\.Incident\.ProjectionType'/,
+    );
+    const bad = await api('POST', '/api/workitems/create', {
+      className: INCIDENT,
+      fields: [
+        { name: 'templateId', value: 'abc' },
+        { name: 'Title', value: 'x' },
+      ],
+    });
     assert.deepEqual(bad.body.errorMessages, ['Template Discovery ID is not a correct GUID']);
   });
 
   test('create refuses a missing Title, unknown properties, bad enum values and read-only fields, naming the field', async () => {
     const cases: [unknown[], RegExp][] = [
       [[{ name: 'Description', value: 'x' }], /Title is a required property/],
-      [[{ name: 'Title', value: 'x' }, { name: 'Colour', value: 'red' }], /property 'Colour' not found on class System\.WorkItem\.Incident/],
-      [[{ name: 'Title', value: 'x' }, { name: 'Urgency', value: 'Extreme' }], /'Extreme' is not a value of Urgency/],
-      [[{ name: 'Title', value: 'x' }, { name: 'Id', value: 'IR1' }], /Id is set by Service Manager/],
+      [
+        [
+          { name: 'Title', value: 'x' },
+          { name: 'Colour', value: 'red' },
+        ],
+        /property 'Colour' not found on class System\.WorkItem\.Incident/,
+      ],
+      [
+        [
+          { name: 'Title', value: 'x' },
+          { name: 'Urgency', value: 'Extreme' },
+        ],
+        /'Extreme' is not a value of Urgency/,
+      ],
+      [
+        [
+          { name: 'Title', value: 'x' },
+          { name: 'Id', value: 'IR1' },
+        ],
+        /Id is set by Service Manager/,
+      ],
       [[{ name: 'Title', value: 'x'.repeat(201) }], /maximum length is 200/],
     ];
     for (const [fields, message] of cases) {
@@ -248,12 +298,18 @@ describe('creating and updating incidents', () => {
     const missing = await api('GET', '/api/affectedci/getci?name=newbox.contoso.local');
     assert.equal(missing.status, 200);
     assert.equal(missing.body.ciName, null);
-    const ci = await api('POST', '/api/affectedci/create', { className: 'Microsoft.Windows.Computer', fields: [{ name: 'PrincipalName', value: 'newbox.contoso.local' }] });
+    const ci = await api('POST', '/api/affectedci/create', {
+      className: 'Microsoft.Windows.Computer',
+      fields: [{ name: 'PrincipalName', value: 'newbox.contoso.local' }],
+    });
     assert.equal(ci.status, 200, ci.text);
     assert.equal(fieldOf(ci.body, 'PrincipalName').value, 'newbox.contoso.local');
     const found = await api('GET', '/api/affectedci/getci?name=NEWBOX.contoso.local');
     assert.equal(found.body.ciName, 'newbox.contoso.local');
-    const ir = await createIncident([{ name: 'Title', value: 'With CI' }, { name: 'affectedci', value: 'newbox.contoso.local' }]);
+    const ir = await createIncident([
+      { name: 'Title', value: 'With CI' },
+      { name: 'affectedci', value: 'newbox.contoso.local' },
+    ]);
     const cis = await api('POST', '/api/affectedci', { incidentIds: [fieldOf(ir, 'Id').value], WIType: INCIDENT });
     assert.deepEqual(cis.body.values, [{ Key: fieldOf(ir, 'Id').value, Value: 'newbox.contoso.local' }]);
     const other = (await api('POST', '/api/workitems', { className: 'Microsoft.Windows.Computer', pageSize: 1 })).body.businessObjects[0];
@@ -264,9 +320,15 @@ describe('creating and updating incidents', () => {
     const nope = await api('POST', '/api/workitems/attach_ci', { bmeId: ir.bmeId, affectedci: 'ghost.contoso.local' });
     assert.equal(nope.status, 400);
     assert.deepEqual(nope.body.errorMessages, ["Unable to add affected CI or it doesn't exist in system"]);
-    const warn = await createIncident([{ name: 'Title', value: 'Ghost CI' }, { name: 'affectedci', value: 'ghost.contoso.local' }]);
+    const warn = await createIncident([
+      { name: 'Title', value: 'Ghost CI' },
+      { name: 'affectedci', value: 'ghost.contoso.local' },
+    ]);
     assert.match(warn.errorMessages[0], /Unable to add affected CI or it doesn't exist in system/);
-    const dup = await api('POST', '/api/affectedci/create', { className: 'Microsoft.Windows.Computer', fields: [{ name: 'PrincipalName', value: 'newbox.contoso.local' }] });
+    const dup = await api('POST', '/api/affectedci/create', {
+      className: 'Microsoft.Windows.Computer',
+      fields: [{ name: 'PrincipalName', value: 'newbox.contoso.local' }],
+    });
     assert.equal(dup.status, 400);
     const model = await api('POST', '/api/workitems/attach_ci', { bmeId: ir.bmeId });
     assert.deepEqual(model.body.ModelState, { 'request.affectedci': ['The affectedci field is required.'] });
@@ -275,7 +337,10 @@ describe('creating and updating incidents', () => {
   test('PATCH updates fields, adds a comment, resolves (resolution category required), reopens and closes with stamped dates', async () => {
     const ir = await createIncident([{ name: 'Title', value: 'Lifecycle' }]);
     const patch = (fields: unknown[]) => api('PATCH', `/api/workitems/${ir.bmeId}`, { className: INCIDENT, fields });
-    const upd = await patch([{ name: 'Impact', value: 'High' }, { name: 'notes', value: 'Fired again' }]);
+    const upd = await patch([
+      { name: 'Impact', value: 'High' },
+      { name: 'notes', value: 'Fired again' },
+    ]);
     assert.equal(upd.status, 200, upd.text);
     assert.equal(fieldOf(upd.body, 'Priority').value, 3);
     assert.equal((fieldOf(upd.body, 'ActionLog').value as any[]).length, 1);

@@ -70,9 +70,7 @@ export function toStored(cls: ClassDef, prop: PropertyDef, value: unknown): unkn
     case 'enum': {
       const v = resolveEnum(prop.enumType!, t);
       if (!v) {
-        throw domainError(
-          `'${t}' is not a value of ${prop.name}; valid values come from /api/lookupvalues?fieldName=${prop.enumType}`,
-        );
+        throw domainError(`'${t}' is not a value of ${prop.name}; valid values come from /api/lookupvalues?fieldName=${prop.enumType}`);
       }
       return v.name;
     }
@@ -111,7 +109,13 @@ export function parseFields(cls: ClassDef, fields: unknown): ParsedFields {
       const v = text(f.value)?.trim() ?? '';
       if (special === 'templateid') out.templateId = v;
       else if (special === 'notes') out.notes = text(f.value) ?? undefined;
-      else out.affectedCis.push(...v.split(/[,;]/).map((x) => x.trim()).filter(Boolean));
+      else
+        out.affectedCis.push(
+          ...v
+            .split(/[,;]/)
+            .map((x) => x.trim())
+            .filter(Boolean),
+        );
       return;
     }
     const prop = findProperty(cls, f);
@@ -301,7 +305,13 @@ export function render(store: ScsmStore, cls: ClassDef, row: Row, opts: { showFi
       EnteredDate: dotNetDate(c.enteredDate),
       IsPrivate: c.isPrivate,
     }));
-    fields.push({ fieldId: guidFrom('relationship:System.WorkItem.TroubleTicketHasUserComment'), name: ACTION_LOG_FIELD, value: log, valueDisplayName: null, dirty: false });
+    fields.push({
+      fieldId: guidFrom('relationship:System.WorkItem.TroubleTicketHasUserComment'),
+      name: ACTION_LOG_FIELD,
+      value: log,
+      valueDisplayName: null,
+      dirty: false,
+    });
   }
   const displayName = String(row.DisplayName ?? row.PrincipalName ?? row.Id ?? row.bme_id);
   return { bmeId: row.bme_id as string, displayName, fields };

@@ -21,11 +21,7 @@ function num(v: unknown): number | undefined {
 }
 
 export function dataPolicyError(store: SnStore, labels: string[]): SnError {
-  return new SnError(
-    store.rules.dataPolicyErrorStatus,
-    'Operation Failed',
-    `Data Policy Exception: The following fields are mandatory: ${labels.join(', ')}`,
-  );
+  return new SnError(store.rules.dataPolicyErrorStatus, 'Operation Failed', `Data Policy Exception: The following fields are mandatory: ${labels.join(', ')}`);
 }
 
 export function applyBusinessRules(

@@ -274,13 +274,7 @@ add('cmdb_ci_hardware', 'hardware_status', [
   ['retired', 'Retired'],
   ['in_stock', 'In Stock'],
 ]);
-export const COMPUTER_OS = [
-  'Windows 10 Enterprise',
-  'Windows 11 Enterprise',
-  'Windows 11 Pro',
-  'Mac OS 13',
-  'Linux Ubuntu',
-];
+export const COMPUTER_OS = ['Windows 10 Enterprise', 'Windows 11 Enterprise', 'Windows 11 Pro', 'Mac OS 13', 'Linux Ubuntu'];
 export const SERVER_OS_WIN = ['Windows 2016 Datacenter', 'Windows 2019 Datacenter', 'Windows 2022 Standard'];
 export const SERVER_OS_LINUX = ['Linux Red Hat', 'Linux Ubuntu', 'Linux SuSE', 'Linux CentOS'];
 add(

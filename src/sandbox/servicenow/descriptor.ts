@@ -22,7 +22,10 @@ export function serviceNowFaults(url: string): SandboxFaults {
 async function issuedRefreshLifetime(url: string): Promise<number | undefined> {
   const headers = { Authorization: ADMIN, Accept: 'application/json' };
   try {
-    const client = await fetch(`${url}/api/now/table/oauth_entity?sysparm_query=client_id=${SEEDED_CREDENTIALS.oauthClient.clientId}&sysparm_fields=refresh_token_lifespan`, { headers });
+    const client = await fetch(
+      `${url}/api/now/table/oauth_entity?sysparm_query=client_id=${SEEDED_CREDENTIALS.oauthClient.clientId}&sysparm_fields=refresh_token_lifespan`,
+      { headers },
+    );
     const own = Number(((await client.json()) as { result?: { refresh_token_lifespan?: string }[] }).result?.[0]?.refresh_token_lifespan);
     if (Number.isInteger(own) && own > 0) return own;
     const settings = await fetch(`${url}/api/x_sandbox/oauth`, { headers });

@@ -20,7 +20,18 @@ const eventsFor = async (key: string) =>
 describe('POST /api/global/em/jsonv2', () => {
   test('stores em_event rows and answers {"result":{"Default Bulk Endpoint":"N events were inserted"}}', async () => {
     const r = await send([
-      { source: 'Azure Monitor', node: 'vm-web-01', type: 'Metric', resource: 'CPU', metric_name: 'Percentage CPU', severity: '2', message_key: 'k-1', description: 'CPU > 80%', time_of_event: '2026-01-02 03:04:05', additional_info: { monitorCondition: 'Fired' } },
+      {
+        source: 'Azure Monitor',
+        node: 'vm-web-01',
+        type: 'Metric',
+        resource: 'CPU',
+        metric_name: 'Percentage CPU',
+        severity: '2',
+        message_key: 'k-1',
+        description: 'CPU > 80%',
+        time_of_event: '2026-01-02 03:04:05',
+        additional_info: { monitorCondition: 'Fired' },
+      },
       { source: 'Azure Monitor', node: 'vm-web-02', severity: '3', message_key: 'k-2' },
     ]);
     assert.equal(r.status, 200);
@@ -52,7 +63,10 @@ describe('POST /api/global/em/jsonv2', () => {
     await send([{ source: 'Azure Monitor', node: 'vm-db-01', severity: '3', message_key: 'dedup-1' }]);
     alerts = await alertsFor('dedup-1');
     assert.equal(alerts.length, 2);
-    assert.deepEqual(alerts.map((a) => a.state), ['Closed', 'Open']);
+    assert.deepEqual(
+      alerts.map((a) => a.state),
+      ['Closed', 'Open'],
+    );
     assert.equal((await eventsFor('dedup-1')).length, 4);
   });
 

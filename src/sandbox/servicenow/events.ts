@@ -63,9 +63,7 @@ export function processEvent(store: SnStore, eventId: string, nowMs: number): vo
   const severity = ev.severity === null || ev.severity === undefined ? '' : String(ev.severity);
   const closing = severity === '0' || String(ev.resolution_state ?? '') === 'Closing';
   const eventTime = (typeof ev.time_of_event === 'string' && parseSnDateTime(ev.time_of_event)) || now;
-  const open = store
-    .stmt(`SELECT * FROM em_alert WHERE "message_key" = ? AND "state" != 'Closed' ORDER BY rowid DESC LIMIT 1`)
-    .get(key) as Rec | undefined;
+  const open = store.stmt(`SELECT * FROM em_alert WHERE "message_key" = ? AND "state" != 'Closed' ORDER BY rowid DESC LIMIT 1`).get(key) as Rec | undefined;
   let alertId: string | undefined;
   let notes: string;
   if (closing) {
@@ -90,9 +88,8 @@ export function processEvent(store: SnStore, eventId: string, nowMs: number): vo
     }
     let target = open;
     if (!target && store.rules.alertReopenWindowSec > 0) {
-      const closed = store
-        .stmt(`SELECT * FROM em_alert WHERE "message_key" = ? AND "state" = 'Closed' ORDER BY rowid DESC LIMIT 1`)
-        .get(key) as Rec | undefined;
+      const closed = store.stmt(`SELECT * FROM em_alert WHERE "message_key" = ? AND "state" = 'Closed' ORDER BY rowid DESC LIMIT 1`).get(key) as
+        Rec | undefined;
       if (closed && Date.parse(String(closed.sys_updated_on).replace(' ', 'T') + 'Z') >= nowMs - store.rules.alertReopenWindowSec * 1000) {
         target = closed;
         updates.state = 'Reopen';
@@ -107,9 +104,7 @@ export function processEvent(store: SnStore, eventId: string, nowMs: number): vo
       const node = String(ev.node ?? '');
       const ci = node
         ? (store
-            .stmt(
-              `SELECT "sys_id" FROM cmdb_ci WHERE "name" = @node OR "fqdn" = @node OR "host_name" = @node OR "ip_address" = @node LIMIT 1`,
-            )
+            .stmt(`SELECT "sys_id" FROM cmdb_ci WHERE "name" = @node OR "fqdn" = @node OR "host_name" = @node OR "ip_address" = @node LIMIT 1`)
             .pluck()
             .get({ node }) as string | undefined)
         : undefined;
@@ -138,10 +133,5 @@ export function processEvent(store: SnStore, eventId: string, nowMs: number): vo
       notes = 'Created alert';
     }
   }
-  store.update(
-    evMeta,
-    eventId,
-    { state: 'Processed', alert: alertId ?? null, processing_notes: notes, processed: now },
-    ctx,
-  );
+  store.update(evMeta, eventId, { state: 'Processed', alert: alertId ?? null, processing_notes: notes, processed: now }, ctx);
 }

@@ -119,8 +119,7 @@ export class RecordFormatter {
       }
       dotValues.set(o, values);
     }
-    const valueOf = (o: OutField, row: unknown[], i: number): unknown =>
-      o.path ? dotValues.get(o)![i] : o.col >= 0 ? row[o.col] : null;
+    const valueOf = (o: OutField, row: unknown[], i: number): unknown => (o.path ? dotValues.get(o)![i] : o.col >= 0 ? row[o.col] : null);
 
     // Display values of references and journal history, page-wise.
     const refDisplays = new Map<string, Map<string, string>>();
@@ -128,10 +127,7 @@ export class RecordFormatter {
     const userNames = new Map<string, string>();
     if (display !== 'false') {
       for (const [t, m] of this.loadRefDisplays(rows, valueOf)) refDisplays.set(t, m);
-      if (
-        this.store.rules.journalDisplayHistory &&
-        this.out.some((o) => !o.path && (o.fd.type === 'journal' || o.fd.type === 'journal_list'))
-      ) {
+      if (this.store.rules.journalDisplayHistory && this.out.some((o) => !o.path && (o.fd.type === 'journal' || o.fd.type === 'journal_list'))) {
         journal = this.store.journal(
           this.meta.name,
           rows.map((r) => String(r[0])),
@@ -210,9 +206,7 @@ export class RecordFormatter {
       }
       this.refDisplays = this.loadRefDisplays(rows, (o, row) => row[o.col]);
     }
-    const writers =
-      this.writers ??
-      (this.writers = this.out.map((o, i) => (display === 'false' ? this.writer(o, i === 0) : this.displayWriter(o, i === 0))));
+    const writers = this.writers ?? (this.writers = this.out.map((o, i) => (display === 'false' ? this.writer(o, i === 0) : this.displayWriter(o, i === 0))));
     let s = '[';
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r];

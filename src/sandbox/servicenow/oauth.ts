@@ -122,9 +122,7 @@ export class OAuthService {
     if (grantType === 'refresh_token') {
       const client = this.client(form);
       if (!client) return this.fail();
-      const rt = this.store
-        .stmt(`SELECT * FROM sb_token WHERE token = ? AND kind = 'refresh'`)
-        .get(form.get('refresh_token') ?? '') as TokenRow | undefined;
+      const rt = this.store.stmt(`SELECT * FROM sb_token WHERE token = ? AND kind = 'refresh'`).get(form.get('refresh_token') ?? '') as TokenRow | undefined;
       if (!rt || rt.revoked || rt.expires_at <= nowMs || rt.client_id !== String(client.client_id)) return this.fail();
       const user = this.store.userById(rt.user_sys_id);
       if (!usable(user)) return this.fail();
@@ -140,9 +138,7 @@ export class OAuthService {
 
   /** The sys_user row behind a valid access token, or undefined. */
   userForAccessToken(token: string, nowMs: number): Rec | undefined {
-    const row = this.store.stmt(`SELECT * FROM sb_token WHERE token = ? AND kind = 'access'`).get(token) as
-      | TokenRow
-      | undefined;
+    const row = this.store.stmt(`SELECT * FROM sb_token WHERE token = ? AND kind = 'access'`).get(token) as TokenRow | undefined;
     if (!row || row.revoked || row.expires_at <= nowMs) return undefined;
     const user = this.store.userById(row.user_sys_id);
     return usable(user) ? user : undefined;
@@ -156,9 +152,7 @@ export class OAuthService {
   }
 
   expireAccessTokens(nowMs: number): number {
-    return this.store
-      .stmt(`UPDATE sb_token SET expires_at = ? WHERE kind = 'access' AND expires_at > ?`)
-      .run(nowMs - 1, nowMs).changes;
+    return this.store.stmt(`UPDATE sb_token SET expires_at = ? WHERE kind = 'access' AND expires_at > ?`).run(nowMs - 1, nowMs).changes;
   }
 
   revokeAll(): number {

@@ -28,9 +28,7 @@ export async function verifyPassword(password: string, stored: unknown): Promise
   const [, n, salt, hash] = (stored as string).split('$');
   const expected = Buffer.from(hash, 'hex');
   const actual = await new Promise<Buffer>((resolve, reject) =>
-    scrypt(password, Buffer.from(salt, 'hex'), expected.length, { N: Number(n), r: 8, p: 1 }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    ),
+    scrypt(password, Buffer.from(salt, 'hex'), expected.length, { N: Number(n), r: 8, p: 1 }, (err, key) => (err ? reject(err) : resolve(key))),
   );
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }

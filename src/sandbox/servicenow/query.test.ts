@@ -49,7 +49,28 @@ describe('encoded query parser', () => {
   });
 
   test('recognises every operator of the reference list', () => {
-    const ops = ['=', '!=', '>', '>=', '<', '<=', 'LIKE', 'NOT LIKE', 'STARTSWITH', 'ENDSWITH', 'IN', 'NOT IN', 'ISEMPTY', 'ISNOTEMPTY', 'ANYTHING', 'EMPTYSTRING', 'BETWEEN', 'ON', 'INSTANCEOF', 'DYNAMIC'];
+    const ops = [
+      '=',
+      '!=',
+      '>',
+      '>=',
+      '<',
+      '<=',
+      'LIKE',
+      'NOT LIKE',
+      'STARTSWITH',
+      'ENDSWITH',
+      'IN',
+      'NOT IN',
+      'ISEMPTY',
+      'ISNOTEMPTY',
+      'ANYTHING',
+      'EMPTYSTRING',
+      'BETWEEN',
+      'ON',
+      'INSTANCEOF',
+      'DYNAMIC',
+    ];
     for (const op of ops) {
       const p = parseEncodedQuery(`state${op}x`);
       assert.equal(p.groups[0][0][0].op, op, op);

@@ -281,9 +281,7 @@ export const TABLE_DEFS: TableDef[] = [
     'number',
     [
       ...SYS_FIELDS,
-      ...TASK_FIELDS.map((s) =>
-        s.startsWith('state:') ? 'state:ci=1' : s.startsWith('priority:') ? 'priority:ci=5' : s,
-      ),
+      ...TASK_FIELDS.map((s) => (s.startsWith('state:') ? 'state:ci=1' : s.startsWith('priority:') ? 'priority:ci=5' : s)),
       'caused_by:r:change_request',
       'child_incidents:i=0',
       'hold_reason:ci',
@@ -316,9 +314,7 @@ export const TABLE_DEFS: TableDef[] = [
     'number',
     [
       ...SYS_FIELDS,
-      ...TASK_FIELDS.map((s) =>
-        s.startsWith('state:') ? 'state:ci=-5' : s.startsWith('priority:') ? 'priority:ci=4' : s,
-      ),
+      ...TASK_FIELDS.map((s) => (s.startsWith('state:') ? 'state:ci=-5' : s.startsWith('priority:') ? 'priority:ci=4' : s)),
       'type:c=normal',
       'risk:ci=3',
       'category:c=Other',
@@ -401,14 +397,9 @@ export const TABLE_DEFS: TableDef[] = [
     ],
     acl(CMDB_READ, CMDB_WRITE),
   ),
-  table(
-    'cmdb_ci_hardware',
-    'Hardware',
-    'name',
-    ['hardware_status:c=installed', 'hardware_substatus:c', 'default_gateway:s'],
-    acl(CMDB_READ, CMDB_WRITE),
-    { parent: 'cmdb_ci' },
-  ),
+  table('cmdb_ci_hardware', 'Hardware', 'name', ['hardware_status:c=installed', 'hardware_substatus:c', 'default_gateway:s'], acl(CMDB_READ, CMDB_WRITE), {
+    parent: 'cmdb_ci',
+  }),
   table(
     'cmdb_ci_computer',
     'Computer',
@@ -442,14 +433,9 @@ export const TABLE_DEFS: TableDef[] = [
   table('cmdb_ci_linux_server', 'Linux Server', 'name', ['kernel_release:s'], acl(CMDB_READ, CMDB_WRITE), {
     parent: 'cmdb_ci_server',
   }),
-  table(
-    'cmdb_ci_netgear',
-    'IP Switch',
-    'name',
-    ['can_route:b=false', 'can_switch:b=true', 'ports:i'],
-    acl(CMDB_READ, CMDB_WRITE),
-    { parent: 'cmdb_ci_hardware' },
-  ),
+  table('cmdb_ci_netgear', 'IP Switch', 'name', ['can_route:b=false', 'can_switch:b=true', 'ports:i'], acl(CMDB_READ, CMDB_WRITE), {
+    parent: 'cmdb_ci_hardware',
+  }),
   table(
     'cmdb_ci_service',
     'Business Service',
@@ -466,13 +452,7 @@ export const TABLE_DEFS: TableDef[] = [
     // Affected CIs are edited from the task form: whoever may work incidents may link CIs.
     acl(ITIL, ITIL, ITIL),
   ),
-  table(
-    'cmdb_rel_type',
-    'CI Relationship Type',
-    'name',
-    [...SYS_FIELDS, 'name:s', 'parent_descriptor:s', 'child_descriptor:s'],
-    acl(ANY, ADMIN),
-  ),
+  table('cmdb_rel_type', 'CI Relationship Type', 'name', [...SYS_FIELDS, 'name:s', 'parent_descriptor:s', 'child_descriptor:s'], acl(ANY, ADMIN)),
   table(
     'cmdb_rel_ci',
     'CI Relationship',
@@ -535,13 +515,7 @@ export const TABLE_DEFS: TableDef[] = [
     ],
     acl(ANY, ['user_admin']),
   ),
-  table(
-    'sys_user_grmember',
-    'Group Member',
-    'user',
-    [...SYS_FIELDS, 'user:r:sys_user', 'group:r:sys_user_group'],
-    acl(ANY, ['user_admin']),
-  ),
+  table('sys_user_grmember', 'Group Member', 'user', [...SYS_FIELDS, 'user:r:sys_user', 'group:r:sys_user_group'], acl(ANY, ['user_admin'])),
   table(
     'sys_user_role',
     'Role',
@@ -562,33 +536,14 @@ export const TABLE_DEFS: TableDef[] = [
     'sys_user_has_role',
     'User Role',
     'role',
-    [
-      ...SYS_FIELDS,
-      'user:r:sys_user',
-      'role:r:sys_user_role',
-      'state:c=active',
-      'inherited:b=false',
-      'inh_count:i=0',
-      'granted_by:r:sys_user_group',
-    ],
+    [...SYS_FIELDS, 'user:r:sys_user', 'role:r:sys_user_role', 'state:c=active', 'inherited:b=false', 'inh_count:i=0', 'granted_by:r:sys_user_group'],
     acl(ANY, ['user_admin']),
   ),
   table(
     'sys_choice',
     'Choice',
     'label',
-    [
-      ...SYS_FIELDS,
-      'name:tn|Table',
-      'element:s',
-      'value:s',
-      'label:s',
-      'sequence:i',
-      'inactive:b=false',
-      'language:s=en',
-      'dependent_value:s',
-      'hint:s',
-    ],
+    [...SYS_FIELDS, 'name:tn|Table', 'element:s', 'value:s', 'label:s', 'sequence:i', 'inactive:b=false', 'language:s=en', 'dependent_value:s', 'hint:s'],
     acl(ANY, ['personalize_choices']),
   ),
   table(
@@ -615,15 +570,7 @@ export const TABLE_DEFS: TableDef[] = [
     'sys_db_object',
     'Table',
     'label',
-    [
-      ...SYS_FIELDS,
-      'name:s',
-      'label:s',
-      'super_class:r:sys_db_object|Extends table',
-      'number_ref:s',
-      'is_extendable:b=false',
-      'access:c=public',
-    ],
+    [...SYS_FIELDS, 'name:s', 'label:s', 'super_class:r:sys_db_object|Extends table', 'number_ref:s', 'is_extendable:b=false', 'access:c=public'],
     acl(ANY, ADMIN),
   ),
   table(
@@ -667,13 +614,7 @@ export const TABLE_DEFS: TableDef[] = [
     ],
     acl(ADMIN, ADMIN),
   ),
-  table(
-    'sys_journal_field',
-    'Journal Entry',
-    'value',
-    [...SYS_FIELDS, 'name:tn|Table', 'element:s', 'element_id:s', 'value:s'],
-    acl(ITIL, ADMIN),
-  ),
+  table('sys_journal_field', 'Journal Entry', 'value', [...SYS_FIELDS, 'name:tn|Table', 'element:s', 'element_id:s', 'value:s'], acl(ITIL, ADMIN)),
   table(
     'em_event',
     'Event',

@@ -25,7 +25,11 @@ async function start(opts: Parameters<typeof startServiceNowSandbox>[0]): Promis
 }
 
 async function all(sb: ServiceNowSandbox, table: string, fields: string, query = ''): Promise<Record<string, string>[]> {
-  const r = await call(sb, 'GET', `/api/now/table/${table}?sysparm_limit=10000&sysparm_exclude_reference_link=true&sysparm_fields=${fields}&sysparm_query=${q(query)}`);
+  const r = await call(
+    sb,
+    'GET',
+    `/api/now/table/${table}?sysparm_limit=10000&sysparm_exclude_reference_link=true&sysparm_fields=${fields}&sysparm_query=${q(query)}`,
+  );
   assert.equal(r.status, 200);
   return r.body.result;
 }
@@ -40,15 +44,24 @@ describe('deterministic seed data', () => {
     const ia = await all(a, 'incident', FIELDS, 'ORDERBYnumber');
     assert.equal(ia.length, VOLUME.incidents);
     assert.deepEqual(await all(b, 'incident', FIELDS, 'ORDERBYnumber'), ia);
-    assert.deepEqual(await all(b, 'change_request', 'sys_id,number,state,start_date', 'ORDERBYnumber'), await all(a, 'change_request', 'sys_id,number,state,start_date', 'ORDERBYnumber'));
-    assert.deepEqual(await all(b, 'cmdb_ci', 'sys_id,name,sys_class_name', 'ORDERBYname'), await all(a, 'cmdb_ci', 'sys_id,name,sys_class_name', 'ORDERBYname'));
+    assert.deepEqual(
+      await all(b, 'change_request', 'sys_id,number,state,start_date', 'ORDERBYnumber'),
+      await all(a, 'change_request', 'sys_id,number,state,start_date', 'ORDERBYnumber'),
+    );
+    assert.deepEqual(
+      await all(b, 'cmdb_ci', 'sys_id,name,sys_class_name', 'ORDERBYname'),
+      await all(a, 'cmdb_ci', 'sys_id,name,sys_class_name', 'ORDERBYname'),
+    );
     // Another anchor time moves the timeline but keeps each record's identity and attributes.
     const d = await start({ seed: 7, now: '2026-09-01T08:30:00Z', volume: VOLUME });
     const pick = (rows: Record<string, string>[]) => rows.map((x) => [x.number, x.sys_id, x.short_description, x.category, x.impact, x.urgency]);
     const stable = 'sys_id,number,short_description,category,impact,urgency';
     assert.deepEqual(pick(await all(d, 'incident', stable, 'ORDERBYnumber')), pick(await all(a, 'incident', stable, 'ORDERBYnumber')));
     const ic = await all(c, 'incident', FIELDS, 'ORDERBYnumber');
-    assert.notDeepEqual(ic.map((x) => x.sys_id), ia.map((x) => x.sys_id));
+    assert.notDeepEqual(
+      ic.map((x) => x.sys_id),
+      ia.map((x) => x.sys_id),
+    );
     assert.equal(ia[0].number, 'INC0010001');
     assert.equal(ia[ia.length - 1].number, `INC${String(10000 + VOLUME.incidents).padStart(7, '0')}`);
   });
@@ -116,7 +129,23 @@ describe('HTTPS', () => {
     dirs.push(dir);
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-days', '1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-days',
+        '1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
       { stdio: 'ignore' },
     );
     const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');

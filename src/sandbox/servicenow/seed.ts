@@ -67,22 +67,122 @@ const ROLES: [string, string][] = [
 ];
 
 const FIRST = [
-  'Abel', 'Beth', 'Carla', 'David', 'Fred', 'Gina', 'Hector', 'Irene', 'Jamal', 'Karen', 'Luis', 'Maya',
-  'Nora', 'Omar', 'Priya', 'Quinn', 'Rita', 'Sam', 'Tara', 'Umar', 'Vera', 'Wade', 'Xena', 'Yusuf', 'Zoe',
-  'Aiden', 'Bianca', 'Chen', 'Dana', 'Elena', 'Felix', 'Grace', 'Hugo', 'Ingrid', 'Jonas', 'Kira', 'Lena',
-  'Mateo', 'Nadia', 'Oscar', 'Paula', 'Rafael', 'Sofia', 'Tomas', 'Ursula', 'Viktor', 'Wendy', 'Yara',
+  'Abel',
+  'Beth',
+  'Carla',
+  'David',
+  'Fred',
+  'Gina',
+  'Hector',
+  'Irene',
+  'Jamal',
+  'Karen',
+  'Luis',
+  'Maya',
+  'Nora',
+  'Omar',
+  'Priya',
+  'Quinn',
+  'Rita',
+  'Sam',
+  'Tara',
+  'Umar',
+  'Vera',
+  'Wade',
+  'Xena',
+  'Yusuf',
+  'Zoe',
+  'Aiden',
+  'Bianca',
+  'Chen',
+  'Dana',
+  'Elena',
+  'Felix',
+  'Grace',
+  'Hugo',
+  'Ingrid',
+  'Jonas',
+  'Kira',
+  'Lena',
+  'Mateo',
+  'Nadia',
+  'Oscar',
+  'Paula',
+  'Rafael',
+  'Sofia',
+  'Tomas',
+  'Ursula',
+  'Viktor',
+  'Wendy',
+  'Yara',
 ];
 const LAST = [
-  'Tuter', 'Anglin', 'Fortino', 'Loo', 'Luddy', 'Marsh', 'Ortiz', 'Novak', 'Haddad', 'Berg', 'Santos', 'Kim',
-  'Olsen', 'Farah', 'Raman', 'Hughes', 'Moreau', 'Keller', 'Singh', 'Malik', 'Costa', 'Dunn', 'Petrov', 'Aydin',
-  'Brooks', 'Walsh', 'Silva', 'Wang', 'Reyes', 'Ivanova', 'Weber', 'Lindqvist', 'Dubois', 'Nilsen', 'Meyer',
-  'Sato', 'Fischer', 'Rossi', 'Nowak', 'Okafor', 'Lopez', 'Romero', 'Horvat', 'Varga', 'Engel', 'Popescu',
-  'Lund', 'Ali',
+  'Tuter',
+  'Anglin',
+  'Fortino',
+  'Loo',
+  'Luddy',
+  'Marsh',
+  'Ortiz',
+  'Novak',
+  'Haddad',
+  'Berg',
+  'Santos',
+  'Kim',
+  'Olsen',
+  'Farah',
+  'Raman',
+  'Hughes',
+  'Moreau',
+  'Keller',
+  'Singh',
+  'Malik',
+  'Costa',
+  'Dunn',
+  'Petrov',
+  'Aydin',
+  'Brooks',
+  'Walsh',
+  'Silva',
+  'Wang',
+  'Reyes',
+  'Ivanova',
+  'Weber',
+  'Lindqvist',
+  'Dubois',
+  'Nilsen',
+  'Meyer',
+  'Sato',
+  'Fischer',
+  'Rossi',
+  'Nowak',
+  'Okafor',
+  'Lopez',
+  'Romero',
+  'Horvat',
+  'Varga',
+  'Engel',
+  'Popescu',
+  'Lund',
+  'Ali',
 ];
 const TITLES = [
-  'Service Desk Analyst', 'Network Engineer', 'Database Administrator', 'Systems Engineer', 'Desktop Support Technician',
-  'Application Analyst', 'Change Manager', 'IT Manager', 'Linux Administrator', 'Windows Administrator',
-  'Accountant', 'Sales Representative', 'HR Generalist', 'Marketing Specialist', 'Project Manager', 'Buyer',
+  'Service Desk Analyst',
+  'Network Engineer',
+  'Database Administrator',
+  'Systems Engineer',
+  'Desktop Support Technician',
+  'Application Analyst',
+  'Change Manager',
+  'IT Manager',
+  'Linux Administrator',
+  'Windows Administrator',
+  'Accountant',
+  'Sales Representative',
+  'HR Generalist',
+  'Marketing Specialist',
+  'Project Manager',
+  'Buyer',
 ];
 
 const GROUPS: [string, string, number][] = [
@@ -148,12 +248,7 @@ const WORK_NOTES = [
   'Workaround applied, monitoring.',
   'Reproduced the issue in test.',
 ];
-const COMMENTS = [
-  'Any update on this, please?',
-  'Thanks, it works again.',
-  'The problem came back this morning.',
-  'I will be out of office until Monday.',
-];
+const COMMENTS = ['Any update on this, please?', 'Thanks, it works again.', 'The problem came back this morning.', 'I will be out of office until Monday.'];
 const CHANGE_SHORT = [
   'Apply monthly security patches to {ci}',
   'Upgrade {svc} to the next release',
@@ -167,13 +262,42 @@ const CHANGE_SHORT = [
   'Network switch firmware upgrade',
 ];
 
-
-const W_IMPACT: [number, number][] = [[1, 0.1], [2, 0.3], [3, 0.6]];
-const W_URGENCY: [number, number][] = [[1, 0.12], [2, 0.35], [3, 0.53]];
-const W_CATEGORY: [string, number][] = [['inquiry', 0.25], ['software', 0.3], ['hardware', 0.2], ['network', 0.15], ['database', 0.1]];
-const W_CONTACT: [string, number][] = [['email', 0.33], ['phone', 0.25], ['self-service', 0.25], ['walk-in', 0.05], ['chat', 0.08], ['virtual_agent', 0.04]];
-const W_HOLD: [number, number][] = [[1, 0.5], [4, 0.25], [3, 0.15], [5, 0.1]];
-const W_REASSIGN: [number, number][] = [[0, 0.75], [1, 0.2], [2, 0.05]];
+const W_IMPACT: [number, number][] = [
+  [1, 0.1],
+  [2, 0.3],
+  [3, 0.6],
+];
+const W_URGENCY: [number, number][] = [
+  [1, 0.12],
+  [2, 0.35],
+  [3, 0.53],
+];
+const W_CATEGORY: [string, number][] = [
+  ['inquiry', 0.25],
+  ['software', 0.3],
+  ['hardware', 0.2],
+  ['network', 0.15],
+  ['database', 0.1],
+];
+const W_CONTACT: [string, number][] = [
+  ['email', 0.33],
+  ['phone', 0.25],
+  ['self-service', 0.25],
+  ['walk-in', 0.05],
+  ['chat', 0.08],
+  ['virtual_agent', 0.04],
+];
+const W_HOLD: [number, number][] = [
+  [1, 0.5],
+  [4, 0.25],
+  [3, 0.15],
+  [5, 0.1],
+];
+const W_REASSIGN: [number, number][] = [
+  [0, 0.75],
+  [1, 0.2],
+  [2, 0.05],
+];
 const W_CLOSE_CODE: [string, number][] = [
   [INCIDENT_CLOSE_CODES[7], 0.45],
   [INCIDENT_CLOSE_CODES[8], 0.2],
@@ -183,11 +307,31 @@ const W_CLOSE_CODE: [string, number][] = [
   [INCIDENT_CLOSE_CODES[0], 0.05],
   [INCIDENT_CLOSE_CODES[1], 0.05],
 ];
-const W_CHG_TYPE: [string, number][] = [['normal', 0.6], ['standard', 0.3], ['emergency', 0.1]];
-const W_CHG_IMPACT: [number, number][] = [[1, 0.1], [2, 0.35], [3, 0.55]];
-const W_CHG_URGENCY: [number, number][] = [[1, 0.1], [2, 0.4], [3, 0.5]];
-const W_CHG_CLOSE: [string, number][] = [['successful', 0.85], ['successful_issues', 0.1], ['unsuccessful', 0.05]];
-const W_RISK: [number, number][] = [[2, 0.15], [3, 0.5], [4, 0.35]];
+const W_CHG_TYPE: [string, number][] = [
+  ['normal', 0.6],
+  ['standard', 0.3],
+  ['emergency', 0.1],
+];
+const W_CHG_IMPACT: [number, number][] = [
+  [1, 0.1],
+  [2, 0.35],
+  [3, 0.55],
+];
+const W_CHG_URGENCY: [number, number][] = [
+  [1, 0.1],
+  [2, 0.4],
+  [3, 0.5],
+];
+const W_CHG_CLOSE: [string, number][] = [
+  ['successful', 0.85],
+  ['successful_issues', 0.1],
+  ['unsuccessful', 0.05],
+];
+const W_RISK: [number, number][] = [
+  [2, 0.15],
+  [3, 0.5],
+  [4, 0.35],
+];
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -443,7 +587,7 @@ export function seedStore(store: SnStore, opts: SeedOptions): void {
           sys_id: id,
           name,
           short_description: isServer ? `${os} server` : `${os} ${name.startsWith('LT') ? 'laptop' : 'desktop'}`,
-          ip_address: `10.${isServer ? 20 : 40 + (i % 8)}.${(i >> 8) & 255}.${(i & 255) || 1}`,
+          ip_address: `10.${isServer ? 20 : 40 + (i % 8)}.${(i >> 8) & 255}.${i & 255 || 1}`,
           mac_address: Array.from({ length: 6 }, () => rCi.int(0, 255).toString(16).padStart(2, '0')).join(':'),
           fqdn: `${host}.corp.example.com`,
           dns_domain: 'corp.example.com',
@@ -452,7 +596,13 @@ export function seedStore(store: SnStore, opts: SeedOptions): void {
           asset_tag: `P${String(100000 + i)}`,
           category: isServer ? 'Hardware' : 'Hardware',
           subcategory: 'Computer',
-          environment: isServer ? rCi.weighted([['Production', 0.6], ['Test', 0.25], ['Development', 0.15]] as const) : null,
+          environment: isServer
+            ? rCi.weighted([
+                ['Production', 0.6],
+                ['Test', 0.25],
+                ['Development', 0.15],
+              ] as const)
+            : null,
           used_for: isServer ? 'Production' : null,
           install_status: installStatus,
           operational_status: installStatus === 7 ? 6 : installStatus === 3 ? 3 : 1,
@@ -461,11 +611,17 @@ export function seedStore(store: SnStore, opts: SeedOptions): void {
           support_group: supportGroup(cls),
           assignment_group: supportGroup(cls),
           managed_by: isServer ? rCi.pick(agents).sysId : null,
-          discovery_source: rCi.weighted([['ServiceNow', 0.6], ['SCCM', 0.3], ['Manual Entry', 0.1]] as const),
+          discovery_source: rCi.weighted([
+            ['ServiceNow', 0.6],
+            ['SCCM', 0.3],
+            ['Manual Entry', 0.1],
+          ] as const),
           first_discovered: snDateTime(created),
           last_discovered: snDateTime(now - rCi.int(1, 72) * HOUR),
           os,
-          os_version: os.startsWith('Windows') ? rCi.pick(['10.0.19045', '10.0.22631', '10.0.17763', '10.0.20348']) : rCi.pick(['8.9', '9.3', '22.04', '24.04', '15.5']),
+          os_version: os.startsWith('Windows')
+            ? rCi.pick(['10.0.19045', '10.0.22631', '10.0.17763', '10.0.20348'])
+            : rCi.pick(['8.9', '9.3', '22.04', '24.04', '15.5']),
           cpu_count: isServer ? rCi.pick([2, 4, 8, 16]) : 1,
           cpu_core_count: isServer ? rCi.pick([4, 8, 16]) : rCi.pick([4, 8]),
           cpu_speed: rCi.pick([2100, 2400, 2900, 3200]),
@@ -524,7 +680,11 @@ export function seedStore(store: SnStore, opts: SeedOptions): void {
       put('cmdb_rel_type', { sys_id: id, name, parent_descriptor: pd, child_descriptor: cd, sys_created_on: past(rMeta, 300, 400) });
     }
     const rel = (parent: Ci, child: Ci, type: string): void =>
-      put('cmdb_rel_ci', { sys_id: sys(rCi), parent: parent.sysId, child: child.sysId, type: relIds.get(type)!, sys_created_on: past(rCi, 1, 100) }, 'discovery');
+      put(
+        'cmdb_rel_ci',
+        { sys_id: sys(rCi), parent: parent.sysId, child: child.sysId, type: relIds.get(type)!, sys_created_on: past(rCi, 1, 100) },
+        'discovery',
+      );
     if (servers.length) {
       for (const s of services) {
         const n = rCi.int(3, 6);
@@ -574,7 +734,8 @@ export function seedStore(store: SnStore, opts: SeedOptions): void {
           column_label: fd.label,
           internal_type: fd.type === 'datetime' ? 'glide_date_time' : fd.type === 'date' ? 'glide_date' : fd.intChoice ? 'integer' : fd.type,
           reference: fd.ref ?? null,
-          max_length: fd.type === 'string' ? (fd.name === 'description' || fd.name.endsWith('_notes') ? 4000 : fd.name === 'short_description' ? 160 : 100) : 40,
+          max_length:
+            fd.type === 'string' ? (fd.name === 'description' || fd.name.endsWith('_notes') ? 4000 : fd.name === 'short_description' ? 160 : 100) : 40,
           default_value: fd.default ?? null,
           choice: CHOICES.some((c) => c.element === fd.name && (c.table === d.name || c.table === 'incident')) ? 1 : null,
           display: d.display === fd.name ? 1 : 0,
@@ -585,16 +746,66 @@ export function seedStore(store: SnStore, opts: SeedOptions): void {
     }
     const g = (n: string): string => groupIds.get(n)!;
     const templates: [string, string, string, string][] = [
-      ['Password reset', 'incident', 'Password reset request', `short_description=Password reset request^category=inquiry^subcategory=internal application^contact_type=phone^impact=3^urgency=3^assignment_group=${g('Service Desk')}^EQ`],
-      ['Email outage', 'incident', 'Email service unavailable', `short_description=Email service unavailable^category=software^subcategory=email^impact=1^urgency=1^assignment_group=${g('Software')}^business_service=${services[0].sysId}^EQ`],
-      ['Network connectivity', 'incident', 'Network connectivity problem', `short_description=Network connectivity problem^category=network^impact=2^urgency=2^assignment_group=${g('Network')}^EQ`],
-      ['Hardware failure', 'incident', 'Hardware failure', `short_description=Hardware failure^category=hardware^impact=3^urgency=2^assignment_group=${g('Hardware')}^EQ`],
-      ['Database performance', 'incident', 'Database performance degraded', `short_description=Database performance degraded^category=database^impact=2^urgency=2^assignment_group=${g('Database')}^EQ`],
-      ['Azure Monitor alert', 'incident', 'Alert raised by Azure Monitor', `category=software^contact_type=email^impact=2^urgency=2^assignment_group=${g('Service Desk')}^work_notes=Created from a monitoring alert^EQ`],
-      ['Standard server patching', 'change_request', 'Monthly server patching', `short_description=Monthly security patching^type=standard^category=System Software^risk=4^impact=3^assignment_group=${g('Windows Server Admins')}^implementation_plan=Apply patches, reboot, verify services^backout_plan=Uninstall patches and reboot^EQ`],
-      ['Firewall rule change', 'change_request', 'Firewall rule change', `short_description=Firewall rule change^type=normal^category=Network^risk=3^impact=2^assignment_group=${g('Network')}^EQ`],
-      ['Emergency hotfix', 'change_request', 'Emergency hotfix', `short_description=Emergency hotfix^type=emergency^category=Software^risk=2^impact=1^urgency=1^assignment_group=${g('Software')}^EQ`],
-      ['Database upgrade', 'change_request', 'Database version upgrade', `short_description=Database version upgrade^type=normal^category=Applications Software^risk=2^impact=2^assignment_group=${g('Database')}^EQ`],
+      [
+        'Password reset',
+        'incident',
+        'Password reset request',
+        `short_description=Password reset request^category=inquiry^subcategory=internal application^contact_type=phone^impact=3^urgency=3^assignment_group=${g('Service Desk')}^EQ`,
+      ],
+      [
+        'Email outage',
+        'incident',
+        'Email service unavailable',
+        `short_description=Email service unavailable^category=software^subcategory=email^impact=1^urgency=1^assignment_group=${g('Software')}^business_service=${services[0].sysId}^EQ`,
+      ],
+      [
+        'Network connectivity',
+        'incident',
+        'Network connectivity problem',
+        `short_description=Network connectivity problem^category=network^impact=2^urgency=2^assignment_group=${g('Network')}^EQ`,
+      ],
+      [
+        'Hardware failure',
+        'incident',
+        'Hardware failure',
+        `short_description=Hardware failure^category=hardware^impact=3^urgency=2^assignment_group=${g('Hardware')}^EQ`,
+      ],
+      [
+        'Database performance',
+        'incident',
+        'Database performance degraded',
+        `short_description=Database performance degraded^category=database^impact=2^urgency=2^assignment_group=${g('Database')}^EQ`,
+      ],
+      [
+        'Azure Monitor alert',
+        'incident',
+        'Alert raised by Azure Monitor',
+        `category=software^contact_type=email^impact=2^urgency=2^assignment_group=${g('Service Desk')}^work_notes=Created from a monitoring alert^EQ`,
+      ],
+      [
+        'Standard server patching',
+        'change_request',
+        'Monthly server patching',
+        `short_description=Monthly security patching^type=standard^category=System Software^risk=4^impact=3^assignment_group=${g('Windows Server Admins')}^implementation_plan=Apply patches, reboot, verify services^backout_plan=Uninstall patches and reboot^EQ`,
+      ],
+      [
+        'Firewall rule change',
+        'change_request',
+        'Firewall rule change',
+        `short_description=Firewall rule change^type=normal^category=Network^risk=3^impact=2^assignment_group=${g('Network')}^EQ`,
+      ],
+      [
+        'Emergency hotfix',
+        'change_request',
+        'Emergency hotfix',
+        `short_description=Emergency hotfix^type=emergency^category=Software^risk=2^impact=1^urgency=1^assignment_group=${g('Software')}^EQ`,
+      ],
+      [
+        'Database upgrade',
+        'change_request',
+        'Database version upgrade',
+        `short_description=Database version upgrade^type=normal^category=Applications Software^risk=2^impact=2^assignment_group=${g('Database')}^EQ`,
+      ],
     ];
     for (const [name, table, short, template] of templates) {
       put('sys_template', { sys_id: sys(), name, table, short_description: short, template, global: 1, sys_created_on: past(rMeta, 30, 200) });
@@ -682,16 +893,58 @@ function creationTimes(r: Rng, n: number, start: number, end: number): Float64Ar
 
 function seedIncidents(db: Database.Database, store: SnStore, streamSeed: number, c: IncidentCtx): void {
   const cols = [
-    'sys_id', 'number', 'sys_created_on', 'sys_created_by', 'sys_updated_on', 'sys_updated_by', 'sys_mod_count',
-    'state', 'incident_state', 'impact', 'urgency', 'priority', 'severity', 'category', 'subcategory', 'contact_type',
-    'caller_id', 'opened_by', 'opened_at', 'assignment_group', 'assigned_to', 'cmdb_ci', 'business_service',
-    'short_description', 'description', 'resolved_at', 'resolved_by', 'closed_at', 'closed_by', 'close_code',
-    'close_notes', 'hold_reason', 'active', 'reassignment_count', 'correlation_id', 'correlation_display', 'made_sla',
-    'calendar_duration', 'calendar_stc',
+    'sys_id',
+    'number',
+    'sys_created_on',
+    'sys_created_by',
+    'sys_updated_on',
+    'sys_updated_by',
+    'sys_mod_count',
+    'state',
+    'incident_state',
+    'impact',
+    'urgency',
+    'priority',
+    'severity',
+    'category',
+    'subcategory',
+    'contact_type',
+    'caller_id',
+    'opened_by',
+    'opened_at',
+    'assignment_group',
+    'assigned_to',
+    'cmdb_ci',
+    'business_service',
+    'short_description',
+    'description',
+    'resolved_at',
+    'resolved_by',
+    'closed_at',
+    'closed_by',
+    'close_code',
+    'close_notes',
+    'hold_reason',
+    'active',
+    'reassignment_count',
+    'correlation_id',
+    'correlation_display',
+    'made_sla',
+    'calendar_duration',
+    'calendar_stc',
   ];
   const ins = new BulkInserter(db, 'incident', cols);
   const jins = new BulkInserter(db, 'sys_journal_field', [
-    'sys_id', 'sys_created_on', 'sys_created_by', 'sys_updated_on', 'sys_updated_by', 'sys_mod_count', 'name', 'element', 'element_id', 'value',
+    'sys_id',
+    'sys_created_on',
+    'sys_created_by',
+    'sys_updated_on',
+    'sys_updated_by',
+    'sys_mod_count',
+    'name',
+    'element',
+    'element_id',
+    'value',
   ]);
   const times = creationTimes(new Rng(streamSeed), c.n, c.windowStart, c.now - 60_000);
   const groupFor: Record<string, string[]> = {
@@ -856,12 +1109,50 @@ interface ChangeCtx {
 
 function seedChanges(db: Database.Database, store: SnStore, streamSeed: number, c: ChangeCtx): void {
   const cols = [
-    'sys_id', 'number', 'sys_created_on', 'sys_created_by', 'sys_updated_on', 'sys_updated_by', 'sys_mod_count',
-    'state', 'type', 'risk', 'impact', 'urgency', 'priority', 'category', 'short_description', 'description',
-    'justification', 'implementation_plan', 'backout_plan', 'test_plan', 'requested_by', 'requested_by_date',
-    'opened_by', 'opened_at', 'assignment_group', 'assigned_to', 'cmdb_ci', 'business_service', 'start_date',
-    'end_date', 'work_start', 'work_end', 'closed_at', 'closed_by', 'close_code', 'close_notes', 'approval', 'phase',
-    'phase_state', 'conflict_status', 'active', 'scope', 'cab_required', 'production_system',
+    'sys_id',
+    'number',
+    'sys_created_on',
+    'sys_created_by',
+    'sys_updated_on',
+    'sys_updated_by',
+    'sys_mod_count',
+    'state',
+    'type',
+    'risk',
+    'impact',
+    'urgency',
+    'priority',
+    'category',
+    'short_description',
+    'description',
+    'justification',
+    'implementation_plan',
+    'backout_plan',
+    'test_plan',
+    'requested_by',
+    'requested_by_date',
+    'opened_by',
+    'opened_at',
+    'assignment_group',
+    'assigned_to',
+    'cmdb_ci',
+    'business_service',
+    'start_date',
+    'end_date',
+    'work_start',
+    'work_end',
+    'closed_at',
+    'closed_by',
+    'close_code',
+    'close_notes',
+    'approval',
+    'phase',
+    'phase_state',
+    'conflict_status',
+    'active',
+    'scope',
+    'cab_required',
+    'production_system',
   ];
   const ins = new BulkInserter(db, 'change_request', cols);
   const times = creationTimes(new Rng(streamSeed), c.n, c.windowStart, c.now - 60_000);

@@ -315,7 +315,13 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
       const rows = store.list(meta, compiled, cols, limit, offset);
       if (total !== undefined && offset === 0 && rows.length > 0 && compiled.keyset) {
         const last = rows[rows.length - 1];
-        store.recordPage(meta, compiled, total, rows.length, compiled.orderColumns.map((c) => last[cols.indexOf(c)]));
+        store.recordPage(
+          meta,
+          compiled,
+          total,
+          rows.length,
+          compiled.orderColumns.map((c) => last[cols.indexOf(c)]),
+        );
       }
       if (rows.length === 0 && rules.emptyListIs404) throw notFound();
       const out: Record<string, string> = { ...headers };
@@ -410,7 +416,8 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
   const adminJson = (reply: FastifyReply, status: number, body: unknown): FastifyReply =>
     reply.code(status).header('Content-Type', 'application/json;charset=UTF-8').send(JSON.stringify(body));
 
-  const admin = (handler: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>) =>
+  const admin =
+    (handler: (req: FastifyRequest, reply: FastifyReply) => FastifyReply | Promise<FastifyReply>) =>
     async (req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       const user = await authenticate(req);
       if (!user) throw UNAUTHENTICATED();
@@ -440,7 +447,10 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
       throw new SnError(400, what, detail);
     },
   });
-  app.get('/api/x_sandbox/oauth', admin((_req, reply) => adminJson(reply, 200, oauth.settings)));
+  app.get(
+    '/api/x_sandbox/oauth',
+    admin((_req, reply) => adminJson(reply, 200, oauth.settings)),
+  );
   app.put(
     '/api/x_sandbox/oauth',
     admin((req, reply) => {
@@ -454,8 +464,14 @@ export function buildApp(store: SnStore, opts: AppOptions): SandboxApp {
     '/api/x_sandbox/oauth/expire_access_tokens',
     admin((_req, reply) => adminJson(reply, 200, { expired: oauth.expireAccessTokens(Date.now()) })),
   );
-  app.post('/api/x_sandbox/oauth/revoke_all', admin((_req, reply) => adminJson(reply, 200, { revoked: oauth.revokeAll() })));
-  app.get('/api/x_sandbox/rules', admin((_req, reply) => adminJson(reply, 200, store.rules)));
+  app.post(
+    '/api/x_sandbox/oauth/revoke_all',
+    admin((_req, reply) => adminJson(reply, 200, { revoked: oauth.revokeAll() })),
+  );
+  app.get(
+    '/api/x_sandbox/rules',
+    admin((_req, reply) => adminJson(reply, 200, store.rules)),
+  );
   app.put(
     '/api/x_sandbox/rules',
     admin((req, reply) => {

@@ -19,7 +19,15 @@ export type Rec = Record<string, unknown>;
 
 /** An error answered with the ServiceNow envelope `{"error":{"message","detail"},"status":"failure"}`. */
 /** Business rules run on every write (see business.ts): they may change `rec` or refuse the write. */
-export type BusinessRules = (store: SnStore, meta: TableMeta, old: Rec | undefined, rec: Rec, input: Set<string>, journal: JournalEntry[], ctx: WriteCtx) => void;
+export type BusinessRules = (
+  store: SnStore,
+  meta: TableMeta,
+  old: Rec | undefined,
+  rec: Rec,
+  input: Set<string>,
+  journal: JournalEntry[],
+  ctx: WriteCtx,
+) => void;
 
 export class SnError extends Error {
   constructor(
@@ -52,15 +60,7 @@ export function hasRole(user: UserCtx, roles: string[]): boolean {
 }
 
 const SYS_ID = /^[0-9a-f]{32}$/;
-const READ_ONLY = new Set([
-  'sys_created_on',
-  'sys_created_by',
-  'sys_updated_on',
-  'sys_updated_by',
-  'sys_mod_count',
-  'sys_tags',
-  'sys_class_name',
-]);
+const READ_ONLY = new Set(['sys_created_on', 'sys_created_by', 'sys_updated_on', 'sys_updated_by', 'sys_mod_count', 'sys_tags', 'sys_class_name']);
 
 interface ChoiceList {
   byValue: Map<string, string>;
@@ -87,10 +87,7 @@ export class SnStore {
   private readonly stmts = new Map<string, Database.Statement>();
   private readonly versions = new Map<string, number>();
   private readonly countCache = new Map<string, number>();
-  private readonly chains = new Map<
-    string,
-    { version: number; keyColumns: string; lastKey: unknown[]; count: number; pageLen: number }
-  >();
+  private readonly chains = new Map<string, { version: number; keyColumns: string; lastKey: unknown[]; count: number; pageLen: number }>();
   private readonly choiceCache = new Map<string, ChoiceList | null>();
 
   /**
@@ -184,11 +181,7 @@ export class SnStore {
     idx.push(['oauth_entity', 'client', ['client_id']]);
     idx.push(['sys_template', 'tbl', ['table']]);
     for (const [t, n, cols, unique] of idx) {
-      this.db.exec(
-        `CREATE ${unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quoteIdent(`${t}_${n}`)} ON ${quoteIdent(t)} (${cols
-          .map(quoteIdent)
-          .join(', ')})`,
-      );
+      this.db.exec(`CREATE ${unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS ${quoteIdent(`${t}_${n}`)} ON ${quoteIdent(t)} (${cols.map(quoteIdent).join(', ')})`);
     }
     this.db.pragma('analysis_limit = 1000');
     this.db.exec('ANALYZE');
@@ -200,10 +193,7 @@ export class SnStore {
   }
 
   setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO sb_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(
-      key,
-      value,
-    );
+    this.stmt('INSERT INTO sb_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   // ---------------------------------------------------------------- statements and caches
@@ -226,12 +216,7 @@ export class SnStore {
   touched(physical: string): void {
     this.versions.set(physical, (this.versions.get(physical) ?? 0) + 1);
     if (physical === 'sys_choice') this.choiceCache.clear();
-    if (
-      physical === 'sys_user' ||
-      physical === 'sys_user_has_role' ||
-      physical === 'sys_user_role' ||
-      physical === 'oauth_entity'
-    ) {
+    if (physical === 'sys_user' || physical === 'sys_user_has_role' || physical === 'sys_user_role' || physical === 'oauth_entity') {
       this.authVersion++;
     }
   }
@@ -276,7 +261,9 @@ export class SnStore {
     const key = `${version}\u0000${sql}\u0000${JSON.stringify(q.params)}`;
     const hit = this.countCache.get(key);
     if (hit !== undefined) return hit;
-    const n = this.stmt(sql).pluck().get(...q.params) as number;
+    const n = this.stmt(sql)
+      .pluck()
+      .get(...q.params) as number;
     if (this.countCache.size > 500) this.countCache.clear();
     this.countCache.set(key, n);
     return n;
@@ -301,10 +288,10 @@ export class SnStore {
   /** Raw rows (arrays in `cols` order). */
   list(meta: TableMeta, q: CompiledQuery, cols: string[], limit: number, offset: number): unknown[][] {
     if (q.noRows) return [];
-    const sql = `SELECT ${cols.map(quoteIdent).join(', ')} FROM ${quoteIdent(meta.physical)} WHERE ${q.where} ${
-      q.orderBy
-    } LIMIT ? OFFSET ?`;
-    return this.stmt(sql).raw(true).all(...q.params, limit, offset) as unknown[][];
+    const sql = `SELECT ${cols.map(quoteIdent).join(', ')} FROM ${quoteIdent(meta.physical)} WHERE ${q.where} ${q.orderBy} LIMIT ? OFFSET ?`;
+    return this.stmt(sql)
+      .raw(true)
+      .all(...q.params, limit, offset) as unknown[][];
   }
 
   choices(meta: TableMeta | undefined, element: string): ChoiceList | null {
@@ -346,9 +333,7 @@ export class SnStore {
       for (let i = 0; i < list.length; i += 500) {
         const chunk = list.slice(i, i + 500);
         const rows = this.stmt(
-          `SELECT "sys_id", ${quoteIdent(meta.def.display)} FROM ${quoteIdent(meta.physical)} WHERE "sys_id" IN (${chunk
-            .map(() => '?')
-            .join(',')})`,
+          `SELECT "sys_id", ${quoteIdent(meta.def.display)} FROM ${quoteIdent(meta.physical)} WHERE "sys_id" IN (${chunk.map(() => '?').join(',')})`,
         )
           .raw(true)
           .all(...chunk) as [string, unknown][];
@@ -369,11 +354,7 @@ export class SnStore {
     const list = [...new Set(ids)].filter((x) => x);
     for (let i = 0; i < list.length; i += 500) {
       const chunk = list.slice(i, i + 500);
-      const rows = this.stmt(
-        `SELECT "sys_id", ${quoteIdent(column)} FROM ${quoteIdent(meta.physical)} WHERE "sys_id" IN (${chunk
-          .map(() => '?')
-          .join(',')})`,
-      )
+      const rows = this.stmt(`SELECT "sys_id", ${quoteIdent(column)} FROM ${quoteIdent(meta.physical)} WHERE "sys_id" IN (${chunk.map(() => '?').join(',')})`)
         .raw(true)
         .all(...chunk) as [string, unknown][];
       for (const [id, v] of rows) out.set(id, v);
@@ -441,9 +422,7 @@ export class SnStore {
     const disp = meta.def.display;
     const fd = meta.fieldMap.get(disp);
     if (fd && fd.type !== 'reference' && !isVirtual(fd, meta)) {
-      const id = this.stmt(
-        `SELECT "sys_id" FROM ${phys} WHERE ${quoteIdent(disp)} = ?${cf ? ` AND ${cf}` : ''} LIMIT 1`,
-      )
+      const id = this.stmt(`SELECT "sys_id" FROM ${phys} WHERE ${quoteIdent(disp)} = ?${cf ? ` AND ${cf}` : ''} LIMIT 1`)
         .pluck()
         .get(text) as string | undefined;
       if (id) return id;
@@ -458,27 +437,16 @@ export class SnStore {
     const key = meta.root;
     const row = this.stmt('SELECT next FROM sb_counter WHERE name = ?').get(key) as { next: number } | undefined;
     const n = row?.next ?? meta.numberStart ?? 1;
-    this.stmt('INSERT INTO sb_counter (name, next) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next = excluded.next').run(
-      key,
-      n + 1,
-    );
+    this.stmt('INSERT INTO sb_counter (name, next) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next = excluded.next').run(key, n + 1);
     return meta.numberPrefix + String(n).padStart(7, '0');
   }
 
   setCounter(root: string, next: number): void {
-    this.stmt('INSERT INTO sb_counter (name, next) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next = excluded.next').run(
-      root,
-      next,
-    );
+    this.stmt('INSERT INTO sb_counter (name, next) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET next = excluded.next').run(root, next);
   }
 
   /** Converts a Table API body into stored column values (and journal entries). */
-  normalizeInput(
-    meta: TableMeta,
-    body: Rec,
-    inputDisplay: boolean,
-    isInsert: boolean,
-  ): { values: Rec; journal: JournalEntry[] } {
+  normalizeInput(meta: TableMeta, body: Rec, inputDisplay: boolean, isInsert: boolean): { values: Rec; journal: JournalEntry[] } {
     const values: Rec = {};
     const journal: JournalEntry[] = [];
     for (const [key, raw] of Object.entries(body)) {
@@ -546,9 +514,7 @@ export class SnStore {
 
   private insertRow(meta: TableMeta, rec: Rec): void {
     const cols = Object.keys(rec).filter((k) => rec[k] !== undefined);
-    const sql = `INSERT INTO ${quoteIdent(meta.physical)} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols
-      .map(() => '?')
-      .join(', ')})`;
+    const sql = `INSERT INTO ${quoteIdent(meta.physical)} (${cols.map(quoteIdent).join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`;
     this.stmt(sql).run(...cols.map((c) => rec[c]));
   }
 
@@ -618,9 +584,10 @@ export class SnStore {
     rec.sys_mod_count = Number(old.sys_mod_count ?? 0) + 1;
     const cols = [...new Set([...changed, 'sys_updated_on', 'sys_updated_by', 'sys_mod_count'])];
     const tx = this.db.transaction(() => {
-      this.stmt(
-        `UPDATE ${quoteIdent(meta.physical)} SET ${cols.map((c) => `${quoteIdent(c)} = ?`).join(', ')} WHERE "sys_id" = ?`,
-      ).run(...cols.map((c) => rec[c] ?? null), sysId);
+      this.stmt(`UPDATE ${quoteIdent(meta.physical)} SET ${cols.map((c) => `${quoteIdent(c)} = ?`).join(', ')} WHERE "sys_id" = ?`).run(
+        ...cols.map((c) => rec[c] ?? null),
+        sysId,
+      );
       this.addJournal(meta.name, sysId, journal, ctx.user, ctx.nowMs);
     });
     tx();

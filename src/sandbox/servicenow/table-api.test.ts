@@ -84,8 +84,7 @@ describe('Table API value encoding', () => {
     assert.deepEqual(all.state, { display_value: 'Closed', value: '7' });
     assert.deepEqual(all.caller_id, { display_value: caller.name, link: raw.caller_id.link, value: raw.caller_id.value });
     assert.deepEqual(all.closed_at, { display_value: raw.closed_at, value: raw.closed_at });
-    const plain = (await call(sb, 'GET', `/api/now/table/incident?${query}&sysparm_display_value=true&sysparm_exclude_reference_link=true`)).body
-      .result[0];
+    const plain = (await call(sb, 'GET', `/api/now/table/incident?${query}&sysparm_display_value=true&sysparm_exclude_reference_link=true`)).body.result[0];
     assert.equal(plain.caller_id, caller.name);
   });
   test('list pages and single-record reads render identical values in every display mode', async () => {
@@ -358,8 +357,7 @@ describe('Table API writes and incident business rules', () => {
     assert.match(c.number, /^CHG\d{7}$/);
     const impl = (await call(sb, 'PATCH', `/api/now/table/change_request/${c.sys_id}`, { body: { state: '-1' } })).body.result;
     assert.match(impl.work_start, DATE);
-    const closed = (await call(sb, 'PATCH', `/api/now/table/change_request/${c.sys_id}`, { body: { state: '3', close_code: 'successful' } })).body
-      .result;
+    const closed = (await call(sb, 'PATCH', `/api/now/table/change_request/${c.sys_id}`, { body: { state: '3', close_code: 'successful' } })).body.result;
     assert.match(closed.closed_at, DATE);
     assert.equal(closed.active, 'false');
   });
@@ -427,7 +425,9 @@ describe('ACLs and the CMDB class hierarchy', () => {
       assert.match(r.body.result.sys_updated_on, DATE);
       assert.equal(r.body.result.sys_mod_count, '0');
     }
-    const list = await call(sb, 'GET', `/api/now/table/task_ci?sysparm_display_value=all&sysparm_query=${q(`task=${incId}^ORDERBYci_item.name`)}`, { auth: INTEGRATION });
+    const list = await call(sb, 'GET', `/api/now/table/task_ci?sysparm_display_value=all&sysparm_query=${q(`task=${incId}^ORDERBYci_item.name`)}`, {
+      auth: INTEGRATION,
+    });
     assert.equal(list.status, 200);
     assert.equal(list.headers.get('x-total-count'), '2');
     assert.deepEqual(
@@ -436,7 +436,9 @@ describe('ACLs and the CMDB class hierarchy', () => {
     );
     const byCi = await call(sb, 'GET', `/api/now/table/task_ci?sysparm_fields=task&sysparm_query=${q(`ci_item=${cis[0].sys_id}`)}`, { auth: INTEGRATION });
     assert.ok(byCi.body.result.some((r: { task: { value: string } }) => r.task.value === incId));
-    const noRoles = await call(sb, 'POST', '/api/now/table/sys_user?sysparm_input_display_value=true', { body: { user_name: 'no.itil', user_password: 'Secret-456' } });
+    const noRoles = await call(sb, 'POST', '/api/now/table/sys_user?sysparm_input_display_value=true', {
+      body: { user_name: 'no.itil', user_password: 'Secret-456' },
+    });
     assert.equal(noRoles.status, 201);
     const denied = await call(sb, 'POST', '/api/now/table/task_ci', { auth: basic('no.itil', 'Secret-456'), body: { task: incId, ci_item: cis[0].sys_id } });
     assert.equal(denied.status, 403);
@@ -469,7 +471,14 @@ describe('ACLs and the CMDB class hierarchy', () => {
     const states = await call(sb, 'GET', `/api/now/table/sys_choice?sysparm_query=${q('name=incident^element=state^ORDERBYsequence')}`);
     assert.deepEqual(
       states.body.result.map((c: Record<string, string>) => [c.value, c.label]),
-      [['1', 'New'], ['2', 'In Progress'], ['3', 'On Hold'], ['6', 'Resolved'], ['7', 'Closed'], ['8', 'Canceled']],
+      [
+        ['1', 'New'],
+        ['2', 'In Progress'],
+        ['3', 'On Hold'],
+        ['6', 'Resolved'],
+        ['7', 'Closed'],
+        ['8', 'Canceled'],
+      ],
     );
     const t = await call(sb, 'GET', `/api/now/table/sys_template?sysparm_query=${q('table=incident')}`, { auth: ADMIN });
     assert.ok(t.body.result.length >= 3);

@@ -2,8 +2,7 @@
 import type { ServiceNowSandbox, ServiceNowSandboxOptions } from './index.ts';
 import { startServiceNowSandbox } from './index.ts';
 
-export const basic = (user: string, password: string): string =>
-  'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+export const basic = (user: string, password: string): string => 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
 
 export const ADMIN = basic('admin', 'admin');
 export const INTEGRATION = basic('itsmc.integration', 'sandbox');

@@ -17,19 +17,7 @@ export function snDateTime(ms: number): string {
   const hh = Math.floor(sod / 3600);
   const mm = Math.floor((sod % 3600) / 60);
   const ss = sod % 60;
-  return (
-    (y < 1000 ? String(y).padStart(4, '0') : String(y)) +
-    '-' +
-    PAD2[m] +
-    '-' +
-    PAD2[d] +
-    ' ' +
-    PAD2[hh] +
-    ':' +
-    PAD2[mm] +
-    ':' +
-    PAD2[ss]
-  );
+  return (y < 1000 ? String(y).padStart(4, '0') : String(y)) + '-' + PAD2[m] + '-' + PAD2[d] + ' ' + PAD2[hh] + ':' + PAD2[mm] + ':' + PAD2[ss];
 }
 
 const PAD2 = Array.from({ length: 60 }, (_, i) => (i < 10 ? '0' + i : String(i)));

@@ -40,13 +40,19 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
     const { groups } = deps;
     const path = '/api/v1/workspaces/:ws/actionGroups';
 
-    app.get(path, { config: { access: 'reader' }, schema: { tags, params: WsParams, response: { 200: Type.Object({ value: Type.Array(Type.Ref('ActionGroup')) }) } } }, async (req) => {
-      const base = baseUrlOf(req, deps.publicUrl);
-      return { value: (await groups.list(req.params.ws)).map((r) => groups.view(r, base, maySeeSecret(req))) };
-    });
+    app.get(
+      path,
+      { config: { access: 'reader' }, schema: { tags, params: WsParams, response: { 200: Type.Object({ value: Type.Array(Type.Ref('ActionGroup')) }) } } },
+      async (req) => {
+        const base = baseUrlOf(req, deps.publicUrl);
+        return { value: (await groups.list(req.params.ws)).map((r) => groups.view(r, base, maySeeSecret(req))) };
+      },
+    );
 
-    app.get(`${path}/:name`, { config: { access: 'reader' }, schema: { tags, params: WsNameParams, response: { 200: Type.Ref('ActionGroup') } } }, async (req) =>
-      groups.view(await groups.get(req.params.ws, req.params.name), baseUrlOf(req, deps.publicUrl), maySeeSecret(req)),
+    app.get(
+      `${path}/:name`,
+      { config: { access: 'reader' }, schema: { tags, params: WsNameParams, response: { 200: Type.Ref('ActionGroup') } } },
+      async (req) => groups.view(await groups.get(req.params.ws, req.params.name), baseUrlOf(req, deps.publicUrl), maySeeSecret(req)),
     );
 
     app.put(
@@ -55,7 +61,8 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
         config: { access: 'contributor' },
         schema: {
           tags,
-          description: 'Create or replace an action group. ticketConfiguration is checked against the connection’s synced templates and choice lists; a 400 lists every problem with the valid values.',
+          description:
+            'Create or replace an action group. ticketConfiguration is checked against the connection’s synced templates and choice lists; a 400 lists every problem with the valid values.',
           params: WsNameParams,
           querystring: DryRunQuery,
           body: Type.Ref('ActionGroupInput'),
@@ -77,7 +84,15 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
 
     app.post(
       `${path}/:name/rotateWebhookSecret`,
-      { config: { access: 'contributor' }, schema: { tags, description: 'New webhook secret; the old webhook URL stops working.', params: WsNameParams, response: { 200: Type.Ref('ActionGroup') } } },
+      {
+        config: { access: 'contributor' },
+        schema: {
+          tags,
+          description: 'New webhook secret; the old webhook URL stops working.',
+          params: WsNameParams,
+          response: { 200: Type.Ref('ActionGroup') },
+        },
+      },
       async (req) => groups.view(await groups.rotateSecret(req.params.ws, req.params.name), baseUrlOf(req, deps.publicUrl), true),
     );
 
@@ -87,10 +102,16 @@ export function actionGroupRoutes(deps: ActionGroupRouteDeps) {
         config: { access: 'reader' },
         schema: {
           tags,
-          description: 'What an ITSM action would create for a sample alert of each payload family (the action editor’s live preview). Nothing is stored or sent.',
+          description:
+            'What an ITSM action would create for a sample alert of each payload family (the action editor’s live preview). Nothing is stored or sent.',
           params: WsParams,
           body: Type.Object(
-            { ticketConfiguration: Type.Ref('TicketConfiguration'), connectionName: Type.Optional(Type.String({ maxLength: 63, description: 'also check the action against this connection’s templates and choice lists' })) },
+            {
+              ticketConfiguration: Type.Ref('TicketConfiguration'),
+              connectionName: Type.Optional(
+                Type.String({ maxLength: 63, description: 'also check the action against this connection’s templates and choice lists' }),
+              ),
+            },
             { additionalProperties: false },
           ),
         },

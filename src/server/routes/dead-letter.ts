@@ -55,7 +55,8 @@ export function deadLetterRoutes(queue: DeliveryQueueService) {
         config: { access: 'reader' },
         schema: {
           tags,
-          description: 'Deliveries that failed for good (after all attempts, or at once for errors a retry cannot fix), oldest first. Page with `after` = the last id.',
+          description:
+            'Deliveries that failed for good (after all attempts, or at once for errors a retry cannot fix), oldest first. Page with `after` = the last id.',
           params: WsParams,
           querystring: Type.Object({
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
@@ -95,10 +96,14 @@ export function deadLetterRoutes(queue: DeliveryQueueService) {
       async (req) => ({ replayed: await queue.replayAll(req.params.ws, req.body?.connectionName) }),
     );
 
-    app.delete(`${path}/:id`, { config: { access: 'contributor' }, schema: { tags, description: 'Discards a dead letter.', params: IdParams } }, async (req, reply) => {
-      await queue.discard(req.params.ws, Number(req.params.id));
-      return reply.status(204).send();
-    });
+    app.delete(
+      `${path}/:id`,
+      { config: { access: 'contributor' }, schema: { tags, description: 'Discards a dead letter.', params: IdParams } },
+      async (req, reply) => {
+        await queue.discard(req.params.ws, Number(req.params.id));
+        return reply.status(204).send();
+      },
+    );
 
     app.get(
       '/api/v1/workspaces/:ws/deliveryQueue/jobs',
@@ -107,7 +112,8 @@ export function deadLetterRoutes(queue: DeliveryQueueService) {
         schema: {
           tags,
           summary: 'What is waiting: the delivery jobs not finished yet',
-          description: 'Pending and running delivery jobs, oldest first, with their next attempt, attempts, last error, alert rule, action group and connection. Page with `after` = the last id.',
+          description:
+            'Pending and running delivery jobs, oldest first, with their next attempt, attempts, last error, alert rule, action group and connection. Page with `after` = the last id.',
           params: WsParams,
           querystring: Type.Object({
             limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: '1–1000, default 100' })),
@@ -128,7 +134,15 @@ export function deadLetterRoutes(queue: DeliveryQueueService) {
 
     app.get(
       '/api/v1/workspaces/:ws/deliveryQueue',
-      { config: { access: 'reader' }, schema: { tags, description: 'Delivery jobs by state.', params: WsParams, response: { 200: Type.Object({ pending: Type.Integer(), running: Type.Integer(), dead: Type.Integer() }) } } },
+      {
+        config: { access: 'reader' },
+        schema: {
+          tags,
+          description: 'Delivery jobs by state.',
+          params: WsParams,
+          response: { 200: Type.Object({ pending: Type.Integer(), running: Type.Integer(), dead: Type.Integer() }) },
+        },
+      },
       async (req) => queue.counts(req.params.ws),
     );
   };

@@ -9,7 +9,8 @@ import { ApiError, notFound } from '../errors.ts';
 export const IngestResultSchema = Type.Object(
   {
     status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('ignored')], {
-      description: 'accepted: stored before this answer; duplicate: this alert state was already stored (nothing new); ignored: the action group is disabled (nothing stored)',
+      description:
+        'accepted: stored before this answer; duplicate: this alert state was already stored (nothing new); ignored: the action group is disabled (nothing stored)',
     }),
     reason: Type.Optional(Type.String()),
     alerts: Type.Array(

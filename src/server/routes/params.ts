@@ -5,7 +5,14 @@ export const ResourceName = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0
 
 export const WsParams = Type.Object({ ws: WorkspaceName });
 export const WsNameParams = Type.Object({ ws: WorkspaceName, name: ResourceName });
-export const ErrorSchema = Type.Object({ error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }) }, { $id: 'Error' });
+export const ErrorSchema = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) }) },
+  { $id: 'Error' },
+);
 
 /** `?dryRun=true` on a PUT: the same validation (and credential check) as the real request, nothing written. */
-export const DryRunQuery = Type.Object({ dryRun: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: validate only, write nothing (answer 200 with what would be stored)' })) });
+export const DryRunQuery = Type.Object({
+  dryRun: Type.Optional(
+    Type.Union([Type.Literal('true'), Type.Literal('false')], { description: 'true: validate only, write nothing (answer 200 with what would be stored)' }),
+  ),
+});

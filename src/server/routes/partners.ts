@@ -37,7 +37,8 @@ export function partnerRoutes() {
         schema: {
           tags: ['partners'],
           summary: 'List the ITSM products this connector can connect to',
-          description: 'Each partner with its connection form (fields, labels, help, which are required and secret), work item types, sync scopes and whether its ServiceDesk_CL mapping is verified.',
+          description:
+            'Each partner with its connection form (fields, labels, help, which are required and secret), work item types, sync scopes and whether its ServiceDesk_CL mapping is verified.',
           response: { 200: Type.Object({ value: Type.Array(PartnerView) }) },
         },
       },

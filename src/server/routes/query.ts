@@ -16,13 +16,7 @@ import { Type } from 'typebox';
 import type { QueryService } from '../../workspace/query-service.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import { ApiError } from '../errors.ts';
-import {
-  KqlError,
-  logsErrorStatus,
-  toLogsError,
-  warmUpKql,
-  type LogsErrorBody,
-} from '../../workspace/query.ts';
+import { KqlError, logsErrorStatus, toLogsError, warmUpKql, type LogsErrorBody } from '../../workspace/query.ts';
 
 export interface QueryRouteOptions {
   /** Rows returned at most (ITSMC_QUERY_ROW_CAP). */
@@ -75,7 +69,13 @@ function toResponse(err: unknown, correlationId: string): { status: number; body
   if (err instanceof NotFoundError) return { status: 404, body: logsError('WorkspaceNotFoundError', err.message, undefined, correlationId) };
   if (err instanceof ApiError) {
     const code =
-      err.statusCode === 401 ? 'AuthorizationRequiredError' : err.statusCode === 403 ? 'InsufficientAccessError' : err.statusCode === 404 ? 'WorkspaceNotFoundError' : 'BadArgumentError';
+      err.statusCode === 401
+        ? 'AuthorizationRequiredError'
+        : err.statusCode === 403
+          ? 'InsufficientAccessError'
+          : err.statusCode === 404
+            ? 'WorkspaceNotFoundError'
+            : 'BadArgumentError';
     return { status: err.statusCode, body: logsError(code, err.message, undefined, correlationId) };
   }
   const fe = err as Partial<FastifyError> | null;
@@ -83,20 +83,32 @@ function toResponse(err: unknown, correlationId: string): { status: number; body
   if (status === 413) return { status, body: logsError('PayloadTooLargeError', 'The request body is larger than the limit', undefined, correlationId) };
   if (status === 415) return { status, body: logsError('UnsupportedMediaTypeError', 'Send the query as application/json', undefined, correlationId) };
   if (status >= 400 && status < 500) {
-    return { status: 400, body: toLogsError(badArgument('InvalidRequest', String(fe?.message ?? 'bad request').replace(/^FST_\w+:\s*/, '').slice(0, 300)), correlationId) };
+    return {
+      status: 400,
+      body: toLogsError(
+        badArgument(
+          'InvalidRequest',
+          String(fe?.message ?? 'bad request')
+            .replace(/^FST_\w+:\s*/, '')
+            .slice(0, 300),
+        ),
+        correlationId,
+      ),
+    };
   }
   return { status: 500, body: logsError('InternalServerError', 'An internal error occurred', undefined, correlationId) };
 }
 
 export function queryRoutes(queries: QueryService, options: QueryRouteOptions) {
-  if (options.warmUp !== false) setImmediate(() => {
-    queries.warm();
-    try {
-      warmUpKql();
-    } catch {
-      // the first query reports any real problem
-    }
-  });
+  if (options.warmUp !== false)
+    setImmediate(() => {
+      queries.warm();
+      try {
+        warmUpKql();
+      } catch {
+        // the first query reports any real problem
+      }
+    });
 
   return async function (app: FastifyInstance) {
     app.addSchema(QueryBody);
@@ -114,7 +126,8 @@ export function queryRoutes(queries: QueryService, options: QueryRouteOptions) {
       if (!WORKSPACE.test(ws)) throw badArgument('InvalidWorkspace', `'${ws.slice(0, 80)}' is not a workspace name ([a-z0-9-]{1,63})`);
       if (typeof query !== 'string' || query.trim() === '') throw badArgument('QueryMissing', 'The request needs a non-empty "query" string');
       if (query.length > MAX_QUERY_CHARS) throw badArgument('QueryTooLong', `The query is longer than ${MAX_QUERY_CHARS} characters`);
-      if (timespan !== undefined && timespan !== null && typeof timespan !== 'string') throw badArgument('InvalidTimespan', '"timespan" must be an ISO 8601 duration or interval string');
+      if (timespan !== undefined && timespan !== null && typeof timespan !== 'string')
+        throw badArgument('InvalidTimespan', '"timespan" must be an ISO 8601 duration or interval string');
       const result = await queries.run(ws, query, { timespan: timespan ?? undefined, rowCap: options.rowCap, timeoutMs: options.timeoutMs });
       const body: Record<string, unknown> = { tables: result.tables };
       if (result.render) body.render = result.render;
@@ -154,7 +167,8 @@ export function queryRoutes(queries: QueryService, options: QueryRouteOptions) {
       },
       async (req, reply) => {
         const body = req.body as Record<string, unknown> | null | undefined;
-        if (!body || typeof body !== 'object' || Array.isArray(body)) throw badArgument('InvalidRequest', 'The body must be a JSON object {"query": "...", "timespan": "P1D"}');
+        if (!body || typeof body !== 'object' || Array.isArray(body))
+          throw badArgument('InvalidRequest', 'The body must be a JSON object {"query": "...", "timespan": "P1D"}');
         return execute(req, reply, body.query, body.timespan);
       },
     );

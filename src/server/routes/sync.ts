@@ -93,7 +93,10 @@ export function syncRoutes(sync: SyncStatusService, opts: { waitMs?: number } = 
 
     app.get(
       '/api/v1/workspaces/:ws/connections/:name/sync',
-      { config: { access: 'reader' }, schema: { tags, summary: 'Where the data sync of a connection stands', params: WsNameParams, response: { 200: Type.Ref('SyncStatus') } } },
+      {
+        config: { access: 'reader' },
+        schema: { tags, summary: 'Where the data sync of a connection stands', params: WsNameParams, response: { 200: Type.Ref('SyncStatus') } },
+      },
       async (req) => sync.status(req.params.ws, req.params.name),
     );
   };

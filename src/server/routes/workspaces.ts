@@ -5,16 +5,26 @@ import type { WorkspaceService } from '../../workspaces/service.ts';
 import { WsParams } from './params.ts';
 
 const WorkspaceView = Type.Object({ name: Type.String(), createdAt: Type.String() });
-const ApiKeyView = Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), createdAt: Type.String(), revokedAt: Type.Union([Type.String(), Type.Null()]) });
+const ApiKeyView = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  role: Type.String(),
+  createdAt: Type.String(),
+  revokedAt: Type.Union([Type.String(), Type.Null()]),
+});
 
 export function workspaceRoutes(workspaces: WorkspaceService) {
   return async function (base: FastifyInstance) {
     const app = base.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['workspaces'];
 
-    app.get('/api/v1/workspaces', { config: { access: 'admin' }, schema: { tags, response: { 200: Type.Object({ value: Type.Array(WorkspaceView) }) } } }, async () => ({
-      value: await workspaces.list(),
-    }));
+    app.get(
+      '/api/v1/workspaces',
+      { config: { access: 'admin' }, schema: { tags, response: { 200: Type.Object({ value: Type.Array(WorkspaceView) }) } } },
+      async () => ({
+        value: await workspaces.list(),
+      }),
+    );
 
     app.get(
       '/api/v1/me',
@@ -32,12 +42,18 @@ export function workspaceRoutes(workspaces: WorkspaceService) {
       },
     );
 
-    app.put('/api/v1/workspaces/:ws', { config: { access: 'admin' }, schema: { tags, params: WsParams, response: { 200: WorkspaceView, 201: WorkspaceView } } }, async (req, reply) => {
-      const { view, created } = await workspaces.ensure(req.params.ws);
-      return reply.status(created ? 201 : 200).send(view);
-    });
+    app.put(
+      '/api/v1/workspaces/:ws',
+      { config: { access: 'admin' }, schema: { tags, params: WsParams, response: { 200: WorkspaceView, 201: WorkspaceView } } },
+      async (req, reply) => {
+        const { view, created } = await workspaces.ensure(req.params.ws);
+        return reply.status(created ? 201 : 200).send(view);
+      },
+    );
 
-    app.get('/api/v1/workspaces/:ws', { config: { access: 'reader' }, schema: { tags, params: WsParams, response: { 200: WorkspaceView } } }, async (req) => workspaces.get(req.params.ws));
+    app.get('/api/v1/workspaces/:ws', { config: { access: 'reader' }, schema: { tags, params: WsParams, response: { 200: WorkspaceView } } }, async (req) =>
+      workspaces.get(req.params.ws),
+    );
 
     app.delete('/api/v1/workspaces/:ws', { config: { access: 'admin' }, schema: { tags, params: WsParams } }, async (req, reply) => {
       await workspaces.delete(req.params.ws);
@@ -52,16 +68,30 @@ export function workspaceRoutes(workspaces: WorkspaceService) {
         schema: {
           tags: keyTags,
           params: WsParams,
-          body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), role: Type.Union([Type.Literal('reader'), Type.Literal('contributor')]) }, { additionalProperties: false }),
-          response: { 201: Type.Object({ id: Type.String(), name: Type.String(), role: Type.String(), key: Type.String({ description: 'shown once; only its hash is stored' }) }) },
+          body: Type.Object(
+            { name: Type.String({ minLength: 1, maxLength: 100 }), role: Type.Union([Type.Literal('reader'), Type.Literal('contributor')]) },
+            { additionalProperties: false },
+          ),
+          response: {
+            201: Type.Object({
+              id: Type.String(),
+              name: Type.String(),
+              role: Type.String(),
+              key: Type.String({ description: 'shown once; only its hash is stored' }),
+            }),
+          },
         },
       },
       async (req, reply) => reply.status(201).send(await workspaces.createKey(req.params.ws, req.body.name, req.body.role)),
     );
 
-    app.get('/api/v1/workspaces/:ws/apiKeys', { config: { access: 'contributor' }, schema: { tags: keyTags, params: WsParams, response: { 200: Type.Object({ value: Type.Array(ApiKeyView) }) } } }, async (req) => ({
-      value: await workspaces.listKeys(req.params.ws),
-    }));
+    app.get(
+      '/api/v1/workspaces/:ws/apiKeys',
+      { config: { access: 'contributor' }, schema: { tags: keyTags, params: WsParams, response: { 200: Type.Object({ value: Type.Array(ApiKeyView) }) } } },
+      async (req) => ({
+        value: await workspaces.listKeys(req.params.ws),
+      }),
+    );
 
     app.delete(
       '/api/v1/workspaces/:ws/apiKeys/:id',

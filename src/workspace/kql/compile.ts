@@ -212,7 +212,8 @@ class Compiler {
     const order = keepOrder ? level.orderBy : [];
     order.forEach((o, j) => items.push(`${o.sql} AS ${q(`_o${j}`)}`));
     const inner = this.selectSql(level, items, level.limit !== undefined);
-    if (++this.depth > MAX_LEVEL_DEPTH) throw new KqlError('UnsupportedError', 'The query is too complex (too many nested operators)', { innerCode: 'UNS0003' });
+    if (++this.depth > MAX_LEVEL_DEPTH)
+      throw new KqlError('UnsupportedError', 'The query is too complex (too many nested operators)', { innerCode: 'UNS0003' });
     return {
       from: `(${inner}) AS ${q(a)}`,
       where: [],
@@ -248,9 +249,11 @@ class Compiler {
       level,
       ordered.map((c, i) => `${c.sql} AS ${q(names[i])}`),
     );
-    if (sql.length > MAX_SQL_LENGTH) throw new KqlError('UnsupportedError', 'The query is too complex (the translated SQL is too large)', { innerCode: 'UNS0003' });
+    if (sql.length > MAX_SQL_LENGTH)
+      throw new KqlError('UnsupportedError', 'The query is too complex (the translated SQL is too large)', { innerCode: 'UNS0003' });
     const { text, params } = this.finalize(sql);
-    if (params.length > MAX_PARAMS) throw new KqlError('UnsupportedError', `The query is too complex (more than ${MAX_PARAMS} bound values)`, { innerCode: 'UNS0003' });
+    if (params.length > MAX_PARAMS)
+      throw new KqlError('UnsupportedError', `The query is too complex (more than ${MAX_PARAMS} bound values)`, { innerCode: 'UNS0003' });
     return { sql: text, params, columns: visible.map((c) => ({ name: c.name, type: c.type })), render, rowCap: this.opts.rowCap };
   }
 
@@ -275,7 +278,8 @@ class Compiler {
   }
 
   tabular(t: Tabular, depth = 0): Level {
-    if (++this.tabularCompiles > MAX_TABULAR_COMPILES) throw new KqlError('UnsupportedError', 'The query is too complex (too many table expressions after expanding lets)', { innerCode: 'UNS0003' });
+    if (++this.tabularCompiles > MAX_TABULAR_COMPILES)
+      throw new KqlError('UnsupportedError', 'The query is too complex (too many table expressions after expanding lets)', { innerCode: 'UNS0003' });
     if (depth > MAX_LEVEL_DEPTH) throw new KqlError('UnsupportedError', 'The query is too complex (too many nested operators)', { innerCode: 'UNS0003' });
     const req = this.required.get(t) ?? new Set(t.columns.map((c) => c.name));
     const keep = (level: Level): Level => {
@@ -340,9 +344,17 @@ class Compiler {
   datatable(t: Extract<Tabular, { kind: 'datatable' }>): Level {
     const a = q(this.alias('d'));
     const names = this.aliases(t.columns.map((c) => c.name));
-    const rows = t.rows.map((row) => `SELECT ${row.map((v, i) => `${this.p(constValue(v, this.lets) ?? null, t.columns[i].type)} AS ${q(names[i])}`).join(', ')}`);
+    const rows = t.rows.map(
+      (row) => `SELECT ${row.map((v, i) => `${this.p(constValue(v, this.lets) ?? null, t.columns[i].type)} AS ${q(names[i])}`).join(', ')}`,
+    );
     if (!rows.length) rows.push(`SELECT ${t.columns.map((c, i) => `${this.d.typedNull(c.type)} AS ${q(names[i])}`).join(', ')} WHERE 1 = 0`);
-    return { from: `(${rows.join(' UNION ALL ')}) AS ${a}`, where: [], having: [], cols: t.columns.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })), orderBy: [] };
+    return {
+      from: `(${rows.join(' UNION ALL ')}) AS ${a}`,
+      where: [],
+      having: [],
+      cols: t.columns.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })),
+      orderBy: [],
+    };
   }
 
   range(t: Extract<Tabular, { kind: 'range' }>): Level {
@@ -466,11 +478,18 @@ class Compiler {
   getschema(input: LCol[], out: Column[]): Level {
     const a = q(this.alias('s'));
     const names = this.aliases(out.map((c) => c.name));
-    const rows = input.map((c, i) =>
-      `SELECT ${this.p(c.name, 'string')} AS ${q(names[0])}, ${this.p(i, 'long')} AS ${q(names[1])}, ${this.p(CLR_TYPES[c.type] ?? 'System.Object', 'string')} AS ${q(names[2])}, ${this.p(c.type, 'string')} AS ${q(names[3])}`,
+    const rows = input.map(
+      (c, i) =>
+        `SELECT ${this.p(c.name, 'string')} AS ${q(names[0])}, ${this.p(i, 'long')} AS ${q(names[1])}, ${this.p(CLR_TYPES[c.type] ?? 'System.Object', 'string')} AS ${q(names[2])}, ${this.p(c.type, 'string')} AS ${q(names[3])}`,
     );
     if (!rows.length) rows.push(`SELECT ${out.map((c, i) => `${this.d.typedNull(c.type)} AS ${q(names[i])}`).join(', ')} WHERE 1 = 0`);
-    return { from: `(${rows.join(' UNION ALL ')}) AS ${a}`, where: [], having: [], cols: out.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })), orderBy: [] };
+    return {
+      from: `(${rows.join(' UNION ALL ')}) AS ${a}`,
+      where: [],
+      having: [],
+      cols: out.map((c, i) => ({ name: c.name, type: c.type, sql: `${a}.${q(names[i])}` })),
+      orderBy: [],
+    };
   }
 
   /**
@@ -490,7 +509,12 @@ class Compiler {
       return { name, type, sql: type === 'string' ? text : this.fromParsedText(text, type) };
     });
     const allOk = [ok, ...typed.filter((c) => c.type !== 'string').map((c) => `${c.sql} IS NOT NULL`)].join(' AND ');
-    for (const c of typed) scope.set(c.name, { name: c.name, type: c.type, sql: c.type === 'string' ? `(CASE WHEN ${allOk} THEN ${c.sql} ELSE '' END)` : `(CASE WHEN ${allOk} THEN ${c.sql} END)` });
+    for (const c of typed)
+      scope.set(c.name, {
+        name: c.name,
+        type: c.type,
+        sql: c.type === 'string' ? `(CASE WHEN ${allOk} THEN ${c.sql} ELSE '' END)` : `(CASE WHEN ${allOk} THEN ${c.sql} END)`,
+      });
     return { ...level, cols: this.pick(out, scope, op.pos, req) };
   }
 
@@ -523,7 +547,8 @@ class Compiler {
   }
 
   parseRegex(source: string, op: Extract<Operator, { op: 'parse' }>): { texts: Map<string, string>; ok: string } {
-    if (!this.d.re2Captures) throw this.err(op.pos, `'parse kind=regex' is not supported on ${this.d.title} (its regex engine picks different matches); use kind=simple or extract()`);
+    if (!this.d.re2Captures)
+      throw this.err(op.pos, `'parse kind=regex' is not supported on ${this.d.title} (its regex engine picks different matches); use kind=simple or extract()`);
     let pattern = '';
     const columns: string[] = [];
     for (const part of op.parts) {
@@ -577,7 +602,14 @@ class Compiler {
     const keySel = op.by.map((b, i) => `${this.expr(b.expr, scope)} AS ${q(keyNames[i])}`);
     const bin = `${d.truncToLong(`(${axis} - ${from}) / ${step}`)}`;
     const aggSql = this.selectSql(
-      { ...level, where: [...level.where, `${axis} >= ${from}`, `${axis} < ${to}`], groupBy: [...op.by.map((b) => this.expr(b.expr, scope)), bin], having: [], orderBy: [], limit: undefined },
+      {
+        ...level,
+        where: [...level.where, `${axis} >= ${from}`, `${axis} < ${to}`],
+        groupBy: [...op.by.map((b) => this.expr(b.expr, scope)), bin],
+        having: [],
+        orderBy: [],
+        limit: undefined,
+      },
       [...keySel, `${bin} AS ${q('_b')}`, ...op.items.map((it, i) => `${this.expr(it.expr, scope, true)} AS ${q(valueNames[i])}`)],
       false,
     );
@@ -590,7 +622,9 @@ class Compiler {
       ` SELECT ${q('b')} FROM ${bins}`;
     const gr = q(this.alias('g'));
     const bn = q(this.alias('n'));
-    const groups = keyNames.length ? `SELECT DISTINCT ${keyNames.map((k) => `${ag}.${q(k)}`).join(', ')} FROM (${aggSql}) AS ${ag}` : `SELECT DISTINCT 1 AS ${q('_k')} FROM (${aggSql}) AS ${ag}`;
+    const groups = keyNames.length
+      ? `SELECT DISTINCT ${keyNames.map((k) => `${ag}.${q(k)}`).join(', ')} FROM (${aggSql}) AS ${ag}`
+      : `SELECT DISTINCT 1 AS ${q('_k')} FROM (${aggSql}) AS ${ag}`;
     const av = q(this.alias('v'));
     const on = [`${av}.${q('_b')} = ${bn}.${q('b')}`, ...keyNames.map((k) => d.nullSafeEq(`${av}.${q(k)}`, `${gr}.${q(k)}`))];
     const orderKey = `${bn}.${q('b')}`;
@@ -598,10 +632,24 @@ class Compiler {
     op.items.forEach((it, i) => {
       const dflt = it.default ? this.expr(it.default, oneRow) : this.p(0, 'long');
       const v = `COALESCE(${av}.${q(valueNames[i])}, ${dflt})`;
-      cols.push({ name: it.name, type: 'dynamic', sql: d.jsonArrayAgg(d.jsonElement(v, it.expr.type, (x) => d.isoDatetime(x)), orderKey) });
+      cols.push({
+        name: it.name,
+        type: 'dynamic',
+        sql: d.jsonArrayAgg(
+          d.jsonElement(v, it.expr.type, (x) => d.isoDatetime(x)),
+          orderKey,
+        ),
+      });
     });
     const binStart = `(${from} + ${orderKey} * ${step})`;
-    cols.push({ name: op.axis.name, type: 'dynamic', sql: d.jsonArrayAgg(d.jsonElement(binStart, op.axis.expr.type, (x) => d.isoDatetime(x)), orderKey) });
+    cols.push({
+      name: op.axis.name,
+      type: 'dynamic',
+      sql: d.jsonArrayAgg(
+        d.jsonElement(binStart, op.axis.expr.type, (x) => d.isoDatetime(x)),
+        orderKey,
+      ),
+    });
     const from_ = `(${groups}) AS ${gr} CROSS JOIN (${binsCte}) AS ${bn} LEFT JOIN (${aggSql}) AS ${av} ON ${on.join(' AND ')}`;
     return {
       from: from_,
@@ -799,9 +847,7 @@ class Compiler {
   }
 
   union(inputs: (Tabular | Level)[], out: Column[], depth: number): Level {
-    const levels = inputs
-      .map((t) => ('kind' in t ? this.tabular(t as Tabular, depth + 1) : (t as Level)))
-      .map((lv) => (lv.bare ? this.wrap(lv, false) : lv));
+    const levels = inputs.map((t) => ('kind' in t ? this.tabular(t as Tabular, depth + 1) : (t as Level))).map((lv) => (lv.bare ? this.wrap(lv, false) : lv));
     const outNames = this.aliases(out.map((c) => c.name));
     const branches = levels.map((lv) => {
       const w = this.wrapForJoin(lv);
@@ -832,7 +878,8 @@ class Compiler {
   /** Compile a scalar. `agg`: inside a summarize item (aggregate functions allowed at this level). */
   expr(e: Scalar, scope: Scope, agg = false, depth = 0): string {
     if (depth > 1000) throw this.err(e.pos, 'expression nested too deeply');
-    if (++this.scalarCompiles > MAX_SCALAR_COMPILES) throw new KqlError('UnsupportedError', 'The query is too complex (expressions too large after expanding lets)', { innerCode: 'UNS0003' });
+    if (++this.scalarCompiles > MAX_SCALAR_COMPILES)
+      throw new KqlError('UnsupportedError', 'The query is too complex (expressions too large after expanding lets)', { innerCode: 'UNS0003' });
     const x = (s: Scalar) => this.expr(s, scope, agg, depth + 1);
     switch (e.kind) {
       case 'literal':
@@ -942,13 +989,25 @@ class Compiler {
       }
       case 'contains':
       case '!contains':
-        return like((v) => `%${v}%`, e.op === '!contains', () => d.containsCs(d.lower(l), d.lower(r)));
+        return like(
+          (v) => `%${v}%`,
+          e.op === '!contains',
+          () => d.containsCs(d.lower(l), d.lower(r)),
+        );
       case 'startswith':
       case '!startswith':
-        return like((v) => `${v}%`, e.op === '!startswith', () => d.startsWithCs(d.lower(l), d.lower(r)));
+        return like(
+          (v) => `${v}%`,
+          e.op === '!startswith',
+          () => d.startsWithCs(d.lower(l), d.lower(r)),
+        );
       case 'endswith':
       case '!endswith':
-        return like((v) => `%${v}`, e.op === '!endswith', () => d.endsWithCs(d.lower(l), d.lower(r)));
+        return like(
+          (v) => `%${v}`,
+          e.op === '!endswith',
+          () => d.endsWithCs(d.lower(l), d.lower(r)),
+        );
       case 'contains_cs':
         return d.containsCs(l, r);
       case '!contains_cs':
@@ -1005,7 +1064,11 @@ class Compiler {
       case 'make_set':
       case 'make_list': {
         const v = row(a[0]);
-        return d.makeList(d.jsonElement(v, a[0].type, (s) => d.isoDatetime(s)), v, e.name === 'make_set');
+        return d.makeList(
+          d.jsonElement(v, a[0].type, (s) => d.isoDatetime(s)),
+          v,
+          e.name === 'make_set',
+        );
       }
       // ---------------- datetime
       case 'ago': {
@@ -1103,7 +1166,8 @@ class Compiler {
       case 'bag_pack':
       case 'pack': {
         const pairs: [string, string][] = [];
-        for (let i = 0; i + 1 < a.length; i += 2) pairs.push([this.p(constValue(a[i], this.lets), 'string'), d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
+        for (let i = 0; i + 1 < a.length; i += 2)
+          pairs.push([this.p(constValue(a[i], this.lets), 'string'), d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
         return d.jsonObject(pairs);
       }
       case 'todynamic':
@@ -1112,7 +1176,10 @@ class Compiler {
       // ---------------- logic
       case 'max_of':
       case 'min_of':
-        return d.extremeOf(e.name === 'max_of' ? 'max' : 'min', a.map((s) => x(s)));
+        return d.extremeOf(
+          e.name === 'max_of' ? 'max' : 'min',
+          a.map((s) => x(s)),
+        );
       case 'iff':
       case 'iif':
         return `(CASE WHEN ${x(a[0])} THEN ${x(a[1])} ELSE ${x(a[2])} END)`;

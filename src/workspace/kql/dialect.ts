@@ -134,7 +134,6 @@ const PG_TYPES: Record<KType, string> = {
   unsupported: 'text',
 };
 
-
 const ALNUM = /[\p{L}\p{N}]/u;
 
 /** ARE embedded options must lead the whole pattern: split them off to wrap the rest. */
@@ -170,8 +169,7 @@ export const sqlite: Dialect = {
   castText: (x) => `CAST(${x} AS TEXT)`,
   castReal: (x) => `CAST(${x} AS REAL)`,
   truncToLong: (x) => `CAST(${x} AS INTEGER)`,
-  realToText: (x) =>
-    `(CASE WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(CAST(${x} AS INTEGER) AS TEXT) ELSE CAST(${x} AS TEXT) END)`,
+  realToText: (x) => `(CASE WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(CAST(${x} AS INTEGER) AS TEXT) ELSE CAST(${x} AS TEXT) END)`,
   stringToLong: (x) =>
     `(CASE WHEN trim(${x}) GLOB '[0-9]*' AND NOT trim(${x}) GLOB '*[^0-9]*' AND length(trim(${x})) <= 18 THEN CAST(trim(${x}) AS INTEGER)` +
     ` WHEN trim(${x}) GLOB '[+-][0-9]*' AND NOT substr(trim(${x}), 2) GLOB '*[^0-9]*' AND length(trim(${x})) <= 19 THEN CAST(trim(${x}) AS INTEGER) END)`,
@@ -268,8 +266,7 @@ export const postgres: Dialect = {
   truncToLong: (x) => `trunc(${x})::bigint`,
   realToText: (x) => `(${x})::text`,
   stringToLong: (x) => `(CASE WHEN ${x} ~ '^\\s*[+-]?[0-9]{1,18}\\s*$' THEN trim(${x})::bigint END)`,
-  stringToReal: (x) =>
-    `(CASE WHEN ${x} ~* '^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)(e[+-]?[0-9]{1,3})?\\s*$' THEN trim(${x})::double precision END)`,
+  stringToReal: (x) => `(CASE WHEN ${x} ~* '^\\s*[+-]?([0-9]+\\.?[0-9]*|\\.[0-9]+)(e[+-]?[0-9]{1,3})?\\s*$' THEN trim(${x})::double precision END)`,
   stringToDatetime: (x) => `kql_todatetime(${x})`,
   isoDatetime: (x) =>
     `(CASE WHEN ${x} % 1000 = 0 THEN to_char(to_timestamp(${x} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')` +
@@ -298,10 +295,8 @@ export const postgres: Dialect = {
     return `regexp_replace(regexp_replace(${x}, ${p(`${options}^(?:${body})+`, 'string')}, ''), ${p(`${options}(?:${body})+$`, 'string')}, '')`;
   },
   split: (s, d) => `(CASE WHEN ${s} IS NULL THEN NULL WHEN ${s} = '' THEN '[""]' ELSE array_to_json(string_to_array(${s}, ${d}))::text END)`,
-  jsonMember: (x, key, p) =>
-    typeof key === 'number' ? `((${x})::jsonb -> ${p(key, 'int')}::int)::text` : `((${x})::jsonb -> ${p(key, 'string')})::text`,
-  jsonToText: (x) =>
-    `(CASE jsonb_typeof((${x})::jsonb) WHEN 'string' THEN (${x})::jsonb #>> '{}' WHEN 'null' THEN '' ELSE ((${x})::jsonb)::text END)`,
+  jsonMember: (x, key, p) => (typeof key === 'number' ? `((${x})::jsonb -> ${p(key, 'int')}::int)::text` : `((${x})::jsonb -> ${p(key, 'string')})::text`),
+  jsonToText: (x) => `(CASE jsonb_typeof((${x})::jsonb) WHEN 'string' THEN (${x})::jsonb #>> '{}' WHEN 'null' THEN '' ELSE ((${x})::jsonb)::text END)`,
   jsonArray1: (e) => `(CASE WHEN ${e} IS NULL THEN '[]' ELSE jsonb_build_array((${e})::jsonb)::text END)`,
   jsonElement: (x, type, iso) => {
     switch (type) {
@@ -313,8 +308,7 @@ export const postgres: Dialect = {
         return `to_jsonb(${x})`;
     }
   },
-  makeList: (elem, notNull, distinct) =>
-    `coalesce(jsonb_agg(${distinct ? 'DISTINCT ' : ''}${elem}) FILTER (WHERE ${notNull} IS NOT NULL), '[]'::jsonb)::text`,
+  makeList: (elem, notNull, distinct) => `coalesce(jsonb_agg(${distinct ? 'DISTINCT ' : ''}${elem}) FILTER (WHERE ${notNull} IS NOT NULL), '[]'::jsonb)::text`,
   percentile: (x, fraction) => `percentile_disc(${fraction}) WITHIN GROUP (ORDER BY ${x})`,
   minMax: (fn, x, type) => {
     if (type === 'bool') return `${fn === 'min' ? 'bool_and' : 'bool_or'}(${x})`;
@@ -356,4 +350,3 @@ export const postgres: Dialect = {
 export function dialectFor(name: DialectName): Dialect {
   return name === 'postgres' ? postgres : sqlite;
 }
-

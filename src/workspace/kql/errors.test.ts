@@ -83,7 +83,16 @@ describe('unsupported KQL is refused with the construct and its position', () =>
       assert.equal(e.code, 'UnsupportedError', `${kql}: ${e.message}`);
       assert.ok(e.message.includes(text), `message ${JSON.stringify(e.message)} should mention ${text}`);
       assert.deepEqual([e.position?.line, e.position?.column], [line, column], `position for ${kql}: ${e.message}`);
-      assert.equal(e.position?.offset, kql.split('\n').slice(0, line - 1).join('\n').length + (line > 1 ? 1 : 0) + column - 1);
+      assert.equal(
+        e.position?.offset,
+        kql
+          .split('\n')
+          .slice(0, line - 1)
+          .join('\n').length +
+          (line > 1 ? 1 : 0) +
+          column -
+          1,
+      );
     });
   }
 
@@ -126,8 +135,14 @@ describe('syntax and semantic errors carry Kusto codes and positions', () => {
   });
 
   it('rejects invalid workspace names and timespans', () => {
-    assert.throws(() => translateKql(`${T} | count`, { dialect: 'sqlite', workspace: 'Bad Name' }), (e: unknown) => e instanceof KqlError && e.code === 'BadArgumentError');
-    assert.throws(() => translateKql(`${T} | count`, { dialect: 'sqlite', workspace: 'default', timespan: 'yesterday' }), (e: unknown) => e instanceof KqlError && e.innerCode === 'InvalidTimespan');
+    assert.throws(
+      () => translateKql(`${T} | count`, { dialect: 'sqlite', workspace: 'Bad Name' }),
+      (e: unknown) => e instanceof KqlError && e.code === 'BadArgumentError',
+    );
+    assert.throws(
+      () => translateKql(`${T} | count`, { dialect: 'sqlite', workspace: 'default', timespan: 'yesterday' }),
+      (e: unknown) => e instanceof KqlError && e.innerCode === 'InvalidTimespan',
+    );
   });
 });
 
@@ -158,7 +173,10 @@ describe('Logs API error shape', () => {
   });
 
   it('reports runner timeouts as QueryTimeout (504) and database errors as KqlError', async () => {
-    const timeoutRunner: SqlRunner = { dialect: 'postgres', query: async () => Promise.reject(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })) };
+    const timeoutRunner: SqlRunner = {
+      dialect: 'postgres',
+      query: async () => Promise.reject(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })),
+    };
     const e1 = await runKql(timeoutRunner, 'default', `${T} | count`, { timeoutMs: 5 }).catch((e) => e);
     assert.ok(e1 instanceof KqlError);
     assert.equal(e1.code, 'QueryTimeout');

@@ -1,12 +1,6 @@
 /** The one error type the KQL engine throws. */
 
-export type KqlErrorCode =
-  | 'BadArgumentError'
-  | 'SyntaxError'
-  | 'SemanticError'
-  | 'UnsupportedError'
-  | 'QueryTimeout'
-  | 'InternalError';
+export type KqlErrorCode = 'BadArgumentError' | 'SyntaxError' | 'SemanticError' | 'UnsupportedError' | 'QueryTimeout' | 'InternalError';
 
 export interface KqlPosition {
   /** 1-based line. */

@@ -65,15 +65,130 @@ function assertSafeSql(c: CompiledQuery, kql: string, dialect: 'sqlite' | 'postg
 }
 
 const TOKENS = [
-  'ServiceDesk_CL', 'ServiceDeskLog_CL', 'ItsmActionOutcome_CL', 'Nope_CL', '|', '|', '|', 'where', 'project', 'extend', 'summarize', 'by',
-  'count', 'count()', 'take', 'limit', '10', '-3', 'sort', 'order', 'asc', 'desc', 'nulls', 'first', 'last', 'join', 'kind=inner',
-  'kind=leftouter', 'kind=fullouter', 'on', '(', ')', '(', ')', '[', ']', '{', '}', ',', ',', '==', '!=', '=~', '!~', 'has', '!has',
-  'contains', 'startswith', 'endswith', 'matches regex', 'and', 'or', 'not', 'in', '!in', 'in~', 'between', '..', '=', '+', '-', '*',
-  '/', '%', '<', '>=', '"x"', "'y'", '@"c:\\z"', 'let', 'x', ';', 'ago(1d)', 'now()', 'datetime(2026-01-01)', '1h', '7d', 'Title_s',
-  'TimeGenerated', 'Computer', 'Priority_s', 'Status_b', 'ActionStatus_d', 'bin', '(TimeGenerated, 1d)', 'arg_max', 'arg_min', '*',
-  'render', 'timechart', 'mv-expand', 'evaluate', 'search', 'print', 'union', 'distinct', 'top', 'project-away', 'project-rename',
-  '$left', '$right', '.', 'null', 'true', 'false', '1.5', '0x1F', '// note\n', '\n', 'strlen', 'tolower', 'iff', 'case', 'dcount',
-  'make_set', 'percentile', 'tostring', 'split', '[0]', 'dynamic', '[\'odd name\']', '```multi```', 'typeof', 'materialize',
+  'ServiceDesk_CL',
+  'ServiceDeskLog_CL',
+  'ItsmActionOutcome_CL',
+  'Nope_CL',
+  '|',
+  '|',
+  '|',
+  'where',
+  'project',
+  'extend',
+  'summarize',
+  'by',
+  'count',
+  'count()',
+  'take',
+  'limit',
+  '10',
+  '-3',
+  'sort',
+  'order',
+  'asc',
+  'desc',
+  'nulls',
+  'first',
+  'last',
+  'join',
+  'kind=inner',
+  'kind=leftouter',
+  'kind=fullouter',
+  'on',
+  '(',
+  ')',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  ',',
+  ',',
+  '==',
+  '!=',
+  '=~',
+  '!~',
+  'has',
+  '!has',
+  'contains',
+  'startswith',
+  'endswith',
+  'matches regex',
+  'and',
+  'or',
+  'not',
+  'in',
+  '!in',
+  'in~',
+  'between',
+  '..',
+  '=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '<',
+  '>=',
+  '"x"',
+  "'y'",
+  '@"c:\\z"',
+  'let',
+  'x',
+  ';',
+  'ago(1d)',
+  'now()',
+  'datetime(2026-01-01)',
+  '1h',
+  '7d',
+  'Title_s',
+  'TimeGenerated',
+  'Computer',
+  'Priority_s',
+  'Status_b',
+  'ActionStatus_d',
+  'bin',
+  '(TimeGenerated, 1d)',
+  'arg_max',
+  'arg_min',
+  '*',
+  'render',
+  'timechart',
+  'mv-expand',
+  'evaluate',
+  'search',
+  'print',
+  'union',
+  'distinct',
+  'top',
+  'project-away',
+  'project-rename',
+  '$left',
+  '$right',
+  '.',
+  'null',
+  'true',
+  'false',
+  '1.5',
+  '0x1F',
+  '// note\n',
+  '\n',
+  'strlen',
+  'tolower',
+  'iff',
+  'case',
+  'dcount',
+  'make_set',
+  'percentile',
+  'tostring',
+  'split',
+  '[0]',
+  'dynamic',
+  "['odd name']",
+  '```multi```',
+  'typeof',
+  'materialize',
   ...HOSTILE.map(kqlString),
 ];
 
@@ -163,9 +278,15 @@ describe('fuzz: the engine only ever throws KqlError and only emits one safe SEL
 
 type Col = { name: string; type: 'string' | 'datetime' | 'long' | 'real' | 'bool' | 'dynamic' };
 const SD: Col[] = [
-  { name: 'TimeGenerated', type: 'datetime' }, { name: 'ServiceDeskId_s', type: 'string' }, { name: 'IncidentState_s', type: 'string' },
-  { name: 'Priority_s', type: 'string' }, { name: 'Title_s', type: 'string' }, { name: 'Computer', type: 'string' },
-  { name: 'CreatedDate_t', type: 'datetime' }, { name: 'ResolvedDate_t', type: 'datetime' }, { name: 'ServiceDeskWorkItemType_s', type: 'string' },
+  { name: 'TimeGenerated', type: 'datetime' },
+  { name: 'ServiceDeskId_s', type: 'string' },
+  { name: 'IncidentState_s', type: 'string' },
+  { name: 'Priority_s', type: 'string' },
+  { name: 'Title_s', type: 'string' },
+  { name: 'Computer', type: 'string' },
+  { name: 'CreatedDate_t', type: 'datetime' },
+  { name: 'ResolvedDate_t', type: 'datetime' },
+  { name: 'ServiceDeskWorkItemType_s', type: 'string' },
 ];
 
 function generate(r: () => number): string {
@@ -180,7 +301,9 @@ function generate(r: () => number): string {
     const opts: (() => string | undefined)[] = [
       () => s() && `${s()} == "${pick(['New', 'srv-01', 'INC001', ''])}"`,
       () => s() && `${s()} has "${pick(['srv', 'disk', 'API-gateway'])}"`,
-      () => s() && `${s()} ${pick(['contains', '!contains', 'startswith', 'endswith', '=~', '!~', 'contains_cs', '!startswith_cs'])} "${pick(['S', 'inc', '01', 'x'])}"`,
+      () =>
+        s() &&
+        `${s()} ${pick(['contains', '!contains', 'startswith', 'endswith', '=~', '!~', 'contains_cs', '!startswith_cs'])} "${pick(['S', 'inc', '01', 'x'])}"`,
       () => d() && `${d()} > ago(${1 + Math.floor(r() * 30)}d)`,
       () => s() && `isnotempty(${s()})`,
       () => d() && `isnull(${d()})`,
@@ -284,8 +407,7 @@ function generate(r: () => number): string {
       const name = `r${n++}`;
       parts.push(`project-rename ${name} = ${c.name}`);
       cols = cols.map((x) => (x === c ? { ...x, name } : x));
-    }
-    else if (k < 0.9) {
+    } else if (k < 0.9) {
       const chosen = cols.filter((c) => c.type !== 'dynamic' && r() < 0.4);
       if (!chosen.length) continue;
       parts.push(`distinct ${chosen.map((c) => c.name).join(', ')}`);
@@ -293,9 +415,7 @@ function generate(r: () => number): string {
     } else if (k < 0.95) {
       const key = s();
       if (!key) continue;
-      parts.push(
-        `join kind=${pick(['inner', 'leftouter', 'innerunique'])} (ItsmActionOutcome_CL | project ${key} = WorkItemNumber_s, Operation_s) on ${key}`,
-      );
+      parts.push(`join kind=${pick(['inner', 'leftouter', 'innerunique'])} (ItsmActionOutcome_CL | project ${key} = WorkItemNumber_s, Operation_s) on ${key}`);
       cols = [...cols, { name: `${key}1`, type: 'string' }, { name: 'Operation_s', type: 'string' }];
       break;
     } else {
@@ -358,7 +478,8 @@ describe('fuzz: generated valid pipelines run on both databases without executio
         }
       }
       // take/top/innerunique/arg_max pick arbitrary rows among ties: only deterministic queries are compared.
-      if (results.length === 2 && !/take|top|innerunique|arg_m/.test(kql)) assert.equal(results[0], results[1], `results differ between SQLite and PostgreSQL for ${kql}`);
+      if (results.length === 2 && !/take|top|innerunique|arg_m/.test(kql))
+        assert.equal(results[0], results[1], `results differ between SQLite and PostgreSQL for ${kql}`);
     }
     assert.ok(ran > 200 * SCALE, `only ${ran} generated queries ran`);
     for (const sql of [...sqlite.executed, ...(typeof pg !== 'string' ? pg.executed : [])]) assert.match(sql, /^SELECT /);

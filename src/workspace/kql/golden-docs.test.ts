@@ -33,16 +33,41 @@ export const docCases: DocCase[] = [
     rows: [[8]],
   },
   // ---------------------------------------------------------------- aggregates
-  { doc: `${KUSTO}stdev-aggregation-function`, kql: 'range x from 1 to 5 step 1 | summarize make_list(x), stdev(x)', columns: 'list_x:dynamic, stdev_x:real', rows: [['[1,2,3,4,5]', 1.58113883008419]] },
-  { doc: `${KUSTO}variance-aggregation-function`, kql: 'range x from 1 to 5 step 1 | summarize make_list(x), variance(x)', columns: 'list_x:dynamic, variance_x:real', rows: [['[1,2,3,4,5]', 2.5]] },
+  {
+    doc: `${KUSTO}stdev-aggregation-function`,
+    kql: 'range x from 1 to 5 step 1 | summarize make_list(x), stdev(x)',
+    columns: 'list_x:dynamic, stdev_x:real',
+    rows: [['[1,2,3,4,5]', 1.58113883008419]],
+  },
+  {
+    doc: `${KUSTO}variance-aggregation-function`,
+    kql: 'range x from 1 to 5 step 1 | summarize make_list(x), variance(x)',
+    columns: 'list_x:dynamic, variance_x:real',
+    rows: [['[1,2,3,4,5]', 2.5]],
+  },
   // ---------------------------------------------------------------- datetime
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(6.5, 2.5, 7)', columns: 'print_0:real', rows: [[4.5]] },
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(time(1h), 1d, 12h)', columns: 'print_0:timespan', rows: [['-12:00:00']] },
-  { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(datetime(2017-05-15 10:20:00.0), 1d, datetime(1970-01-01 12:00:00.0))', columns: 'print_0:datetime', rows: [['2017-05-14T12:00:00Z']] },
-  { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(datetime(2017-05-17 10:20:00.0), 7d, datetime(2017-06-04 00:00:00.0))', columns: 'print_0:datetime', rows: [['2017-05-14T00:00:00Z']] },
+  {
+    doc: `${KUSTO}bin-at-function`,
+    kql: 'print bin_at(datetime(2017-05-15 10:20:00.0), 1d, datetime(1970-01-01 12:00:00.0))',
+    columns: 'print_0:datetime',
+    rows: [['2017-05-14T12:00:00Z']],
+  },
+  {
+    doc: `${KUSTO}bin-at-function`,
+    kql: 'print bin_at(datetime(2017-05-17 10:20:00.0), 7d, datetime(2017-06-04 00:00:00.0))',
+    columns: 'print_0:datetime',
+    rows: [['2017-05-14T00:00:00Z']],
+  },
   { doc: `${KUSTO}day-of-week-function`, kql: 'print Timespan = dayofweek(datetime(1947-11-30 10:00:05))', columns: 'Timespan:timespan', rows: [['00:00:00']] },
   { doc: `${KUSTO}day-of-week-function`, kql: 'print Timespan = dayofweek(datetime(1970-05-11))', columns: 'Timespan:timespan', rows: [['1.00:00:00']] },
-  { doc: `${KUSTO}day-of-week-function`, kql: 'let dow=dayofweek(datetime(1970-5-12)); print Timespan = dow, Integer = toint(dow/1d)', columns: 'Timespan:timespan, Integer:int', rows: [['2.00:00:00', 2]] },
+  {
+    doc: `${KUSTO}day-of-week-function`,
+    kql: 'let dow=dayofweek(datetime(1970-5-12)); print Timespan = dow, Integer = toint(dow/1d)',
+    columns: 'Timespan:timespan, Integer:int',
+    rows: [['2.00:00:00', 2]],
+  },
   {
     doc: `${KUSTO}startofmonth-function`,
     kql: 'range offset from -1 to 1 step 1 | project monthStart = startofmonth(datetime(2017-01-01 10:10:17), offset)',
@@ -74,19 +99,44 @@ export const docCases: DocCase[] = [
     doc: `${KUSTO}extract-function`,
     kql: 'let _data = datatable(Text: string) ["User: James, Email: James@example.com, Age: 29", "User: David, Age: 35"]; _data | extend UserName = extract("User: ([^,]+)", 1, Text), EmailId = extract(@"Email: (\\S+),", 1, Text), Age = extract(@"\\d+", 0, Text)',
     columns: 'Text:string, UserName:string, EmailId:string, Age:string',
-    rows: [['User: James, Email: James@example.com, Age: 29', 'James', 'James@example.com', '29'], ['User: David, Age: 35', 'David', '', '35']],
+    rows: [
+      ['User: James, Email: James@example.com, Age: 29', 'James', 'James@example.com', '29'],
+      ['User: David, Age: 35', 'David', '', '35'],
+    ],
   },
   ...joinCase('leftanti', 'Key:string, Value1:long', [['a', 1]]),
-  ...joinCase('leftsemi', 'Key:string, Value1:long', [['b', 2], ['b', 3], ['c', 4]]),
+  ...joinCase('leftsemi', 'Key:string, Value1:long', [
+    ['b', 2],
+    ['b', 3],
+    ['c', 4],
+  ]),
   ...joinCase('rightanti', 'Key:string, Value2:long', [['d', 40]]),
-  ...joinCase('rightsemi', 'Key:string, Value2:long', [['b', 10], ['c', 20], ['c', 30]]),
-  ...joinCase('rightouter', 'Key:string, Value1:long, Key1:string, Value2:long', [['b', 2, 'b', 10], ['b', 3, 'b', 10], ['c', 4, 'c', 20], ['c', 4, 'c', 30], ['', null, 'd', 40]]),
-  ...joinCase('fullouter', 'Key:string, Value1:long, Key1:string, Value2:long', [['a', 1, '', null], ['b', 2, 'b', 10], ['b', 3, 'b', 10], ['c', 4, 'c', 20], ['c', 4, 'c', 30], ['', null, 'd', 40]]),
+  ...joinCase('rightsemi', 'Key:string, Value2:long', [
+    ['b', 10],
+    ['c', 20],
+    ['c', 30],
+  ]),
+  ...joinCase('rightouter', 'Key:string, Value1:long, Key1:string, Value2:long', [
+    ['b', 2, 'b', 10],
+    ['b', 3, 'b', 10],
+    ['c', 4, 'c', 20],
+    ['c', 4, 'c', 30],
+    ['', null, 'd', 40],
+  ]),
+  ...joinCase('fullouter', 'Key:string, Value1:long, Key1:string, Value2:long', [
+    ['a', 1, '', null],
+    ['b', 2, 'b', 10],
+    ['b', 3, 'b', 10],
+    ['c', 4, 'c', 20],
+    ['c', 4, 'c', 30],
+    ['', null, 'd', 40],
+  ]),
 ];
 
 /** The join flavor pages share one input: X and Y below, joined on Key. */
 function joinCase(kind: string, columns: string, rows: unknown[][]): DocCase[] {
-  const xy = "let X = datatable(Key:string, Value1:long) ['a',1, 'b',2, 'b',3, 'c',4]; let Y = datatable(Key:string, Value2:long) ['b',10, 'c',20, 'c',30, 'd',40];";
+  const xy =
+    "let X = datatable(Key:string, Value1:long) ['a',1, 'b',2, 'b',3, 'c',4]; let Y = datatable(Key:string, Value2:long) ['b',10, 'c',20, 'c',30, 'd',40];";
   return [{ doc: `${KUSTO}join-${kind}`, kql: `${xy} X | join kind=${kind} Y on Key`, columns, rows }];
 }
 
@@ -111,7 +161,11 @@ export const documentedRuleCases: DocCase[] = [
     doc: `${KUSTO}parse-operator`,
     kql: 'datatable(EventText:string) ["Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=27, sliceNumber=23)", "Event: NotifySliceRelease (resourceName=PipelineScheduler, totalSlices=many, sliceNumber=2)", "no event"] | parse EventText with * "resourceName=" resourceName ", totalSlices=" totalSlices:long * "sliceNumber=" sliceNumber:long * | project resourceName, totalSlices, sliceNumber',
     columns: 'resourceName:string, totalSlices:long, sliceNumber:long',
-    rows: [['PipelineScheduler', 27, 23], ['', null, null], ['', null, null]],
+    rows: [
+      ['PipelineScheduler', 27, 23],
+      ['', null, null],
+      ['', null, null],
+    ],
   },
   {
     // "Returns up to the specified number of random rows from the input table."
@@ -131,7 +185,12 @@ export const documentedRuleCases: DocCase[] = [
     doc: `${KUSTO}getschema-operator`,
     kql: 'datatable(Name:string, Count:long, When:datetime, Ratio:real)[] | getschema',
     columns: 'ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string',
-    rows: [['Name', 0, 'System.String', 'string'], ['Count', 1, 'System.Int64', 'long'], ['When', 2, 'System.DateTime', 'datetime'], ['Ratio', 3, 'System.Double', 'real']],
+    rows: [
+      ['Name', 0, 'System.String', 'string'],
+      ['Count', 1, 'System.Int64', 'long'],
+      ['When', 2, 'System.DateTime', 'datetime'],
+      ['Ratio', 3, 'System.Double', 'real'],
+    ],
     ordered: true,
   },
 ];

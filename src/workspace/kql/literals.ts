@@ -1,15 +1,35 @@
 /** Parsing of KQL literal texts (timespan, datetime, numbers) into our values. */
 
-
 const TIMESPAN_UNITS: Record<string, number> = {
-  d: 86400000, day: 86400000, days: 86400000,
-  h: 3600000, hr: 3600000, hrs: 3600000, hour: 3600000, hours: 3600000,
-  m: 60000, min: 60000, minute: 60000, minutes: 60000,
-  s: 1000, sec: 1000, second: 1000, seconds: 1000,
-  ms: 1, milli: 1, millis: 1, millisecond: 1, milliseconds: 1,
-  microsecond: 0.001, microseconds: 0.001, micro: 0.001, micros: 0.001,
-  tick: 0.0001, ticks: 0.0001,
-  nanosecond: 0.000001, nanoseconds: 0.000001,
+  d: 86400000,
+  day: 86400000,
+  days: 86400000,
+  h: 3600000,
+  hr: 3600000,
+  hrs: 3600000,
+  hour: 3600000,
+  hours: 3600000,
+  m: 60000,
+  min: 60000,
+  minute: 60000,
+  minutes: 60000,
+  s: 1000,
+  sec: 1000,
+  second: 1000,
+  seconds: 1000,
+  ms: 1,
+  milli: 1,
+  millis: 1,
+  millisecond: 1,
+  milliseconds: 1,
+  microsecond: 0.001,
+  microseconds: 0.001,
+  micro: 0.001,
+  micros: 0.001,
+  tick: 0.0001,
+  ticks: 0.0001,
+  nanosecond: 0.000001,
+  nanoseconds: 0.000001,
 };
 
 /** Timespan literal text → milliseconds; null for `time(null)`; undefined if not understood. */
@@ -83,4 +103,3 @@ export function parseNumberLiteral(text: string, kind: 'long' | 'int' | 'real'):
   if (kind === 'int' && (v > 2147483647n || v < -2147483648n)) return undefined;
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
-

@@ -7,21 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import { workspaceTables, type TableSchema } from '../tables.ts';
-import type {
-  Column,
-  KType,
-  LetStatement,
-  NamedExpr,
-  Operator,
-  OrderKey,
-  Query,
-  Scalar,
-  Span,
-  SummarizeItem,
-  Tabular,
-  BinaryOp,
-  ParsePart,
-} from './ast.ts';
+import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, Query, Scalar, Span, SummarizeItem, Tabular, BinaryOp, ParsePart } from './ast.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
 import { parseDatetimeLiteral, parseNumberLiteral, parseTimespanLiteral } from './literals.ts';
 
@@ -198,7 +184,7 @@ class Adapter {
   ) {}
 
   kind(n: KNode): string {
-    return n ? this.rt.kindName[n.Kind] ?? 'Unknown' : 'Missing';
+    return n ? (this.rt.kindName[n.Kind] ?? 'Unknown') : 'Missing';
   }
 
   span(n: KNode): Span {
@@ -234,7 +220,12 @@ class Adapter {
     const op = n?.Operator?.Text;
     if (op) return `operator '${op}'`;
     const src = this.src(n);
-    return k.replace(/Expression$/, ' expression').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase() + (src ? ` '${src.slice(0, 40)}'` : '');
+    return (
+      k
+        .replace(/Expression$/, ' expression')
+        .replace(/([a-z])([A-Z])/g, '$1 $2')
+        .toLowerCase() + (src ? ` '${src.slice(0, 40)}'` : '')
+    );
   }
 
   query(root: KNode): Query {
@@ -263,11 +254,16 @@ class Adapter {
         } else body = this.tabular(st.Expression);
       } else {
         const what =
-          k === 'SetOptionStatement' ? "'set' statements" : k === 'QueryParametersStatement' ? "'declare query_parameters'" : k.replace(/Statement$/, ' statements');
+          k === 'SetOptionStatement'
+            ? "'set' statements"
+            : k === 'QueryParametersStatement'
+              ? "'declare query_parameters'"
+              : k.replace(/Statement$/, ' statements');
         q.unsupportedStatements.push({ what, pos: this.span(st) });
       }
     }
-    if (!body) throw kqlErrorAt('SemanticError', this.text, { offset: this.text.length, length: 0 }, 'The query has no tabular expression statement', 'SEM0003');
+    if (!body)
+      throw kqlErrorAt('SemanticError', this.text, { offset: this.text.length, length: 0 }, 'The query has no tabular expression statement', 'SEM0003');
     q.body = body;
     return q;
   }
@@ -349,7 +345,15 @@ class Adapter {
       case 'RangeOperator': {
         const columns = columnsOf(n.ResultType);
         if (columns.length !== 1) return this.unsupportedTab(n, "this form of 'range'");
-        return { kind: 'range', name: columns[0].name, from: this.scalar(n.From), to: this.scalar(n.To), step: this.scalar(n.Step), columns, pos: this.span(n) };
+        return {
+          kind: 'range',
+          name: columns[0].name,
+          from: this.scalar(n.From),
+          to: this.scalar(n.To),
+          step: this.scalar(n.Step),
+          columns,
+          pos: this.span(n),
+        };
       }
       default:
         return this.unsupportedTab(n);
@@ -422,7 +426,11 @@ class Adapter {
         if (bad) return this.opUnsupported(n, `${bad} of operator 'distinct'`);
         const exprs = listItems(n.Expressions);
         if (exprs.length === 1 && this.kind(exprs[0]) === 'StarExpression') {
-          return { op: 'distinct', items: input.columns.map((c) => ({ name: c.name, expr: { kind: 'column', name: c.name, type: c.type, pos: this.span(exprs[0]) } })), pos };
+          return {
+            op: 'distinct',
+            items: input.columns.map((c) => ({ name: c.name, expr: { kind: 'column', name: c.name, type: c.type, pos: this.span(exprs[0]) } })),
+            pos,
+          };
         }
         if (exprs.length !== out.length) return this.opUnsupported(n, "this form of 'distinct'");
         return { op: 'distinct', items: exprs.map((e, i) => ({ name: out[i].name, expr: this.scalar(this.unnamed(e)) })), pos };
@@ -494,7 +502,8 @@ class Adapter {
     for (const p of listItems(n.Parameters)) {
       const name: string = p.Name?.SimpleName ?? '?';
       const value = this.src(p.Expression).trim();
-      if (name !== 'kind' || (value !== 'simple' && value !== 'regex')) return this.opUnsupported(p, `parameter '${name}=${value.slice(0, 40)}' of operator 'parse'`);
+      if (name !== 'kind' || (value !== 'simple' && value !== 'regex'))
+        return this.opUnsupported(p, `parameter '${name}=${value.slice(0, 40)}' of operator 'parse'`);
       kind = value;
     }
     const types = new Map(out.map((c) => [c.name, c.type]));
@@ -778,7 +787,8 @@ class Adapter {
           const num = parseNumberLiteral(this.literalToken(inner), 'long');
           if (typeof num === 'number') key = num;
         }
-        if (target.type !== 'dynamic' || key === undefined) return this.unsupportedExpr(n, `element access '${this.src(n).slice(0, 40)}' (only constant index or key on dynamic values)`);
+        if (target.type !== 'dynamic' || key === undefined)
+          return this.unsupportedExpr(n, `element access '${this.src(n).slice(0, 40)}' (only constant index or key on dynamic values)`);
         return { kind: 'member', target, key, type, pos };
       }
       default:
@@ -805,7 +815,9 @@ function checkLetExpansion(rt: KustoRuntime, root: KNode): void {
     const kind = rt.kindName[st?.Kind];
     const w = weightOf(kind === 'LetStatement' ? st.Expression : st);
     if (w > MAX_LET_EXPANSION) {
-      throw new KqlError('UnsupportedError', `The query is too complex: its let definitions expand to more than ${MAX_LET_EXPANSION} expressions`, { innerCode: 'UNS0003' });
+      throw new KqlError('UnsupportedError', `The query is too complex: its let definitions expand to more than ${MAX_LET_EXPANSION} expressions`, {
+        innerCode: 'UNS0003',
+      });
     }
     if (kind === 'LetStatement' && st.Name?.SimpleName) weights.set(st.Name.SimpleName, w);
   }
@@ -835,7 +847,9 @@ export function parseKql(text: string): Query {
   try {
     code = rt.K.KustoCode.Parse(text);
   } catch (e) {
-    throw new KqlError('SyntaxError', `The query could not be parsed (${e instanceof RangeError ? 'too complex' : 'parser failure'})`, { innerCode: 'SYN0002' });
+    throw new KqlError('SyntaxError', `The query could not be parsed (${e instanceof RangeError ? 'too complex' : 'parser failure'})`, {
+      innerCode: 'SYN0002',
+    });
   }
   const syn = firstError(code.GetSyntaxDiagnostics());
   if (syn) throw kqlErrorAt('SyntaxError', text, { offset: syn.Start, length: syn.Length }, `${syn.Message}`, syn.Code ?? 'SYN0002');
@@ -843,7 +857,9 @@ export function parseKql(text: string): Query {
   try {
     code = code.Analyze(rt.globals);
   } catch (e) {
-    throw new KqlError('SemanticError', `The query could not be analysed (${e instanceof RangeError ? 'too complex' : 'analyser failure'})`, { innerCode: 'SEM0001' });
+    throw new KqlError('SemanticError', `The query could not be analysed (${e instanceof RangeError ? 'too complex' : 'analyser failure'})`, {
+      innerCode: 'SEM0001',
+    });
   }
   const sem = firstError(code.GetDiagnostics());
   if (sem) throw kqlErrorAt('SemanticError', text, { offset: sem.Start, length: sem.Length }, `${sem.Message}`, sem.Code ?? 'SEM0100');
@@ -851,8 +867,12 @@ export function parseKql(text: string): Query {
     return new Adapter(rt, text).query(code.Syntax);
   } catch (e) {
     if (e instanceof KqlError) throw e;
-    throw new KqlError('UnsupportedError', `The query uses a construct this engine cannot translate (${e instanceof RangeError ? 'too complex' : 'adapter failure'})`, {
-      innerCode: 'UNS0000',
-    });
+    throw new KqlError(
+      'UnsupportedError',
+      `The query uses a construct this engine cannot translate (${e instanceof RangeError ? 'too complex' : 'adapter failure'})`,
+      {
+        innerCode: 'UNS0000',
+      },
+    );
   }
 }

@@ -8,31 +8,120 @@ import { KqlError, kqlErrorAt } from './errors.ts';
 import { regexProblem } from './regex.ts';
 
 export const SUPPORTED_OPERATORS = [
-  'where', 'project', 'project-away', 'project-rename', 'extend', 'summarize', 'sort', 'order',
-  'top', 'take', 'limit', 'distinct', 'count', 'join', 'union', 'render', 'print', 'range', 'parse',
-  'make-series', 'getschema', 'datatable', 'sample', 'as',
+  'where',
+  'project',
+  'project-away',
+  'project-rename',
+  'extend',
+  'summarize',
+  'sort',
+  'order',
+  'top',
+  'take',
+  'limit',
+  'distinct',
+  'count',
+  'join',
+  'union',
+  'render',
+  'print',
+  'range',
+  'parse',
+  'make-series',
+  'getschema',
+  'datatable',
+  'sample',
+  'as',
 ] as const;
 
-export const SUPPORTED_JOIN_KINDS = ['innerunique', 'inner', 'leftouter', 'rightouter', 'fullouter', 'leftsemi', 'leftanti', 'anti', 'leftantisemi', 'rightsemi', 'rightanti', 'rightantisemi'] as const;
+export const SUPPORTED_JOIN_KINDS = [
+  'innerunique',
+  'inner',
+  'leftouter',
+  'rightouter',
+  'fullouter',
+  'leftsemi',
+  'leftanti',
+  'anti',
+  'leftantisemi',
+  'rightsemi',
+  'rightanti',
+  'rightantisemi',
+] as const;
 
 export const SCALAR_FUNCTIONS = new Set([
-  'ago', 'now', 'todatetime', 'startofday', 'startofweek', 'format_datetime', 'datetime_diff',
-  'tostring', 'toint', 'tolong', 'todouble', 'strlen', 'strcat', 'substring', 'tolower', 'toupper',
-  'trim', 'split', 'iff', 'iif', 'case', 'isempty', 'isnotempty', 'isnull', 'isnotnull', 'coalesce',
-  'round', 'floor', 'bin', 'not',
-  'bin_at', 'endofday', 'endofweek', 'startofmonth', 'endofmonth', 'dayofweek', 'hourofday',
-  'extract', 'extract_all', 'replace_string', 'replace_regex', 'indexof', 'countof', 'array_length',
-  'bag_pack', 'pack', 'max_of', 'min_of', 'todynamic', 'parse_json',
+  'ago',
+  'now',
+  'todatetime',
+  'startofday',
+  'startofweek',
+  'format_datetime',
+  'datetime_diff',
+  'tostring',
+  'toint',
+  'tolong',
+  'todouble',
+  'strlen',
+  'strcat',
+  'substring',
+  'tolower',
+  'toupper',
+  'trim',
+  'split',
+  'iff',
+  'iif',
+  'case',
+  'isempty',
+  'isnotempty',
+  'isnull',
+  'isnotnull',
+  'coalesce',
+  'round',
+  'floor',
+  'bin',
+  'not',
+  'bin_at',
+  'endofday',
+  'endofweek',
+  'startofmonth',
+  'endofmonth',
+  'dayofweek',
+  'hourofday',
+  'extract',
+  'extract_all',
+  'replace_string',
+  'replace_regex',
+  'indexof',
+  'countof',
+  'array_length',
+  'bag_pack',
+  'pack',
+  'max_of',
+  'min_of',
+  'todynamic',
+  'parse_json',
 ]);
 
 export const AGGREGATE_FUNCTIONS = new Set([
-  'count', 'countif', 'dcount', 'sum', 'avg', 'min', 'max', 'percentile', 'make_set', 'make_list',
-  'dcountif', 'sumif', 'avgif', 'stdev', 'variance', 'take_any',
+  'count',
+  'countif',
+  'dcount',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'percentile',
+  'make_set',
+  'make_list',
+  'dcountif',
+  'sumif',
+  'avgif',
+  'stdev',
+  'variance',
+  'take_any',
 ]);
 
-export const DATETIME_DIFF_PARTS = new Set([
-  'year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond',
-]);
+export const DATETIME_DIFF_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond']);
 
 /** Literals in one `parse` pattern (the SQL grows with each). */
 export const MAX_PARSE_LITERALS = 12;
@@ -73,15 +162,23 @@ export function constNumber(e: Scalar, lets: Map<number, LetStatement>): number 
 
 /** format_datetime specifiers we translate: letter → allowed run lengths. */
 const FORMAT_LETTERS: Record<string, number[]> = {
-  y: [2, 4], M: [1, 2], d: [1, 2], H: [1, 2], h: [1, 2], m: [1, 2], s: [1, 2], t: [2],
-  f: [1, 2, 3, 4, 5, 6, 7], F: [1, 2, 3, 4, 5, 6, 7],
+  y: [2, 4],
+  M: [1, 2],
+  d: [1, 2],
+  H: [1, 2],
+  h: [1, 2],
+  m: [1, 2],
+  s: [1, 2],
+  t: [2],
+  f: [1, 2, 3, 4, 5, 6, 7],
+  F: [1, 2, 3, 4, 5, 6, 7],
 };
 const FORMAT_SEPARATORS = ' /-:,._[]';
 
 /** Split a Kusto datetime format string into tokens and separators; null if unsupported. */
 export function tokenizeDatetimeFormat(fmt: string): { token?: string; literal?: string }[] | null {
   const out: { token?: string; literal?: string }[] = [];
-  for (let i = 0; i < fmt.length; ) {
+  for (let i = 0; i < fmt.length;) {
     const c = fmt[i];
     if (FORMAT_LETTERS[c]) {
       let j = i;
@@ -140,7 +237,8 @@ class Checker {
         if (step === undefined || !(step > 0)) this.add(t.step.pos, "the step of 'range' must be a positive constant");
         const from = constNumber(t.from, this.lets);
         const to = constNumber(t.to, this.lets);
-        if (step && from !== undefined && to !== undefined && (to - from) / step > MAX_RANGE_ROWS) this.add(t.pos, `'range' is limited to ${MAX_RANGE_ROWS} rows`);
+        if (step && from !== undefined && to !== undefined && (to - from) / step > MAX_RANGE_ROWS)
+          this.add(t.pos, `'range' is limited to ${MAX_RANGE_ROWS} rows`);
         return;
       }
       case 'pipe': {
@@ -148,7 +246,12 @@ class Checker {
         const op = t.op;
         switch (op.op) {
           case 'unsupported':
-            this.add(op.pos, op.what.startsWith("operator '") ? `${op.what} is not supported (supported operators: ${SUPPORTED_OPERATORS.join(', ')})` : `${op.what} is not supported`);
+            this.add(
+              op.pos,
+              op.what.startsWith("operator '")
+                ? `${op.what} is not supported (supported operators: ${SUPPORTED_OPERATORS.join(', ')})`
+                : `${op.what} is not supported`,
+            );
             return;
           case 'where':
             this.scalar(op.predicate, 'row');
@@ -222,7 +325,8 @@ class Checker {
     op.by.forEach((b) => this.scalar(b.expr, 'row'));
     this.scalar(op.axis.expr, 'row');
     const axisType = op.axis.expr.type;
-    if (axisType !== 'datetime' && axisType !== 'long' && axisType !== 'int') this.add(op.axis.expr.pos, `a make-series axis of type ${axisType} is not supported (datetime, long, int)`);
+    if (axisType !== 'datetime' && axisType !== 'long' && axisType !== 'int')
+      this.add(op.axis.expr.pos, `a make-series axis of type ${axisType} is not supported (datetime, long, int)`);
     if (!op.from || !op.to) this.add(op.pos, "make-series needs 'from' and 'to' (the range of the series)");
     else [op.from, op.to].forEach((x) => this.scalar(x, 'row'));
     const step = constNumber(op.step, this.lets);
@@ -338,11 +442,12 @@ class Checker {
         this.add(e.namePos, `'${name}' is only supported as a top-level summarize aggregate`);
         return;
       }
-      if (name === 'count' && argc > 0) this.add(e.namePos, "count(expr) is not supported; use count() or countif(predicate)");
+      if (name === 'count' && argc > 0) this.add(e.namePos, 'count(expr) is not supported; use count() or countif(predicate)');
       if ((name === 'make_set' || name === 'make_list') && argc > 1) this.add(e.args[1].pos, `the maxSize argument of '${name}' is not supported`);
       if (name === 'percentile') {
         const p = argc > 1 ? constNumber(e.args[1], this.lets) : undefined;
-        if (p === undefined || p < 0 || p > 100) this.add(argc > 1 ? e.args[1].pos : e.pos, "the percentile of 'percentile' must be a constant between 0 and 100");
+        if (p === undefined || p < 0 || p > 100)
+          this.add(argc > 1 ? e.args[1].pos : e.pos, "the percentile of 'percentile' must be a constant between 0 and 100");
       }
       e.args.forEach((a) => this.scalar(a, 'row'));
       return;
@@ -377,7 +482,8 @@ class Checker {
       }
       case 'extract':
       case 'extract_all': {
-        if (name === 'extract' && argc !== 3) this.add(e.namePos, "'extract' with a type argument is not supported (use toint(), todatetime(), … on the result)");
+        if (name === 'extract' && argc !== 3)
+          this.add(e.namePos, "'extract' with a type argument is not supported (use toint(), todatetime(), … on the result)");
         if (name === 'extract_all' && argc !== 2) this.add(e.namePos, "'extract_all' with a group list is not supported");
         const re = this.constString(e.args[0], `the pattern of '${name}'`);
         if (re !== undefined) checkRegex(re, e.args[0].pos, this, true);
@@ -395,7 +501,7 @@ class Checker {
       }
       case 'countof': {
         const kind = argc > 2 ? this.constString(e.args[2], "the kind of 'countof'") : 'normal';
-        if (kind !== undefined && kind !== 'normal' && kind !== 'regex') this.add(e.args[2].pos, "the kind of 'countof' must be \"normal\" or \"regex\"");
+        if (kind !== undefined && kind !== 'normal' && kind !== 'regex') this.add(e.args[2].pos, 'the kind of \'countof\' must be "normal" or "regex"');
         const search = this.constString(e.args[1], "the search text of 'countof'");
         if (kind === 'regex' && search !== undefined) checkRegex(search, e.args[1].pos, this, true);
         return;
@@ -420,7 +526,8 @@ class Checker {
       case 'round':
         if (argc === 2) {
           const d = constNumber(e.args[1], this.lets);
-          if (d === undefined || !Number.isInteger(d) || d < -15 || d > 15) this.add(e.args[1].pos, "the precision of 'round' must be an integer constant between -15 and 15");
+          if (d === undefined || !Number.isInteger(d) || d < -15 || d > 15)
+            this.add(e.args[1].pos, "the precision of 'round' must be an integer constant between -15 and 15");
         }
         return;
       case 'split':

@@ -1,11 +1,26 @@
 /** Results table: typed columns (numbers right-aligned, datetimes formatted), click-to-sort headers, pages. */
 import { useMemo, type ReactNode } from 'react';
-import { createPaginatedRowModel, createSortedRowModel, rowPaginationFeature, rowSortingFeature, sortFns, tableFeatures, useTable, FlexRender } from '@tanstack/react-table';
+import {
+  createPaginatedRowModel,
+  createSortedRowModel,
+  rowPaginationFeature,
+  rowSortingFeature,
+  sortFns,
+  tableFeatures,
+  useTable,
+  FlexRender,
+} from '@tanstack/react-table';
 import type { LogsColumn } from '../lib/api';
 import { formatValue } from '../lib/time';
 import { Link } from './ui';
 
-const features = tableFeatures({ rowSortingFeature, rowPaginationFeature, sortedRowModel: createSortedRowModel(), paginatedRowModel: createPaginatedRowModel(), sortFns });
+const features = tableFeatures({
+  rowSortingFeature,
+  rowPaginationFeature,
+  sortedRowModel: createSortedRowModel(),
+  paginatedRowModel: createPaginatedRowModel(),
+  sortFns,
+});
 
 function Cell({ href, children }: { href?: string; children: ReactNode }) {
   return href ? <Link to={href}>{children}</Link> : <>{children}</>;
@@ -52,12 +67,21 @@ export function DataTable({
         <thead>
           {table.getHeaderGroups().map((hg: any) => (
             <tr key={hg.id}>
-              {rowAction && <th scope="col"><span className="sr-only">Actions</span></th>}
+              {rowAction && (
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              )}
               {hg.headers.map((h: any, i: number) => {
                 const sorted = h.column.getIsSorted();
                 const type = columns[i]?.type ?? '';
                 return (
-                  <th key={h.id} scope="col" className={numeric(type) ? 'num' : ''} aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}>
+                  <th
+                    key={h.id}
+                    scope="col"
+                    className={numeric(type) ? 'num' : ''}
+                    aria-sort={sorted === 'asc' ? 'ascending' : sorted === 'desc' ? 'descending' : 'none'}
+                  >
                     <button type="button" className="sort" onClick={h.column.getToggleSortingHandler()} title={`${columns[i]?.name} (${type}) — sort`}>
                       {columns[i]?.name}
                       <span className="coltype">{type}</span>

@@ -13,11 +13,20 @@ const animate = !navigator.webdriver && !window.matchMedia('(prefers-reduced-mot
 
 function optionOf(spec: ChartSpec, dark: boolean): echarts.EChartsCoreOption {
   const text = dark ? '#d6dae0' : '#2b2f36';
-  const base = { animation: animate, backgroundColor: 'transparent', textStyle: { color: text }, tooltip: { trigger: spec.kind === 'piechart' ? 'item' : 'axis' } };
+  const base = {
+    animation: animate,
+    backgroundColor: 'transparent',
+    textStyle: { color: text },
+    tooltip: { trigger: spec.kind === 'piechart' ? 'item' : 'axis' },
+  };
   const legend = spec.series.length > 1 || spec.kind === 'piechart' ? { legend: { type: 'scroll', bottom: 0, textStyle: { color: text } } } : {};
   if (spec.kind === 'piechart') {
     const s = spec.series[0];
-    return { ...base, ...legend, series: [{ type: 'pie', radius: ['35%', '65%'], data: spec.categories.map((name, i) => ({ name, value: s?.values[i] ?? 0 })), label: { color: text } }] };
+    return {
+      ...base,
+      ...legend,
+      series: [{ type: 'pie', radius: ['35%', '65%'], data: spec.categories.map((name, i) => ({ name, value: s?.values[i] ?? 0 })), label: { color: text } }],
+    };
   }
   const time = spec.kind === 'timechart' || spec.kind === 'linechart' || spec.kind === 'areachart';
   const horizontal = spec.kind === 'barchart';

@@ -109,7 +109,14 @@ export default function KqlEditor({
     host.current?.setAttribute('data-marker', `${start.lineNumber}:${start.column}`);
     const end = model.getPositionAt(diagnostic.offset + Math.max(1, diagnostic.length));
     monaco.editor.setModelMarkers(model, 'engine', [
-      { severity: monaco.MarkerSeverity.Error, message: diagnostic.message, startLineNumber: start.lineNumber, startColumn: start.column, endLineNumber: end.lineNumber, endColumn: end.column },
+      {
+        severity: monaco.MarkerSeverity.Error,
+        message: diagnostic.message,
+        startLineNumber: start.lineNumber,
+        startColumn: start.column,
+        endLineNumber: end.lineNumber,
+        endColumn: end.column,
+      },
     ]);
     editorRef.current?.revealPositionInCenterIfOutsideViewport(start);
   }, [diagnostic]);

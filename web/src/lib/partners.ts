@@ -28,13 +28,23 @@ export interface PartnerDescriptor {
   clientAvailable: boolean;
 }
 
-const f = (name: string, label: string, required: boolean, extra: Partial<PartnerField> = {}): PartnerField => ({ name, label, required, secret: false, type: 'text', ...extra });
+const f = (name: string, label: string, required: boolean, extra: Partial<PartnerField> = {}): PartnerField => ({
+  name,
+  label,
+  required,
+  secret: false,
+  type: 'text',
+  ...extra,
+});
 /** The sync settings every partner's form ends with (the descriptor describes the credentials). */
 const syncFields = (scopes: string[]): PartnerField[] => [
   f('dataSyncScope', 'Data to sync', false, { type: 'multiselect', options: scopes, help: 'Work item types copied into ServiceDesk_CL.' }),
   f('syncDataDays', 'Sync data (days)', false, { type: 'number', min: 1, max: 120, help: 'How far back the first sync reads (1–120).' }),
   f('syncIntervalSeconds', 'Sync interval (seconds)', false, { type: 'number', min: 30, max: 86400, help: 'How often changes are read (30–86400).' }),
-  f('createNewConfigurationItems', 'Create new configuration items', false, { type: 'boolean', help: 'Create a CI in the partner when an alert names one it does not know.' }),
+  f('createNewConfigurationItems', 'Create new configuration items', false, {
+    type: 'boolean',
+    help: 'Create a CI in the partner when an alert names one it does not know.',
+  }),
 ];
 const common = syncFields(['Incident', 'ChangeRequest']);
 const serverUrl = (help: string) => f('serverUrl', 'Server URL', true, { type: 'url', help });
@@ -58,21 +68,38 @@ export const FALLBACK_PARTNERS: PartnerDescriptor[] = [
   {
     partnerType: 'SCSM',
     displayName: 'System Center Service Manager',
-    fields: [serverUrl('The Service Manager web app URL'), f('clientId', 'Client ID', true), secret('clientSecret', 'Client secret', true, 'Stored encrypted.'), ...common],
+    fields: [
+      serverUrl('The Service Manager web app URL'),
+      f('clientId', 'Client ID', true),
+      secret('clientSecret', 'Client secret', true, 'Stored encrypted.'),
+      ...common,
+    ],
     workItemTypes: ['Incident'],
     clientAvailable: false,
   },
   {
     partnerType: 'Cherwell',
     displayName: 'Cherwell',
-    fields: [serverUrl('e.g. https://contoso.cherwellondemand.com/CherwellAPI'), f('username', 'User name', true), secret('password', 'Password', true, 'Used once to obtain tokens; never stored.'), f('clientId', 'Client ID (API key)', true), ...common],
+    fields: [
+      serverUrl('e.g. https://contoso.cherwellondemand.com/CherwellAPI'),
+      f('username', 'User name', true),
+      secret('password', 'Password', true, 'Used once to obtain tokens; never stored.'),
+      f('clientId', 'Client ID (API key)', true),
+      ...common,
+    ],
     workItemTypes: ['Incident'],
     clientAvailable: false,
   },
   {
     partnerType: 'Provance',
     displayName: 'Provance',
-    fields: [serverUrl('The Dynamics 365 organization URL'), f('username', 'User name', true), secret('password', 'Password', true, 'Used once to obtain tokens; never stored.'), f('clientId', 'Client ID', true), ...common],
+    fields: [
+      serverUrl('The Dynamics 365 organization URL'),
+      f('username', 'User name', true),
+      secret('password', 'Password', true, 'Used once to obtain tokens; never stored.'),
+      f('clientId', 'Client ID', true),
+      ...common,
+    ],
     workItemTypes: ['Incident'],
     clientAvailable: false,
   },
@@ -85,9 +112,14 @@ function fromConnector(body: any): PartnerDescriptor[] {
     partnerType: String(p.type),
     displayName: String(p.displayName ?? p.type),
     fields: [
-      ...(p.connectionFields ?? []).map(
-        (x: any): PartnerField => ({ name: String(x.name), label: String(x.label ?? x.name), help: x.help || undefined, required: x.required === true, secret: x.secret === true, type: x.kind === 'password' || x.secret ? 'password' : x.kind === 'url' ? 'url' : 'text' }),
-      ),
+      ...(p.connectionFields ?? []).map((x: any): PartnerField => ({
+        name: String(x.name),
+        label: String(x.label ?? x.name),
+        help: x.help || undefined,
+        required: x.required === true,
+        secret: x.secret === true,
+        type: x.kind === 'password' || x.secret ? 'password' : x.kind === 'url' ? 'url' : 'text',
+      })),
       ...syncFields(Array.isArray(p.syncScopes) && p.syncScopes.length ? p.syncScopes : ['Incident', 'ChangeRequest']),
     ],
     workItemTypes: Array.isArray(p.workItemTypes) && p.workItemTypes.length ? p.workItemTypes : ['Incident'],

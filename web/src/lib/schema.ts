@@ -57,7 +57,17 @@ export function toShowSchema(schema: WorkspaceSchema, database: string) {
   return {
     Plugins: [],
     Databases: {
-      [database]: { Name: database, Tables, ExternalTables: {}, MaterializedViews: {}, EntityGroups: {}, MajorVersion: 1, MinorVersion: 0, Functions: {}, DatabaseAccessMode: 'ReadOnly' },
+      [database]: {
+        Name: database,
+        Tables,
+        ExternalTables: {},
+        MaterializedViews: {},
+        EntityGroups: {},
+        MajorVersion: 1,
+        MinorVersion: 0,
+        Functions: {},
+        DatabaseAccessMode: 'ReadOnly',
+      },
     },
   };
 }

@@ -41,13 +41,20 @@ interface Preview {
 }
 
 const tableMatches = (table: string, type: string) =>
-  type === 'Incident' ? table.toLowerCase().includes('incident') : type === 'Event' ? table.toLowerCase().includes('event') : table.toLowerCase().includes('alert');
+  type === 'Incident'
+    ? table.toLowerCase().includes('incident')
+    : type === 'Event'
+      ? table.toLowerCase().includes('event')
+      : table.toLowerCase().includes('alert');
 const INSERTABLE = PLACEHOLDERS.filter((p) => !p.includes(' ')).map((p) => p.replace('[N]', '[0]').replace('.NAME', '.team'));
 
 export default function ActionGroups() {
   const { workspace, canWrite } = useSession();
   const { query } = useLocation();
-  const groups = useQuery({ queryKey: ['actionGroups', workspace], queryFn: async () => (await api<{ value: ActionGroup[] }>(wsPath(workspace, '/actionGroups'))).value });
+  const groups = useQuery({
+    queryKey: ['actionGroups', workspace],
+    queryFn: async () => (await api<{ value: ActionGroup[] }>(wsPath(workspace, '/actionGroups'))).value,
+  });
   const editing = query.get('edit');
   const adding = query.get('new') === '1';
   return (
@@ -98,8 +105,14 @@ function GroupRow({ g, canWrite }: { g: ActionGroup; canWrite: boolean }) {
   const qc = useQueryClient();
   const [copied, setCopied] = useState(false);
   const base = wsPath(workspace, `/actionGroups/${encodeURIComponent(g.name)}`);
-  const rotate = useMutation({ mutationFn: () => api(`${base}/rotateWebhookSecret`, { method: 'POST' }), onSuccess: () => qc.invalidateQueries({ queryKey: ['actionGroups', workspace] }) });
-  const del = useMutation({ mutationFn: () => api(base, { method: 'DELETE' }), onSuccess: () => qc.invalidateQueries({ queryKey: ['actionGroups', workspace] }) });
+  const rotate = useMutation({
+    mutationFn: () => api(`${base}/rotateWebhookSecret`, { method: 'POST' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['actionGroups', workspace] }),
+  });
+  const del = useMutation({
+    mutationFn: () => api(base, { method: 'DELETE' }),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ['actionGroups', workspace] }),
+  });
   return (
     <tr data-group={g.name}>
       <th scope="row">
@@ -133,7 +146,11 @@ function GroupRow({ g, canWrite }: { g: ActionGroup; canWrite: boolean }) {
               <span className="sr-only"> webhook URL of {g.name}</span>
             </button>
             {canWrite && (
-              <button type="button" onClick={() => confirm('Rotate the webhook secret? The current URL stops working at once.') && rotate.mutate()} disabled={rotate.isPending}>
+              <button
+                type="button"
+                onClick={() => confirm('Rotate the webhook secret? The current URL stops working at once.') && rotate.mutate()}
+                disabled={rotate.isPending}
+              >
                 Rotate
               </button>
             )}
@@ -141,7 +158,11 @@ function GroupRow({ g, canWrite }: { g: ActionGroup; canWrite: boolean }) {
         ) : (
           <span className="muted">hidden for readers</span>
         )}
-        {del.error && <p className="field-error" role="alert">{(del.error as Error).message}</p>}
+        {del.error && (
+          <p className="field-error" role="alert">
+            {(del.error as Error).message}
+          </p>
+        )}
       </td>
       {canWrite && (
         <td>
@@ -159,7 +180,11 @@ function GroupRow({ g, canWrite }: { g: ActionGroup; canWrite: boolean }) {
   );
 }
 
-const newReceiver = (connectionName: string): Receiver => ({ name: 'create-incident', connectionName, ticketConfiguration: { WorkItemType: 'Incident', WorkItemData: {}, autoResolve: { mode: 'resolve' } } });
+const newReceiver = (connectionName: string): Receiver => ({
+  name: 'create-incident',
+  connectionName,
+  ticketConfiguration: { WorkItemType: 'Incident', WorkItemData: {}, autoResolve: { mode: 'resolve' } },
+});
 
 function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): void }) {
   const { workspace } = useSession();
@@ -176,7 +201,10 @@ function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): v
 
   const save = useMutation({
     mutationFn: () =>
-      api(wsPath(workspace, `/actionGroups/${encodeURIComponent(name)}`), { method: 'PUT', body: { ...(shortName ? { shortName } : {}), enabled, itsmReceivers: receivers } }),
+      api(wsPath(workspace, `/actionGroups/${encodeURIComponent(name)}`), {
+        method: 'PUT',
+        body: { ...(shortName ? { shortName } : {}), enabled, itsmReceivers: receivers },
+      }),
     onSuccess: () => {
       qc.invalidateQueries({ queryKey: ['actionGroups', workspace] });
       onDone();
@@ -205,7 +233,8 @@ function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): v
         </div>
       </div>
       <label className="checkbox">
-        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled (a disabled group acknowledges alerts and stores nothing)
+        <input type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} /> Enabled (a disabled group acknowledges alerts and stores
+        nothing)
       </label>
       {receivers.map((r, i) => (
         <ActionEditor
@@ -218,7 +247,10 @@ function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): v
         />
       ))}
       {receivers.length < 10 && (
-        <button type="button" onClick={() => setReceivers([...receivers, { ...newReceiver(connections.data![0].name), name: `action-${receivers.length + 1}` }])}>
+        <button
+          type="button"
+          onClick={() => setReceivers([...receivers, { ...newReceiver(connections.data![0].name), name: `action-${receivers.length + 1}` }])}
+        >
           Add ITSM action
         </button>
       )}
@@ -228,15 +260,33 @@ function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): v
   );
 }
 
-function ActionEditor({ index, receiver, connections, onChange, onRemove }: { index: number; receiver: Receiver; connections: Connection[]; onChange(r: Receiver): void; onRemove(): void }) {
+function ActionEditor({
+  index,
+  receiver,
+  connections,
+  onChange,
+  onRemove,
+}: {
+  index: number;
+  receiver: Receiver;
+  connections: Connection[];
+  onChange(r: Receiver): void;
+  onRemove(): void;
+}) {
   const { workspace } = useSession();
   const cfg = receiver.ticketConfiguration;
   const conn = connections.find((c) => c.name === receiver.connectionName);
   const typesOf = useWorkItemTypes();
   const type: string = cfg.WorkItemType ?? 'Incident';
   const connBase = wsPath(workspace, `/connections/${encodeURIComponent(receiver.connectionName)}`);
-  const templates = useQuery({ queryKey: ['templates', workspace, receiver.connectionName], queryFn: async () => (await api<{ value: Template[] }>(`${connBase}/templates`)).value });
-  const choices = useQuery({ queryKey: ['choices', workspace, receiver.connectionName], queryFn: async () => (await api<{ value: Choice[] }>(`${connBase}/choices`)).value });
+  const templates = useQuery({
+    queryKey: ['templates', workspace, receiver.connectionName],
+    queryFn: async () => (await api<{ value: Template[] }>(`${connBase}/templates`)).value,
+  });
+  const choices = useQuery({
+    queryKey: ['choices', workspace, receiver.connectionName],
+    queryFn: async () => (await api<{ value: Choice[] }>(`${connBase}/choices`)).value,
+  });
   const typeTemplates = (templates.data ?? []).filter((t) => tableMatches(t.table, type));
   const fieldChoices = useMemo(() => {
     const m = new Map<string, Choice[]>();
@@ -262,7 +312,13 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
             </div>
             <div>
               <label htmlFor={id('conn')}>Connection</label>
-              <select id={id('conn')} value={receiver.connectionName} onChange={(e) => onChange({ ...receiver, connectionName: e.target.value, ticketConfiguration: { ...cfg, TemplateName: undefined, UseTemplate: false } })}>
+              <select
+                id={id('conn')}
+                value={receiver.connectionName}
+                onChange={(e) =>
+                  onChange({ ...receiver, connectionName: e.target.value, ticketConfiguration: { ...cfg, TemplateName: undefined, UseTemplate: false } })
+                }
+              >
                 {connections.map((c) => (
                   <option key={c.name} value={c.name}>
                     {c.name} ({c.partnerType})
@@ -278,7 +334,13 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
             ))}
           </select>
           <label className="checkbox">
-            <input type="checkbox" checked={cfg.UseTemplate === true} disabled={typeTemplates.length === 0} onChange={(e) => setCfg({ UseTemplate: e.target.checked, TemplateName: e.target.checked ? typeTemplates[0]?.name : undefined })} /> Use a template
+            <input
+              type="checkbox"
+              checked={cfg.UseTemplate === true}
+              disabled={typeTemplates.length === 0}
+              onChange={(e) => setCfg({ UseTemplate: e.target.checked, TemplateName: e.target.checked ? typeTemplates[0]?.name : undefined })}
+            />{' '}
+            Use a template
             {typeTemplates.length === 0 && <span className="help"> (the connection has no {type} templates)</span>}
           </label>
           {cfg.UseTemplate && (
@@ -308,7 +370,13 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
                       ))}
                     </select>
                   ) : (
-                    <input id={id(`f-${k}`)} type="text" value={val} onFocus={() => setFocusKey(k)} onChange={(e) => setData({ ...data, [k]: e.target.value })} />
+                    <input
+                      id={id(`f-${k}`)}
+                      type="text"
+                      value={val}
+                      onFocus={() => setFocusKey(k)}
+                      onChange={(e) => setData({ ...data, [k]: e.target.value })}
+                    />
                   )}
                   <button type="button" className="link" onClick={() => setData(Object.fromEntries(Object.entries(data).filter(([x]) => x !== k)))}>
                     Remove<span className="sr-only"> field {k}</span>
@@ -320,7 +388,14 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
               <label htmlFor={id('newfield')} className="sr-only">
                 New field name
               </label>
-              <input id={id('newfield')} type="text" list={id('fields')} placeholder="field name, e.g. short_description" value={newField} onChange={(e) => setNewField(e.target.value)} />
+              <input
+                id={id('newfield')}
+                type="text"
+                list={id('fields')}
+                placeholder="field name, e.g. short_description"
+                value={newField}
+                onChange={(e) => setNewField(e.target.value)}
+              />
               <datalist id={id('fields')}>
                 {['short_description', 'description', 'assignment_group', ...fieldChoices.keys()].map((f) => (
                   <option key={f} value={f} />
@@ -352,15 +427,29 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
             </select>
           </fieldset>
           <label className="checkbox">
-            <input type="checkbox" checked={cfg.CreateOneWIPerCI === true} onChange={(e) => setCfg({ CreateOneWIPerCI: e.target.checked, ...(e.target.checked ? { CreateOneWIPerLog: false } : {}) })} /> One work item per configuration item
+            <input
+              type="checkbox"
+              checked={cfg.CreateOneWIPerCI === true}
+              onChange={(e) => setCfg({ CreateOneWIPerCI: e.target.checked, ...(e.target.checked ? { CreateOneWIPerLog: false } : {}) })}
+            />{' '}
+            One work item per configuration item
           </label>
           <label className="checkbox">
-            <input type="checkbox" checked={cfg.CreateOneWIPerLog === true} onChange={(e) => setCfg({ CreateOneWIPerLog: e.target.checked, ...(e.target.checked ? { CreateOneWIPerCI: false } : {}) })} /> One work item per log row
+            <input
+              type="checkbox"
+              checked={cfg.CreateOneWIPerLog === true}
+              onChange={(e) => setCfg({ CreateOneWIPerLog: e.target.checked, ...(e.target.checked ? { CreateOneWIPerCI: false } : {}) })}
+            />{' '}
+            One work item per log row
           </label>
           <div className="two-col">
             <div>
               <label htmlFor={id('ar')}>When the alert resolves</label>
-              <select id={id('ar')} value={cfg.autoResolve?.mode ?? 'resolve'} onChange={(e) => setCfg({ autoResolve: { ...(cfg.autoResolve ?? {}), mode: e.target.value } })}>
+              <select
+                id={id('ar')}
+                value={cfg.autoResolve?.mode ?? 'resolve'}
+                onChange={(e) => setCfg({ autoResolve: { ...(cfg.autoResolve ?? {}), mode: e.target.value } })}
+              >
                 <option value="resolve">Resolve the work item</option>
                 <option value="note">Add a note only</option>
                 <option value="none">Do nothing</option>
@@ -368,14 +457,24 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
             </div>
             <div>
               <label htmlFor={id('reopen')}>Reopen window</label>
-              <input id={id('reopen')} type="text" placeholder="e.g. P1D, PT4H (empty: never reopen)" value={cfg.reopenWindow ?? ''} onChange={(e) => setCfg({ reopenWindow: e.target.value || undefined })} />
+              <input
+                id={id('reopen')}
+                type="text"
+                placeholder="e.g. P1D, PT4H (empty: never reopen)"
+                value={cfg.reopenWindow ?? ''}
+                onChange={(e) => setCfg({ reopenWindow: e.target.value || undefined })}
+              />
             </div>
           </div>
           {cfg.autoResolve?.mode === 'resolve' && type === 'Incident' && (
             <div className="two-col">
               <div>
                 <label htmlFor={id('cc')}>Close code</label>
-                <select id={id('cc')} value={cfg.autoResolve?.closeCode ?? ''} onChange={(e) => setCfg({ autoResolve: { ...cfg.autoResolve, closeCode: e.target.value || undefined } })}>
+                <select
+                  id={id('cc')}
+                  value={cfg.autoResolve?.closeCode ?? ''}
+                  onChange={(e) => setCfg({ autoResolve: { ...cfg.autoResolve, closeCode: e.target.value || undefined } })}
+                >
                   <option value="">(default)</option>
                   {(fieldChoices.get('close_code') ?? []).map((o) => (
                     <option key={o.value} value={o.value}>
@@ -386,7 +485,12 @@ function ActionEditor({ index, receiver, connections, onChange, onRemove }: { in
               </div>
               <div>
                 <label htmlFor={id('cn')}>Close notes</label>
-                <input id={id('cn')} type="text" value={cfg.autoResolve?.closeNotes ?? ''} onChange={(e) => setCfg({ autoResolve: { ...cfg.autoResolve, closeNotes: e.target.value || undefined } })} />
+                <input
+                  id={id('cn')}
+                  type="text"
+                  value={cfg.autoResolve?.closeNotes ?? ''}
+                  onChange={(e) => setCfg({ autoResolve: { ...cfg.autoResolve, closeNotes: e.target.value || undefined } })}
+                />
               </div>
             </div>
           )}
@@ -415,7 +519,11 @@ function ActionPreview({ receiver }: { receiver: Receiver }) {
   const body = useDebounced(JSON.stringify({ ticketConfiguration: clean(receiver.ticketConfiguration), connectionName: receiver.connectionName }), 300);
   const preview = useQuery({
     queryKey: ['preview', workspace, body],
-    queryFn: () => api<{ problems: { path: string; message: string; allowed?: string[] }[]; value: Preview[] }>(wsPath(workspace, '/itsmActions/preview'), { method: 'POST', body: JSON.parse(body) }),
+    queryFn: () =>
+      api<{ problems: { path: string; message: string; allowed?: string[] }[]; value: Preview[] }>(wsPath(workspace, '/itsmActions/preview'), {
+        method: 'POST',
+        body: JSON.parse(body),
+      }),
     placeholderData: (prev) => prev,
   });
   const [family, setFamily] = useState('azure-common-metric');

@@ -49,10 +49,19 @@ function ComputerList() {
       ) : q.error ? (
         <ErrorBox error={q.error} />
       ) : !table || table.rows.length === 0 ? (
-        <Empty>{applied ? `No computer name contains "${applied}".` : 'No work items name a computer yet. Sync a connection or send an alert with a configuration item.'}</Empty>
+        <Empty>
+          {applied
+            ? `No computer name contains "${applied}".`
+            : 'No work items name a computer yet. Sync a connection or send an alert with a configuration item.'}
+        </Empty>
       ) : (
         <div className="card">
-          <DataTable caption="Computers" columns={table.columns} rows={table.rows} cellHref={(col, v) => (col === 'Computer' && v ? computerHref(String(v)) : undefined)} />
+          <DataTable
+            caption="Computers"
+            columns={table.columns}
+            rows={table.rows}
+            cellHref={(col, v) => (col === 'Computer' && v ? computerHref(String(v)) : undefined)}
+          />
         </div>
       )}
     </>
@@ -90,7 +99,13 @@ function ComputerDetail({ name }: { name: string }) {
       </PageHeader>
       <div className="tiles">
         <Section title="Incidents and change requests over time" kql={timelineKql} wide>
-          {timeline.isPending ? <Loading /> : timeline.error ? <ErrorBox error={timeline.error} /> : <Chart spec={toChartSpec(timeline.data.tables[0], 'timechart')} label={`Work items of ${name} over time`} />}
+          {timeline.isPending ? (
+            <Loading />
+          ) : timeline.error ? (
+            <ErrorBox error={timeline.error} />
+          ) : (
+            <Chart spec={toChartSpec(timeline.data.tables[0], 'timechart')} label={`Work items of ${name} over time`} />
+          )}
         </Section>
         <Section title="Alerts that touched it" kql={alertsKql} wide>
           {alerts.isPending ? (
@@ -100,7 +115,13 @@ function ComputerDetail({ name }: { name: string }) {
           ) : alerts.data.tables[0].rows.length === 0 ? (
             <Empty>No alert has named this computer.</Empty>
           ) : (
-            <DataTable caption={`Alerts on ${name}`} columns={alerts.data.tables[0].columns} rows={alerts.data.tables[0].rows} pageSize={10} cellHref={linkFor(alerts.data.tables[0], 'WorkItemNumber_s', 'WorkItemType_s', 'ServiceDeskConnectionName_s')} />
+            <DataTable
+              caption={`Alerts on ${name}`}
+              columns={alerts.data.tables[0].columns}
+              rows={alerts.data.tables[0].rows}
+              pageSize={10}
+              cellHref={linkFor(alerts.data.tables[0], 'WorkItemNumber_s', 'WorkItemType_s', 'ServiceDeskConnectionName_s')}
+            />
           )}
         </Section>
         <Section title="Incidents and change requests" kql={recordsKql} wide full>
@@ -111,7 +132,13 @@ function ComputerDetail({ name }: { name: string }) {
           ) : records.data.tables[0].rows.length === 0 ? (
             <Empty>No synced incident or change request names this computer yet.</Empty>
           ) : (
-            <DataTable caption={`Work items of ${name}`} columns={records.data.tables[0].columns} rows={records.data.tables[0].rows} pageSize={20} cellHref={linkFor(records.data.tables[0], 'ServiceDeskId_s', 'ServiceDeskWorkItemType_s', 'ServiceDeskConnectionName_s')} />
+            <DataTable
+              caption={`Work items of ${name}`}
+              columns={records.data.tables[0].columns}
+              rows={records.data.tables[0].rows}
+              pageSize={20}
+              cellHref={linkFor(records.data.tables[0], 'ServiceDeskId_s', 'ServiceDeskWorkItemType_s', 'ServiceDeskConnectionName_s')}
+            />
           )}
         </Section>
       </div>

@@ -49,7 +49,10 @@ export default function Connections() {
   const { query } = useLocation();
   const list = useConnections();
   const counts = useQuery({ queryKey: ['kql', workspace, COUNTS_KQL], queryFn: () => runQuery(workspace, COUNTS_KQL) });
-  const countOf = useMemo(() => new Map((counts.data?.tables[0]?.rows ?? []).map((r) => [String(r[0]), { inc: Number(r[1]), chg: Number(r[2]) }])), [counts.data]);
+  const countOf = useMemo(
+    () => new Map((counts.data?.tables[0]?.rows ?? []).map((r) => [String(r[0]), { inc: Number(r[1]), chg: Number(r[2]) }])),
+    [counts.data],
+  );
   const editing = query.get('edit');
   const adding = query.get('new') === '1';
 
@@ -70,7 +73,10 @@ export default function Connections() {
       ) : list.error ? (
         <ErrorBox error={list.error} />
       ) : list.data.length === 0 ? (
-        <Empty>No connections yet. {canWrite ? 'Add one to send alerts to an ITSM tool and sync its incidents and change requests.' : 'Ask a contributor to add one.'}</Empty>
+        <Empty>
+          No connections yet.{' '}
+          {canWrite ? 'Add one to send alerts to an ITSM tool and sync its incidents and change requests.' : 'Ask a contributor to add one.'}
+        </Empty>
       ) : (
         <div className="card table-wrap">
           <table className="list">
@@ -138,20 +144,36 @@ function ConnectionRow({ c, counts, canWrite }: { c: Connection; counts?: { inc:
             ⚠ {w}
           </div>
         ))}
-        {test.data && <div role="status" className="help">Test: {test.data.status}{test.data.lastError ? ` — ${test.data.lastError}` : ''}</div>}
-        {test.error && <div role="alert" className="field-error">Test failed: {(test.error as Error).message}</div>}
+        {test.data && (
+          <div role="status" className="help">
+            Test: {test.data.status}
+            {test.data.lastError ? ` — ${test.data.lastError}` : ''}
+          </div>
+        )}
+        {test.error && (
+          <div role="alert" className="field-error">
+            Test failed: {(test.error as Error).message}
+          </div>
+        )}
         {sync.isPending && (
           <div role="status" aria-label="Sync in progress">
-            <div className="progress"><span /></div>
+            <div className="progress">
+              <span />
+            </div>
             <span className="help">Syncing configuration, incidents and change requests…</span>
           </div>
         )}
         {sync.data && (
           <div role="status" className="help">
-            Sync {sync.data.status}: {sync.data.fetched} read, {sync.data.appended} new or changed in {(sync.data.durationMs / 1000).toFixed(1)} s{sync.data.error ? ` — ${sync.data.error}` : ''}
+            Sync {sync.data.status}: {sync.data.fetched} read, {sync.data.appended} new or changed in {(sync.data.durationMs / 1000).toFixed(1)} s
+            {sync.data.error ? ` — ${sync.data.error}` : ''}
           </div>
         )}
-        {sync.error && <div role="alert" className="field-error">Sync failed: {(sync.error as Error).message}</div>}
+        {sync.error && (
+          <div role="alert" className="field-error">
+            Sync failed: {(sync.error as Error).message}
+          </div>
+        )}
         {del.error && (
           <div role="alert" className="field-error">
             {(del.error as Error).message}
@@ -258,10 +280,24 @@ function ConnectionForm({ existing, onDone }: { existing?: Connection; onDone():
   return (
     <form className="card stack" onSubmit={submit} noValidate aria-labelledby="conn-form-title" style={{ marginBottom: 16 }}>
       <h2 id="conn-form-title">{existing ? `Edit connection ${existing.name}` : 'Add connection'}</h2>
-      {partners.data.source === 'fallback' && <p className="help">Form fields from the dashboard's built-in partner descriptions (this connector has no partner descriptor endpoint).</p>}
+      {partners.data.source === 'fallback' && (
+        <p className="help">Form fields from the dashboard's built-in partner descriptions (this connector has no partner descriptor endpoint).</p>
+      )}
       <label htmlFor="f-name">Connection name</label>
-      <input id="f-name" type="text" value={name} onChange={(e) => setName(e.target.value)} disabled={!!existing} aria-invalid={errors.name ? true : undefined} aria-describedby={errors.name ? 'e-name' : undefined} />
-      {errors.name && <p id="e-name" className="field-error">{errors.name}</p>}
+      <input
+        id="f-name"
+        type="text"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        disabled={!!existing}
+        aria-invalid={errors.name ? true : undefined}
+        aria-describedby={errors.name ? 'e-name' : undefined}
+      />
+      {errors.name && (
+        <p id="e-name" className="field-error">
+          {errors.name}
+        </p>
+      )}
       <label htmlFor="f-partnerType">Partner</label>
       <select
         id="f-partnerType"
@@ -280,7 +316,9 @@ function ConnectionForm({ existing, onDone }: { existing?: Connection; onDone():
           </option>
         ))}
       </select>
-      {partner?.fields.map((f) => <Field key={`${partnerType}:${f.name}`} field={f} value={v[f.name]} error={errors[f.name]} editing={!!existing} onChange={(x) => set(f.name, x)} />)}
+      {partner?.fields.map((f) => (
+        <Field key={`${partnerType}:${f.name}`} field={f} value={v[f.name]} error={errors[f.name]} editing={!!existing} onChange={(x) => set(f.name, x)} />
+      ))}
       {formError && (
         <p className="field-error" role="alert">
           {formError}
@@ -291,18 +329,39 @@ function ConnectionForm({ existing, onDone }: { existing?: Connection; onDone():
   );
 }
 
-function Field({ field, value, error, editing, onChange }: { field: PartnerField; value: unknown; error?: string; editing: boolean; onChange(v: unknown): void }) {
+function Field({
+  field,
+  value,
+  error,
+  editing,
+  onChange,
+}: {
+  field: PartnerField;
+  value: unknown;
+  error?: string;
+  editing: boolean;
+  onChange(v: unknown): void;
+}) {
   const id = `f-${field.name}`;
   const describedBy = [error ? `e-${field.name}` : '', field.help || (field.secret && editing) ? `h-${field.name}` : ''].filter(Boolean).join(' ') || undefined;
   const help = [field.help, field.secret && editing ? 'Leave empty to keep the stored value.' : ''].filter(Boolean).join(' ');
-  const common = { id, 'aria-invalid': error ? true : undefined, 'aria-describedby': describedBy, 'aria-required': field.required && !(editing && field.secret) ? true : undefined };
+  const common = {
+    id,
+    'aria-invalid': error ? true : undefined,
+    'aria-describedby': describedBy,
+    'aria-required': field.required && !(editing && field.secret) ? true : undefined,
+  };
   if (field.type === 'boolean') {
     return (
       <div>
         <label className="checkbox" htmlFor={id}>
           <input type="checkbox" {...common} checked={value === true} onChange={(e) => onChange(e.target.checked)} /> {field.label}
         </label>
-        {help && <p id={`h-${field.name}`} className="help">{help}</p>}
+        {help && (
+          <p id={`h-${field.name}`} className="help">
+            {help}
+          </p>
+        )}
       </div>
     );
   }
@@ -313,11 +372,24 @@ function Field({ field, value, error, editing, onChange }: { field: PartnerField
         <legend>{field.label}</legend>
         {(field.options ?? []).map((o) => (
           <label key={o} className="checkbox">
-            <input type="checkbox" checked={selected.includes(o)} onChange={(e) => onChange(e.target.checked ? [...selected, o] : selected.filter((x) => x !== o))} /> {o}
+            <input
+              type="checkbox"
+              checked={selected.includes(o)}
+              onChange={(e) => onChange(e.target.checked ? [...selected, o] : selected.filter((x) => x !== o))}
+            />{' '}
+            {o}
           </label>
         ))}
-        {help && <p id={`h-${field.name}`} className="help">{help}</p>}
-        {error && <p id={`e-${field.name}`} className="field-error">{error}</p>}
+        {help && (
+          <p id={`h-${field.name}`} className="help">
+            {help}
+          </p>
+        )}
+        {error && (
+          <p id={`e-${field.name}`} className="field-error">
+            {error}
+          </p>
+        )}
       </fieldset>
     );
   }
@@ -337,7 +409,11 @@ function Field({ field, value, error, editing, onChange }: { field: PartnerField
         placeholder={field.type === 'number' ? 'connector default' : undefined}
         onChange={(e) => onChange(e.target.value)}
       />
-      {help && <p id={`h-${field.name}`} className="help">{help}</p>}
+      {help && (
+        <p id={`h-${field.name}`} className="help">
+          {help}
+        </p>
+      )}
       {error && (
         <p id={`e-${field.name}`} className="field-error">
           {error}

@@ -48,7 +48,11 @@ export default function Delivery() {
   const { workspace, canWrite } = useSession();
   const qc = useQueryClient();
   const queue = useQuery({ queryKey: ['queue', workspace], queryFn: () => api<QueueCounts>(wsPath(workspace, '/deliveryQueue')), refetchInterval: REFRESH_MS });
-  const dead = useQuery({ queryKey: ['dead', workspace], queryFn: async () => (await api<{ value: DeadLetter[] }>(wsPath(workspace, '/deadLetters?limit=200'))).value, refetchInterval: REFRESH_MS });
+  const dead = useQuery({
+    queryKey: ['dead', workspace],
+    queryFn: async () => (await api<{ value: DeadLetter[] }>(wsPath(workspace, '/deadLetters?limit=200'))).value,
+    refetchInterval: REFRESH_MS,
+  });
   // The job list; a connector without the endpoint (404) leaves the counts above as all there is.
   const jobs = useQuery({
     queryKey: ['queue', workspace, 'jobs'],
@@ -65,13 +69,20 @@ export default function Delivery() {
   const outcomes = useQuery({ queryKey: ['kql', workspace, OUTCOMES_KQL], queryFn: () => runQuery(workspace, OUTCOMES_KQL), refetchInterval: REFRESH_MS });
   const refresh = () => qc.invalidateQueries({ predicate: (q) => ['queue', 'dead', 'kql'].includes(String(q.queryKey[0])) });
   const replayOne = useMutation({ mutationFn: (id: number) => api(wsPath(workspace, `/deadLetters/${id}/replay`), { method: 'POST' }), onSuccess: refresh });
-  const replayAll = useMutation({ mutationFn: () => api<{ replayed: number }>(wsPath(workspace, '/deadLetters/replay'), { method: 'POST', body: {} }), onSuccess: refresh });
+  const replayAll = useMutation({
+    mutationFn: () => api<{ replayed: number }>(wsPath(workspace, '/deadLetters/replay'), { method: 'POST', body: {} }),
+    onSuccess: refresh,
+  });
   const discard = useMutation({ mutationFn: (id: number) => api(wsPath(workspace, `/deadLetters/${id}`), { method: 'DELETE' }), onSuccess: refresh });
   const t = outcomes.data?.tables[0];
   const connections = useConnections();
   const zero = { pending: 0, running: 0, dead: 0 };
   const perConnection = [
-    ...(connections.data ?? []).map((c) => ({ ...zero, ...queue.data?.byConnection?.find((x) => x.connectionName === c.name), connectionName: c.name as string | null })),
+    ...(connections.data ?? []).map((c) => ({
+      ...zero,
+      ...queue.data?.byConnection?.find((x) => x.connectionName === c.name),
+      connectionName: c.name as string | null,
+    })),
     ...(queue.data?.byConnection ?? []).filter((x) => !x.connectionName),
   ];
 
@@ -192,7 +203,11 @@ export default function Delivery() {
             </button>
           )}
         </div>
-        {replayAll.data && <p role="status" className="notice">{replayAll.data.replayed} delivery job(s) queued again.</p>}
+        {replayAll.data && (
+          <p role="status" className="notice">
+            {replayAll.data.replayed} delivery job(s) queued again.
+          </p>
+        )}
         {(replayOne.error || replayAll.error || discard.error) && <ErrorBox error={replayOne.error ?? replayAll.error ?? discard.error} />}
         {dead.isPending ? (
           <Loading what="dead letters" />
@@ -221,7 +236,9 @@ export default function Delivery() {
                     <td title={d.failedAt}>{relativeTime(d.failedAt)}</td>
                     <td>{d.connectionName ?? '–'}</td>
                     <td>{[d.actionGroup, d.action].filter(Boolean).join(' / ') || d.kind}</td>
-                    <td className="ellipsis" title={d.alertId ?? ''}>{d.alertId ?? '–'}</td>
+                    <td className="ellipsis" title={d.alertId ?? ''}>
+                      {d.alertId ?? '–'}
+                    </td>
                     <td>{d.attempts}</td>
                     <td className="bad-text">{d.lastError}</td>
                     {canWrite && (
@@ -230,7 +247,11 @@ export default function Delivery() {
                           <button type="button" onClick={() => replayOne.mutate(d.id)}>
                             Replay<span className="sr-only"> dead letter {d.id}</span>
                           </button>
-                          <button type="button" className="danger" onClick={() => confirm('Discard this dead letter? The alert will not be delivered.') && discard.mutate(d.id)}>
+                          <button
+                            type="button"
+                            className="danger"
+                            onClick={() => confirm('Discard this dead letter? The alert will not be delivered.') && discard.mutate(d.id)}
+                          >
                             Discard
                           </button>
                         </div>

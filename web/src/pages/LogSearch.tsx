@@ -13,7 +13,8 @@ import { useWorkItemTypes } from '../lib/partners';
 
 const KqlEditor = lazy(() => import('../components/KqlEditor'));
 
-const DEFAULT_QUERY = 'ServiceDesk_CL\n| summarize arg_max(TimeGenerated, *) by ServiceDeskId_s\n| summarize count() by ServiceDeskWorkItemType_s, Priority_s\n| render columnchart';
+const DEFAULT_QUERY =
+  'ServiceDesk_CL\n| summarize arg_max(TimeGenerated, *) by ServiceDeskId_s\n| summarize count() by ServiceDeskWorkItemType_s, Priority_s\n| render columnchart';
 const HISTORY_MAX = 25;
 const historyKey = (ws: string) => `itsmc.history.${ws}`;
 
@@ -137,8 +138,14 @@ export default function LogSearch() {
             <p>{diagnostic ? diagnostic.message : (run.error as Error).message}</p>
           </div>
         )}
-        {truncated && <p className="help" role="status">⚠ {truncated}</p>}
-        {!run.isPending && !run.error && !result && <Empty>Write a query and press Run (or Ctrl+Enter). Tables: ServiceDesk_CL, ServiceDeskLog_CL, ItsmActionOutcome_CL.</Empty>}
+        {truncated && (
+          <p className="help" role="status">
+            ⚠ {truncated}
+          </p>
+        )}
+        {!run.isPending && !run.error && !result && (
+          <Empty>Write a query and press Run (or Ctrl+Enter). Tables: ServiceDesk_CL, ServiceDeskLog_CL, ItsmActionOutcome_CL.</Empty>
+        )}
         {table && table.rows.length === 0 && <Empty>The query returned no rows.</Empty>}
         {spec && table && table.rows.length > 0 && (
           <div className="card" style={{ marginTop: 12 }}>
@@ -190,11 +197,22 @@ function CreateWorkItem({ row, query, onClose }: { row: Record<string, unknown>;
     mutationFn: () =>
       api<{ status: string; alertId: string; actionGroup: string }>(wsPath(workspace, '/workItems'), {
         method: 'POST',
-        body: { connectionName: conn, workItemType, title, severity, query, row: Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v])) },
+        body: {
+          connectionName: conn,
+          workItemType,
+          title,
+          severity,
+          query,
+          row: Object.fromEntries(
+            Object.entries(row).map(([k, v]) => [k, v === undefined ? null : typeof v === 'object' && v !== null ? JSON.stringify(v) : v]),
+          ),
+        },
       }),
   });
   const alertId = create.data?.alertId;
-  const outcomeKql = alertId ? `ItsmActionOutcome_CL\n| where AlertId_s == "${alertId}"\n| order by TimeGenerated desc\n| take 1\n| project Operation_s, WorkItemNumber_s, Message` : '';
+  const outcomeKql = alertId
+    ? `ItsmActionOutcome_CL\n| where AlertId_s == "${alertId}"\n| order by TimeGenerated desc\n| take 1\n| project Operation_s, WorkItemNumber_s, Message`
+    : '';
   const outcome = useQuery({
     queryKey: ['kql', workspace, outcomeKql],
     enabled: !!alertId,

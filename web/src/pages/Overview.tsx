@@ -40,7 +40,11 @@ function TimeRangePicker({ value, onChange }: { value: TimeRange; onChange(r: Ti
     <div className="range" role="group" aria-label="Time range">
       <label>
         <span className="sr-only">Time range</span>
-        <select aria-label="Time range" value={value.key} onChange={(e) => onChange(e.target.value === 'custom' ? { key: 'custom', from, to } : { key: e.target.value as TimeRange['key'] })}>
+        <select
+          aria-label="Time range"
+          value={value.key}
+          onChange={(e) => onChange(e.target.value === 'custom' ? { key: 'custom', from, to } : { key: e.target.value as TimeRange['key'] })}
+        >
           {RANGE_PRESETS.map((p) => (
             <option key={p.key} value={p.key}>
               {p.label}
@@ -95,7 +99,12 @@ function Tile({ tile, range }: { tile: TileDef; range: TimeRange }) {
     );
   } else body = <Chart spec={toChartSpec(table, tile.view as ChartKind)} label={`${tile.title} chart`} />;
   return (
-    <section className={`tile${tile.wide ? ' wide' : ''}`} aria-labelledby={headingId} data-tile={tile.id} data-state={q.isPending ? 'loading' : q.error ? 'error' : 'done'}>
+    <section
+      className={`tile${tile.wide ? ' wide' : ''}`}
+      aria-labelledby={headingId}
+      data-tile={tile.id}
+      data-state={q.isPending ? 'loading' : q.error ? 'error' : 'done'}
+    >
       <header>
         <h2 id={headingId}>{tile.title}</h2>
         <Link to={logSearchHref(kql)} className="open-in-logs">

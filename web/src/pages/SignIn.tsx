@@ -20,7 +20,11 @@ export function SignIn({ onSignedIn }: { onSignedIn(token: string): void }) {
       if (me.workspace) session.setWorkspace(me.workspace);
       onSignedIn(t);
     } catch (err) {
-      setError(err instanceof ApiError && err.status === 401 ? 'This token is not valid: it is unknown, revoked or mistyped.' : `Could not sign in: ${(err as Error).message}`);
+      setError(
+        err instanceof ApiError && err.status === 401
+          ? 'This token is not valid: it is unknown, revoked or mistyped.'
+          : `Could not sign in: ${(err as Error).message}`,
+      );
     } finally {
       setBusy(false);
     }
@@ -32,7 +36,9 @@ export function SignIn({ onSignedIn }: { onSignedIn(token: string): void }) {
         <h1 id="signin-title">
           <span aria-hidden="true">◆</span> OpenITSMC
         </h1>
-        <p className="muted">Sign in with the admin token (<code>data/admin.token</code>, printed by the first start) or a workspace API key.</p>
+        <p className="muted">
+          Sign in with the admin token (<code>data/admin.token</code>, printed by the first start) or a workspace API key.
+        </p>
         <label htmlFor="token">Token or API key</label>
         <input
           id="token"

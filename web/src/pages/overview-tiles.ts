@@ -21,19 +21,26 @@ const OPEN = '!in ("Resolved", "Closed", "Canceled")';
 export const TILES: TileDef[] = [
   { id: 'kpi-incidents', title: 'Incidents created', view: 'kpi', query: (r) => `${incidents}\n| where ${inRange('CreatedDate_t', r)}\n| count` },
   { id: 'kpi-changes', title: 'Change requests created', view: 'kpi', query: (r) => `${changes}\n| where ${inRange('CreatedDate_t', r)}\n| count` },
-  { id: 'kpi-open', title: 'Open incidents', view: 'kpi', query: (r) => `${incidents}\n| where ${inRange('CreatedDate_t', r)}\n| where IncidentState_s ${OPEN}\n| count` },
+  {
+    id: 'kpi-open',
+    title: 'Open incidents',
+    view: 'kpi',
+    query: (r) => `${incidents}\n| where ${inRange('CreatedDate_t', r)}\n| where IncidentState_s ${OPEN}\n| count`,
+  },
   {
     id: 'kpi-mttr',
     title: 'Mean time to resolve (hours)',
     view: 'kpi',
-    query: (r) => `${incidents}\n| where isnotnull(ResolvedDate_t) and ${inRange('ResolvedDate_t', r)}\n| summarize MTTRHours = round(avg(datetime_diff("minute", ResolvedDate_t, CreatedDate_t)) / 60.0, 1)`,
+    query: (r) =>
+      `${incidents}\n| where isnotnull(ResolvedDate_t) and ${inRange('ResolvedDate_t', r)}\n| summarize MTTRHours = round(avg(datetime_diff("minute", ResolvedDate_t, CreatedDate_t)) / 60.0, 1)`,
   },
   {
     id: 'created-by-type',
     title: 'Work items created by type',
     view: 'timechart',
     wide: true,
-    query: (r) => `${latest}\n| where ${inRange('CreatedDate_t', r)}\n| summarize count() by bin(CreatedDate_t, ${binFor(r)}), ServiceDeskWorkItemType_s\n| render timechart`,
+    query: (r) =>
+      `${latest}\n| where ${inRange('CreatedDate_t', r)}\n| summarize count() by bin(CreatedDate_t, ${binFor(r)}), ServiceDeskWorkItemType_s\n| render timechart`,
   },
   {
     id: 'connector-status',
@@ -55,7 +62,8 @@ export const TILES: TileDef[] = [
     id: 'alert-rules',
     title: 'Top alert rules by work items',
     view: 'barchart',
-    query: (r) => `ItsmActionOutcome_CL\n| where ${inRange('TimeGenerated', r)} and Operation_s == "Created"\n| summarize WorkItems = count() by AlertRule_s\n| top 10 by WorkItems`,
+    query: (r) =>
+      `ItsmActionOutcome_CL\n| where ${inRange('TimeGenerated', r)} and Operation_s == "Created"\n| summarize WorkItems = count() by AlertRule_s\n| top 10 by WorkItems`,
   },
   {
     id: 'open-by-state',
@@ -89,13 +97,15 @@ export const TILES: TileDef[] = [
     id: 'top-assignees',
     title: 'Top assignees',
     view: 'barchart',
-    query: (r) => `${incidents}\n| where ${inRange('CreatedDate_t', r)} and AssignedTo_s != ""\n| summarize Incidents = count() by AssignedTo_s\n| top 10 by Incidents`,
+    query: (r) =>
+      `${incidents}\n| where ${inRange('CreatedDate_t', r)} and AssignedTo_s != ""\n| summarize Incidents = count() by AssignedTo_s\n| top 10 by Incidents`,
   },
   {
     id: 'top-categories',
     title: 'Top categories',
     view: 'piechart',
-    query: (r) => `${incidents}\n| where ${inRange('CreatedDate_t', r)} and Category_s != ""\n| summarize Incidents = count() by Category_s\n| top 8 by Incidents`,
+    query: (r) =>
+      `${incidents}\n| where ${inRange('CreatedDate_t', r)} and Category_s != ""\n| summarize Incidents = count() by Category_s\n| top 8 by Incidents`,
   },
   {
     id: 'changes-by-state-risk',
