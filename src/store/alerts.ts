@@ -69,18 +69,16 @@ export class AlertRepo {
         await trx
           .insertInto('jobs')
           .values(
-            jobs
-              .slice(i, i + 200)
-              .map((j) => ({
-                ...j,
-                state: 'pending' as const,
-                attempts: 0,
-                locked_until: null,
-                locked_by: null,
-                last_error: null,
-                created_at: now,
-                updated_at: now,
-              })),
+            jobs.slice(i, i + 200).map((j) => ({
+              ...j,
+              state: 'pending' as const,
+              attempts: 0,
+              locked_until: null,
+              locked_by: null,
+              last_error: null,
+              created_at: now,
+              updated_at: now,
+            })),
           )
           .onConflict((oc) => oc.column('dedupe_key').doNothing())
           .execute();

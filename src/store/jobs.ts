@@ -81,18 +81,16 @@ export class JobRepo {
       const now = Date.now();
       let inserted = 0;
       for (let i = 0; i < jobs.length; i += 500) {
-        const chunk = jobs
-          .slice(i, i + 500)
-          .map((j) => ({
-            ...j,
-            state: 'pending' as const,
-            attempts: 0,
-            locked_until: null,
-            locked_by: null,
-            last_error: null,
-            created_at: now,
-            updated_at: now,
-          }));
+        const chunk = jobs.slice(i, i + 500).map((j) => ({
+          ...j,
+          state: 'pending' as const,
+          attempts: 0,
+          locked_until: null,
+          locked_by: null,
+          last_error: null,
+          created_at: now,
+          updated_at: now,
+        }));
         const result = await db
           .insertInto('jobs')
           .values(chunk)
