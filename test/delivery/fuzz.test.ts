@@ -8,6 +8,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { startTestConnector, api, type TestConnector } from '../helpers/stores.ts';
 import { metricAlert } from './helpers.ts';
+import { serviceNowWithSandbox } from '../sync/helpers.ts';
+import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
+import type { RunningSandbox } from '../../src/partners/descriptor.ts';
 import { seededRandom } from '../../src/core/random.ts';
 
 const HOSTILE_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
@@ -90,15 +93,26 @@ function rawPost(url: string, body: Buffer, contentType: string | null): Promise
 describe('webhook fuzzing', () => {
   let c: TestConnector;
   let hook: string;
+  let sandbox: RunningSandbox;
   before(async () => {
-    c = await startTestConnector('sqlite', { ITSMC_SYNC: '0', ITSMC_DELIVERY: '0', ITSMC_BODY_LIMIT_BYTES: String(256 * 1024) });
-    await c.connections.put('default', 'fuzz', { partnerType: 'SCSM', serverUrl: 'https://scsm.example.com', clientId: 'a', clientSecret: 'b' });
+    // A real partner behind the action group; delivery is off, so the fuzzing only exercises ingestion.
+    sandbox = await serviceNowWithSandbox.sandbox.start({ port: 0, size: 'small', days: 2 });
+    c = await startTestConnector('sqlite', {
+      ITSMC_SYNC: '0',
+      ITSMC_DELIVERY: '0',
+      ITSMC_BODY_LIMIT_BYTES: String(256 * 1024),
+      ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host,
+    });
+    await c.connections.put('default', 'fuzz', sandboxConnectionInput(serviceNowWithSandbox, sandbox.url));
     const { row } = await c.actionGroups.put('default', 'fuzz', {
       itsmReceivers: [{ name: 'inc', connectionName: 'fuzz', ticketConfiguration: { WorkItemType: 'Incident' } }],
     });
     hook = `${c.url}/hooks/${c.actionGroups.secretOf(row)}`;
   });
-  after(async () => c.cleanup());
+  after(async () => {
+    await c.cleanup();
+    await sandbox.close();
+  });
 
   it('answers thousands of hostile payloads with 4xx and the error shape, never a 5xx, and stays up', async () => {
     const r = seededRandom(4242);
