@@ -95,8 +95,15 @@ export class DeliveryQueueService {
     if (!(await this.store.jobs.deleteDead(workspace, id))) throw new NotFoundError(`dead letter ${id} does not exist in workspace '${workspace}'`);
   }
 
-  counts(workspace: string): Promise<JobCounts> {
-    return this.store.jobs.counts(workspace);
+  /** Jobs by state, in total and per connection (by name; null for jobs of no connection). */
+  async counts(workspace: string): Promise<JobCounts & { byConnection: ({ connectionName: string | null } & JobCounts)[] }> {
+    const [totals, rows, connections] = await Promise.all([
+      this.store.jobs.counts(workspace),
+      this.store.jobs.countsByConnection(workspace),
+      this.store.connections.list(workspace),
+    ]);
+    const names = new Map(connections.map((c) => [c.id, c.name]));
+    return { ...totals, byConnection: rows.map((r) => ({ connectionName: (r.connectionId && names.get(r.connectionId)) || null, ...r.counts })) };
   }
 
   private async connectionId(workspace: string, name: string | undefined): Promise<string | undefined> {

@@ -12,6 +12,21 @@ const ws = '/api/v1/workspaces/:ws';
  * /docs) explains each one. A route's own schema text wins; test/server/openapi.test.ts keeps the list complete.
  */
 export const operationDocs: Record<string, OperationDoc> = {
+  'GET /api/v1/me': {
+    summary: 'Who this token is',
+    description:
+      'The role of the bearer token (admin, or a workspace key with its workspace and role reader or contributor); the dashboard shows or hides write controls by it.',
+  },
+  [`POST ${ws}/itsmActions/preview`]: {
+    summary: 'Preview an ITSM action',
+    description:
+      'Renders the work item an ITSM action would create from a sample alert of each payload family, and lists the problems of its ticketConfiguration against the chosen connection (unknown fields, values outside the choice lists).',
+  },
+  [`POST ${ws}/workItems`]: {
+    summary: 'Create a work item from a log row',
+    description:
+      'Sends one log search result row to a connection as a work item of the chosen type, through the durable delivery queue (as a log search alert of the action group log-search-<type>-<connection>); the same row twice creates one work item.',
+  },
   'GET /api/v1/workspaces': { summary: 'List workspaces', description: 'Every workspace of this connector. Admin token only.' },
   [`PUT ${ws}`]: { summary: 'Create a workspace', description: 'Creates the workspace (201) or confirms it exists (200). Admin token only.' },
   [`GET ${ws}`]: { summary: 'Show a workspace', description: 'Name and creation time of one workspace.' },

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { api, pgUrl, startTestConnector, testDialects, type TestConnector } from '../helpers/stores.ts';
+import { createIntegrationUser } from '../helpers/servicenow-users.ts';
+import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 
 /** Every file under the data dir, as bytes (SQLite file, WAL, key files …). */
 function filesUnder(dir: string): string[] {
@@ -32,18 +34,25 @@ for (const dialect of testDialects) {
     let c: TestConnector;
     const password = `pw-${randomBytes(12).toString('hex')}`;
     const clientSecret = `cs-${randomBytes(12).toString('hex')}`;
+    let sandbox: ServiceNowSandbox;
     before(async () => {
-      c = await startTestConnector(dialect);
+      sandbox = await startServiceNowSandbox({ port: 0, volume: { incidents: 5, changeRequests: 1, computers: 2 }, days: 2 });
+      c = await startTestConnector(dialect, { ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host });
     });
-    after(async () => c.cleanup());
+    after(async () => {
+      await c.cleanup();
+      await sandbox.close();
+    });
 
-    it('stores no password anywhere and the client secret only encrypted', async () => {
-      const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/cherwell-1', {
-        partnerType: 'Cherwell',
-        serverUrl: 'https://cherwell.example.com/CherwellAPI',
-        username: 'svc-itsmc',
+    it('stores no password anywhere and the client secret and tokens only encrypted', async () => {
+      // A real sign-in with a password and secret of this test's own, so the tokens are stored too.
+      const { username, clientId } = await createIntegrationUser(sandbox, password, clientSecret);
+      const res = await api(c.url, c.adminToken, 'PUT', '/api/v1/workspaces/default/connections/snow-1', {
+        partnerType: 'ServiceNow',
+        serverUrl: sandbox.url,
+        username,
         password,
-        clientId: 'api-client',
+        clientId,
         clientSecret,
       });
       assert.equal(res.status, 201);
@@ -60,7 +69,7 @@ for (const dialect of testDialects) {
           }
         }
       }
-      const row = await c.store.connections.get('default', 'cherwell-1');
+      const row = await c.store.connections.get('default', 'snow-1');
       assert.match(row!.client_secret_enc!, /^v1:/);
       assert.equal(c.box.decrypt(row!.client_secret_enc!, `connection:${row!.id}:clientSecret`), clientSecret);
     });

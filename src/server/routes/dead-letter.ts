@@ -138,9 +138,23 @@ export function deadLetterRoutes(queue: DeliveryQueueService) {
         config: { access: 'reader' },
         schema: {
           tags,
-          description: 'Delivery jobs by state.',
+          description: 'Delivery jobs by state, in total and per connection.',
           params: WsParams,
-          response: { 200: Type.Object({ pending: Type.Integer(), running: Type.Integer(), dead: Type.Integer() }) },
+          response: {
+            200: Type.Object({
+              pending: Type.Integer(),
+              running: Type.Integer(),
+              dead: Type.Integer(),
+              byConnection: Type.Array(
+                Type.Object({
+                  connectionName: Type.Union([Type.String(), Type.Null()]),
+                  pending: Type.Integer(),
+                  running: Type.Integer(),
+                  dead: Type.Integer(),
+                }),
+              ),
+            }),
+          },
         },
       },
       async (req) => queue.counts(req.params.ws),
