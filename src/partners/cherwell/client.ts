@@ -4,6 +4,7 @@
  * `hasError`. Correlation: the alert's key is written to the Incident field `CorrelationKey` (a text field
  * the integration adds to the Incident business object) and looked up with an `eq` search.
  */
+import { decodeCursor as decodeCursorOf, encodeCursor, type CursorBase } from '../cursor.ts';
 import { createHash } from 'node:crypto';
 import {
   PartnerError,
@@ -82,9 +83,7 @@ function incidentOnly(type: WorkItemType): void {
   if (type !== 'Incident') throw new PartnerError('invalid', `Cherwell connections create Incidents only, not ${type}`);
 }
 
-interface Cursor {
-  v: 1;
-  scope: SyncScope;
+interface Cursor extends CursorBase {
   /** Filter value (server-local text): records modified after it. */
   from: string;
   page: number;
@@ -95,30 +94,12 @@ interface Cursor {
   prev: number;
 }
 
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
-}
-
 function decodeCursor(scope: SyncScope, text: string): Cursor {
-  let c: Partial<Cursor> | undefined;
-  try {
-    c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Partial<Cursor>;
-  } catch {
-    c = undefined;
-  }
-  if (
-    !c ||
-    c.v !== 1 ||
-    c.scope !== scope ||
-    typeof c.from !== 'string' ||
-    !Number.isInteger(c.page) ||
-    typeof c.ms !== 'number' ||
-    typeof c.prev !== 'number' ||
-    !Array.isArray(c.ids)
-  ) {
-    throw new PartnerError('invalid', `the paging cursor is not one this client issued for ${scope}`);
-  }
-  return c as Cursor;
+  return decodeCursorOf<Cursor>(
+    scope,
+    text,
+    (c) => !(typeof c.from !== 'string' || !Number.isInteger(c.page) || typeof c.ms !== 'number' || typeof c.prev !== 'number' || !Array.isArray(c.ids)),
+  );
 }
 
 export interface CherwellClientOptions {

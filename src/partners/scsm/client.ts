@@ -7,6 +7,7 @@
  * criteria on it. Incidents made from alerts have no affected user to contact, so the field is otherwise
  * unused there. The connector's keys (`oitsmc:` + 32 characters) fit; others become `sha-<sha256 hex>`.
  */
+import { decodeCursor as decodeCursorOf, encodeCursor, type CursorBase } from '../cursor.ts';
 import { createHash } from 'node:crypto';
 import {
   PartnerError,
@@ -58,38 +59,19 @@ export function correlationValue(correlationKey: string): string {
   return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
 }
 
-interface Cursor {
-  v: 1;
-  scope: SyncScope;
+interface Cursor extends CursorBase {
   /** The web app's `next` link (page cache key). */
   next: string;
   /** LastModified of the last record returned: where to start again when the cache key has expired. */
   resume: string;
 }
 
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
-}
-
-function decodeCursor(scope: SyncScope, cursor: string): Cursor {
-  let c: Partial<Cursor> | undefined;
-  try {
-    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-  } catch {
-    c = undefined;
-  }
-  if (
-    !c ||
-    c.v !== 1 ||
-    c.scope !== scope ||
-    typeof c.next !== 'string' ||
-    !NEXT_PATH.test(c.next) ||
-    typeof c.resume !== 'string' ||
-    !Number.isFinite(Date.parse(c.resume))
-  ) {
-    throw new PartnerError('invalid', `the paging cursor is not one this client issued for ${scope}`);
-  }
-  return c as Cursor;
+function decodeCursor(scope: SyncScope, text: string): Cursor {
+  return decodeCursorOf<Cursor>(
+    scope,
+    text,
+    (c) => !(typeof c.next !== 'string' || !NEXT_PATH.test(c.next) || typeof c.resume !== 'string' || !Number.isFinite(Date.parse(c.resume))),
+  );
 }
 
 function field(name: string, value: unknown): { name: string; value: unknown } {

@@ -2,6 +2,7 @@
  * ServiceNow implementation of PartnerClient over the Table API, Event Management's jsonv2 endpoint and
  * the OAuth token endpoint. All HTTP goes through request.ts; all encoded queries through query.ts.
  */
+import { decodeCursor as decodeCursorOf, encodeCursor, type CursorBase } from '../cursor.ts';
 import { createHash } from 'node:crypto';
 import {
   PartnerError,
@@ -90,38 +91,19 @@ function snNow(): string {
   return isoToSnDate(new Date().toISOString());
 }
 
-interface Cursor {
-  v: 1;
-  scope: SyncScope;
+interface Cursor extends CursorBase {
   /** sys_updated_on of the last record returned (ServiceNow UTC literal). */
   u: string;
   /** sys_id of the last record returned. */
   i: string;
 }
 
-function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify(c), 'utf8').toString('base64url');
-}
-
-function decodeCursor(scope: SyncScope, cursor: string): Cursor {
-  let c: Partial<Cursor> | undefined;
-  try {
-    c = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-  } catch {
-    c = undefined;
-  }
-  if (
-    !c ||
-    c.v !== 1 ||
-    c.scope !== scope ||
-    typeof c.u !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(c.u) ||
-    typeof c.i !== 'string' ||
-    !SYS_ID.test(c.i)
-  ) {
-    throw new PartnerError('invalid', `the paging cursor is not one this client issued for ${scope}`);
-  }
-  return c as Cursor;
+function decodeCursor(scope: SyncScope, text: string): Cursor {
+  return decodeCursorOf<Cursor>(
+    scope,
+    text,
+    (c) => !(typeof c.u !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(c.u) || typeof c.i !== 'string' || !SYS_ID.test(c.i)),
+  );
 }
 
 export interface ServiceNowClientOptions {
