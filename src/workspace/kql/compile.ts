@@ -460,6 +460,8 @@ class Compiler {
         return this.parse(level, op, out, req);
       case 'getschema':
         return this.getschema(level.cols.length ? level.cols : [], out);
+      case 'mv-expand':
+        return this.mvExpand(level, op, out, req);
       case 'as':
         return level;
       case 'sample': {
@@ -472,6 +474,19 @@ class Compiler {
       case 'unsupported':
         throw this.err(op.pos, `${op.what} is not supported`);
     }
+  }
+
+  /** mv-expand: the input crossed with its array's elements (see Dialect.expandArray). */
+  mvExpand(level: Level, op: Extract<Operator, { op: 'mv-expand' }>, out: Column[], req: Set<string>): Level {
+    if (level.groupBy || level.limit !== undefined || level.bare || this.heavy(level)) level = this.wrap(level, true);
+    const scope = this.scope(level);
+    const a = q(this.alias('e'));
+    const { join, value, index } = this.d.expandArray(this.expr(op.expr, scope), a);
+    scope.set(op.name, { name: op.name, type: 'dynamic', sql: value });
+    if (op.index) scope.set(op.index, { name: op.index, type: 'long', sql: index });
+    // A sorted input stays sorted, each row's elements in array order.
+    const orderBy = level.orderBy.length ? [...level.orderBy, { sql: index, dir: 'asc' as const, nulls: 'last' as const, string: false }] : [];
+    return { ...level, from: `${level.from} ${join}`, orderBy, cols: this.pick(out, scope, op.pos, req) };
   }
 
   /** getschema: one constant row per input column (the input itself is not read). */

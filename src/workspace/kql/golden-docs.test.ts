@@ -182,6 +182,53 @@ export const documentedRuleCases: DocCase[] = [
     rows: [[4], [5]],
   },
   {
+    // "Single column - array expansion": each element becomes a row, the other columns are duplicated.
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: "datatable (a: int, b: dynamic) [1, dynamic([10, 20]), 2, dynamic(['a', 'b'])] | mv-expand b",
+    columns: 'a:int, b:dynamic',
+    rows: [
+      [1, '10'],
+      [1, '20'],
+      [2, '"a"'],
+      [2, '"b"'],
+    ],
+  },
+  {
+    // "Single column - bag expansion": each property becomes a single-property bag on its own row.
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: 'datatable (a: int, b: dynamic) [1, dynamic({"prop1": "a1", "prop2": "b1"}), 2, dynamic({"prop1": "a2", "prop2": "b2"})] | mv-expand b',
+    columns: 'a:int, b:dynamic',
+    rows: [
+      [1, '{"prop1":"a1"}'],
+      [1, '{"prop2":"b1"}'],
+      [2, '{"prop1":"a2"}'],
+      [2, '{"prop2":"b2"}'],
+    ],
+  },
+  {
+    // "Expand a single column with with_itemindex": the 0-based index of the item in the original array.
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: 'range x from 1 to 4 step 1 | summarize x = make_list(x) | mv-expand with_itemindex=Index x',
+    columns: 'x:dynamic, Index:long',
+    rows: [
+      ['1', 0],
+      ['2', 1],
+      ['3', 2],
+      ['4', 3],
+    ],
+  },
+  {
+    // Returns: "If the dynamic value is null, a single record is produced for that value (null). If the
+    // dynamic value is an empty array or property bag, no record is produced."
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: 'datatable (a: int, b: dynamic) [1, dynamic(null), 2, dynamic([]), 3, dynamic([5])] | mv-expand b',
+    columns: 'a:int, b:dynamic',
+    rows: [
+      [1, null],
+      [3, '5'],
+    ],
+  },
+  {
     doc: `${KUSTO}getschema-operator`,
     kql: 'datatable(Name:string, Count:long, When:datetime, Ratio:real)[] | getschema',
     columns: 'ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string',

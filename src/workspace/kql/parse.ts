@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { workspaceTables, type TableSchema } from '../tables.ts';
 import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, Query, Scalar, Span, SummarizeItem, Tabular, BinaryOp, ParsePart } from './ast.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
-import { parseDatetimeLiteral, parseNumberLiteral, parseTimespanLiteral } from './literals.ts';
+import { parseDatetimeLiteral, parseDynamicLiteral, parseNumberLiteral, parseTimespanLiteral } from './literals.ts';
 
 /** Longest query text accepted (characters). */
 export const MAX_QUERY_LENGTH = 100_000;
@@ -457,6 +457,8 @@ class Adapter {
         if (bad) return this.opUnsupported(n, `${bad} of operator 'sample'`);
         return { op: 'sample', count: this.scalar(n.Expression), pos };
       }
+      case 'MvExpandOperator':
+        return this.mvExpand(n);
       case 'AsOperator': {
         const bad = this.checkParams(n.Parameters);
         if (bad) return this.opUnsupported(n, `${bad} of operator 'as'`);
@@ -465,6 +467,26 @@ class Adapter {
       default:
         return this.opUnsupported(n);
     }
+  }
+
+  /** mv-expand of one array (column or `name = expression`), optionally `with_itemindex`. */
+  mvExpand(n: KNode): Operator {
+    if (n.RowLimitClause) return this.opUnsupported(n.RowLimitClause, "'limit' of operator 'mv-expand'");
+    let index: string | null = null;
+    for (const p of listItems(n.Parameters)) {
+      const name: string = p.Name?.SimpleName ?? '?';
+      const value = this.src(p.Expression).trim();
+      if (name === 'with_itemindex') index = value;
+      else if (!(name === 'kind' && value === 'bag')) return this.opUnsupported(p, `parameter '${name}=${value.slice(0, 40)}' of operator 'mv-expand'`);
+    }
+    const exprs = listItems(n.Expressions);
+    if (exprs.length !== 1) return this.opUnsupported(n, "several arrays in one 'mv-expand'");
+    if (exprs[0].ToTypeOf) return this.opUnsupported(exprs[0].ToTypeOf, "'to typeof(…)' of operator 'mv-expand'");
+    const e = exprs[0].Expression;
+    const name: string | undefined =
+      this.kind(e) === 'SimpleNamedExpression' ? e.Name?.SimpleName : this.kind(e) === 'NameReference' ? e.SimpleName : undefined;
+    if (!name) return this.opUnsupported(e, "an unnamed expression in 'mv-expand' (write name = expression)");
+    return { op: 'mv-expand', name, expr: this.scalar(this.unnamed(e)), index, pos: this.span(n) };
   }
 
   makeSeries(n: KNode, out: Column[]): Operator {
@@ -699,6 +721,12 @@ class Adapter {
         const v = parseNumberLiteral(this.literalToken(n), lk);
         if (v === undefined) return this.unsupportedExpr(n, `numeric literal '${this.literalToken(n).slice(0, 40)}'`);
         return { kind: 'literal', type: lk, value: v, pos };
+      }
+      case 'DynamicExpression': {
+        const body = /^\s*dynamic\s*\(([\s\S]*)\)\s*$/.exec(this.src(n))?.[1];
+        const v = body === undefined ? undefined : parseDynamicLiteral(body);
+        if (v === undefined) return this.unsupportedExpr(n, 'this dynamic literal (only JSON values are supported)');
+        return { kind: 'literal', type: 'dynamic', value: v, pos };
       }
       case 'BooleanLiteralExpression': {
         const t = this.literalToken(n).toLowerCase().replace(/\s+/g, '');

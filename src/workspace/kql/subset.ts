@@ -32,6 +32,7 @@ export const SUPPORTED_OPERATORS = [
   'datatable',
   'sample',
   'as',
+  'mv-expand',
 ] as const;
 
 export const SUPPORTED_JOIN_KINDS = [
@@ -291,6 +292,9 @@ class Checker {
             return;
           case 'getschema':
           case 'as':
+            return;
+          case 'mv-expand':
+            this.scalar(op.expr, 'row');
             return;
           case 'sample':
             this.rowCount(op.count, 'sample');
