@@ -15,7 +15,7 @@
 import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, ParsePart, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
 import { dialectFor, DAY_MS, EPOCH_OFFSET_MS, WEEK_MS, type Dialect, type DialectName } from './dialect.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
-import { constNumber, constValue, tokenizeDatetimeFormat } from './subset.ts';
+import { constNumber, constValue, tokenizeDatetimeFormat, WINDOW_FUNCTIONS } from './subset.ts';
 import { parseDatetimeLiteral } from './literals.ts';
 import { isWorkspaceTableName, quoteIdent, workspaceTables } from '../tables.ts';
 
@@ -150,6 +150,9 @@ class Compiler {
   err(pos: Span | undefined, message: string): KqlError {
     return kqlErrorAt('UnsupportedError', this.query.text, pos, message, 'UNS0002');
   }
+
+  /** The OVER clause body for row_number/prev/next in the items being compiled. */
+  private windowOver = '';
 
   p = (value: unknown, type: KType): string => {
     this.params.push({ value, type });
@@ -394,19 +397,19 @@ class Compiler {
         return level.groupBy ? { ...level, having: [...level.having, pred] } : { ...level, where: [...level.where, pred] };
       }
       case 'extend': {
-        if (level.bare || this.heavy(level)) level = this.wrap(level, true);
+        level = this.beforeRowExprs(level, op.items);
         const scope = this.scope(level);
         for (const item of op.items) {
           if (!req.has(item.name)) continue;
           scope.set(item.name, { name: item.name, type: item.expr.type, sql: this.expr(item.expr, scope) });
         }
-        return { ...level, cols: this.pick(out, scope, op.pos, req) };
+        return this.afterRowExprs({ ...level, cols: this.pick(out, scope, op.pos, req) }, op.items);
       }
       case 'project': {
-        if (level.bare || this.heavy(level)) level = this.wrap(level, true);
+        level = this.beforeRowExprs(level, op.items);
         const scope = this.scope(level);
         const cols = op.items.filter((i) => req.has(i.name)).map((i) => ({ name: i.name, type: i.expr.type, sql: this.expr(i.expr, scope) }));
-        return { ...level, cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req) };
+        return this.afterRowExprs({ ...level, cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req) }, op.items);
       }
       case 'project-away':
         if (level.bare) level = this.wrap(level, true);
@@ -474,6 +477,25 @@ class Compiler {
       case 'unsupported':
         throw this.err(op.pos, `${op.what} is not supported`);
     }
+  }
+
+  /**
+   * Before extend/project items: a level fit for per-row expressions. With row_number/prev/next the
+   * input is grouped or limited rows wrapped first, and the window follows the level's row order.
+   */
+  beforeRowExprs(level: Level, items: NamedExpr[]): Level {
+    const windowed = items.some((i) => usesWindow(i.expr));
+    if (level.bare || this.heavy(level) || (windowed && (level.groupBy || level.limit !== undefined))) level = this.wrap(level, true);
+    if (windowed) {
+      const keys = level.orderBy.map((o) => `${o.string ? this.d.binaryCollate(o.sql) : o.sql} ${o.dir.toUpperCase()} NULLS ${o.nulls.toUpperCase()}`);
+      this.windowOver = keys.length ? `ORDER BY ${keys.join(', ')}` : '';
+    }
+    return level;
+  }
+
+  /** Window results are computed in their own level, so later where/summarize can use them. */
+  afterRowExprs(level: Level, items: NamedExpr[]): Level {
+    return items.some((i) => usesWindow(i.expr)) ? this.wrap(level, true) : level;
   }
 
   /** mv-expand: the input crossed with its array's elements (see Dialect.expandArray). */
@@ -1047,6 +1069,16 @@ class Compiler {
     const row = (s: Scalar) => this.expr(s, scope, false, depth + 1);
     const num = (s: Scalar) => constNumber(s, this.lets);
     switch (e.name) {
+      // ---------------- serialized row order (only in extend/project items; see beforeRowExprs)
+      case 'row_number':
+        return `ROW_NUMBER() OVER (${this.windowOver})`;
+      case 'prev':
+      case 'next': {
+        // Inlined: PostgreSQL's lag/lead take an integer offset (the subset checker made it a constant integer).
+        const offset = String(Math.trunc(a.length > 1 ? (num(a[1]) ?? 1) : 1));
+        const dflt = a.length > 2 ? `, ${row(a[2])}` : '';
+        return `${e.name === 'prev' ? 'LAG' : 'LEAD'}(${row(a[0])}, ${offset}${dflt}) OVER (${this.windowOver})`;
+      }
       // ---------------- aggregates (only reached with agg = true; the subset checker guarantees it)
       case 'count':
         return 'count(*)';
@@ -1531,4 +1563,23 @@ function mentionsMinMax(e: Scalar): boolean {
 /** Compile a checked AST (see `checkSubset`) into one SQL SELECT for the given dialect. */
 export function compileKql(query: Query, opts: CompileOptions): CompiledQuery {
   return new Compiler(query, opts).compile();
+}
+
+function usesWindow(e: Scalar): boolean {
+  switch (e.kind) {
+    case 'call':
+      return WINDOW_FUNCTIONS.has(e.name) || e.args.some(usesWindow);
+    case 'binary':
+      return usesWindow(e.left) || usesWindow(e.right);
+    case 'unary':
+      return usesWindow(e.operand);
+    case 'in':
+      return usesWindow(e.operand) || (Array.isArray(e.values) && e.values.some(usesWindow));
+    case 'between':
+      return [e.operand, e.low, e.high].some(usesWindow);
+    case 'member':
+      return usesWindow(e.target);
+    default:
+      return false;
+  }
 }

@@ -46,7 +46,8 @@ const unsupported: [string, string, number, number][] = [
   [`${T} | lookup (ServiceDeskLog_CL) on Computer`, "operator 'lookup'", 1, 18],
   [`${T} | project-reorder Title_s`, "operator 'project-reorder'", 1, 18],
   [`${T} | sample-distinct 10 of Computer`, "operator 'sample-distinct'", 1, 18],
-  [`${T} | serialize n = row_number()`, "operator 'serialize'", 1, 18],
+  [`${T} | sort by TimeGenerated asc | where prev(Title_s) == Title_s`, "function 'prev' is only supported in 'extend', 'project' or 'serialize'", 1, 52],
+  [`${T} | serialize n = row_number(10)`, "the arguments of 'row_number'", 1, 43],
   [`${T} | summarize hint.shufflekey=Computer count() by Computer`, "parameter 'hint.shufflekey=Computer' of operator 'summarize'", 1, 18],
   [`${T} | join hint.strategy=broadcast (ServiceDeskLog_CL) on Computer`, "parameter 'hint.strategy' of operator 'join'", 1, 23],
   [`${T} | extend h = hash(Title_s)`, "function 'hash'", 1, 29],
@@ -103,7 +104,7 @@ describe('unsupported KQL is refused with the construct and its position', () =>
   });
 
   it('reports the earliest unsupported construct first', () => {
-    const e = fails(`${T} | extend a = hash(Title_s) | serialize n = row_number()`);
+    const e = fails(`${T} | extend a = hash(Title_s) | lookup (ServiceDeskLog_CL) on Computer`);
     assert.match(e.message, /function 'hash'/);
   });
 });
@@ -161,10 +162,10 @@ describe('Logs API error shape', () => {
   });
 
   it('maps unsupported constructs to BadArgumentError with inner UnsupportedError', () => {
-    const body = toLogsError(fails(`${T} | serialize n = row_number()`));
+    const body = toLogsError(fails(`${T} | lookup (ServiceDeskLog_CL) on Computer`));
     assert.equal(body.error.code, 'BadArgumentError');
     assert.equal(body.error.innererror?.code, 'UnsupportedError');
-    assert.match(body.error.innererror?.innererror?.message ?? '', /serialize/);
+    assert.match(body.error.innererror?.innererror?.message ?? '', /lookup/);
   });
 
   it('maps anything else to an internal error without details', () => {

@@ -229,6 +229,67 @@ export const documentedRuleCases: DocCase[] = [
     ],
   },
   {
+    // "a table with two columns, the first column (a) with numbers from 10 down to 1, and the second
+    // column (rn) with numbers from 1 up to 10"
+    doc: `${KUSTO}row-number-function`,
+    kql: 'range a from 1 to 10 step 1 | sort by a desc | extend rn = row_number()',
+    columns: 'a:long, rn:long',
+    rows: [
+      [10, 1],
+      [9, 2],
+      [8, 3],
+      [7, 4],
+      [6, 5],
+      [5, 6],
+      [4, 7],
+      [3, 8],
+      [2, 9],
+      [1, 10],
+    ],
+    ordered: true,
+  },
+  {
+    // "Marks that the order of the input row set is safe to use for window functions"; the operator
+    // takes extend's named expressions.
+    doc: `${KUSTO}serialize-operator`,
+    kql: 'range x from 1 to 3 step 1 | sort by x asc | serialize rn = row_number()',
+    columns: 'x:long, rn:long',
+    rows: [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ],
+    ordered: true,
+  },
+  {
+    // prev(column, [offset], [default_value]): "the value of a specific column from a row that's at an
+    // offset preceding the current row"; out of range, the default value, else null.
+    doc: `${KUSTO}prev-function`,
+    kql: 'range x from 1 to 5 step 1 | sort by x asc | extend a = prev(x), b = prev(x, 2), c = prev(x, 1, -1)',
+    columns: 'x:long, a:long, b:long, c:long',
+    rows: [
+      [1, null, null, -1],
+      [2, 1, null, 1],
+      [3, 2, 1, 2],
+      [4, 3, 2, 3],
+      [5, 4, 3, 4],
+    ],
+    ordered: true,
+  },
+  {
+    // next(column, [offset], [default_value]): the value from a row at an offset following the current row.
+    doc: `${KUSTO}next-function`,
+    kql: 'range x from 1 to 5 step 1 | sort by x asc | extend a = next(x), b = next(x, 2, 0) | where isnotnull(a) | project x, a, b',
+    columns: 'x:long, a:long, b:long',
+    rows: [
+      [1, 2, 3],
+      [2, 3, 4],
+      [3, 4, 5],
+      [4, 5, 0],
+    ],
+    ordered: true,
+  },
+  {
     doc: `${KUSTO}getschema-operator`,
     kql: 'datatable(Name:string, Count:long, When:datetime, Ratio:real)[] | getschema',
     columns: 'ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string',

@@ -459,6 +459,12 @@ class Adapter {
       }
       case 'MvExpandOperator':
         return this.mvExpand(n);
+      case 'SerializeOperator': {
+        const bad = this.checkParams(n.Parameters);
+        if (bad) return this.opUnsupported(n, `${bad} of operator 'serialize'`);
+        // Rows are already in a defined order here (the SQL keeps it); the columns are an extend.
+        return this.extend(n, input, out);
+      }
       case 'AsOperator': {
         const bad = this.checkParams(n.Parameters);
         if (bad) return this.opUnsupported(n, `${bad} of operator 'as'`);

@@ -33,6 +33,7 @@ export const SUPPORTED_OPERATORS = [
   'sample',
   'as',
   'mv-expand',
+  'serialize',
 ] as const;
 
 export const SUPPORTED_JOIN_KINDS = [
@@ -102,6 +103,9 @@ export const SCALAR_FUNCTIONS = new Set([
   'todynamic',
   'parse_json',
 ]);
+
+/** Functions over the serialized row order: only in extend/project/serialize items. */
+export const WINDOW_FUNCTIONS = new Set(['row_number', 'prev', 'next']);
 
 export const AGGREGATE_FUNCTIONS = new Set([
   'count',
@@ -259,6 +263,8 @@ class Checker {
             return;
           case 'project':
           case 'extend':
+            op.items.forEach((i) => this.scalar(i.expr, 'window'));
+            return;
           case 'distinct':
             op.items.forEach((i) => this.scalar(i.expr, 'row'));
             return;
@@ -377,6 +383,24 @@ class Checker {
     }
   }
 
+  windowCall(e: Extract<Scalar, { kind: 'call' }>, ctx: 'row' | 'window' | 'agg'): void {
+    if (ctx !== 'window') {
+      this.add(e.namePos, `function '${e.name}' is only supported in 'extend', 'project' or 'serialize'`);
+      return;
+    }
+    if (e.name === 'row_number') {
+      if (e.args.length) this.add(e.args[0].pos, "the arguments of 'row_number' are not supported");
+      return;
+    }
+    const [value, offset, dflt] = e.args;
+    if (value) this.scalar(value, 'row');
+    if (offset) {
+      const n = constNumber(offset, this.lets);
+      if (n === undefined || !Number.isInteger(n) || n < 0) this.add(offset.pos, `the offset of '${e.name}' must be a constant non-negative integer`);
+    }
+    if (dflt) this.scalar(dflt, 'row');
+  }
+
   constString(e: Scalar, what: string): string | undefined {
     const v = constValue(e, this.lets);
     if (typeof v !== 'string') {
@@ -386,8 +410,11 @@ class Checker {
     return v;
   }
 
-  /** ctx: 'row' = per-row expression; 'agg' = inside a summarize item, outside any aggregate. */
-  scalar(e: Scalar, ctx: 'row' | 'agg'): void {
+  /**
+   * ctx: 'row' = per-row expression; 'window' = per-row expression where row_number/prev/next may
+   * appear (extend, project, serialize); 'agg' = inside a summarize item, outside any aggregate.
+   */
+  scalar(e: Scalar, ctx: 'row' | 'window' | 'agg'): void {
     if (e.type === 'unsupported' && e.kind !== 'unsupported' && e.kind !== 'star') {
       this.add(e.pos, `values of this type are not supported ('${e.kind === 'call' ? e.name : e.kind}' expression)`);
       return;
@@ -434,9 +461,13 @@ class Checker {
     }
   }
 
-  call(e: Extract<Scalar, { kind: 'call' }>, ctx: 'row' | 'agg'): void {
+  call(e: Extract<Scalar, { kind: 'call' }>, ctx: 'row' | 'window' | 'agg'): void {
     const name = e.name;
     const argc = e.args.length;
+    if (WINDOW_FUNCTIONS.has(name)) {
+      this.windowCall(e, ctx);
+      return;
+    }
     if (AGGREGATE_FUNCTIONS.has(name) || name === 'arg_max' || name === 'arg_min') {
       if (ctx !== 'agg') {
         this.add(e.namePos, `aggregate function '${name}' is only supported directly inside 'summarize'`);
