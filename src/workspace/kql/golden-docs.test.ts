@@ -45,6 +45,24 @@ export const docCases: DocCase[] = [
     columns: 'list_x:dynamic, variance_x:real',
     rows: [['[1,2,3,4,5]', 2.5]],
   },
+  {
+    // "Calculate multiple percentiles": percentiles(expr, 5, 50, 95) gives one column per percentile,
+    // percentile_<expr>_<p>, each the "nearest-rank percentile of the population".
+    doc: `${KUSTO}percentiles-aggregation-function`,
+    kql: 'range x from 1 to 100 step 1 | summarize percentiles(x, 5, 50, 95)',
+    columns: 'percentile_x_5:long, percentile_x_50:long, percentile_x_95:long',
+    rows: [[5, 50, 95]],
+  },
+  {
+    // The same with the result columns named by a tuple, and grouped.
+    doc: `${KUSTO}percentiles-aggregation-function`,
+    kql: 'range x from 1 to 20 step 1 | summarize (p10, p90) = percentiles(x, 10, 90) by odd = x % 2',
+    columns: 'odd:long, p10:long, p90:long',
+    rows: [
+      [0, 2, 18],
+      [1, 1, 17],
+    ],
+  },
   // ---------------------------------------------------------------- datetime
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(6.5, 2.5, 7)', columns: 'print_0:real', rows: [[4.5]] },
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(time(1h), 1d, 12h)', columns: 'print_0:timespan', rows: [['-12:00:00']] },

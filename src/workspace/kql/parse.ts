@@ -590,9 +590,26 @@ class Adapter {
     const items: SummarizeItem[] = [];
     for (const e of listItems(n.Aggregates)) {
       const k = this.kind(e);
-      if (k === 'CompoundNamedExpression') return this.opUnsupported(e, 'tuple naming (a, b) = … in summarize');
-      const inner = this.unnamed(e);
+      const inner = k === 'CompoundNamedExpression' ? e.Expression : this.unnamed(e);
       const fnName: string | undefined = this.kind(inner) === 'FunctionCallExpression' ? inner.Name?.SimpleName : undefined;
+      if (fnName === 'percentiles') {
+        // One percentile column per requested percentage, named by Kusto (percentile_x_50, … or the tuple names).
+        const [value, ...pcts] = listItems(inner.ArgumentList?.Expressions);
+        if (!value || !pcts.length || idx + pcts.length > out.length) return this.opUnsupported(n, "this form of 'summarize'");
+        const x = this.scalar(value);
+        for (const pct of pcts) {
+          const col = out[idx++];
+          const namePos = this.span(inner.Name);
+          items.push({
+            kind: 'agg',
+            name: col.name,
+            expr: { kind: 'call', name: 'percentile', args: [x, this.scalar(pct)], type: col.type, pos: this.span(inner), namePos },
+            pos: this.span(e),
+          });
+        }
+        continue;
+      }
+      if (k === 'CompoundNamedExpression') return this.opUnsupported(e, 'tuple naming (a, b) = … in summarize');
       if (fnName === 'arg_max' || fnName === 'arg_min') {
         // The result is a tuple (maximised value + returned columns), or a plain scalar when `*`
         // expands to nothing else.
