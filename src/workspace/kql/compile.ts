@@ -1106,6 +1106,8 @@ class Compiler {
       case 'stdev':
       case 'variance':
         return d.sampleVariance(d.castReal(row(a[0])), e.name === 'stdev');
+      case 'make_bag':
+        return d.makeBag(row(a[0]));
       case 'take_any':
         return d.minMax('max', row(a[0]), a[0].type);
       case 'make_set':
@@ -1213,8 +1215,7 @@ class Compiler {
       case 'bag_pack':
       case 'pack': {
         const pairs: [string, string][] = [];
-        for (let i = 0; i + 1 < a.length; i += 2)
-          pairs.push([this.p(constValue(a[i], this.lets), 'string'), d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
+        for (let i = 0; i + 1 < a.length; i += 2) pairs.push([`COALESCE(${x(a[i])}, '')`, d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
         return d.jsonObject(pairs);
       }
       case 'todynamic':

@@ -126,6 +126,8 @@ export interface Dialect {
    * other value: itself), with the element as JSON text (null for JSON null) and its 0-based index.
    */
   expandArray(arr: string, alias: string): { join: string; value: string; index: string };
+  /** make_bag: the properties of the group's bags merged into one (JSON text; '{}' when none). */
+  makeBag(x: string): string;
 }
 
 const PG_TYPES: Record<KType, string> = {
@@ -242,6 +244,8 @@ export const sqlite: Dialect = {
   extremeOf: (fn, args) => `(SELECT ${fn}(v) FROM (${args.map((a) => `SELECT ${a} AS v`).join(' UNION ALL ')}))`,
   sampleVariance: (x, sqrt) => `kql_variance(${x}, ${sqrt ? 1 : 0})`,
   jsonArrayAgg: (elem, orderBy) => `json_group_array(${elem} ORDER BY ${orderBy})`,
+  makeBag: (x) =>
+    `(SELECT json_group_object(e.key, json(r.value -> e.fullkey)) FROM json_each(json_group_array(json(${x}))) AS r, json_each(r.value) AS e WHERE r.type = 'object')`,
   expandArray: (arr, a) => ({
     join:
       `CROSS JOIN json_each(CASE WHEN ${arr} IS NULL THEN '[null]' WHEN json_type(${arr}) = 'array' THEN ${arr}` +
@@ -358,6 +362,9 @@ export const postgres: Dialect = {
   extremeOf: (fn, args) => `${fn === 'max' ? 'GREATEST' : 'LEAST'}(${args.join(', ')})`,
   sampleVariance: (x, sqrt) => `(CASE WHEN count(${x}) = 1 THEN 0 ELSE ${sqrt ? 'stddev_samp' : 'var_samp'}(${x}) END)`,
   jsonArrayAgg: (elem, orderBy) => `coalesce(jsonb_agg(${elem} ORDER BY ${orderBy}), '[]'::jsonb)::text`,
+  makeBag: (x) =>
+    `(SELECT coalesce(jsonb_object_agg(e.k, e.v), '{}'::jsonb)::text FROM jsonb_array_elements(jsonb_agg((${x})::jsonb)) AS r(o),` +
+    ` jsonb_each(CASE WHEN jsonb_typeof(r.o) = 'object' THEN r.o ELSE '{}'::jsonb END) AS e(k, v))`,
   expandArray: (arr, a) => ({
     join:
       `CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN ${arr} IS NULL THEN '[null]'::jsonb WHEN jsonb_typeof((${arr})::jsonb) = 'array' THEN (${arr})::jsonb` +

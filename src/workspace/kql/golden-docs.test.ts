@@ -63,6 +63,14 @@ export const docCases: DocCase[] = [
       [1, 1, 17],
     ],
   },
+  {
+    // make_bag: "Returns a dynamic (JSON) property-bag (dictionary) object of all the values of expr in
+    // the group"; the documented example packs prop/value pairs and merges them.
+    doc: `${KUSTO}make-bag-aggregation-function`,
+    kql: 'let T = datatable(prop:string, value:string) ["prop01", "val_a", "prop02", "val_b", "prop03", "val_c"]; T | extend p = bag_pack(prop, value) | summarize dict = make_bag(p)',
+    columns: 'dict:dynamic',
+    rows: [['{"prop01":"val_a","prop02":"val_b","prop03":"val_c"}']],
+  },
   // ---------------------------------------------------------------- datetime
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(6.5, 2.5, 7)', columns: 'print_0:real', rows: [[4.5]] },
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(time(1h), 1d, 12h)', columns: 'print_0:timespan', rows: [['-12:00:00']] },

@@ -124,6 +124,7 @@ export const AGGREGATE_FUNCTIONS = new Set([
   'stdev',
   'variance',
   'take_any',
+  'make_bag',
 ]);
 
 export const DATETIME_DIFF_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond']);
@@ -478,7 +479,8 @@ class Checker {
         return;
       }
       if (name === 'count' && argc > 0) this.add(e.namePos, 'count(expr) is not supported; use count() or countif(predicate)');
-      if ((name === 'make_set' || name === 'make_list') && argc > 1) this.add(e.args[1].pos, `the maxSize argument of '${name}' is not supported`);
+      if ((name === 'make_set' || name === 'make_list' || name === 'make_bag') && argc > 1)
+        this.add(e.args[1].pos, `the maxSize argument of '${name}' is not supported`);
       if (name === 'percentile') {
         const p = argc > 1 ? constNumber(e.args[1], this.lets) : undefined;
         if (p === undefined || p < 0 || p > 100)
@@ -551,7 +553,7 @@ class Checker {
       }
       case 'bag_pack':
       case 'pack':
-        for (let i = 0; i < argc; i += 2) this.constString(e.args[i], `the keys of '${name}'`);
+        for (let i = 0; i < argc; i += 2) if (e.args[i].type !== 'string') this.add(e.args[i].pos, `the keys of '${name}' must be strings`);
         if (argc % 2 !== 0) this.add(e.namePos, `'${name}' needs key/value pairs`);
         return;
       case 'todynamic':
