@@ -203,6 +203,8 @@ export type Operator =
       kindPos: Span;
       right: Tabular;
       on: { left: string; right: string }[];
+      /** `lookup`: the right side's key columns are left out of the output. */
+      lookup?: boolean;
       pos: Span;
     }
   | { op: 'union'; inputs: Tabular[]; pos: Span }

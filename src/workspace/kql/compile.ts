@@ -862,7 +862,9 @@ class Compiler {
       const ref = `${q(la)}.${q(lw.names[i])}`;
       cols.push({ name: c.name, type: c.type, sql: padLeft && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
     });
+    const rightKeys = new Set(op.lookup ? op.on.map((k) => k.right) : []);
     right.cols.forEach((c, i) => {
+      if (rightKeys.has(c.name)) return;
       const ref = `${q(ra)}.${q(rw.names[i])}`;
       cols.push({ name: c.name, type: c.type, sql: padRight && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
     });

@@ -316,6 +316,33 @@ export const documentedRuleCases: DocCase[] = [
     ordered: true,
   },
   {
+    // The documented example: FactTable extended with the DimTable columns on Personal, Family; the key
+    // columns appear once.
+    doc: `${KUSTO}lookup-operator`,
+    kql: 'let FactTable = datatable(Row:string, Personal:string, Family:string) ["1", "Rowan", "Murphy", "2", "Ellis", "Turner", "3", "Ellis", "Turner", "4", "Maya", "Robinson", "5", "Quinn", "Campbell"]; let DimTable = datatable(Personal:string, Family:string, Alias:string) ["Rowan", "Murphy", "rowanm", "Ellis", "Turner", "ellist", "Maya", "Robinson", "mayar", "Quinn", "Campbell", "quinnc"]; FactTable | lookup kind=leftouter DimTable on Personal, Family',
+    columns: 'Row:string, Personal:string, Family:string, Alias:string',
+    rows: [
+      ['1', 'Rowan', 'Murphy', 'rowanm'],
+      ['2', 'Ellis', 'Turner', 'ellist'],
+      ['3', 'Ellis', 'Turner', 'ellist'],
+      ['4', 'Maya', 'Robinson', 'mayar'],
+      ['5', 'Quinn', 'Campbell', 'quinnc'],
+    ],
+  },
+  {
+    // kind=leftouter (the default) keeps unmatched left rows with empty right columns; kind=inner drops them.
+    doc: `${KUSTO}lookup-operator`,
+    kql: 'let FactTable = datatable(Row:string, Personal:string, Family:string) ["1", "Rowan", "Murphy", "2", "Ellis", "Turner", "3", "Ellis", "Turner", "4", "Maya", "Robinson", "5", "Quinn", "Campbell"]; let DimTable = datatable(Personal:string, Family:string, Alias:string) ["Rowan", "Murphy", "rowanm", "Maya", "Robinson", "mayar"]; FactTable | lookup DimTable on Personal, Family | join kind=leftouter (FactTable | lookup kind=inner DimTable on Personal, Family | project Row, InnerAlias = Alias) on Row | project Row, Alias, InnerAlias',
+    columns: 'Row:string, Alias:string, InnerAlias:string',
+    rows: [
+      ['1', 'rowanm', 'rowanm'],
+      ['2', '', ''],
+      ['3', '', ''],
+      ['4', 'mayar', 'mayar'],
+      ['5', '', ''],
+    ],
+  },
+  {
     doc: `${KUSTO}getschema-operator`,
     kql: 'datatable(Name:string, Count:long, When:datetime, Ratio:real)[] | getschema',
     columns: 'ColumnName:string, ColumnOrdinal:long, DataType:string, ColumnType:string',

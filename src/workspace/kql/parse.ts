@@ -439,6 +439,8 @@ class Adapter {
         return { op: 'count', pos };
       case 'JoinOperator':
         return this.join(n);
+      case 'LookupOperator':
+        return this.join(n, true);
       case 'UnionOperator': {
         const bad = this.checkParams(n.Parameters, { kind: ['outer'] });
         if (bad) return this.opUnsupported(n, `${bad} of operator 'union'`);
@@ -653,18 +655,21 @@ class Adapter {
     return { expr: this.scalar(e), dir: 'desc', nulls: 'last' };
   }
 
-  join(n: KNode): Operator {
+  /** join, or lookup (kinds leftouter (default) and inner; the right keys are not repeated). */
+  join(n: KNode, lookup = false): Operator {
     const pos = this.span(n);
-    let kind = 'innerunique';
-    let kindPos = this.span(n.JoinKeyword);
+    const opName = lookup ? 'lookup' : 'join';
+    let kind = lookup ? 'leftouter' : 'innerunique';
+    let kindPos = this.span(lookup ? n.LookupKeyword : n.JoinKeyword);
     for (const p of listItems(n.Parameters)) {
       const name: string = p.Name?.SimpleName ?? '?';
-      if (name !== 'kind') return this.opUnsupported(p, `parameter '${name}' of operator 'join'`);
+      if (name !== 'kind') return this.opUnsupported(p, `parameter '${name}' of operator '${opName}'`);
       kind = this.src(p.Expression).trim();
       kindPos = this.span(p);
+      if (lookup && kind !== 'leftouter' && kind !== 'inner') return this.opUnsupported(p, `parameter 'kind=${kind}' of operator 'lookup'`);
     }
     const right = this.tabular(n.Expression);
-    const cond = n.ConditionClause;
+    const cond = lookup ? n.LookupClause : n.ConditionClause;
     if (this.kind(cond) !== 'JoinOnClause') return this.opUnsupported(cond ?? n, "'join … where' conditions");
     const on: { left: string; right: string }[] = [];
     const flatten = (e: KNode): KNode[] => (this.kind(e) === 'AndExpression' ? [...flatten(e.Left), ...flatten(e.Right)] : [e]);
@@ -686,7 +691,7 @@ class Adapter {
         return this.opUnsupported(e, `join condition '${this.src(e).slice(0, 60)}' (use 'on Column' or '$left.A == $right.B')`);
       }
     }
-    return { op: 'join', kind, kindPos, right, on, pos };
+    return { op: 'join', kind, kindPos, right, on, ...(lookup ? { lookup } : {}), pos };
   }
 
   sidedColumn(e: KNode): { side: 'left' | 'right'; name: string } | null {

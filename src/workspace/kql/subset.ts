@@ -34,6 +34,7 @@ export const SUPPORTED_OPERATORS = [
   'as',
   'mv-expand',
   'serialize',
+  'lookup',
 ] as const;
 
 export const SUPPORTED_JOIN_KINDS = [
