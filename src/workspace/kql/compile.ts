@@ -1544,45 +1544,32 @@ function analyzeNeeds(t: Tabular, req: Set<string>, map: Map<Tabular, Set<string
   analyzeNeeds(t.input, new Set(inputNames.filter((n) => need.has(n))), map);
 }
 
-function mentionsMinMax(e: Scalar): boolean {
+/** Whether the expression calls a function whose name is in `names` (at any depth). */
+function callsAny(e: Scalar, names: ReadonlySet<string>): boolean {
+  const any = (x: Scalar) => callsAny(x, names);
   switch (e.kind) {
     case 'call':
-      return e.name === 'min' || e.name === 'max' || e.args.some(mentionsMinMax);
+      return names.has(e.name) || e.args.some(any);
     case 'binary':
-      return mentionsMinMax(e.left) || mentionsMinMax(e.right);
+      return any(e.left) || any(e.right);
     case 'unary':
-      return mentionsMinMax(e.operand);
+      return any(e.operand);
     case 'in':
-      return mentionsMinMax(e.operand) || (Array.isArray(e.values) && e.values.some(mentionsMinMax));
+      return any(e.operand) || (Array.isArray(e.values) && e.values.some(any));
     case 'between':
-      return [e.operand, e.low, e.high].some(mentionsMinMax);
+      return [e.operand, e.low, e.high].some(any);
     case 'member':
-      return mentionsMinMax(e.target);
+      return any(e.target);
     default:
       return false;
   }
 }
+
+const MIN_MAX = new Set(['min', 'max']);
+const mentionsMinMax = (e: Scalar): boolean => callsAny(e, MIN_MAX);
+const usesWindow = (e: Scalar): boolean => callsAny(e, WINDOW_FUNCTIONS);
 
 /** Compile a checked AST (see `checkSubset`) into one SQL SELECT for the given dialect. */
 export function compileKql(query: Query, opts: CompileOptions): CompiledQuery {
   return new Compiler(query, opts).compile();
-}
-
-function usesWindow(e: Scalar): boolean {
-  switch (e.kind) {
-    case 'call':
-      return WINDOW_FUNCTIONS.has(e.name) || e.args.some(usesWindow);
-    case 'binary':
-      return usesWindow(e.left) || usesWindow(e.right);
-    case 'unary':
-      return usesWindow(e.operand);
-    case 'in':
-      return usesWindow(e.operand) || (Array.isArray(e.values) && e.values.some(usesWindow));
-    case 'between':
-      return [e.operand, e.low, e.high].some(usesWindow);
-    case 'member':
-      return usesWindow(e.target);
-    default:
-      return false;
-  }
 }
