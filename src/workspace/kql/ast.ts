@@ -203,6 +203,8 @@ export type Operator =
       kindPos: Span;
       right: Tabular;
       on: { left: string; right: string }[];
+      /** `lookup`: the right side's key columns are left out of the output. */
+      lookup?: boolean;
       pos: Span;
     }
   | { op: 'union'; inputs: Tabular[]; pos: Span }
@@ -221,6 +223,8 @@ export type Operator =
   | { op: 'getschema'; pos: Span }
   /** `sample N`: N arbitrary rows. */
   | { op: 'sample'; count: Scalar; pos: Span }
+  /** `mv-expand [with_itemindex=index] name = array`: one row per array element (dynamic). */
+  | { op: 'mv-expand'; name: string; expr: Scalar; index: string | null; pos: Span }
   /** `as Name`: names the input; rows pass through. */
   | { op: 'as'; pos: Span }
   | { op: 'render'; visualization: string; properties: Record<string, string>; pos: Span }

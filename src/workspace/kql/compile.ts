@@ -15,7 +15,7 @@
 import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, ParsePart, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
 import { dialectFor, DAY_MS, EPOCH_OFFSET_MS, WEEK_MS, type Dialect, type DialectName } from './dialect.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
-import { constNumber, constValue, tokenizeDatetimeFormat } from './subset.ts';
+import { constNumber, constValue, tokenizeDatetimeFormat, WINDOW_FUNCTIONS } from './subset.ts';
 import { parseDatetimeLiteral } from './literals.ts';
 import { isWorkspaceTableName, quoteIdent, workspaceTables } from '../tables.ts';
 
@@ -150,6 +150,9 @@ class Compiler {
   err(pos: Span | undefined, message: string): KqlError {
     return kqlErrorAt('UnsupportedError', this.query.text, pos, message, 'UNS0002');
   }
+
+  /** The OVER clause body for row_number/prev/next in the items being compiled. */
+  private windowOver = '';
 
   p = (value: unknown, type: KType): string => {
     this.params.push({ value, type });
@@ -394,19 +397,19 @@ class Compiler {
         return level.groupBy ? { ...level, having: [...level.having, pred] } : { ...level, where: [...level.where, pred] };
       }
       case 'extend': {
-        if (level.bare || this.heavy(level)) level = this.wrap(level, true);
+        level = this.beforeRowExprs(level, op.items);
         const scope = this.scope(level);
         for (const item of op.items) {
           if (!req.has(item.name)) continue;
           scope.set(item.name, { name: item.name, type: item.expr.type, sql: this.expr(item.expr, scope) });
         }
-        return { ...level, cols: this.pick(out, scope, op.pos, req) };
+        return this.afterRowExprs({ ...level, cols: this.pick(out, scope, op.pos, req) }, op.items);
       }
       case 'project': {
-        if (level.bare || this.heavy(level)) level = this.wrap(level, true);
+        level = this.beforeRowExprs(level, op.items);
         const scope = this.scope(level);
         const cols = op.items.filter((i) => req.has(i.name)).map((i) => ({ name: i.name, type: i.expr.type, sql: this.expr(i.expr, scope) }));
-        return { ...level, cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req) };
+        return this.afterRowExprs({ ...level, cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req) }, op.items);
       }
       case 'project-away':
         if (level.bare) level = this.wrap(level, true);
@@ -460,6 +463,8 @@ class Compiler {
         return this.parse(level, op, out, req);
       case 'getschema':
         return this.getschema(level.cols.length ? level.cols : [], out);
+      case 'mv-expand':
+        return this.mvExpand(level, op, out, req);
       case 'as':
         return level;
       case 'sample': {
@@ -472,6 +477,38 @@ class Compiler {
       case 'unsupported':
         throw this.err(op.pos, `${op.what} is not supported`);
     }
+  }
+
+  /**
+   * Before extend/project items: a level fit for per-row expressions. With row_number/prev/next the
+   * input is grouped or limited rows wrapped first, and the window follows the level's row order.
+   */
+  beforeRowExprs(level: Level, items: NamedExpr[]): Level {
+    const windowed = items.some((i) => usesWindow(i.expr));
+    if (level.bare || this.heavy(level) || (windowed && (level.groupBy || level.limit !== undefined))) level = this.wrap(level, true);
+    if (windowed) {
+      const keys = level.orderBy.map((o) => `${o.string ? this.d.binaryCollate(o.sql) : o.sql} ${o.dir.toUpperCase()} NULLS ${o.nulls.toUpperCase()}`);
+      this.windowOver = keys.length ? `ORDER BY ${keys.join(', ')}` : '';
+    }
+    return level;
+  }
+
+  /** Window results are computed in their own level, so later where/summarize can use them. */
+  afterRowExprs(level: Level, items: NamedExpr[]): Level {
+    return items.some((i) => usesWindow(i.expr)) ? this.wrap(level, true) : level;
+  }
+
+  /** mv-expand: the input crossed with its array's elements (see Dialect.expandArray). */
+  mvExpand(level: Level, op: Extract<Operator, { op: 'mv-expand' }>, out: Column[], req: Set<string>): Level {
+    if (level.groupBy || level.limit !== undefined || level.bare || this.heavy(level)) level = this.wrap(level, true);
+    const scope = this.scope(level);
+    const a = q(this.alias('e'));
+    const { join, value, index } = this.d.expandArray(this.expr(op.expr, scope), a);
+    scope.set(op.name, { name: op.name, type: 'dynamic', sql: value });
+    if (op.index) scope.set(op.index, { name: op.index, type: 'long', sql: index });
+    // A sorted input stays sorted, each row's elements in array order.
+    const orderBy = level.orderBy.length ? [...level.orderBy, { sql: index, dir: 'asc' as const, nulls: 'last' as const, string: false }] : [];
+    return { ...level, from: `${level.from} ${join}`, orderBy, cols: this.pick(out, scope, op.pos, req) };
   }
 
   /** getschema: one constant row per input column (the input itself is not read). */
@@ -825,7 +862,9 @@ class Compiler {
       const ref = `${q(la)}.${q(lw.names[i])}`;
       cols.push({ name: c.name, type: c.type, sql: padLeft && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
     });
+    const rightKeys = new Set(op.lookup ? op.on.map((k) => k.right) : []);
     right.cols.forEach((c, i) => {
+      if (rightKeys.has(c.name)) return;
       const ref = `${q(ra)}.${q(rw.names[i])}`;
       cols.push({ name: c.name, type: c.type, sql: padRight && c.type === 'string' ? `COALESCE(${ref}, '')` : ref });
     });
@@ -1032,6 +1071,16 @@ class Compiler {
     const row = (s: Scalar) => this.expr(s, scope, false, depth + 1);
     const num = (s: Scalar) => constNumber(s, this.lets);
     switch (e.name) {
+      // ---------------- serialized row order (only in extend/project items; see beforeRowExprs)
+      case 'row_number':
+        return `ROW_NUMBER() OVER (${this.windowOver})`;
+      case 'prev':
+      case 'next': {
+        // Inlined: PostgreSQL's lag/lead take an integer offset (the subset checker made it a constant integer).
+        const offset = String(Math.trunc(a.length > 1 ? (num(a[1]) ?? 1) : 1));
+        const dflt = a.length > 2 ? `, ${row(a[2])}` : '';
+        return `${e.name === 'prev' ? 'LAG' : 'LEAD'}(${row(a[0])}, ${offset}${dflt}) OVER (${this.windowOver})`;
+      }
       // ---------------- aggregates (only reached with agg = true; the subset checker guarantees it)
       case 'count':
         return 'count(*)';
@@ -1059,6 +1108,8 @@ class Compiler {
       case 'stdev':
       case 'variance':
         return d.sampleVariance(d.castReal(row(a[0])), e.name === 'stdev');
+      case 'make_bag':
+        return d.makeBag(row(a[0]));
       case 'take_any':
         return d.minMax('max', row(a[0]), a[0].type);
       case 'make_set':
@@ -1166,8 +1217,7 @@ class Compiler {
       case 'bag_pack':
       case 'pack': {
         const pairs: [string, string][] = [];
-        for (let i = 0; i + 1 < a.length; i += 2)
-          pairs.push([this.p(constValue(a[i], this.lets), 'string'), d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
+        for (let i = 0; i + 1 < a.length; i += 2) pairs.push([`COALESCE(${x(a[i])}, '')`, d.jsonElement(x(a[i + 1]), a[i + 1].type, (v) => d.isoDatetime(v))]);
         return d.jsonObject(pairs);
       }
       case 'todynamic':
@@ -1494,24 +1544,30 @@ function analyzeNeeds(t: Tabular, req: Set<string>, map: Map<Tabular, Set<string
   analyzeNeeds(t.input, new Set(inputNames.filter((n) => need.has(n))), map);
 }
 
-function mentionsMinMax(e: Scalar): boolean {
+/** Whether the expression calls a function whose name is in `names` (at any depth). */
+function callsAny(e: Scalar, names: ReadonlySet<string>): boolean {
+  const any = (x: Scalar) => callsAny(x, names);
   switch (e.kind) {
     case 'call':
-      return e.name === 'min' || e.name === 'max' || e.args.some(mentionsMinMax);
+      return names.has(e.name) || e.args.some(any);
     case 'binary':
-      return mentionsMinMax(e.left) || mentionsMinMax(e.right);
+      return any(e.left) || any(e.right);
     case 'unary':
-      return mentionsMinMax(e.operand);
+      return any(e.operand);
     case 'in':
-      return mentionsMinMax(e.operand) || (Array.isArray(e.values) && e.values.some(mentionsMinMax));
+      return any(e.operand) || (Array.isArray(e.values) && e.values.some(any));
     case 'between':
-      return [e.operand, e.low, e.high].some(mentionsMinMax);
+      return [e.operand, e.low, e.high].some(any);
     case 'member':
-      return mentionsMinMax(e.target);
+      return any(e.target);
     default:
       return false;
   }
 }
+
+const MIN_MAX = new Set(['min', 'max']);
+const mentionsMinMax = (e: Scalar): boolean => callsAny(e, MIN_MAX);
+const usesWindow = (e: Scalar): boolean => callsAny(e, WINDOW_FUNCTIONS);
 
 /** Compile a checked AST (see `checkSubset`) into one SQL SELECT for the given dialect. */
 export function compileKql(query: Query, opts: CompileOptions): CompiledQuery {

@@ -120,6 +120,14 @@ export interface Dialect {
   sampleVariance(x: string, sqrt: boolean): string;
   /** The same per joined row pair (join output can be quadratic in the data). */
   joinGuard(): string | null;
+  /**
+   * mv-expand: a join clause giving one row per element of the dynamic `arr` (a property bag: one
+   * single-property bag per property; a null value: one null row; an empty array or bag: none; any
+   * other value: itself), with the element as JSON text (null for JSON null) and its 0-based index.
+   */
+  expandArray(arr: string, alias: string): { join: string; value: string; index: string };
+  /** make_bag: the properties of the group's bags merged into one (JSON text; '{}' when none). */
+  makeBag(x: string): string;
 }
 
 const PG_TYPES: Record<KType, string> = {
@@ -236,6 +244,16 @@ export const sqlite: Dialect = {
   extremeOf: (fn, args) => `(SELECT ${fn}(v) FROM (${args.map((a) => `SELECT ${a} AS v`).join(' UNION ALL ')}))`,
   sampleVariance: (x, sqrt) => `kql_variance(${x}, ${sqrt ? 1 : 0})`,
   jsonArrayAgg: (elem, orderBy) => `json_group_array(${elem} ORDER BY ${orderBy})`,
+  makeBag: (x) =>
+    `(SELECT json_group_object(e.key, json(r.value -> e.fullkey)) FROM json_each(json_group_array(json(${x}))) AS r, json_each(r.value) AS e WHERE r.type = 'object')`,
+  expandArray: (arr, a) => ({
+    join:
+      `CROSS JOIN json_each(CASE WHEN ${arr} IS NULL THEN '[null]' WHEN json_type(${arr}) = 'array' THEN ${arr}` +
+      ` WHEN json_type(${arr}) = 'object' THEN (SELECT json_group_array(json_object(key, json(${arr} -> fullkey))) FROM json_each(${arr}))` +
+      ` ELSE json_array(json(${arr})) END) AS ${a}`,
+    value: `(CASE ${a}.type WHEN 'null' THEN NULL WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' WHEN 'object' THEN ${a}.value WHEN 'array' THEN ${a}.value ELSE json_quote(${a}.value) END)`,
+    index: `${a}.key`,
+  }),
   leadingInteger: (x) => `(CASE WHEN ${x} GLOB '[0-9]*' OR ${x} GLOB '-[0-9]*' THEN CAST(CAST(${x} AS INTEGER) AS TEXT) END)`,
 };
 
@@ -344,6 +362,17 @@ export const postgres: Dialect = {
   extremeOf: (fn, args) => `${fn === 'max' ? 'GREATEST' : 'LEAST'}(${args.join(', ')})`,
   sampleVariance: (x, sqrt) => `(CASE WHEN count(${x}) = 1 THEN 0 ELSE ${sqrt ? 'stddev_samp' : 'var_samp'}(${x}) END)`,
   jsonArrayAgg: (elem, orderBy) => `coalesce(jsonb_agg(${elem} ORDER BY ${orderBy}), '[]'::jsonb)::text`,
+  makeBag: (x) =>
+    `(SELECT coalesce(jsonb_object_agg(e.k, e.v), '{}'::jsonb)::text FROM jsonb_array_elements(jsonb_agg((${x})::jsonb)) AS r(o),` +
+    ` jsonb_each(CASE WHEN jsonb_typeof(r.o) = 'object' THEN r.o ELSE '{}'::jsonb END) AS e(k, v))`,
+  expandArray: (arr, a) => ({
+    join:
+      `CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN ${arr} IS NULL THEN '[null]'::jsonb WHEN jsonb_typeof((${arr})::jsonb) = 'array' THEN (${arr})::jsonb` +
+      ` WHEN jsonb_typeof((${arr})::jsonb) = 'object' THEN (SELECT coalesce(jsonb_agg(jsonb_build_object(b.k, b.v)), '[]'::jsonb) FROM jsonb_each((${arr})::jsonb) AS b(k, v))` +
+      ` ELSE jsonb_build_array((${arr})::jsonb) END) WITH ORDINALITY AS ${a}(v, n)`,
+    value: `(CASE WHEN jsonb_typeof(${a}.v) = 'null' THEN NULL ELSE ${a}.v::text END)`,
+    index: `(${a}.n - 1)`,
+  }),
   leadingInteger: (x) => `substring(${x} from '^-?[0-9]+')`,
 };
 

@@ -33,18 +33,20 @@ const T = 'ServiceDesk_CL';
 
 /** [query, text the message must contain, line, column] */
 const unsupported: [string, string, number, number][] = [
-  [`${T} | mv-expand x = split(Title_s, " ")`, "operator 'mv-expand'", 1, 18],
+  [`${T} | mv-expand x = split(Title_s, " ") limit 2`, "'limit' of operator 'mv-expand'", 1, 52],
+  [`${T} | mv-expand x = split(Title_s, " ") to typeof(string)`, "'to typeof(…)' of operator 'mv-expand'", 1, 52],
+  [`${T} | mv-expand kind=array x = split(Title_s, " ")`, "parameter 'kind=array' of operator 'mv-expand'", 1, 28],
+  [`${T} | mv-expand a = split(Title_s, " "), b = split(Title_s, ",")`, "several arrays in one 'mv-expand'", 1, 18],
   [`${T} | parse kind=relaxed Title_s with a " " b`, "parameter 'kind=relaxed' of operator 'parse'", 1, 24],
   [`${T} | make-series count() on TimeGenerated step 1d`, "make-series needs 'from' and 'to'", 1, 18],
   ['search "disk"', "operator 'search'", 1, 1],
   [`${T} | search "disk"`, "operator 'search'", 1, 18],
   [`${T} | evaluate bag_unpack(Title_s)`, "operator 'evaluate'", 1, 18],
   ['print x = 1 | evaluate bag_unpack(x)', "operator 'evaluate'", 1, 15],
-  ['datatable(a:dynamic)[dynamic([1])]', 'dynamic literal', 1, 22],
-  [`${T} | lookup (ServiceDeskLog_CL) on Computer`, "operator 'lookup'", 1, 18],
   [`${T} | project-reorder Title_s`, "operator 'project-reorder'", 1, 18],
   [`${T} | sample-distinct 10 of Computer`, "operator 'sample-distinct'", 1, 18],
-  [`${T} | serialize n = row_number()`, "operator 'serialize'", 1, 18],
+  [`${T} | sort by TimeGenerated asc | where prev(Title_s) == Title_s`, "function 'prev' is only supported in 'extend', 'project' or 'serialize'", 1, 52],
+  [`${T} | serialize n = row_number(10)`, "the arguments of 'row_number'", 1, 43],
   [`${T} | summarize hint.shufflekey=Computer count() by Computer`, "parameter 'hint.shufflekey=Computer' of operator 'summarize'", 1, 18],
   [`${T} | join hint.strategy=broadcast (ServiceDeskLog_CL) on Computer`, "parameter 'hint.strategy' of operator 'join'", 1, 23],
   [`${T} | extend h = hash(Title_s)`, "function 'hash'", 1, 29],
@@ -58,7 +60,7 @@ const unsupported: [string, string, number, number][] = [
   [`${T} | render timechart | count`, "operator 'render' is only supported as the last operator", 1, 18],
   [`${T} | summarize make_set(Computer, 10)`, "the maxSize argument of 'make_set'", 1, 47],
   [`${T} | where * has "x"`, "'*' is only supported", 1, 24],
-  [`${T} | extend d = dynamic([1,2])`, 'dynamic literal', 1, 29],
+  [`${T} | extend d = dynamic([datetime(2020-01-01)])`, 'dynamic literal', 1, 29],
   [`${T} | extend g = guid(null)`, 'guid literal', 1, 29],
   [`${T} | where Title_s matches regex "(x)\\\\1"`, 'invalid escape sequence', 1, 46],
   [`${T} | where Title_s matches regex "a(?=b)"`, 'lookaround', 1, 46],
@@ -101,7 +103,7 @@ describe('unsupported KQL is refused with the construct and its position', () =>
   });
 
   it('reports the earliest unsupported construct first', () => {
-    const e = fails(`${T} | extend a = hash(Title_s) | mv-expand b = split(Title_s, " ")`);
+    const e = fails(`${T} | extend a = hash(Title_s) | top-nested 3 of Computer by count()`);
     assert.match(e.message, /function 'hash'/);
   });
 });
@@ -159,10 +161,10 @@ describe('Logs API error shape', () => {
   });
 
   it('maps unsupported constructs to BadArgumentError with inner UnsupportedError', () => {
-    const body = toLogsError(fails(`${T} | mv-expand x = split(Title_s, " ")`));
+    const body = toLogsError(fails(`${T} | top-nested 3 of Computer by count()`));
     assert.equal(body.error.code, 'BadArgumentError');
     assert.equal(body.error.innererror?.code, 'UnsupportedError');
-    assert.match(body.error.innererror?.innererror?.message ?? '', /mv-expand/);
+    assert.match(body.error.innererror?.innererror?.message ?? '', /top-nested/);
   });
 
   it('maps anything else to an internal error without details', () => {

@@ -45,6 +45,32 @@ export const docCases: DocCase[] = [
     columns: 'list_x:dynamic, variance_x:real',
     rows: [['[1,2,3,4,5]', 2.5]],
   },
+  {
+    // "Calculate multiple percentiles": percentiles(expr, 5, 50, 95) gives one column per percentile,
+    // percentile_<expr>_<p>, each the "nearest-rank percentile of the population".
+    doc: `${KUSTO}percentiles-aggregation-function`,
+    kql: 'range x from 1 to 100 step 1 | summarize percentiles(x, 5, 50, 95)',
+    columns: 'percentile_x_5:long, percentile_x_50:long, percentile_x_95:long',
+    rows: [[5, 50, 95]],
+  },
+  {
+    // The same with the result columns named by a tuple, and grouped.
+    doc: `${KUSTO}percentiles-aggregation-function`,
+    kql: 'range x from 1 to 20 step 1 | summarize (p10, p90) = percentiles(x, 10, 90) by odd = x % 2',
+    columns: 'odd:long, p10:long, p90:long',
+    rows: [
+      [0, 2, 18],
+      [1, 1, 17],
+    ],
+  },
+  {
+    // make_bag: "Returns a dynamic (JSON) property-bag (dictionary) object of all the values of expr in
+    // the group"; the documented example packs prop/value pairs and merges them.
+    doc: `${KUSTO}make-bag-aggregation-function`,
+    kql: 'let T = datatable(prop:string, value:string) ["prop01", "val_a", "prop02", "val_b", "prop03", "val_c"]; T | extend p = bag_pack(prop, value) | summarize dict = make_bag(p)',
+    columns: 'dict:dynamic',
+    rows: [['{"prop01":"val_a","prop02":"val_b","prop03":"val_c"}']],
+  },
   // ---------------------------------------------------------------- datetime
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(6.5, 2.5, 7)', columns: 'print_0:real', rows: [[4.5]] },
   { doc: `${KUSTO}bin-at-function`, kql: 'print bin_at(time(1h), 1d, 12h)', columns: 'print_0:timespan', rows: [['-12:00:00']] },
@@ -180,6 +206,141 @@ export const documentedRuleCases: DocCase[] = [
     kql: 'range x from 1 to 5 step 1 | as T | where x > 3',
     columns: 'x:long',
     rows: [[4], [5]],
+  },
+  {
+    // "Single column - array expansion": each element becomes a row, the other columns are duplicated.
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: "datatable (a: int, b: dynamic) [1, dynamic([10, 20]), 2, dynamic(['a', 'b'])] | mv-expand b",
+    columns: 'a:int, b:dynamic',
+    rows: [
+      [1, '10'],
+      [1, '20'],
+      [2, '"a"'],
+      [2, '"b"'],
+    ],
+  },
+  {
+    // "Single column - bag expansion": each property becomes a single-property bag on its own row.
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: 'datatable (a: int, b: dynamic) [1, dynamic({"prop1": "a1", "prop2": "b1"}), 2, dynamic({"prop1": "a2", "prop2": "b2"})] | mv-expand b',
+    columns: 'a:int, b:dynamic',
+    rows: [
+      [1, '{"prop1":"a1"}'],
+      [1, '{"prop2":"b1"}'],
+      [2, '{"prop1":"a2"}'],
+      [2, '{"prop2":"b2"}'],
+    ],
+  },
+  {
+    // "Expand a single column with with_itemindex": the 0-based index of the item in the original array.
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: 'range x from 1 to 4 step 1 | summarize x = make_list(x) | mv-expand with_itemindex=Index x',
+    columns: 'x:dynamic, Index:long',
+    rows: [
+      ['1', 0],
+      ['2', 1],
+      ['3', 2],
+      ['4', 3],
+    ],
+  },
+  {
+    // Returns: "If the dynamic value is null, a single record is produced for that value (null). If the
+    // dynamic value is an empty array or property bag, no record is produced."
+    doc: `${KUSTO}mv-expand-operator`,
+    kql: 'datatable (a: int, b: dynamic) [1, dynamic(null), 2, dynamic([]), 3, dynamic([5])] | mv-expand b',
+    columns: 'a:int, b:dynamic',
+    rows: [
+      [1, null],
+      [3, '5'],
+    ],
+  },
+  {
+    // "a table with two columns, the first column (a) with numbers from 10 down to 1, and the second
+    // column (rn) with numbers from 1 up to 10"
+    doc: `${KUSTO}row-number-function`,
+    kql: 'range a from 1 to 10 step 1 | sort by a desc | extend rn = row_number()',
+    columns: 'a:long, rn:long',
+    rows: [
+      [10, 1],
+      [9, 2],
+      [8, 3],
+      [7, 4],
+      [6, 5],
+      [5, 6],
+      [4, 7],
+      [3, 8],
+      [2, 9],
+      [1, 10],
+    ],
+    ordered: true,
+  },
+  {
+    // "Marks that the order of the input row set is safe to use for window functions"; the operator
+    // takes extend's named expressions.
+    doc: `${KUSTO}serialize-operator`,
+    kql: 'range x from 1 to 3 step 1 | sort by x asc | serialize rn = row_number()',
+    columns: 'x:long, rn:long',
+    rows: [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ],
+    ordered: true,
+  },
+  {
+    // prev(column, [offset], [default_value]): "the value of a specific column from a row that's at an
+    // offset preceding the current row"; out of range, the default value, else null.
+    doc: `${KUSTO}prev-function`,
+    kql: 'range x from 1 to 5 step 1 | sort by x asc | extend a = prev(x), b = prev(x, 2), c = prev(x, 1, -1)',
+    columns: 'x:long, a:long, b:long, c:long',
+    rows: [
+      [1, null, null, -1],
+      [2, 1, null, 1],
+      [3, 2, 1, 2],
+      [4, 3, 2, 3],
+      [5, 4, 3, 4],
+    ],
+    ordered: true,
+  },
+  {
+    // next(column, [offset], [default_value]): the value from a row at an offset following the current row.
+    doc: `${KUSTO}next-function`,
+    kql: 'range x from 1 to 5 step 1 | sort by x asc | extend a = next(x), b = next(x, 2, 0) | where isnotnull(a) | project x, a, b',
+    columns: 'x:long, a:long, b:long',
+    rows: [
+      [1, 2, 3],
+      [2, 3, 4],
+      [3, 4, 5],
+      [4, 5, 0],
+    ],
+    ordered: true,
+  },
+  {
+    // The documented example: FactTable extended with the DimTable columns on Personal, Family; the key
+    // columns appear once.
+    doc: `${KUSTO}lookup-operator`,
+    kql: 'let FactTable = datatable(Row:string, Personal:string, Family:string) ["1", "Rowan", "Murphy", "2", "Ellis", "Turner", "3", "Ellis", "Turner", "4", "Maya", "Robinson", "5", "Quinn", "Campbell"]; let DimTable = datatable(Personal:string, Family:string, Alias:string) ["Rowan", "Murphy", "rowanm", "Ellis", "Turner", "ellist", "Maya", "Robinson", "mayar", "Quinn", "Campbell", "quinnc"]; FactTable | lookup kind=leftouter DimTable on Personal, Family',
+    columns: 'Row:string, Personal:string, Family:string, Alias:string',
+    rows: [
+      ['1', 'Rowan', 'Murphy', 'rowanm'],
+      ['2', 'Ellis', 'Turner', 'ellist'],
+      ['3', 'Ellis', 'Turner', 'ellist'],
+      ['4', 'Maya', 'Robinson', 'mayar'],
+      ['5', 'Quinn', 'Campbell', 'quinnc'],
+    ],
+  },
+  {
+    // kind=leftouter (the default) keeps unmatched left rows with empty right columns; kind=inner drops them.
+    doc: `${KUSTO}lookup-operator`,
+    kql: 'let FactTable = datatable(Row:string, Personal:string, Family:string) ["1", "Rowan", "Murphy", "2", "Ellis", "Turner", "3", "Ellis", "Turner", "4", "Maya", "Robinson", "5", "Quinn", "Campbell"]; let DimTable = datatable(Personal:string, Family:string, Alias:string) ["Rowan", "Murphy", "rowanm", "Maya", "Robinson", "mayar"]; FactTable | lookup DimTable on Personal, Family | join kind=leftouter (FactTable | lookup kind=inner DimTable on Personal, Family | project Row, InnerAlias = Alias) on Row | project Row, Alias, InnerAlias',
+    columns: 'Row:string, Alias:string, InnerAlias:string',
+    rows: [
+      ['1', 'rowanm', 'rowanm'],
+      ['2', '', ''],
+      ['3', '', ''],
+      ['4', 'mayar', 'mayar'],
+      ['5', '', ''],
+    ],
   },
   {
     doc: `${KUSTO}getschema-operator`,

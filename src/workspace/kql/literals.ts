@@ -103,3 +103,35 @@ export function parseNumberLiteral(text: string, kind: 'long' | 'int' | 'real'):
   if (kind === 'int' && (v > 2147483647n || v < -2147483648n)) return undefined;
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
+
+/**
+ * The body of `dynamic(…)` (JSON, with Kusto's single-quoted strings allowed) → normalised JSON text,
+ * null for `dynamic(null)`, undefined when it is not plain JSON (e.g. contains datetime(…)).
+ */
+export function parseDynamicLiteral(body: string): string | null | undefined {
+  let json = '';
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch !== "'" && ch !== '"') {
+      json += ch;
+      continue;
+    }
+    let value = '';
+    let j = i + 1;
+    for (; j < body.length && body[j] !== ch; j++) {
+      if (body[j] === '\\') {
+        const esc = body[++j];
+        value += esc === 'n' ? '\n' : esc === 't' ? '\t' : esc === 'r' ? '\r' : esc;
+      } else value += body[j];
+    }
+    if (j >= body.length) return undefined;
+    json += JSON.stringify(value);
+    i = j;
+  }
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return parsed === null ? null : JSON.stringify(parsed);
+  } catch {
+    return undefined;
+  }
+}

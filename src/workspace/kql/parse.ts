@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { workspaceTables, type TableSchema } from '../tables.ts';
 import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, Query, Scalar, Span, SummarizeItem, Tabular, BinaryOp, ParsePart } from './ast.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
-import { parseDatetimeLiteral, parseNumberLiteral, parseTimespanLiteral } from './literals.ts';
+import { parseDatetimeLiteral, parseDynamicLiteral, parseNumberLiteral, parseTimespanLiteral } from './literals.ts';
 
 /** Longest query text accepted (characters). */
 export const MAX_QUERY_LENGTH = 100_000;
@@ -439,6 +439,8 @@ class Adapter {
         return { op: 'count', pos };
       case 'JoinOperator':
         return this.join(n);
+      case 'LookupOperator':
+        return this.join(n, true);
       case 'UnionOperator': {
         const bad = this.checkParams(n.Parameters, { kind: ['outer'] });
         if (bad) return this.opUnsupported(n, `${bad} of operator 'union'`);
@@ -457,6 +459,14 @@ class Adapter {
         if (bad) return this.opUnsupported(n, `${bad} of operator 'sample'`);
         return { op: 'sample', count: this.scalar(n.Expression), pos };
       }
+      case 'MvExpandOperator':
+        return this.mvExpand(n);
+      case 'SerializeOperator': {
+        const bad = this.checkParams(n.Parameters);
+        if (bad) return this.opUnsupported(n, `${bad} of operator 'serialize'`);
+        // Rows are already in a defined order here (the SQL keeps it); the columns are an extend.
+        return this.extend(n, input, out);
+      }
       case 'AsOperator': {
         const bad = this.checkParams(n.Parameters);
         if (bad) return this.opUnsupported(n, `${bad} of operator 'as'`);
@@ -465,6 +475,26 @@ class Adapter {
       default:
         return this.opUnsupported(n);
     }
+  }
+
+  /** mv-expand of one array (column or `name = expression`), optionally `with_itemindex`. */
+  mvExpand(n: KNode): Operator {
+    if (n.RowLimitClause) return this.opUnsupported(n.RowLimitClause, "'limit' of operator 'mv-expand'");
+    let index: string | null = null;
+    for (const p of listItems(n.Parameters)) {
+      const name: string = p.Name?.SimpleName ?? '?';
+      const value = this.src(p.Expression).trim();
+      if (name === 'with_itemindex') index = value;
+      else if (!(name === 'kind' && value === 'bag')) return this.opUnsupported(p, `parameter '${name}=${value.slice(0, 40)}' of operator 'mv-expand'`);
+    }
+    const exprs = listItems(n.Expressions);
+    if (exprs.length !== 1) return this.opUnsupported(n, "several arrays in one 'mv-expand'");
+    if (exprs[0].ToTypeOf) return this.opUnsupported(exprs[0].ToTypeOf, "'to typeof(…)' of operator 'mv-expand'");
+    const e = exprs[0].Expression;
+    const name: string | undefined =
+      this.kind(e) === 'SimpleNamedExpression' ? e.Name?.SimpleName : this.kind(e) === 'NameReference' ? e.SimpleName : undefined;
+    if (!name) return this.opUnsupported(e, "an unnamed expression in 'mv-expand' (write name = expression)");
+    return { op: 'mv-expand', name, expr: this.scalar(this.unnamed(e)), index, pos: this.span(n) };
   }
 
   makeSeries(n: KNode, out: Column[]): Operator {
@@ -562,9 +592,26 @@ class Adapter {
     const items: SummarizeItem[] = [];
     for (const e of listItems(n.Aggregates)) {
       const k = this.kind(e);
-      if (k === 'CompoundNamedExpression') return this.opUnsupported(e, 'tuple naming (a, b) = … in summarize');
-      const inner = this.unnamed(e);
+      const inner = k === 'CompoundNamedExpression' ? e.Expression : this.unnamed(e);
       const fnName: string | undefined = this.kind(inner) === 'FunctionCallExpression' ? inner.Name?.SimpleName : undefined;
+      if (fnName === 'percentiles') {
+        // One percentile column per requested percentage, named by Kusto (percentile_x_50, … or the tuple names).
+        const [value, ...pcts] = listItems(inner.ArgumentList?.Expressions);
+        if (!value || !pcts.length || idx + pcts.length > out.length) return this.opUnsupported(n, "this form of 'summarize'");
+        const x = this.scalar(value);
+        for (const pct of pcts) {
+          const col = out[idx++];
+          const namePos = this.span(inner.Name);
+          items.push({
+            kind: 'agg',
+            name: col.name,
+            expr: { kind: 'call', name: 'percentile', args: [x, this.scalar(pct)], type: col.type, pos: this.span(inner), namePos },
+            pos: this.span(e),
+          });
+        }
+        continue;
+      }
+      if (k === 'CompoundNamedExpression') return this.opUnsupported(e, 'tuple naming (a, b) = … in summarize');
       if (fnName === 'arg_max' || fnName === 'arg_min') {
         // The result is a tuple (maximised value + returned columns), or a plain scalar when `*`
         // expands to nothing else.
@@ -608,18 +655,21 @@ class Adapter {
     return { expr: this.scalar(e), dir: 'desc', nulls: 'last' };
   }
 
-  join(n: KNode): Operator {
+  /** join, or lookup (kinds leftouter (default) and inner; the right keys are not repeated). */
+  join(n: KNode, lookup = false): Operator {
     const pos = this.span(n);
-    let kind = 'innerunique';
-    let kindPos = this.span(n.JoinKeyword);
+    const opName = lookup ? 'lookup' : 'join';
+    let kind = lookup ? 'leftouter' : 'innerunique';
+    let kindPos = this.span(lookup ? n.LookupKeyword : n.JoinKeyword);
     for (const p of listItems(n.Parameters)) {
       const name: string = p.Name?.SimpleName ?? '?';
-      if (name !== 'kind') return this.opUnsupported(p, `parameter '${name}' of operator 'join'`);
+      if (name !== 'kind') return this.opUnsupported(p, `parameter '${name}' of operator '${opName}'`);
       kind = this.src(p.Expression).trim();
       kindPos = this.span(p);
+      if (lookup && kind !== 'leftouter' && kind !== 'inner') return this.opUnsupported(p, `parameter 'kind=${kind}' of operator 'lookup'`);
     }
     const right = this.tabular(n.Expression);
-    const cond = n.ConditionClause;
+    const cond = lookup ? n.LookupClause : n.ConditionClause;
     if (this.kind(cond) !== 'JoinOnClause') return this.opUnsupported(cond ?? n, "'join … where' conditions");
     const on: { left: string; right: string }[] = [];
     const flatten = (e: KNode): KNode[] => (this.kind(e) === 'AndExpression' ? [...flatten(e.Left), ...flatten(e.Right)] : [e]);
@@ -641,7 +691,7 @@ class Adapter {
         return this.opUnsupported(e, `join condition '${this.src(e).slice(0, 60)}' (use 'on Column' or '$left.A == $right.B')`);
       }
     }
-    return { op: 'join', kind, kindPos, right, on, pos };
+    return { op: 'join', kind, kindPos, right, on, ...(lookup ? { lookup } : {}), pos };
   }
 
   sidedColumn(e: KNode): { side: 'left' | 'right'; name: string } | null {
@@ -699,6 +749,12 @@ class Adapter {
         const v = parseNumberLiteral(this.literalToken(n), lk);
         if (v === undefined) return this.unsupportedExpr(n, `numeric literal '${this.literalToken(n).slice(0, 40)}'`);
         return { kind: 'literal', type: lk, value: v, pos };
+      }
+      case 'DynamicExpression': {
+        const body = /^\s*dynamic\s*\(([\s\S]*)\)\s*$/.exec(this.src(n))?.[1];
+        const v = body === undefined ? undefined : parseDynamicLiteral(body);
+        if (v === undefined) return this.unsupportedExpr(n, 'this dynamic literal (only JSON values are supported)');
+        return { kind: 'literal', type: 'dynamic', value: v, pos };
       }
       case 'BooleanLiteralExpression': {
         const t = this.literalToken(n).toLowerCase().replace(/\s+/g, '');

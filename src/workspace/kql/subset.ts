@@ -32,6 +32,9 @@ export const SUPPORTED_OPERATORS = [
   'datatable',
   'sample',
   'as',
+  'mv-expand',
+  'serialize',
+  'lookup',
 ] as const;
 
 export const SUPPORTED_JOIN_KINDS = [
@@ -102,6 +105,9 @@ export const SCALAR_FUNCTIONS = new Set([
   'parse_json',
 ]);
 
+/** Functions over the serialized row order: only in extend/project/serialize items. */
+export const WINDOW_FUNCTIONS = new Set(['row_number', 'prev', 'next']);
+
 export const AGGREGATE_FUNCTIONS = new Set([
   'count',
   'countif',
@@ -119,6 +125,7 @@ export const AGGREGATE_FUNCTIONS = new Set([
   'stdev',
   'variance',
   'take_any',
+  'make_bag',
 ]);
 
 export const DATETIME_DIFF_PARTS = new Set(['year', 'quarter', 'month', 'week', 'day', 'hour', 'minute', 'second', 'millisecond', 'microsecond', 'nanosecond']);
@@ -258,6 +265,8 @@ class Checker {
             return;
           case 'project':
           case 'extend':
+            op.items.forEach((i) => this.scalar(i.expr, 'window'));
+            return;
           case 'distinct':
             op.items.forEach((i) => this.scalar(i.expr, 'row'));
             return;
@@ -291,6 +300,9 @@ class Checker {
             return;
           case 'getschema':
           case 'as':
+            return;
+          case 'mv-expand':
+            this.scalar(op.expr, 'row');
             return;
           case 'sample':
             this.rowCount(op.count, 'sample');
@@ -373,6 +385,24 @@ class Checker {
     }
   }
 
+  windowCall(e: Extract<Scalar, { kind: 'call' }>, ctx: 'row' | 'window' | 'agg'): void {
+    if (ctx !== 'window') {
+      this.add(e.namePos, `function '${e.name}' is only supported in 'extend', 'project' or 'serialize'`);
+      return;
+    }
+    if (e.name === 'row_number') {
+      if (e.args.length) this.add(e.args[0].pos, "the arguments of 'row_number' are not supported");
+      return;
+    }
+    const [value, offset, dflt] = e.args;
+    if (value) this.scalar(value, 'row');
+    if (offset) {
+      const n = constNumber(offset, this.lets);
+      if (n === undefined || !Number.isInteger(n) || n < 0) this.add(offset.pos, `the offset of '${e.name}' must be a constant non-negative integer`);
+    }
+    if (dflt) this.scalar(dflt, 'row');
+  }
+
   constString(e: Scalar, what: string): string | undefined {
     const v = constValue(e, this.lets);
     if (typeof v !== 'string') {
@@ -382,8 +412,11 @@ class Checker {
     return v;
   }
 
-  /** ctx: 'row' = per-row expression; 'agg' = inside a summarize item, outside any aggregate. */
-  scalar(e: Scalar, ctx: 'row' | 'agg'): void {
+  /**
+   * ctx: 'row' = per-row expression; 'window' = per-row expression where row_number/prev/next may
+   * appear (extend, project, serialize); 'agg' = inside a summarize item, outside any aggregate.
+   */
+  scalar(e: Scalar, ctx: 'row' | 'window' | 'agg'): void {
     if (e.type === 'unsupported' && e.kind !== 'unsupported' && e.kind !== 'star') {
       this.add(e.pos, `values of this type are not supported ('${e.kind === 'call' ? e.name : e.kind}' expression)`);
       return;
@@ -430,9 +463,13 @@ class Checker {
     }
   }
 
-  call(e: Extract<Scalar, { kind: 'call' }>, ctx: 'row' | 'agg'): void {
+  call(e: Extract<Scalar, { kind: 'call' }>, ctx: 'row' | 'window' | 'agg'): void {
     const name = e.name;
     const argc = e.args.length;
+    if (WINDOW_FUNCTIONS.has(name)) {
+      this.windowCall(e, ctx);
+      return;
+    }
     if (AGGREGATE_FUNCTIONS.has(name) || name === 'arg_max' || name === 'arg_min') {
       if (ctx !== 'agg') {
         this.add(e.namePos, `aggregate function '${name}' is only supported directly inside 'summarize'`);
@@ -443,7 +480,8 @@ class Checker {
         return;
       }
       if (name === 'count' && argc > 0) this.add(e.namePos, 'count(expr) is not supported; use count() or countif(predicate)');
-      if ((name === 'make_set' || name === 'make_list') && argc > 1) this.add(e.args[1].pos, `the maxSize argument of '${name}' is not supported`);
+      if ((name === 'make_set' || name === 'make_list' || name === 'make_bag') && argc > 1)
+        this.add(e.args[1].pos, `the maxSize argument of '${name}' is not supported`);
       if (name === 'percentile') {
         const p = argc > 1 ? constNumber(e.args[1], this.lets) : undefined;
         if (p === undefined || p < 0 || p > 100)
@@ -516,7 +554,7 @@ class Checker {
       }
       case 'bag_pack':
       case 'pack':
-        for (let i = 0; i < argc; i += 2) this.constString(e.args[i], `the keys of '${name}'`);
+        for (let i = 0; i < argc; i += 2) if (e.args[i].type !== 'string') this.add(e.args[i].pos, `the keys of '${name}' must be strings`);
         if (argc % 2 !== 0) this.add(e.namePos, `'${name}' needs key/value pairs`);
         return;
       case 'todynamic':
