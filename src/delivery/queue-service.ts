@@ -3,7 +3,7 @@ import { NotFoundError } from '../core/errors.ts';
 import type { JobCounts, JobRow } from '../store/jobs.ts';
 import type { Store } from '../store/store.ts';
 import { decodeJobPayload, isDeliverPayload } from './payload.ts';
-import { alertsOfJobs } from './engine.ts';
+import { alertsOfJobs } from './job-settlement.ts';
 
 export interface DeadLetterView {
   id: number;
