@@ -53,6 +53,13 @@ module.exports = {
       from: { path: '^src/', pathNot: `^src/(runtime|cli|sandbox)/|^src/partners/registry\\.ts$|${TESTS}` },
       to: { path: '^src/sandbox/' },
     },
+    {
+      name: 'test-support-only-for-tests',
+      severity: 'error',
+      comment: 'Test kits (e.g. src/store/testkit.ts, which opens the sealed store) are imported by tests and benchmarks only.',
+      from: { path: '^src/', pathNot: TESTS },
+      to: { path: '/(test-support|testkit|test-helpers|test-fixtures)\\.ts$' },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

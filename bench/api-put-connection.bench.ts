@@ -15,7 +15,13 @@ export default async function run(): Promise<BenchResult[]> {
   const address = await connector.app.listen({ port: 0, host: '127.0.0.1' });
   const headers = { authorization: `Bearer ${connector.adminToken}`, 'content-type': 'application/json' };
   try {
-    const body = JSON.stringify({ partnerType: 'SCSM', serverUrl: 'https://scsm.example.com', clientId: 'app', clientSecret: 'secret', syncDataDays: 30 });
+    const body = JSON.stringify({
+      partnerType: 'SCSM',
+      serverUrl: 'https://scsm-bench.azurewebsites.net',
+      clientId: 'app',
+      clientSecret: 'secret',
+      syncDataDays: 30,
+    });
     await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 1); // warm-up
     const put = await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 5);
     const noop = await load(`${address}/api/v1/noop`, 'GET', headers, undefined, 5);

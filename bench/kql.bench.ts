@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { BenchResult } from './types.ts';
-import { createWorkspaceTablesSql, insertRowSql, toStorageRow } from '../src/workspace/tables.ts';
+import { createWorkspaceTablesSql, insertRowSql, toStorageRow } from '../src/store/workspace-tables-sql.ts';
 import { registerSqliteFunctions, runKql, translateKql, warmUpKql, type SqlRunner } from '../src/workspace/query.ts';
 import { seededRandom } from '../src/core/random.ts';
 

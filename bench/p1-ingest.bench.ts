@@ -71,7 +71,12 @@ async function serve(): Promise<void> {
   const c = await startConnector({ settings, listen: false, delivery: { enabled: false } });
   c.app.post('/noop', { config: { access: 'public' } }, async (_req, reply) => reply.status(202).send({ status: 'accepted' }));
   const url = await c.app.listen({ port: 0, host: '127.0.0.1' });
-  await c.connections.put('default', 'bench', { partnerType: 'SCSM', serverUrl: 'https://scsm.example.com', clientId: 'app', clientSecret: 'secret' });
+  await c.connections.put('default', 'bench', {
+    partnerType: 'SCSM',
+    serverUrl: 'https://scsm-bench.azurewebsites.net',
+    clientId: 'app',
+    clientSecret: 'secret',
+  });
   const { row } = await c.actionGroups.put('default', 'bench', {
     itsmReceivers: [{ name: 'inc', connectionName: 'bench', ticketConfiguration: { WorkItemType: 'Incident' } }],
   });

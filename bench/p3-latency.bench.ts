@@ -69,7 +69,7 @@ export default async function run(): Promise<BenchResult[]> {
     });
     await drained(rig.c, 120_000);
 
-    const ph = rig.c.store.dialect === 'sqlite' ? '?' : '$1';
+    const ph = rig.c.store.databaseKind === 'sqlite' ? '?' : '$1';
     const alerts = await rig.c.store.sql.query(`SELECT alert_id, received_at FROM alerts WHERE received_at >= ${ph}`, [startedAt]);
     const outcomes = await rig.c.store.sql.query(
       `SELECT "AlertId_s", "TimeGenerated" FROM ws_itsmactionoutcome_cl WHERE "Operation_s" = 'Created' AND "TimeGenerated" >= ${ph}`,

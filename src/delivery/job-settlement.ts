@@ -83,23 +83,23 @@ export class JobSettlement {
    */
   private async writeCommits(reqs: CommitRequest[]): Promise<(LeaseLostError | null)[]> {
     const w = this.options.workerId;
-    return this.store.writeTransaction(async (trx) => {
+    return this.store.writeTransaction(async (tx) => {
       const results: (LeaseLostError | null)[] = [];
       const outcomes: OutcomeRow[] = [];
       const flushJobs: NewJob[] = [];
       for (const r of reqs) {
-        if (r.ackIds.length && (await this.store.jobs.owned(r.ackIds, w, trx)) !== r.ackIds.length) {
+        if (r.ackIds.length && (await tx.jobs.owned(r.ackIds, w)) !== r.ackIds.length) {
           results.push(new LeaseLostError('another worker took these jobs over (lease expired)'));
           continue;
         }
-        if (r.row) await this.store.links.put(r.row, trx);
-        await this.store.jobs.ack(r.ackIds, w, trx);
+        if (r.row) await tx.links.put(r.row);
+        await tx.jobs.ack(r.ackIds, w);
         outcomes.push(...r.outcomes);
         flushJobs.push(...r.flushJobs);
         results.push(null);
       }
-      await this.store.workspaceLog.appendOutcomes(outcomes, trx);
-      await this.store.jobs.enqueue(flushJobs, trx);
+      await tx.workspaceLog.appendOutcomes(outcomes);
+      await tx.jobs.enqueue(flushJobs);
       return results;
     });
   }
@@ -133,23 +133,20 @@ export class JobSettlement {
         await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true });
         return;
       case 'retry':
-        await this.store.writeTransaction(async (trx) => {
-          await this.store.jobs.fail([failing.id], w, { error: message, runAt: outcome.runAt }, trx);
-          await this.store.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true }, trx);
+        await this.store.writeTransaction(async (tx) => {
+          await tx.jobs.fail([failing.id], w, { error: message, runAt: outcome.runAt });
+          await tx.jobs.fail(others, w, { error: 'waiting behind a failed job', runAt: now, refund: true });
           const about = deliveryOf(ctx.group.name, ctx.receiver.name, unit ? [unit.alert.rule] : []);
           const retryIn = Math.round((outcome.runAt - now) / 1000);
-          await this.store.workspaceLog.appendLogs(
-            [
-              connectorLogRow(
-                ctx.group.workspace,
-                ctx.conn,
-                'WARNING',
-                `${about}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${retryIn} s`,
-                message,
-              ),
-            ],
-            trx,
-          );
+          await tx.workspaceLog.appendLogs([
+            connectorLogRow(
+              ctx.group.workspace,
+              ctx.conn,
+              'WARNING',
+              `${about}: delivery attempt ${failing.attempts} of ${failing.max_attempts} failed; retrying in ${retryIn} s`,
+              message,
+            ),
+          ]);
         });
     }
   }
@@ -181,14 +178,13 @@ export class JobSettlement {
     const alerts = await alertsOfJobs(this.store, jobs);
     const alertOf = (j: JobRow): NormalizedAlert | undefined => (j.id === jobs[0].id && unit ? unit.alert : alerts.get(j.id));
     const rules = [...new Set(jobs.map((j) => alertOf(j)?.rule).filter(Boolean))];
-    await this.store.writeTransaction(async (trx) => {
-      await this.store.jobs.fail(
+    await this.store.writeTransaction(async (tx) => {
+      await tx.jobs.fail(
         jobs.map((j) => j.id),
         this.options.workerId,
         { error: message, runAt: now, dead: true },
-        trx,
       );
-      await this.store.workspaceLog.appendOutcomes(
+      await tx.workspaceLog.appendOutcomes(
         jobs.map((j) => ({
           workspace: group.workspace,
           time: now,
@@ -204,11 +200,10 @@ export class JobSettlement {
           computer: unit?.ci ?? unit?.cis[0] ?? alerts.get(j.id)?.configurationItems[0] ?? '',
           message,
         })),
-        trx,
       );
       const about = deliveryOf(group.name, receiver.name, rules);
       const line = `${about}: delivery failed for good; ${jobs.length} job(s) moved to the dead letters (replay them after fixing the cause)`;
-      await this.store.workspaceLog.appendLogs([{ ...connectorLogRow(group.workspace, conn, 'ERROR', line, message), connection }], trx);
+      await tx.workspaceLog.appendLogs([{ ...connectorLogRow(group.workspace, conn, 'ERROR', line, message), connection }]);
     });
     this.stats.dead += jobs.length;
   }

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, JobsTable } from './schema.ts';
-import type { Dialect } from './dialect.ts';
+import { storeDialect, type Dialect } from './dialect.ts';
 import { LeaseLostError } from './lease-lost.ts';
 import { writeTransaction, type AsyncMutex } from './write-tx.ts';
 
@@ -71,7 +71,7 @@ export class JobRepo {
 
   /** A write outside a caller's transaction takes its turn with the other writers (SQLite; see write-tx.ts). */
   private locked<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-    return this.writeLock && this.dialect === 'sqlite' && db === this.db ? this.writeLock.run(fn) : fn();
+    return this.writeLock && storeDialect(this.dialect).serialisesWrites && db === this.db ? this.writeLock.run(fn) : fn();
   }
 
   /** Inserts jobs; a job whose dedupe_key exists is ignored. Returns how many were inserted. */
@@ -119,7 +119,7 @@ export class JobRepo {
         const exclude = opts.excludeConnections?.length
           ? sql`AND (j.connection_id IS NULL OR j.connection_id NOT IN (${sql.join(opts.excludeConnections.map((c) => sql`${c}`))}))`
           : sql``;
-        const lock = this.dialect === 'postgres' ? sql`FOR UPDATE OF j SKIP LOCKED` : sql``;
+        const lock = sql.raw(storeDialect(this.dialect).forUpdateSkipLocked('j'));
         const deferrable = opts.deferrableKinds?.length ? sql.join(opts.deferrableKinds.map((k) => sql`${k}`)) : null;
         const notBlocking = deferrable ? sql`AND NOT (p.state = 'pending' AND p.run_at > ${now} AND p.kind IN (${deferrable}))` : sql``;
         const notDeferred = deferrable ? sql`AND NOT (state = 'pending' AND run_at > ${now} AND kind IN (${deferrable}))` : sql``;
@@ -180,7 +180,7 @@ export class JobRepo {
         for (const head of chosen) {
           let followers: JobRow[] = [];
           if (opts.maxBatch > 1) {
-            const fl = this.dialect === 'postgres' ? sql`FOR UPDATE` : sql``;
+            const fl = sql.raw(storeDialect(this.dialect).forUpdate);
             followers = (
               await sql<JobRow>`
               SELECT * FROM jobs WHERE ordering_key = ${head.ordering_key} AND id > ${head.id} AND state IN ('pending', 'running') AND kind IN (${kinds}) ${notDeferred}
@@ -214,7 +214,7 @@ export class JobRepo {
     if (ids.length === 0) return 0;
     let n = 0;
     for (let i = 0; i < ids.length; i += 500) {
-      const lock = this.dialect === 'postgres' ? sql`FOR UPDATE` : sql``;
+      const lock = sql.raw(storeDialect(this.dialect).forUpdate);
       const rows = await sql<{
         id: number;
       }>`SELECT id FROM jobs WHERE id IN (${sql.join(ids.slice(i, i + 500))}) AND locked_by = ${workerId} AND state = 'running' ${lock}`.execute(db);

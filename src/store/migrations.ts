@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
-import type { Dialect } from './dialect.ts';
-import { createWorkspaceTablesSql, kqlHelperFunctionsSql } from '../workspace/tables.ts';
+import { storeDialect, type Dialect } from './dialect.ts';
+import { createWorkspaceTablesSql } from './workspace-tables-sql.ts';
+import { kqlHelperFunctionsSql } from '../workspace/kql/pg-functions.ts';
 
 interface Migration {
   version: number;
@@ -11,7 +12,7 @@ interface Migration {
 
 /** DDL written once for both dialects: `$AUTO` is the auto-increment key, `$BIG` a 64-bit integer. */
 function ddl(dialect: Dialect, text: string): string[] {
-  const auto = dialect === 'postgres' ? 'BIGSERIAL PRIMARY KEY' : 'INTEGER PRIMARY KEY AUTOINCREMENT';
+  const auto = storeDialect(dialect).autoIncrementKey;
   return text
     .replaceAll('$AUTO', auto)
     .replaceAll('$BIG', 'BIGINT')
@@ -88,7 +89,7 @@ export const migrations: Migration[] = [
         `
       CREATE TABLE sync_records (
         connection_id TEXT NOT NULL, scope TEXT NOT NULL, record_id TEXT NOT NULL, content_hash TEXT NOT NULL,
-        updated_at TEXT, PRIMARY KEY (connection_id, scope, record_id))${d === 'sqlite' ? ' WITHOUT ROWID' : ''};
+        updated_at TEXT, PRIMARY KEY (connection_id, scope, record_id))${storeDialect(d).clusteredByKey};
       CREATE TABLE sync_runs (
         id $AUTO, connection_id TEXT NOT NULL, holder TEXT NOT NULL, started_at $BIG NOT NULL, finished_at $BIG,
         status TEXT, fetched $BIG NOT NULL, appended $BIG NOT NULL, error TEXT);
@@ -137,7 +138,8 @@ export async function migrate(db: Kysely<Database>, dialect: Dialect): Promise<n
   const applied: number[] = [];
   for (const migration of migrations) {
     const done = await db.transaction().execute(async (trx) => {
-      if (dialect === 'postgres') await sql`SELECT pg_advisory_xact_lock(727274)`.execute(trx);
+      const lock = storeDialect(dialect).migrationLock;
+      if (lock) await sql.raw(lock).execute(trx);
       const exists = await trx.selectFrom('schema_migrations').select('version').where('version', '=', migration.version).executeTakeFirst();
       if (exists) return false;
       for (const statement of migration.statements(dialect)) await sql.raw(statement).execute(trx);

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
-import type { Dialect } from './dialect.ts';
+import { storeDialect, type Dialect } from './dialect.ts';
 import { openDatabase, type OpenOptions, type RawHandle } from './open.ts';
 import { latestMigrationVersion, migrate } from './migrations.ts';
 import { WorkspaceRepo } from './workspaces.ts';
@@ -15,7 +15,25 @@ import { AsyncMutex, writeGate, writeTransaction, type WriteGate } from './write
 import { LeaseRepo } from './leases.ts';
 import { SyncRunRepo, SyncStateRepo } from './sync-state.ts';
 import { WorkspaceRows } from './workspace-rows.ts';
-import { WorkspaceLog, type StoreTransaction } from './workspace-log.ts';
+import { WorkspaceLog, type LogRow, type OutcomeRow } from './workspace-log.ts';
+import type { NewJob } from './jobs.ts';
+import type { WorkItemLinksTable } from './schema.ts';
+
+/**
+ * The repositories of one write transaction: every write made through them commits or rolls back together.
+ * Only the writes the delivery engine settles jobs with are offered; add one here when a caller needs it.
+ */
+export interface StoreTx {
+  jobs: {
+    /** How many of these jobs this worker still holds (the fence before acknowledging them). */
+    owned(ids: number[], workerId: string): Promise<number>;
+    ack(ids: number[], workerId: string): Promise<void>;
+    enqueue(jobs: NewJob[]): Promise<number>;
+    fail(ids: number[], workerId: string, how: { error: string; runAt: number; dead?: boolean; refund?: boolean }): Promise<boolean>;
+  };
+  links: { put(row: WorkItemLinksTable): Promise<void> };
+  workspaceLog: { appendOutcomes(rows: OutcomeRow[]): Promise<void>; appendLogs(rows: LogRow[]): Promise<void> };
+}
 
 /**
  * The one store interface, over SQLite (embedded default) or PostgreSQL (scale-out). Everything that
@@ -43,9 +61,9 @@ export class Store {
   readonly workspaceLog: WorkspaceLog;
 
   private constructor(
-    readonly db: Kysely<Database>,
-    readonly raw: RawHandle,
-    readonly dialect: Dialect,
+    private readonly db: Kysely<Database>,
+    private readonly raw: RawHandle,
+    private readonly dialect: Dialect,
   ) {
     const gate = (this.writeGate = writeGate(dialect, this.writeLock));
     this.workspaces = new WorkspaceRepo(db, gate);
@@ -73,7 +91,7 @@ export class Store {
    * writer thread commits the other), one on PostgreSQL (each is one round trip).
    */
   get acceptPipelineDepth(): number {
-    return this.dialect === 'sqlite' ? 2 : 1;
+    return storeDialect(this.dialect).acceptPipelineDepth;
   }
 
   static async open(options: OpenOptions): Promise<Store> {
@@ -81,9 +99,25 @@ export class Store {
     return new Store(opened.db, opened.raw, opened.dialect);
   }
 
-  /** A read-write transaction (BEGIN IMMEDIATE on SQLite; see write-tx.ts). */
-  writeTransaction<T>(fn: (trx: StoreTransaction) => Promise<T>): Promise<T> {
-    return writeTransaction(this.db, this.dialect, fn, this.writeLock);
+  /** A read-write transaction (BEGIN IMMEDIATE on SQLite; see write-tx.ts) that hands out its repositories. */
+  writeTransaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return writeTransaction(this.db, this.dialect, (trx) => fn(this.repositoriesOf(trx)), this.writeLock);
+  }
+
+  private repositoriesOf(trx: Kysely<Database>): StoreTx {
+    return {
+      jobs: {
+        owned: (ids, workerId) => this.jobs.owned(ids, workerId, trx),
+        ack: (ids, workerId) => this.jobs.ack(ids, workerId, trx),
+        enqueue: (jobs) => this.jobs.enqueue(jobs, trx),
+        fail: (ids, workerId, how) => this.jobs.fail(ids, workerId, how, trx),
+      },
+      links: { put: (row) => this.links.put(row, trx) },
+      workspaceLog: {
+        appendOutcomes: (rows) => this.workspaceLog.appendOutcomes(rows, trx),
+        appendLogs: (rows) => this.workspaceLog.appendLogs(rows, trx),
+      },
+    };
   }
 
   migrate(): Promise<number[]> {

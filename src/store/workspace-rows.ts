@@ -20,16 +20,8 @@ import { upsertSyncStateSql } from './sync-state.ts';
 import { ungated, type WriteGate } from './write-tx.ts';
 import { LeaseLostError } from './lease-lost.ts';
 import type { Dialect } from './dialect.ts';
-import {
-  insertRowSql,
-  quoteIdent,
-  StorageRowError,
-  toEpochMs,
-  toStorageRow,
-  workspaceTables,
-  type KqlColumnType,
-  type WorkspaceTableName,
-} from '../workspace/tables.ts';
+import { quoteIdent, StorageRowError, toEpochMs, workspaceTables, type KqlColumnType, type WorkspaceTableName } from '../workspace/tables.ts';
+import { insertRowSql, toStorageRow } from './workspace-tables-sql.ts';
 
 export type WorkspaceRow = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
-import type { Dialect } from './dialect.ts';
+import { storeDialect, type Dialect } from './dialect.ts';
 
 /**
  * A read-write transaction. On SQLite it starts with BEGIN IMMEDIATE: the write lock is taken up front
@@ -9,7 +9,7 @@ import type { Dialect } from './dialect.ts';
  * transaction would. On PostgreSQL it is an ordinary transaction.
  */
 export async function writeTransaction<T>(db: Kysely<Database>, dialect: Dialect, fn: (trx: Kysely<Database>) => Promise<T>, lock?: AsyncMutex): Promise<T> {
-  if (dialect !== 'sqlite') return db.transaction().execute((trx) => fn(trx));
+  if (!storeDialect(dialect).serialisesWrites) return db.transaction().execute((trx) => fn(trx));
   if (lock) return lock.run(() => sqliteImmediate(db, fn));
   return sqliteImmediate(db, fn);
 }
@@ -57,5 +57,5 @@ export type WriteGate = <T>(fn: () => Promise<T>) => Promise<T>;
 export const ungated: WriteGate = (fn) => fn();
 
 export function writeGate(dialect: Dialect, lock: AsyncMutex): WriteGate {
-  return dialect === 'sqlite' ? (fn) => lock.run(fn) : ungated;
+  return storeDialect(dialect).serialisesWrites ? (fn) => lock.run(fn) : ungated;
 }

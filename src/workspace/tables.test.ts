@@ -1,17 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import {
-  createWorkspaceTablesSql,
-  formatTimespan,
-  fromStorageValue,
-  insertRowSql,
-  StorageRowError,
-  toEpochMs,
-  toStorageRow,
-  workspaceTables,
-  type ServiceDeskRow,
-} from './tables.ts';
+import { formatTimespan, fromStorageValue, StorageRowError, toEpochMs, workspaceTables, type ServiceDeskRow } from './tables.ts';
+import { createWorkspaceTablesSql, insertRowSql, toStorageRow } from '../store/workspace-tables-sql.ts';
 import { tryPgTestRunner } from './kql/test-helpers.ts';
 
 describe('workspace table schemas', () => {

@@ -16,6 +16,7 @@ import { serviceNowWithSandbox } from '../sync/helpers.ts';
 import type { DeliverySettings } from '../../src/delivery/settings.ts';
 import { api, dropSchema, pgUrl, tempDir, uniqueSchema, type TestDialect } from '../helpers/stores.ts';
 import type { PartnerProbe, ProbeSandbox } from './partners.ts';
+import { storeInternals } from '../../src/store/testkit.ts';
 
 export const SANDBOX_VOLUME = { incidents: 30, changeRequests: 5, computers: 10 };
 
@@ -181,8 +182,8 @@ export async function drained(c: Connector, timeoutMs = 30_000): Promise<void> {
   for (;;) {
     if ((await c.store.jobs.unfinished(['deliver'])) === 0) return;
     if (Date.now() > end) {
-      const stuck = await c.store.db
-        .selectFrom('jobs')
+      const stuck = await storeInternals(c.store)
+        .db.selectFrom('jobs')
         .select(['id', 'kind', 'state', 'attempts', 'run_at', 'last_error'])
         .where('state', '!=', 'done')
         .limit(10)

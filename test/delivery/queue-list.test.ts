@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { registerQueueCommands } from '../../src/cli/queue.ts';
 import { api } from '../helpers/stores.ts';
 import { fastDelivery, metricAlert, postHook, putGroup, runCli, sandboxAdmin, startRig, type Rig } from './helpers.ts';
+import { storeInternals } from '../../src/store/testkit.ts';
 
 function queueList(rig: Rig): Promise<string> {
   return runCli(rig, [registerQueueCommands], 'queue', 'list', '--json');
@@ -46,7 +47,7 @@ describe('what is waiting in the delivery queue', () => {
     assert.deepEqual([job.actionGroup, job.action, job.connectionName, job.kind], ['waiting', 'inc', 'snow', 'deliver']);
     const cli = JSON.parse(await queueList(rig));
     assert.ok(cli.value.some((j: any) => j.id === job.id && j.alertRule === 'queued-rule'));
-    const ph = rig.c.store.dialect === 'sqlite' ? '?' : '$1';
+    const ph = rig.c.store.databaseKind === 'sqlite' ? '?' : '$1';
     const logs = await rig.c.store.sql.query(`SELECT "Message" FROM ws_servicedesklog_cl WHERE "Message" LIKE ${ph}`, ['%delivery attempt%']);
     assert.ok(
       logs.rows.some((r) => /action group waiting, action inc, alert rule queued-rule/.test(String(r[0]))),
@@ -60,8 +61,8 @@ describe('what is waiting in the delivery queue', () => {
     await rig.c.delivery.stop();
     await postHook(g.webhookUrl, metricAlert({ rule: 'orphaned-rule', alertId: 'o-1' }));
     // The connection the job was queued for is gone by the time it is delivered.
-    await rig.c.store.db
-      .updateTable('jobs')
+    await storeInternals(rig.c.store)
+      .db.updateTable('jobs')
       .set({ connection_id: 'deleted-connection' })
       .where('connection_id', '=', connId)
       .where('state', '=', 'pending')
@@ -69,7 +70,7 @@ describe('what is waiting in the delivery queue', () => {
       .where('attempts', '=', 0)
       .execute();
     rig.c.delivery.start();
-    const ph = rig.c.store.dialect === 'sqlite' ? '?' : '$1';
+    const ph = rig.c.store.databaseKind === 'sqlite' ? '?' : '$1';
     const row = await until('the Failed outcome', async () => {
       const rows = await rig.c.store.sql.query(
         `SELECT "AlertId_s", "AlertRule_s" FROM ws_itsmactionoutcome_cl WHERE "Operation_s" = 'Failed' AND "ActionGroup_s" = ${ph}`,

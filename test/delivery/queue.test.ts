@@ -4,6 +4,7 @@ import { openTestStore, pgUrl, testDialects, type TestStore } from '../helpers/s
 import { Store } from '../../src/store/store.ts';
 import { LeaseLostError, type NewJob } from '../../src/store/jobs.ts';
 import { backoffDelay } from '../../src/delivery/backoff.ts';
+import { storeInternals } from '../../src/store/testkit.ts';
 
 let seq = 0;
 function job(key: string, overrides: Partial<NewJob> = {}): NewJob {
@@ -31,7 +32,7 @@ for (const dialect of testDialects) {
     });
     after(async () => t.cleanup());
     beforeEach(async () => {
-      await t.store.db.deleteFrom('jobs').execute();
+      await storeInternals(t.store).db.deleteFrom('jobs').execute();
     });
 
     it('claims only the head of each ordering key, and nothing of a key while its head runs', async () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { openTestStore, type TestStore } from '../helpers/stores.ts';
+import { storeInternals } from '../../src/store/testkit.ts';
 
 const turns = async (n: number) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
@@ -19,7 +20,8 @@ describe('main-thread SQLite writes take turns with the ingest writer', () => {
   before(async () => {
     t = await openTestStore('sqlite');
     await t.store.workspaces.ensure('default');
-    if (t.store.raw.dialect === 'sqlite') t.store.raw.sqlite.pragma('busy_timeout = 0');
+    const raw = storeInternals(t.store).raw;
+    if (raw.dialect === 'sqlite') raw.sqlite.pragma('busy_timeout = 0');
   });
   after(async () => t.cleanup());
 
@@ -40,8 +42,9 @@ describe('main-thread SQLite writes take turns with the ingest writer', () => {
     await held;
 
     // The contention is real: a write that ignores the lock fails now.
-    if (t.store.raw.dialect === 'sqlite') {
-      const raw = t.store.raw.sqlite;
+    const handle = storeInternals(t.store).raw;
+    if (handle.dialect === 'sqlite') {
+      const raw = handle.sqlite;
       assert.throws(() => raw.prepare('INSERT INTO workspaces (name, created_at) VALUES (?, ?)').run('bypass', 1), { code: 'SQLITE_BUSY' });
     }
 

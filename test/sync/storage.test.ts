@@ -8,7 +8,7 @@ import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbo
 import { ServiceNowClient } from '../../src/partners/servicenow/client.ts';
 import type { ChangedRecord, SyncScope } from '../../src/partners/partner.ts';
 import { contentHash, serviceDeskStorage } from '../../src/store/workspace-rows.ts';
-import { toStorageRow } from '../../src/workspace/tables.ts';
+import { toStorageRow } from '../../src/store/workspace-tables-sql.ts';
 
 describe('ServiceDesk_CL storage form', () => {
   let sandbox: ServiceNowSandbox;

@@ -9,7 +9,9 @@
 import type { KType } from './ast.ts';
 import { postgresRegex, re2 } from './regex.ts';
 
-export type DialectName = 'sqlite' | 'postgres';
+/** The database a query is compiled for (declared by the store). */
+export type { Dialect as DialectName } from '../../store/dialect.ts';
+import type { Dialect as DialectName } from '../../store/dialect.ts';
 
 /** Creates a bound parameter; returns the placeholder fragment. */
 export type ParamFn = (value: unknown, type: KType) => string;

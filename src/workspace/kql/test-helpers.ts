@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { randomBytes } from 'node:crypto';
-import { createWorkspaceTablesSql, insertRowSql, toStorageRow, workspaceTables, type WorkspaceTableName } from '../tables.ts';
+import { workspaceTables, type WorkspaceTableName } from '../tables.ts';
+import { createWorkspaceTablesSql, insertRowSql, toStorageRow } from '../../store/workspace-tables-sql.ts';
 import { registerSqliteFunctions } from './sqlite-functions.ts';
 import { QueryTimeoutError, type SqlRunner } from '../query.ts';
 
