@@ -54,6 +54,13 @@ module.exports = {
       to: { path: '^src/sandbox/' },
     },
     {
+      name: 'partners-are-independent',
+      severity: 'error',
+      comment: "A partner's client and its emulator use shared code (src/partners/*.ts, src/sandbox/common), never another partner's folder.",
+      from: { path: '^src/(partners|sandbox)/([^/]+)/', pathNot: TESTS },
+      to: { path: '^src/(partners|sandbox)/[^/]+/', pathNot: '^src/(partners|sandbox)/($2|common)/' },
+    },
+    {
       name: 'test-support-only-for-tests',
       severity: 'error',
       comment: 'Test kits (e.g. src/store/testkit.ts, which opens the sealed store) are imported by tests and benchmarks only.',

@@ -4,7 +4,7 @@
  * lapses; a refresh grant continues the session. Token lifespans come from the REST API client record.
  */
 import { randomBytes } from 'node:crypto';
-import { verifyPassword } from '../servicenow/passwords.ts';
+import { verifyPassword } from '../common/passwords.ts';
 import type { CherwellRules } from './config.ts';
 import type { CwStore } from './store.ts';
 

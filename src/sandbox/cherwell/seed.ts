@@ -3,7 +3,7 @@
  * (with journal notes) and change requests spread over the last `days` days. Same seed + same anchor time
  * → the same instance, record ids included.
  */
-import { hashPassword } from '../servicenow/passwords.ts';
+import { hashPassword } from '../common/passwords.ts';
 import { Rng } from '../common/rng.ts';
 import type { BusObDef } from './schema.ts';
 import { CHANGE_REQUEST, CONFIG_ITEM, INCIDENT, JOURNAL_NOTE } from './schema.ts';

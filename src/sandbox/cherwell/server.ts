@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Faults, RateLimiter, Stats } from '../common/faults.ts';
 import { installFaultHook, pathOf, registerFaultAdmin, sandboxFastify } from '../common/server.ts';
-import { verifyPassword } from '../servicenow/passwords.ts';
+import { verifyPassword } from '../common/passwords.ts';
 import { AuthService, type Session } from './auth.ts';
 import type { CherwellRules } from './config.ts';
 import { DEFAULT_RULES, mergeRules } from './config.ts';

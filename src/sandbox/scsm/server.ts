@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { installFaultHook, pathOf, registerFaultAdmin, sandboxFastify } from '../common/server.ts';
-import { mergeKnown } from '../servicenow/config.ts';
+import { mergeKnown } from '../common/merge-known.ts';
 import type { Claims } from './aad.ts';
 import { AadService, knownTenant } from './aad.ts';
 import { compileCriteria, CriteriaError } from './criteria.ts';

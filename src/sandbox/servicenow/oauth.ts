@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { OAuthSettings } from './config.ts';
 import { DEFAULT_OAUTH } from './config.ts';
-import { verifyPassword } from './passwords.ts';
+import { verifyPassword } from '../common/passwords.ts';
 import type { Rec, SnStore } from './store.ts';
 
 export const TOKEN_ERROR = { error_description: 'access_denied', error: 'server_error' };

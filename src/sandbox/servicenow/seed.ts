@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { CHANGE_CATEGORIES, CHOICES, COMPUTER_OS, INCIDENT_CLOSE_CODES, SERVER_OS_LINUX, SERVER_OS_WIN, SUBCATEGORIES } from './choices.ts';
 import { ADMIN_SYS_ID } from './events.ts';
-import { hashPassword } from './passwords.ts';
+import { hashPassword } from '../common/passwords.ts';
 import { quoteIdent } from './query.ts';
 import { Rng } from '../common/rng.ts';
 import type { FieldDef } from './schema.ts';

@@ -5,13 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { installFaultHook, pathOf, registerFaultAdmin, sandboxFastify } from '../common/server.ts';
-import { DEFAULT_OAUTH, DEFAULT_RULES, mergeKnown } from './config.ts';
+import { DEFAULT_OAUTH, DEFAULT_RULES } from './config.ts';
+import { mergeKnown } from '../common/merge-known.ts';
 import { insertEvent, processEvent } from './events.ts';
 import { ADMIN_PREFIX, Faults, isServiceNowApi, RateLimiter, routeKey, Stats } from './faults.ts';
 import type { DisplayMode } from './format.ts';
 import { parseDisplayMode, RecordFormatter } from './format.ts';
 import { OAuthService } from './oauth.ts';
-import { verifyPassword } from './passwords.ts';
+import { verifyPassword } from '../common/passwords.ts';
 import { compileQuery, parseEncodedQuery } from './query.ts';
 import type { TableMeta } from './schema.ts';
 import type { Rec, SnStore, UserCtx } from './store.ts';

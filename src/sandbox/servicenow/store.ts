@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SandboxRules } from './config.ts';
 import { DEFAULT_RULES } from './config.ts';
-import { hashPassword } from './passwords.ts';
+import { hashPassword } from '../common/passwords.ts';
 import type { CompiledQuery } from './query.ts';
 import { classFilter, quoteIdent } from './query.ts';
 import type { FieldDef, TableMeta } from './schema.ts';
