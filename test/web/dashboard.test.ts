@@ -194,7 +194,7 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await scan('09-computers');
   });
 
-  it('overrides one severity’s impact and urgency in the action editor, keeps it after a reload, and the incident of such an alert carries it', async () => {
+  it('overrides one severity’s impact and urgency in the action editor (an invalid value is flagged in its row), keeps it after a reload, and the incident of such an alert carries it', async () => {
     const partners = await api(c.url, c.adminToken, 'GET', '/api/v1/partners');
     const defaults = partners.body.value.find((p: { type: string }) => p.type === 'ServiceNow').defaultSeverityMapping;
     const override = { impact: '3', urgency: '3' };
@@ -257,6 +257,16 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     assert.equal(await page.inputValue(field('Sev1', 'urgency')), override.urgency);
     assert.equal(await source('Sev1'), 'override');
     assert.equal(await source('Sev0'), 'default');
+
+    // The same override is not valid for SCSM (impact is High/Medium/Low there): the row says so, before and after Save.
+    await page.selectOption('#a0-conn', 'scsm-sandbox');
+    await page.waitForSelector('#a0-sev-Sev1-impact-err');
+    assert.match((await page.textContent('#a0-sev-Sev1-impact-err')) ?? '', /"3" is not a valid impact/);
+    assert.equal(await page.getAttribute(field('Sev1', 'impact'), 'aria-invalid'), 'true');
+    assert.equal(await page.getAttribute(field('Sev1', 'impact'), 'aria-describedby'), 'a0-sev-Sev1-impact-err');
+    await page.click('button:has-text("Save")');
+    await page.waitForSelector('text=The action group was not saved');
+    assert.match((await page.textContent('#a0-sev-Sev1-urgency-err')) ?? '', /"3" is not a valid urgency/);
     await page.click('button:has-text("Cancel")');
 
     const posted = await fetch(stored.body.webhookUrl, {
