@@ -198,7 +198,7 @@ export async function drained(c: Connector, timeoutMs = 30_000): Promise<void> {
 
 const ADMIN = 'Basic ' + Buffer.from('admin:admin').toString('base64');
 
-export async function sandboxGet(sb: ServiceNowSandbox, path: string, query: Record<string, string> = {}): Promise<any> {
+export async function sandboxGet(sb: Pick<ServiceNowSandbox, 'url'>, path: string, query: Record<string, string> = {}): Promise<any> {
   const url = new URL(sb.url + path);
   for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
   const res = await fetch(url, { headers: { authorization: ADMIN, accept: 'application/json' } });

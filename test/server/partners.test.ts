@@ -29,6 +29,18 @@ describe('GET /api/v1/partners', () => {
     assert.ok(snow.connectionFields.every((f: { label: string; help: string }) => f.label && f.help));
   });
 
+  it('gives each partner its default severity → impact/urgency mapping from its descriptor', async () => {
+    const res = await api(c.url, c.adminToken, 'GET', '/api/v1/partners');
+    for (const p of partners) {
+      const view = res.body.value.find((v: { type: string }) => v.type === p.type);
+      assert.deepEqual(view.defaultSeverityMapping, p.severity.defaultMapping, p.type);
+    }
+    const snow = res.body.value.find((p: { type: string }) => p.type === 'ServiceNow');
+    assert.deepEqual(snow.defaultSeverityMapping.Sev1, { impact: '1', urgency: '2' });
+    const scsm = res.body.value.find((p: { type: string }) => p.type === 'SCSM');
+    assert.deepEqual(scsm.defaultSeverityMapping.Sev0, { impact: 'High', urgency: 'High' }, 'SCSM maps onto its own enums');
+  });
+
   it('answers any workspace key, and 401 without a token', async () => {
     const res = await api(c.url, reader, 'GET', '/api/v1/partners');
     assert.equal(res.status, 200);

@@ -62,4 +62,42 @@ describe('validation messages', () => {
     });
     assert.equal(ok.status, 201, JSON.stringify(ok.body));
   });
+
+  describe('an ITSM action’s severity mapping override', () => {
+    const put = (severityMapping: unknown) =>
+      api(rig.c.url, rig.token, 'PUT', '/api/v1/workspaces/default/actionGroups/sev', {
+        itsmReceivers: [{ name: 'inc', connectionName: 'snow', ticketConfiguration: { WorkItemType: 'Incident', severityMapping } }],
+      });
+
+    it('stores an override of one severity and returns it as given', async () => {
+      const res = await put({ Sev1: { impact: '3', urgency: '1' } });
+      assert.ok(res.status === 201 || res.status === 200, JSON.stringify(res.body));
+      const got = await api(rig.c.url, rig.token, 'GET', '/api/v1/workspaces/default/actionGroups/sev');
+      assert.deepEqual(got.body.itsmReceivers[0].ticketConfiguration.severityMapping, { Sev1: { impact: '3', urgency: '1' } });
+    });
+
+    it('refuses an unknown severity with a 400 naming it and its path', async () => {
+      const res = await put({ Sev9: { impact: '1', urgency: '1' } });
+      assert.equal(res.status, 400);
+      assert.match(res.body.error.message, /itsmReceivers\/0\/ticketConfiguration\/severityMapping: unknown property 'Sev9'/);
+    });
+
+    it('refuses an unknown field of a severity with a 400 naming it and its path', async () => {
+      const res = await put({ Sev1: { impact: '1', urgency: '1', priority: '1' } });
+      assert.equal(res.status, 400);
+      assert.match(res.body.error.message, /severityMapping\/Sev1: unknown property 'priority'/);
+    });
+
+    it('refuses a value outside the partner’s choice list at its path, listing the valid values', async () => {
+      const res = await put({ Sev1: { impact: '1', urgency: '7' } });
+      assert.equal(res.status, 400);
+      const d = res.body.error.details.find((x: any) => x.path.endsWith('ticketConfiguration/severityMapping/Sev1/urgency'));
+      assert.ok(d, JSON.stringify(res.body));
+      assert.deepEqual(d.allowed, ['1', '2', '3']);
+      assert.match(d.message, /"7" is not a valid urgency/);
+      const half = await put({ Sev1: { impact: '1' } });
+      assert.equal(half.status, 400);
+      assert.match(half.body.error.message, /severityMapping\/Sev1 must have required property 'urgency'/);
+    });
+  });
 });

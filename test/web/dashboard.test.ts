@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
 import { api, type TestConnector } from '../helpers/stores.ts';
-import { metricAlert } from '../delivery/helpers.ts';
+import { metricAlert, sandboxGet } from '../delivery/helpers.ts';
 import { SEEDED_CREDENTIALS } from '../../src/sandbox/servicenow/index.ts';
 import { eventually } from '../helpers/wait.ts';
 import { describeViolations, launchBrowser, newPage, screenshot, seriousViolations, signIn, startDashboardConnector, waitForOverview } from './browser.ts';
@@ -194,6 +194,100 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await scan('09-computers');
   });
 
+  it('overrides one severity’s impact and urgency in the action editor (an invalid value is flagged in its row), keeps it after a reload, and the incident of such an alert carries it', async () => {
+    const partners = await api(c.url, c.adminToken, 'GET', '/api/v1/partners');
+    const defaults = partners.body.value.find((p: { type: string }) => p.type === 'ServiceNow').defaultSeverityMapping;
+    const override = { impact: '3', urgency: '3' };
+    assert.notDeepEqual(defaults.Sev1, override, 'the override differs from the partner default');
+    const field = (sev: string, f: 'impact' | 'urgency') => `#a0-sev-${sev}-${f}`;
+    const source = (sev: string) => page.getAttribute(`tr[data-severity=${sev}]`, 'data-source');
+
+    await go('/action-groups');
+    await page.click('text=Add action group');
+    await page.fill('#ag-name', 'sev-group');
+    await page.selectOption('#a0-conn', 'servicenow-sandbox');
+    await page.waitForSelector(`${field('Sev1', 'impact')} option[value="3"]`, { state: 'attached' });
+    for (const sev of ['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4']) {
+      assert.equal(await page.inputValue(field(sev, 'impact')), defaults[sev].impact, `${sev} shows the partner default impact`);
+      assert.equal(await page.inputValue(field(sev, 'urgency')), defaults[sev].urgency, `${sev} shows the partner default urgency`);
+      assert.equal(await source(sev), 'default');
+    }
+    assert.equal(await page.getAttribute(field('Sev1', 'impact'), 'aria-label'), 'Sev1 impact');
+
+    await page.selectOption(field('Sev1', 'impact'), override.impact);
+    await page.selectOption(field('Sev1', 'urgency'), override.urgency);
+    assert.equal(await source('Sev1'), 'override');
+    assert.match((await page.textContent('tr[data-severity=Sev1] [data-default]')) ?? '', /default 1 - High \/ 2 - Medium/);
+
+    // Reset by keyboard: an override of Sev2, Tab from its urgency to its Reset button, Enter.
+    await page.selectOption(field('Sev2', 'urgency'), '1');
+    assert.equal(await source('Sev2'), 'override');
+    await page.focus(field('Sev2', 'urgency'));
+    await page.keyboard.press('Tab');
+    assert.match((await page.evaluate(() => document.activeElement?.textContent)) ?? '', /^Reset Sev2 to the partner default$/);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.querySelector('tr[data-severity=Sev2]')?.getAttribute('data-source') === 'default');
+    assert.equal(await page.inputValue(field('Sev2', 'urgency')), defaults.Sev2.urgency);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'a0-sev-Sev2-impact', 'focus stays in the row');
+
+    // The live preview of the sample alert whose severity is Sev1 shows the override.
+    const samples = await api(c.url, c.adminToken, 'POST', '/api/v1/workspaces/default/itsmActions/preview', {
+      ticketConfiguration: { WorkItemType: 'Incident' },
+      connectionName: 'servicenow-sandbox',
+    });
+    const sev1 = samples.body.value.find((x: any) => x.draft?.fields.impact === defaults.Sev1.impact && x.draft?.fields.urgency === defaults.Sev1.urgency);
+    assert.ok(sev1, 'a sample alert of severity Sev1');
+    await page.selectOption('select[id^="pv-"]', sev1.family);
+    await page.waitForFunction(
+      (o) =>
+        document.querySelector('[data-preview-field=impact]')?.textContent === o.impact &&
+        document.querySelector('[data-preview-field=urgency]')?.textContent === o.urgency,
+      override,
+    );
+    await scan('14-severity-mapping');
+
+    await page.click('button:has-text("Create action group")');
+    await page.locator('tr[data-group="sev-group"]').waitFor();
+    const stored = await api(c.url, c.adminToken, 'GET', '/api/v1/workspaces/default/actionGroups/sev-group');
+    assert.deepEqual(stored.body.itsmReceivers[0].ticketConfiguration.severityMapping, { Sev1: override }, 'only the overridden row is stored');
+
+    await go('/action-groups?edit=sev-group');
+    await page.waitForSelector(field('Sev1', 'impact'));
+    assert.equal(await page.inputValue(field('Sev1', 'impact')), override.impact);
+    assert.equal(await page.inputValue(field('Sev1', 'urgency')), override.urgency);
+    assert.equal(await source('Sev1'), 'override');
+    assert.equal(await source('Sev0'), 'default');
+
+    // The same override is not valid for SCSM (impact is High/Medium/Low there): the row says so, before and after Save.
+    await page.selectOption('#a0-conn', 'scsm-sandbox');
+    await page.waitForSelector('#a0-sev-Sev1-impact-err');
+    assert.match((await page.textContent('#a0-sev-Sev1-impact-err')) ?? '', /"3" is not a valid impact/);
+    assert.equal(await page.getAttribute(field('Sev1', 'impact'), 'aria-invalid'), 'true');
+    assert.equal(await page.getAttribute(field('Sev1', 'impact'), 'aria-describedby'), 'a0-sev-Sev1-impact-err');
+    await page.click('button:has-text("Save")');
+    await page.waitForSelector('text=The action group was not saved');
+    assert.match((await page.textContent('#a0-sev-Sev1-urgency-err')) ?? '', /"3" is not a valid urgency/);
+    await page.click('button:has-text("Cancel")');
+
+    const posted = await fetch(stored.body.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(metricAlert({ rule: 'Severity override', alertId: 'sev-1', severity: 'Sev1', cis: ['vm-sev-01'] })),
+    });
+    assert.equal(posted.status, 202);
+    const number = await eventually(
+      'the Sev1 alert’s incident',
+      async () =>
+        (await runQuery('ItsmActionOutcome_CL | where AlertRule_s == "Severity override" | project WorkItemNumber_s')).rows[0]?.[0] as string | undefined,
+    );
+    const incident = await sandboxGet({ url: c.sandboxUrl! }, '/api/now/table/incident', {
+      sysparm_query: `number=${number}`,
+      sysparm_fields: 'number,impact,urgency',
+      sysparm_exclude_reference_link: 'true',
+    });
+    assert.deepEqual(incident.result, [{ number, ...override }], 'the ServiceNow incident carries the overridden impact and urgency');
+  });
+
   it('runs a query with render barchart and draws the chart', async () => {
     await go('/logs');
     await page.waitForSelector('[data-testid=kql-editor] .view-lines');
@@ -228,6 +322,43 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await scan('11-log-search-error');
   });
 
+  it('keeps focus inside the create-work-item dialog, closes it on Escape and returns focus to its opener', async () => {
+    await go('/logs');
+    await page.waitForSelector('[data-testid=kql-editor] .view-lines');
+    await typeQuery('ServiceDesk_CL\n| take 2\n| project ServiceDeskId_s, Computer');
+    await page.keyboard.press('Control+Enter');
+    const opener = page.locator('table.data tbody tr').nth(1).locator('button:has-text("Create work item")');
+    await opener.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('dialog[open]');
+    const focused = () =>
+      page.evaluate(() => {
+        const a = document.activeElement as HTMLElement | null;
+        return { name: a?.id || a?.getAttribute('aria-label') || a?.textContent?.trim() || a?.tagName, inDialog: !!a?.closest('dialog[open]') };
+      });
+    assert.deepEqual(await focused(), { name: 'wi-conn', inDialog: true }, 'focus moves into the dialog');
+    const order = ['The log row', 'wi-conn', 'wi-type', 'wi-title-input', 'wi-sev', 'Create work item', 'Close'];
+    const forward = [];
+    for (let i = 0; i < order.length; i++) {
+      await page.keyboard.press('Tab');
+      forward.push(await focused());
+    }
+    assert.deepEqual(
+      forward.map((f) => f.name),
+      [...order.slice(2), ...order.slice(0, 2)],
+      'Tab goes through every control and wraps from the last to the first',
+    );
+    assert.ok(forward.every((f) => f.inDialog));
+    await page.focus('#wi-conn');
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Shift+Tab');
+    assert.deepEqual(await focused(), { name: 'Close', inDialog: true }, 'Shift+Tab wraps from the first to the last');
+    await scan('15-create-work-item-focus');
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog', { state: 'detached' });
+    assert.ok(await opener.evaluate((el) => el === document.activeElement), 'focus returns to the row’s Create work item button');
+  });
+
   it('creates a work item from a log row in the chosen connection, once', async () => {
     await go('/logs');
     await page.waitForSelector('[data-testid=kql-editor] .view-lines');
@@ -239,7 +370,7 @@ describe('dashboard in a real browser against a real connector and sandbox', () 
     await page.selectOption('#wi-conn', 'servicenow-sandbox');
     await page.fill('#wi-title-input', 'Investigate log row');
     await scan('12-create-work-item');
-    await page.click('form[role=dialog] button[type=submit]');
+    await page.click('dialog[open] button[type=submit]');
     const number = await eventually('the work item outcome', async () => {
       const text = await page
         .locator('[data-workitem-number]')

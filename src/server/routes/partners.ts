@@ -12,6 +12,12 @@ const ConnectionFieldView = Type.Object({
   kind: Type.Union([Type.Literal('url'), Type.Literal('text'), Type.Literal('password')]),
 });
 
+const ImpactUrgencyView = Type.Object({ impact: Type.String(), urgency: Type.String() });
+const SeverityMappingView = Type.Object(
+  { Sev0: ImpactUrgencyView, Sev1: ImpactUrgencyView, Sev2: ImpactUrgencyView, Sev3: ImpactUrgencyView, Sev4: ImpactUrgencyView },
+  { description: 'Sev0–Sev4 → impact/urgency of an Incident when the ITSM action sets no severityMapping of its own' },
+);
+
 const PartnerView = Type.Object(
   {
     type: Type.String(),
@@ -19,6 +25,7 @@ const PartnerView = Type.Object(
     connectionFields: Type.Array(ConnectionFieldView),
     workItemTypes: Type.Array(Type.String()),
     syncScopes: Type.Array(Type.String()),
+    defaultSeverityMapping: SeverityMappingView,
     mappingVerified: Type.Boolean(),
     clientAvailable: Type.Boolean(),
     sandboxAvailable: Type.Boolean(),
@@ -38,7 +45,7 @@ export function partnerRoutes() {
           tags: ['partners'],
           summary: 'List the ITSM products this connector can connect to',
           description:
-            'Each partner with its connection form (fields, labels, help, which are required and secret), work item types, sync scopes and whether its ServiceDesk_CL mapping is verified.',
+            'Each partner with its connection form (fields, labels, help, which are required and secret), work item types, sync scopes, default severity → impact/urgency mapping and whether its ServiceDesk_CL mapping is verified.',
           response: { 200: Type.Object({ value: Type.Array(PartnerView) }) },
         },
       },

@@ -19,6 +19,14 @@ export interface PartnerField {
   max?: number;
 }
 
+export type Severity = 'Sev0' | 'Sev1' | 'Sev2' | 'Sev3' | 'Sev4';
+export const SEVERITIES: readonly Severity[] = ['Sev0', 'Sev1', 'Sev2', 'Sev3', 'Sev4'];
+export interface ImpactUrgency {
+  impact: string;
+  urgency: string;
+}
+export type SeverityMapping = Partial<Record<Severity, ImpactUrgency>>;
+
 export interface PartnerDescriptor {
   partnerType: string;
   displayName: string;
@@ -26,6 +34,8 @@ export interface PartnerDescriptor {
   workItemTypes: string[];
   /** False while only the connection form exists (the connection is stored but cannot send or sync). */
   clientAvailable: boolean;
+  /** Sev → impact/urgency of an Incident when the action overrides nothing (absent in the fallback list). */
+  defaultSeverityMapping?: SeverityMapping;
 }
 
 const f = (name: string, label: string, required: boolean, extra: Partial<PartnerField> = {}): PartnerField => ({
@@ -124,6 +134,7 @@ function fromConnector(body: any): PartnerDescriptor[] {
     ],
     workItemTypes: Array.isArray(p.workItemTypes) && p.workItemTypes.length ? p.workItemTypes : ['Incident'],
     clientAvailable: p.clientAvailable !== false,
+    ...(p.defaultSeverityMapping && typeof p.defaultSeverityMapping === 'object' ? { defaultSeverityMapping: p.defaultSeverityMapping } : {}),
   }));
 }
 
@@ -166,4 +177,10 @@ export function usePartners() {
 export function useWorkItemTypes(): (partnerType: string | undefined) => string[] {
   const partners = usePartners();
   return (partnerType) => partners.data?.partners.find((p) => p.partnerType === partnerType)?.workItemTypes ?? ['Incident'];
+}
+
+/** The partner's default severity → impact/urgency mapping for Incidents (undefined until loaded, or unknown). */
+export function useDefaultSeverityMapping(partnerType: string | undefined): SeverityMapping | undefined {
+  const partners = usePartners();
+  return partners.data?.partners.find((p) => p.partnerType === partnerType)?.defaultSeverityMapping;
 }

@@ -6,7 +6,8 @@ import { navigate, useLocation } from '../lib/router';
 import { PLACEHOLDERS } from '../../../src/actions/placeholders.ts';
 import { Empty, ErrorBox, FormActions, Loading, PageHeader, StatusBadge } from '../components/ui';
 import { useConnections, type Connection } from './Connections';
-import { useWorkItemTypes } from '../lib/partners';
+import { useDefaultSeverityMapping, useWorkItemTypes, type SeverityMapping } from '../lib/partners';
+import { SeverityMappingEditor } from './SeverityMapping';
 
 interface Receiver {
   name: string;
@@ -242,7 +243,11 @@ function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): v
           index={i}
           receiver={r}
           connections={connections.data ?? []}
-          onChange={(next) => setReceivers(receivers.map((x, j) => (j === i ? next : x)))}
+          saveProblems={saveProblemsOf(error, i)}
+          onChange={(next) => {
+            setError(null);
+            setReceivers(receivers.map((x, j) => (j === i ? next : x)));
+          }}
           onRemove={() => setReceivers(receivers.filter((_, j) => j !== i))}
         />
       ))}
@@ -260,16 +265,49 @@ function GroupEditor({ existing, onDone }: { existing?: ActionGroup; onDone(): v
   );
 }
 
+interface Problem {
+  path: string;
+  message: string;
+  allowed?: string[];
+}
+
+/**
+ * The refused save's problems of ITSM action `index`, with dotted paths under its ticketConfiguration (the 400's
+ * details say `body/itsmReceivers/0/ticketConfiguration/severityMapping/Sev1/urgency`, or the parent path
+ * and the unknown `property`).
+ */
+function saveProblemsOf(error: unknown, index: number): Problem[] {
+  if (!(error instanceof ApiError) || !Array.isArray(error.details)) return [];
+  const prefix = `itsmReceivers/${index}/ticketConfiguration/`;
+  return (error.details as { path?: string; message?: string; property?: string }[]).flatMap((d) => {
+    const full = `${(d.path ?? '').replace(/^body\//, '')}${d.property ? `/${d.property}` : ''}`;
+    return full.startsWith(prefix) ? [{ path: full.slice(prefix.length).replaceAll('/', '.'), message: d.message ?? '' }] : [];
+  });
+}
+
+/** Problems under `severityMapping`, keyed by the rest of their path (`Sev1.urgency`, `Sev1`, ''). */
+function severityProblems(problems: Problem[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const p of problems) {
+    if (p.path !== 'severityMapping' && !p.path.startsWith('severityMapping.')) continue;
+    const key = p.path.slice('severityMapping.'.length);
+    m.set(key, [...(m.get(key) ?? []), p.message]);
+  }
+  return m;
+}
+
 function ActionEditor({
   index,
   receiver,
   connections,
+  saveProblems,
   onChange,
   onRemove,
 }: {
   index: number;
   receiver: Receiver;
   connections: Connection[];
+  saveProblems: Problem[];
   onChange(r: Receiver): void;
   onRemove(): void;
 }) {
@@ -299,6 +337,8 @@ function ActionEditor({
   const [newField, setNewField] = useState('');
   const [focusKey, setFocusKey] = useState<string | null>(null);
   const id = (s: string) => `a${index}-${s}`;
+  const severityDefaults = useDefaultSeverityMapping(conn?.partnerType);
+  const live = useActionPreview(receiver);
 
   return (
     <fieldset className="action" aria-label={`ITSM action ${index + 1}`}>
@@ -426,6 +466,17 @@ function ActionEditor({
               ))}
             </select>
           </fieldset>
+          {type === 'Incident' && (
+            <SeverityMappingEditor
+              idPrefix={id('sev')}
+              mapping={cfg.severityMapping as SeverityMapping | undefined}
+              defaults={severityDefaults}
+              options={{ impact: fieldChoices.get('impact'), urgency: fieldChoices.get('urgency') }}
+              usesTemplate={cfg.UseTemplate === true}
+              problems={severityProblems([...(live.data?.problems ?? []), ...saveProblems])}
+              onChange={(severityMapping) => setCfg({ severityMapping })}
+            />
+          )}
           <label className="checkbox">
             <input
               type="checkbox"
@@ -513,19 +564,27 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-/** What this action would create, rendered by the connector from a sample alert of the chosen family. */
-function ActionPreview({ receiver }: { receiver: Receiver }) {
+/**
+ * The connector's live check and preview of an action (debounced). The editor and the preview panel share it:
+ * the same query key, so one request.
+ */
+function useActionPreview(receiver: Receiver) {
   const { workspace } = useSession();
   const body = useDebounced(JSON.stringify({ ticketConfiguration: clean(receiver.ticketConfiguration), connectionName: receiver.connectionName }), 300);
-  const preview = useQuery({
+  return useQuery({
     queryKey: ['preview', workspace, body],
     queryFn: () =>
-      api<{ problems: { path: string; message: string; allowed?: string[] }[]; value: Preview[] }>(wsPath(workspace, '/itsmActions/preview'), {
+      api<{ problems: Problem[]; value: Preview[] }>(wsPath(workspace, '/itsmActions/preview'), {
         method: 'POST',
         body: JSON.parse(body),
       }),
     placeholderData: (prev) => prev,
   });
+}
+
+/** What this action would create, rendered by the connector from a sample alert of the chosen family. */
+function ActionPreview({ receiver }: { receiver: Receiver }) {
+  const preview = useActionPreview(receiver);
   const [family, setFamily] = useState('azure-common-metric');
   const p = preview.data?.value.find((x) => x.family === family) ?? preview.data?.value[0];
   return (

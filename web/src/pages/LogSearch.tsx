@@ -7,6 +7,7 @@ import { loadSchema } from '../lib/schema';
 import { CHART_KINDS, toChartSpec, type ChartKind } from '../lib/chart-data';
 import { Chart, Empty, ErrorBox, Loading, PageHeader } from '../components/ui';
 import { DataTable } from '../components/DataTable';
+import { Modal } from '../components/Modal';
 import type { EngineDiagnostic } from '../components/KqlEditor';
 import { useConnections } from './Connections';
 import { useWorkItemTypes } from '../lib/partners';
@@ -225,22 +226,20 @@ function CreateWorkItem({ row, query, onClose }: { row: Record<string, unknown>;
   });
 
   return (
-    <div className="modal-backdrop">
+    <Modal labelledBy="wi-title" onClose={onClose}>
       <form
-        className="card stack modal"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby="wi-title"
+        className="card stack"
         onSubmit={(e) => {
           e.preventDefault();
           create.mutate();
         }}
-        onKeyDown={(e) => e.key === 'Escape' && onClose()}
       >
         <h2 id="wi-title">Create a work item from this row</h2>
-        <pre className="row-preview">{JSON.stringify(row, null, 1).slice(0, 600)}</pre>
+        <pre className="row-preview" tabIndex={0} role="region" aria-label="The log row">
+          {JSON.stringify(row, null, 1).slice(0, 600)}
+        </pre>
         <label htmlFor="wi-conn">Connection</label>
-        <select id="wi-conn" value={conn} onChange={(e) => setConnection(e.target.value)} autoFocus>
+        <select id="wi-conn" value={conn} onChange={(e) => setConnection(e.target.value)} data-autofocus>
           {(connections.data ?? []).map((c) => (
             <option key={c.name} value={c.name}>
               {c.name} ({c.partnerType})
@@ -285,6 +284,6 @@ function CreateWorkItem({ row, query, onClose }: { row: Record<string, unknown>;
           </button>
         </div>
       </form>
-    </div>
+    </Modal>
   );
 }
