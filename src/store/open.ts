@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
 
@@ -59,8 +59,34 @@ function openSqlite(file: string): Opened {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  // WAL checkpoints are left to the ingest writer thread (1,000 pages, SQLite's default): a checkpoint run by a
+  // commit on this connection would copy the WAL and fsync the database on the event loop. This one steps in
+  // only when the WAL grows far past that (no ingest for a long time while sync or delivery write).
+  sqlite.pragma('wal_autocheckpoint = 16000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   return { db, raw: { dialect: 'sqlite', sqlite }, dialect: 'sqlite' };
+}
+
+/**
+ * Kysely prepares every statement again on every execution; with better-sqlite3 that preparation costs about
+ * as much as running a small query. Statements are kept by SQL text (least recently used out first): Kysely
+ * binds values as parameters, so the same query shape reuses one statement.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, max = 512): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (stmt) cache.delete(text);
+      else {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
 }
 
 async function openPostgres(url: string, schema?: string): Promise<Opened> {
