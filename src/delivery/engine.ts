@@ -97,6 +97,13 @@ export class DeliveryEngine implements KeyRunHost {
   private readonly settle: JobSettlement;
   private wakeUp: (() => void) | null = null;
   private woken = false;
+  /**
+   * After a claim that found nothing: the connections it had to leave out (full, paused or breaker open). New
+   * jobs of only these connections cannot be claimed either, so their wakes are ignored until a key finishes.
+   * Without this, an ingest storm for one busy connection re-ran the claim (a scan of its whole backlog) after
+   * every ingest commit.
+   */
+  private idleExcept: Set<string> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
@@ -132,8 +139,11 @@ export class DeliveryEngine implements KeyRunHost {
     this.heartbeat = null;
   }
 
-  /** New jobs are waiting (called after an ingest commit). */
-  wake(): void {
+  /** New jobs are waiting (after an ingest commit: for these connections), or a key finished. */
+  wake(connectionIds?: ReadonlySet<string>): void {
+    const skipped = this.idleExcept;
+    if (connectionIds && skipped && [...connectionIds].every((id) => skipped.has(id))) return;
+    this.idleExcept = null;
     this.woken = true;
     const w = this.wakeUp;
     this.wakeUp = null;
@@ -182,6 +192,7 @@ export class DeliveryEngine implements KeyRunHost {
           });
           for (const g of groups) this.launch(g);
           claimed = groups.length;
+          this.idleExcept = claimed === 0 && !this.woken ? new Set(exclude) : null;
           if (claimed < free) lastShortClaim = Date.now();
         } catch (err) {
           if (!this.running) break;

@@ -70,14 +70,18 @@ export class IngestService {
   constructor(
     store: Store,
     private readonly options: IngestOptions = defaultIngestOptions,
-    /** Called after each committed batch that added jobs (wakes the workers). */
-    onJobs: () => void = () => {},
+    /** Called after each committed batch that added jobs, with their connections (wakes the workers). */
+    onJobs: (connectionIds: ReadonlySet<string>) => void = () => {},
   ) {
     this.committer = new GroupCommitter<AcceptItem, boolean>(
       (items) => store.alerts.acceptBatch(items),
       { pipeline: store.acceptPipelineDepth, ...options.groupCommit },
       (items, results) => {
-        if (results.some((r, i) => r && items[i].jobs.length > 0)) onJobs();
+        const connections = new Set<string>();
+        results.forEach((added, i) => {
+          if (added) for (const job of items[i].jobs) connections.add(job.connection_id ?? '');
+        });
+        if (connections.size > 0) onJobs(connections);
       },
     );
   }

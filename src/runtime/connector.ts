@@ -91,7 +91,7 @@ export async function startConnector({ settings, pgSchema, logger = false, liste
   const delivery = new DeliveryEngine(store, connections, actionGroups, deliverySettings.engine, (level, message, err) =>
     logTo.app?.log[level]({ err }, message),
   );
-  const ingest = new IngestService(store, deliverySettings.ingest, () => delivery.wake());
+  const ingest = new IngestService(store, deliverySettings.ingest, (connections) => delivery.wake(connections));
   const sync = createSyncService({
     store,
     connections,

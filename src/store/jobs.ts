@@ -71,7 +71,7 @@ export class JobRepo {
 
   /** A write outside a caller's transaction takes its turn with the other writers (SQLite; see write-tx.ts). */
   private locked<T>(db: Db, fn: () => Promise<T>): Promise<T> {
-    return this.writeLock && storeDialect(this.dialect).serialisesWrites && db === this.db ? this.writeLock.run(fn) : fn();
+    return this.writeLock && storeDialect(this.dialect).serialisesWrites && db === this.db ? this.writeLock.runDurably(fn) : fn();
   }
 
   /** Inserts jobs; a job whose dedupe_key exists is ignored. Returns how many were inserted. */

@@ -55,8 +55,10 @@ export function openPrivateSqlite(file: string): BetterSqlite3.Database {
 
 function openSqlite(file: string): Opened {
   const sqlite = openPrivateSqlite(file);
-  // FULL: an acknowledged alert survives power loss, not only a process crash.
-  sqlite.pragma('synchronous = FULL');
+  // NORMAL on this (main-thread) connection: its writes are made durable by a WAL sync on a libuv thread before
+  // they are reported done (WalSync in write-tx.ts), so a commit never waits for the disk on the event loop. The
+  // ingest writer thread commits with FULL: an acknowledged alert survives power loss, not only a process crash.
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   // WAL checkpoints are left to the ingest writer thread (1,000 pages, SQLite's default): a checkpoint run by a

@@ -11,7 +11,7 @@ import { ActionGroupRepo } from './action-groups.ts';
 import { AlertRepo } from './alerts.ts';
 import { JobRepo } from './jobs.ts';
 import { LinkRepo } from './links.ts';
-import { AsyncMutex, writeGate, writeTransaction, type WriteGate } from './write-tx.ts';
+import { AsyncMutex, WalSync, writeGate, writeTransaction, type WriteGate } from './write-tx.ts';
 import { LeaseRepo } from './leases.ts';
 import { SyncRunRepo, SyncStateRepo } from './sync-state.ts';
 import { WorkspaceRows } from './workspace-rows.ts';
@@ -65,6 +65,10 @@ export class Store {
     private readonly raw: RawHandle,
     private readonly dialect: Dialect,
   ) {
+    if (raw.dialect === 'sqlite' && !raw.sqlite.memory) {
+      const wal = new WalSync(`${raw.sqlite.name}-wal`);
+      this.writeLock.durable = () => wal.sync();
+    }
     const gate = (this.writeGate = writeGate(dialect, this.writeLock));
     this.workspaces = new WorkspaceRepo(db, gate);
     this.apiKeys = new ApiKeyRepo(db, gate);

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import { storeDialect, type Dialect } from './dialect.ts';
@@ -10,7 +11,7 @@ import { storeDialect, type Dialect } from './dialect.ts';
  */
 export async function writeTransaction<T>(db: Kysely<Database>, dialect: Dialect, fn: (trx: Kysely<Database>) => Promise<T>, lock?: AsyncMutex): Promise<T> {
   if (!storeDialect(dialect).serialisesWrites) return db.transaction().execute((trx) => fn(trx));
-  if (lock) return lock.run(() => sqliteImmediate(db, fn));
+  if (lock) return lock.runDurably(() => sqliteImmediate(db, fn));
   return sqliteImmediate(db, fn);
 }
 
@@ -36,6 +37,11 @@ function sqliteImmediate<T>(db: Kysely<Database>, fn: (trx: Kysely<Database>) =>
  */
 export class AsyncMutex {
   private tail: Promise<unknown> = Promise.resolve();
+  /**
+   * Makes what the main thread committed durable (SQLite: the WAL synced on a libuv thread, see WalSync); unset,
+   * commits are durable when they return.
+   */
+  durable: (() => Promise<void>) | null = null;
 
   run<T>(fn: () => Promise<T>): Promise<T> {
     const result = this.tail.then(fn, fn);
@@ -44,6 +50,57 @@ export class AsyncMutex {
       () => undefined,
     );
     return result;
+  }
+
+  /** `run`, then waits until the write is durable; the next writer does not wait for that sync. */
+  async runDurably<T>(fn: () => Promise<T>): Promise<T> {
+    const result = await this.run(fn);
+    if (this.durable) await this.durable();
+    return result;
+  }
+}
+
+/**
+ * The main thread's SQLite connection commits with synchronous=NORMAL: its commits write their WAL frames but
+ * do not fsync, which with FULL would block the event loop for milliseconds per commit (measured: 4.9 ms a
+ * commit beside the ingest writer, 23% of the connector's CPU profile under load). Before a write is reported
+ * done, the WAL file is fdatasync'ed on a libuv thread instead: the same durability as FULL (the WAL is one
+ * append-only file, so syncing it makes every frame written so far durable), off the event loop. Writers
+ * waiting at the same time share one sync.
+ */
+export class WalSync {
+  private running: Promise<void> | null = null;
+  private next: Promise<void> | null = null;
+
+  constructor(private readonly walFile: string) {}
+
+  sync(): Promise<void> {
+    if (!this.running) {
+      this.running = this.flush().finally(() => (this.running = null));
+      return this.running;
+    }
+    // The sync in progress may have started before this write: wait for the one after it.
+    this.next ??= this.running.then(() => {
+      this.next = null;
+      return this.sync();
+    });
+    return this.next;
+  }
+
+  protected async flush(): Promise<void> {
+    // Opened per sync: SQLite may delete and recreate the WAL file when the last connection closes.
+    let file: fs.FileHandle;
+    try {
+      file = await fs.open(this.walFile, 'r+');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // no WAL: everything is in the database file
+      throw err;
+    }
+    try {
+      await file.datasync();
+    } finally {
+      await file.close();
+    }
   }
 }
 
@@ -57,5 +114,5 @@ export type WriteGate = <T>(fn: () => Promise<T>) => Promise<T>;
 export const ungated: WriteGate = (fn) => fn();
 
 export function writeGate(dialect: Dialect, lock: AsyncMutex): WriteGate {
-  return storeDialect(dialect).serialisesWrites ? (fn) => lock.run(fn) : ungated;
+  return storeDialect(dialect).serialisesWrites ? (fn) => lock.runDurably(fn) : ungated;
 }

@@ -108,3 +108,78 @@ describe('delivery engine over the fake partner', () => {
     assert.ok(item.title.length <= 160, `title of ${item.title.length} characters`);
   });
 });
+
+/** A fake partner whose creates wait until the test lets them through. */
+class HeldFakePartner extends FakePartner {
+  private release: (() => void) | null = null;
+  private held = new Promise<void>((r) => (this.release = r));
+  creates = 0;
+  override async createWorkItem(input: Parameters<FakePartner['createWorkItem']>[0]) {
+    this.creates += 1;
+    await this.held;
+    return super.createWorkItem(input);
+  }
+  letThrough(): void {
+    this.release?.();
+  }
+}
+
+describe('delivery engine: wakes for a connection that is already full', () => {
+  let t: TestStore;
+  let fake: HeldFakePartner;
+  let engine: DeliveryEngine;
+  let ingest: IngestService;
+  let groups: ActionGroupService;
+  let claims = 0;
+
+  before(async () => {
+    t = await openTestStore('sqlite');
+    const box = new SecretBox(loadMasterKeys(t.dataDir));
+    fake = new HeldFakePartner();
+    await t.store.workspaces.ensure('default');
+    await t.store.connections.insert(fakeConnectionRow(fake.configuration));
+    const claim = t.store.jobs.claim.bind(t.store.jobs);
+    t.store.jobs.claim = (opts) => {
+      claims += 1;
+      return claim(opts);
+    };
+    // One call at a time on the connection, and no idle polling during the test: only wakes make the engine claim.
+    const settings = fastDelivery({ pollMs: 60_000, claimIntervalMs: 0, gate: { ...fastDelivery().engine!.gate!, concurrency: 1 } });
+    groups = new ActionGroupService(t.store, box);
+    engine = new DeliveryEngine(t.store, new FakeConnections(t.store, box, fake), groups, settings.engine!, () => {});
+    ingest = new IngestService(t.store, settings.ingest, (connections) => engine.wake(connections));
+    await groups.put('default', 'g', {
+      shortName: 'g',
+      enabled: true,
+      itsmReceivers: [{ name: 'a', connectionName: 'fake', ticketConfiguration: { WorkItemType: 'Incident' } }],
+    });
+    engine.start();
+  });
+  after(async () => {
+    fake.letThrough();
+    await ingest.close();
+    await engine.stop();
+    await t.cleanup();
+  });
+
+  it('does not re-scan the queue for every ingest commit while the connection has no free slot, and claims again when a key finishes', async () => {
+    const group = await groups.resolveByName('default', 'g');
+    await ingest.ingest(group!, metricAlert({ rule: 'held-0', alertId: 'held-0' }));
+    const until = async (what: string, ok: () => boolean | Promise<boolean>) => {
+      const end = Date.now() + 10_000;
+      while (!(await ok())) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    await until('the first create to be in flight', () => fake.creates === 1);
+    const before = claims;
+    for (let i = 1; i <= 30; i++) await ingest.ingest(group!, metricAlert({ rule: `held-${i}`, alertId: `held-${i}` }));
+    await new Promise((r) => setTimeout(r, 50));
+    // At most one claim to learn that the connection is full; then its wakes are ignored.
+    assert.ok(claims - before <= 2, `${claims - before} claims for 30 ingest commits while the only slot was busy`);
+    fake.letThrough();
+    await until('all 31 alerts delivered', async () => (await t.store.jobs.unfinished(['deliver'])) === 0);
+    assert.equal(fake.list().filter((i) => i.title.includes('held-')).length, 31);
+  });
+});
