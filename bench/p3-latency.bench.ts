@@ -1,12 +1,13 @@
 /**
- * P3: alert → work item latency at 200 alerts/s against the ServiceNow sandbox (SQLite store, default
- * delivery settings). Every alert is a new rule, so every alert creates an incident. Latency per alert =
+ * P3: alert → work item latency at 200 alerts/s against the ServiceNow sandbox (SQLite and PostgreSQL stores,
+ * default delivery settings; P3_STORES limits them). Every alert is a new rule, so every alert creates an incident. Latency per alert =
  * the outcome row's time (the incident exists and its link is committed) − the time the webhook request
  * arrived. Measured in the same run: the sandbox's own service time for the same create
  * (POST /api/now/table/incident at 200/s with an OAuth token). Load is open-loop (a request every 5 ms,
  * whatever the answers), like independent senders. Reported: p50/p99 above that service time.
  */
 import { drained, metricAlert, startRig } from '../test/delivery/helpers.ts';
+import type { TestDialect } from '../test/helpers/stores.ts';
 import type { BenchResult } from './types.ts';
 
 const RATE = 200;
@@ -18,7 +19,15 @@ function pct(sorted: number[], p: number): number {
 }
 
 export default async function run(): Promise<BenchResult[]> {
-  const rig = await startRig('sqlite', { enabled: true });
+  const stores = (process.env.P3_STORES ?? 'sqlite,postgres').split(',') as TestDialect[];
+  const results: BenchResult[] = [];
+  for (const store of stores) results.push(...(await measure(store)));
+  return results;
+}
+
+async function measure(store: TestDialect): Promise<BenchResult[]> {
+  const label = store === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+  const rig = await startRig(store, { enabled: true });
   try {
     const put = await fetch(`${rig.c.url}/api/v1/workspaces/default/actionGroups/latency`, {
       method: 'PUT',
@@ -88,7 +97,7 @@ export default async function run(): Promise<BenchResult[]> {
     const svc50 = pct(direct, 50);
     const svc99 = pct(direct, 99);
     process.stderr.write(
-      `  P3: ${latencies.length} alerts; alert→work item p50 ${e2e50} ms, p99 ${e2e99} ms; sandbox create p50 ${svc50.toFixed(1)} ms, p99 ${svc99.toFixed(1)} ms; webhook accept p50 ${pct(accept, 50).toFixed(1)} ms, p99 ${pct(accept, 99).toFixed(1)} ms\n`,
+      `  P3 ${label}: ${latencies.length} alerts; alert→work item p50 ${e2e50} ms, p99 ${e2e99} ms; sandbox create p50 ${svc50.toFixed(1)} ms, p99 ${svc99.toFixed(1)} ms; webhook accept p50 ${pct(accept, 50).toFixed(1)} ms, p99 ${pct(accept, 99).toFixed(1)} ms\n`,
     );
 
     // The same alerts resolve at the same rate: alert resolved → work item resolved (a resolve never waits for a
@@ -138,12 +147,12 @@ export default async function run(): Promise<BenchResult[]> {
     const rs50 = pct(directResolve, 50);
     const rs99 = pct(directResolve, 99);
     process.stderr.write(
-      `  P3: ${resolveLatencies.length} resolves; alert resolved→work item resolved p50 ${r50} ms, p99 ${r99} ms; sandbox write p50 ${rs50.toFixed(1)} ms, p99 ${rs99.toFixed(1)} ms\n`,
+      `  P3 ${label}: ${resolveLatencies.length} resolves; alert resolved→work item resolved p50 ${r50} ms, p99 ${r99} ms; sandbox write p50 ${rs50.toFixed(1)} ms, p99 ${rs99.toFixed(1)} ms\n`,
     );
     return [
       {
         id: 'P3',
-        name: `Alert → work item latency p50 above the sandbox's create (${RATE}/s)`,
+        name: `Alert → work item latency p50 above the sandbox's create (${RATE}/s), ${label}`,
         value: e2e50 - svc50,
         unit: 'ms',
         goal: 'p50 ≤ 30 ms',
@@ -152,7 +161,7 @@ export default async function run(): Promise<BenchResult[]> {
       },
       {
         id: 'P3',
-        name: `Alert → work item latency p99 above the sandbox's create (${RATE}/s)`,
+        name: `Alert → work item latency p99 above the sandbox's create (${RATE}/s), ${label}`,
         value: e2e99 - svc99,
         unit: 'ms',
         goal: 'p99 ≤ 150 ms',
@@ -161,7 +170,7 @@ export default async function run(): Promise<BenchResult[]> {
       },
       {
         id: 'P3',
-        name: `Alert resolved → work item resolved p50 above the sandbox's write (${RATE}/s)`,
+        name: `Alert resolved → work item resolved p50 above the sandbox's write (${RATE}/s), ${label}`,
         value: r50 - rs50,
         unit: 'ms',
         goal: 'p50 ≤ 30 ms',
@@ -170,7 +179,7 @@ export default async function run(): Promise<BenchResult[]> {
       },
       {
         id: 'P3',
-        name: `Alert resolved → work item resolved p99 above the sandbox's write (${RATE}/s)`,
+        name: `Alert resolved → work item resolved p99 above the sandbox's write (${RATE}/s), ${label}`,
         value: r99 - rs99,
         unit: 'ms',
         goal: 'p99 ≤ 150 ms',

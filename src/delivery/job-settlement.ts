@@ -40,14 +40,16 @@ interface CommitRequest {
 }
 
 export class JobSettlement {
-  private readonly commits = new GroupCommitter<CommitRequest, LeaseLostError | null>((reqs) => this.writeCommits(reqs), { maxItems: 128, maxDelayMs: 0 });
+  private readonly commits: GroupCommitter<CommitRequest, LeaseLostError | null>;
 
   constructor(
     private readonly store: Store,
     private readonly connections: ConnectionService,
     private readonly options: SettlementOptions,
     readonly stats: SettlementStats,
-  ) {}
+  ) {
+    this.commits = new GroupCommitter((reqs) => this.writeCommits(reqs), { maxItems: 128, maxDelayMs: 0, pipeline: store.writePipelineDepth });
+  }
 
   /** Link state, acks, outcome rows and flush jobs in one transaction (acks fenced on our lease). */
   async commit(ctx: Ctx, rec: LinkRecord | null, acks: Step[], flushAts: Iterable<number>): Promise<void> {
@@ -84,22 +86,22 @@ export class JobSettlement {
   private async writeCommits(reqs: CommitRequest[]): Promise<(LeaseLostError | null)[]> {
     const w = this.options.workerId;
     return this.store.writeTransaction(async (tx) => {
-      const results: (LeaseLostError | null)[] = [];
-      const outcomes: OutcomeRow[] = [];
-      const flushJobs: NewJob[] = [];
-      for (const r of reqs) {
-        if (r.ackIds.length && (await tx.jobs.owned(r.ackIds, w)) !== r.ackIds.length) {
-          results.push(new LeaseLostError('another worker took these jobs over (lease expired)'));
-          continue;
-        }
-        if (r.row) await tx.links.put(r.row);
-        await tx.jobs.ack(r.ackIds, w);
-        outcomes.push(...r.outcomes);
-        flushJobs.push(...r.flushJobs);
-        results.push(null);
-      }
-      await tx.workspaceLog.appendOutcomes(outcomes);
-      await tx.jobs.enqueue(flushJobs);
+      // A handful of statements per batch, whatever its size: on PostgreSQL every statement is a round trip.
+      const owned = await tx.jobs.ownedIds(
+        reqs.flatMap((r) => r.ackIds),
+        w,
+      );
+      const results = reqs.map((r) =>
+        r.ackIds.every((id) => owned.has(id)) ? null : new LeaseLostError('another worker took these jobs over (lease expired)'),
+      );
+      const kept = reqs.filter((_, i) => results[i] === null);
+      await tx.links.putMany(kept.flatMap((r) => (r.row ? [r.row] : [])));
+      await tx.jobs.ack(
+        kept.flatMap((r) => r.ackIds),
+        w,
+      );
+      await tx.workspaceLog.appendOutcomes(kept.flatMap((r) => r.outcomes));
+      await tx.jobs.enqueue(kept.flatMap((r) => r.flushJobs));
       return results;
     });
   }

@@ -81,6 +81,7 @@ export class OAuth2Tokens implements AuthStrategy {
   /** Held only until authenticate() runs once; never persisted. */
   private password?: string;
   private inflight?: Promise<TokenSet>;
+  private remembered: Pick<TokenSet, 'accessToken' | 'accessExpiresAt'> | null = null;
 
   constructor(options: OAuth2Options) {
     const { password, ...credentials } = options.credentials;
@@ -235,12 +236,22 @@ export class OAuth2Tokens implements AuthStrategy {
     );
   }
 
-  /** A valid access token, refreshing (single-flight) when it is within the skew of expiry. */
+  /**
+   * A valid access token, refreshing (single-flight) when it is within the skew of expiry. The last one is kept in
+   * memory until then: reading the vault (a store round trip and a decryption) on every call cost a PostgreSQL
+   * round trip per partner call. A token another process refreshed meanwhile is picked up at expiry or on a 401.
+   */
   async accessToken(): Promise<string> {
+    if (this.remembered && this.remembered.accessExpiresAt - this.skewMs > Date.now()) return this.remembered.accessToken;
     const tokens = await this.o.vault.load();
     if (!tokens) throw new PartnerError('auth', `not signed in to ${this.product}: enter the integration user password to connect`);
-    if (tokens.accessExpiresAt - this.skewMs > Date.now()) return tokens.accessToken;
-    return (await this.refresh()).accessToken;
+    if (tokens.accessExpiresAt - this.skewMs > Date.now()) return this.remember(tokens).accessToken;
+    return this.remember(await this.refresh()).accessToken;
+  }
+
+  private remember(tokens: TokenSet): TokenSet {
+    this.remembered = { accessToken: tokens.accessToken, accessExpiresAt: tokens.accessExpiresAt };
+    return tokens;
   }
 
   /** Refresh (or, for client credentials, a new grant), shared by all concurrent callers. */
@@ -289,6 +300,7 @@ export class OAuth2Tokens implements AuthStrategy {
   }
 
   async renew(staleHeader: string): Promise<string | null> {
+    this.remembered = null;
     const stored = await this.o.vault.load();
     if (stored && `Bearer ${stored.accessToken}` !== staleHeader && stored.accessExpiresAt - this.skewMs > Date.now()) {
       return `Bearer ${stored.accessToken}`; // someone else refreshed meanwhile

@@ -24,6 +24,8 @@ export interface StoreDialect {
   readonly serialisesWrites: boolean;
   /** Alert batches in flight to the database at once. */
   readonly acceptPipelineDepth: number;
+  /** Write transactions of the main thread worth running at once (disjoint rows; SQLite has one writer). */
+  readonly concurrentWriteTransactions: number;
   /** Bind-parameter placeholder, 1-based. */
   placeholder(index: number): string;
   /** SQL column type of a workspace column type. */
@@ -44,6 +46,7 @@ export const sqliteDialect: StoreDialect = {
   serialisesWrites: true,
   // A writer thread commits one batch while the next one forms.
   acceptPipelineDepth: 2,
+  concurrentWriteTransactions: 1,
   placeholder: () => '?',
   columnType: (type) =>
     ({ string: "TEXT NOT NULL DEFAULT ''", datetime: 'INTEGER', long: 'INTEGER', int: 'INTEGER', bool: 'INTEGER', real: 'REAL', dynamic: 'TEXT' })[type],
@@ -60,6 +63,8 @@ export const postgresDialect: StoreDialect = {
   migrationLock: 'SELECT pg_advisory_xact_lock(727274)',
   serialisesWrites: false,
   acceptPipelineDepth: 1,
+  // Each statement is a network round trip: a batch commits while the next ones form.
+  concurrentWriteTransactions: 4,
   placeholder: (index) => `$${index}`,
   columnType: (type) =>
     ({ string: "TEXT NOT NULL DEFAULT ''", datetime: 'BIGINT', long: 'BIGINT', int: 'INTEGER', bool: 'BOOLEAN', real: 'DOUBLE PRECISION', dynamic: 'TEXT' })[

@@ -176,19 +176,27 @@ export class JobRepo {
             )
             .execute();
         }
-        const groups: JobRow[][] = [];
-        for (const head of chosen) {
-          let followers: JobRow[] = [];
-          if (opts.maxBatch > 1) {
-            const fl = sql.raw(storeDialect(this.dialect).forUpdate);
-            followers = (
-              await sql<JobRow>`
-              SELECT * FROM jobs WHERE ordering_key = ${head.ordering_key} AND id > ${head.id} AND state IN ('pending', 'running') AND kind IN (${kinds}) ${notDeferred}
-              ORDER BY id LIMIT ${opts.maxBatch - 1} ${fl}`.execute(trx)
-            ).rows;
+        // The jobs queued behind every chosen head, in one statement (on PostgreSQL each statement is a round trip):
+        // per key its first `maxBatch` unfinished jobs, the head being the first. They need no row lock: while their
+        // head is unfinished no other claim can take them (they are not heads), and the update below marks them.
+        const behind = new Map<string, JobRow[]>();
+        if (opts.maxBatch > 1 && chosen.length > 0) {
+          const keys = sql.join(chosen.map((h) => sql`${h.ordering_key}`));
+          const rows = await sql<JobRow & { rn: number }>`
+            SELECT * FROM (
+              SELECT jobs.*, ROW_NUMBER() OVER (PARTITION BY ordering_key ORDER BY id) AS rn FROM jobs
+              WHERE ordering_key IN (${keys}) AND state IN ('pending', 'running') AND kind IN (${kinds}) ${notDeferred}
+            ) queued WHERE rn <= ${opts.maxBatch} ORDER BY ordering_key, id`.execute(trx);
+          for (const { rn: _rn, ...job } of rows.rows) {
+            const list = behind.get(job.ordering_key) ?? [];
+            list.push(job);
+            behind.set(job.ordering_key, list);
           }
-          groups.push([head, ...followers]);
         }
+        const groups: JobRow[][] = chosen.map((head) => [
+          head,
+          ...(behind.get(head.ordering_key) ?? []).filter((j) => Number(j.id) > Number(head.id)).slice(0, opts.maxBatch - 1),
+        ]);
         const ids = groups.flat().map((j) => j.id);
         const lockedUntil = now + opts.leaseMs;
         for (let i = 0; i < ids.length; i += 500) {
@@ -211,16 +219,20 @@ export class JobRepo {
    * PostgreSQL the rows stay locked until the caller's transaction ends, so no claim can take them meanwhile.
    */
   async owned(ids: number[], workerId: string, db: Db = this.db): Promise<number> {
-    if (ids.length === 0) return 0;
-    let n = 0;
+    return (await this.ownedIds(ids, workerId, db)).size;
+  }
+
+  /** Which of these jobs this worker still holds (locked as `owned` locks them). */
+  async ownedIds(ids: number[], workerId: string, db: Db = this.db): Promise<Set<number>> {
+    const owned = new Set<number>();
     for (let i = 0; i < ids.length; i += 500) {
       const lock = sql.raw(storeDialect(this.dialect).forUpdate);
       const rows = await sql<{
         id: number;
       }>`SELECT id FROM jobs WHERE id IN (${sql.join(ids.slice(i, i + 500))}) AND locked_by = ${workerId} AND state = 'running' ${lock}`.execute(db);
-      n += rows.rows.length;
+      for (const r of rows.rows) owned.add(Number(r.id));
     }
-    return n;
+    return owned;
   }
 
   /** Finished: deletes the jobs. Throws LeaseLostError (so the caller's transaction rolls back) when any is no longer ours. */

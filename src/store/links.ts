@@ -21,6 +21,20 @@ export class LinkRepo {
       .execute();
   }
 
+  /** `put` for many keys in one statement per 200 rows (the last row of a key wins). */
+  async putMany(rows: WorkItemLinksTable[], db: Db = this.db): Promise<void> {
+    const unique = [...new Map(rows.map((r) => [r.dedup_key, r])).values()];
+    if (unique.length === 0) return;
+    const columns = Object.keys(unique[0]).filter((c) => c !== 'dedup_key' && c !== 'created_at') as (keyof WorkItemLinksTable)[];
+    for (let i = 0; i < unique.length; i += 200) {
+      await db
+        .insertInto('work_item_links')
+        .values(unique.slice(i, i + 200))
+        .onConflict((oc) => oc.column('dedup_key').doUpdateSet((eb) => Object.fromEntries(columns.map((c) => [c, eb.ref(`excluded.${c}`)]))))
+        .execute();
+    }
+  }
+
   list(workspace: string, opts: { limit?: number; openOnly?: boolean } = {}): Promise<WorkItemLinksTable[]> {
     let q = this.db.selectFrom('work_item_links').selectAll().where('workspace', '=', workspace);
     if (opts.openOnly) q = q.where('closed', '=', 0);

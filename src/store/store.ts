@@ -25,13 +25,13 @@ import type { WorkItemLinksTable } from './schema.ts';
  */
 export interface StoreTx {
   jobs: {
-    /** How many of these jobs this worker still holds (the fence before acknowledging them). */
-    owned(ids: number[], workerId: string): Promise<number>;
+    /** Which of these jobs this worker still holds (the fence before acknowledging them). */
+    ownedIds(ids: number[], workerId: string): Promise<Set<number>>;
     ack(ids: number[], workerId: string): Promise<void>;
     enqueue(jobs: NewJob[]): Promise<number>;
     fail(ids: number[], workerId: string, how: { error: string; runAt: number; dead?: boolean; refund?: boolean }): Promise<boolean>;
   };
-  links: { put(row: WorkItemLinksTable): Promise<void> };
+  links: { putMany(rows: WorkItemLinksTable[]): Promise<void> };
   workspaceLog: { appendOutcomes(rows: OutcomeRow[]): Promise<void>; appendLogs(rows: LogRow[]): Promise<void> };
 }
 
@@ -98,6 +98,11 @@ export class Store {
     return storeDialect(this.dialect).acceptPipelineDepth;
   }
 
+  /** Write transactions worth running at once (group commits of disjoint rows). */
+  get writePipelineDepth(): number {
+    return storeDialect(this.dialect).concurrentWriteTransactions;
+  }
+
   static async open(options: OpenOptions): Promise<Store> {
     const opened = await openDatabase(options);
     return new Store(opened.db, opened.raw, opened.dialect);
@@ -111,12 +116,12 @@ export class Store {
   private repositoriesOf(trx: Kysely<Database>): StoreTx {
     return {
       jobs: {
-        owned: (ids, workerId) => this.jobs.owned(ids, workerId, trx),
+        ownedIds: (ids, workerId) => this.jobs.ownedIds(ids, workerId, trx),
         ack: (ids, workerId) => this.jobs.ack(ids, workerId, trx),
         enqueue: (jobs) => this.jobs.enqueue(jobs, trx),
         fail: (ids, workerId, how) => this.jobs.fail(ids, workerId, how, trx),
       },
-      links: { put: (row) => this.links.put(row, trx) },
+      links: { putMany: (rows) => this.links.putMany(rows, trx) },
       workspaceLog: {
         appendOutcomes: (rows) => this.workspaceLog.appendOutcomes(rows, trx),
         appendLogs: (rows) => this.workspaceLog.appendLogs(rows, trx),
