@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect } from './dialect.ts';
-import { createWorkspaceTablesSql, kqlHelperFunctionsSql } from '../workspace/tables.ts';
+import { createWorkspaceTablesSql, kqlHashAndSeriesFunctionsSql, kqlHelperFunctionsSql } from '../workspace/tables.ts';
 
 interface Migration {
   version: number;
@@ -125,6 +125,11 @@ export const migrations: Migration[] = [
     version: 6,
     name: 'KQL helper functions (PostgreSQL kql_parse_json)',
     statements: (d) => kqlHelperFunctionsSql(d),
+  },
+  {
+    version: 7,
+    name: 'KQL helper functions (PostgreSQL hash, series_stats, series_fill_linear)',
+    statements: (d) => kqlHashAndSeriesFunctionsSql(d),
   },
 ];
 

@@ -12,10 +12,25 @@
  * physical column/table names (from tables.ts, after Kusto resolved them against the schema) or
  * aliases we generate (only [A-Za-z0-9_]), always quoted. The result is always a single SELECT.
  */
-import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, ParsePart, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
+import type {
+  Column,
+  KType,
+  LetStatement,
+  NamedExpr,
+  Operator,
+  OrderKey,
+  ParsePart,
+  Query,
+  Scalar,
+  SearchTerm,
+  SummarizeItem,
+  Tabular,
+  TopNestedLevel,
+  Span,
+} from './ast.ts';
 import { dialectFor, DAY_MS, EPOCH_OFFSET_MS, WEEK_MS, type Dialect, type DialectName } from './dialect.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
-import { constNumber, constValue, tokenizeDatetimeFormat, WINDOW_FUNCTIONS } from './subset.ts';
+import { constNumber, constValue, searchTermRegex, tokenizeDatetimeFormat, WINDOW_FUNCTIONS } from './subset.ts';
 import { parseDatetimeLiteral } from './literals.ts';
 import { isWorkspaceTableName, quoteIdent, workspaceTables } from '../tables.ts';
 
@@ -139,7 +154,7 @@ class Compiler {
   ) {
     this.d = dialectFor(opts.dialect);
     this.now = typeof opts.now === 'number' ? opts.now : opts.now.getTime();
-    for (const l of query.lets) if (l.kind !== 'unsupportedLet') this.lets.set(l.id, l);
+    for (const l of query.lets) if (l.kind === 'scalarLet' || l.kind === 'tabularLet') this.lets.set(l.id, l);
     let body = query.body;
     if (body.kind === 'pipe' && body.op.op === 'render') body = body.input;
     analyzeNeeds(body, new Set(body.columns.map((c) => c.name)), this.required);
@@ -307,6 +322,11 @@ class Compiler {
         return keep(this.datatable(t));
       case 'range':
         return keep(this.range(t));
+      case 'search': {
+        // Each table filtered on its own (its indexes stay usable), then the union with `$table`.
+        const levels = t.tables.map((name) => this.withTable(this.searchWhere(this.source(name, t.pos), t.predicate), name));
+        return keep(this.union(levels, t.columns, depth));
+      }
       case 'unsupported':
         throw this.err(t.pos, `${t.what} is not supported`);
       case 'pipe': {
@@ -459,6 +479,12 @@ class Compiler {
         return this.union([level, ...op.inputs], out, depth);
       case 'make-series':
         return this.makeSeries(level, op, out, req);
+      case 'search': {
+        if (level.limit !== undefined || level.bare || this.heavy(level) || level.groupBy) level = this.wrap(level, true);
+        return this.withTable(this.searchWhere(level, op.predicate), op.table);
+      }
+      case 'top-nested':
+        return this.topNested(level, op.levels, out, op.pos, req);
       case 'parse':
         return this.parse(level, op, out, req);
       case 'getschema':
@@ -477,6 +503,79 @@ class Compiler {
       case 'unsupported':
         throw this.err(op.pos, `${op.what} is not supported`);
     }
+  }
+
+  /** A search predicate as a WHERE term; columns it names that this input lacks read as null (so they never match). */
+  searchWhere(level: Level, predicate: Scalar): Level {
+    const scope = this.scope(level);
+    const types = new Map<string, KType>();
+    refs(predicate, new Set(), types);
+    for (const [name, type] of types) if (!scope.has(name)) scope.set(name, { name, type, sql: this.d.typedNull(type) });
+    return { ...level, where: [...level.where, this.expr(predicate, scope)] };
+  }
+
+  /** The level with search's `$table` column first. */
+  withTable(level: Level, table: string): Level {
+    return { ...level, cols: [{ name: '$table', type: 'string', sql: this.p(table, 'string') }, ...level.cols] };
+  }
+
+  /** A search term over one column (strings only; other types by their text) or over every string column of the input. */
+  searchTerm(e: SearchTerm, scope: Scope): string {
+    const d = this.d;
+    const cols = e.column === null ? [...scope.values()].filter((c) => c.type === 'string' && c.name !== '$table') : [scope.get(e.column)].filter((c) => !!c);
+    const match = (c: LCol) => {
+      const x = c.type === 'string' ? c.sql : `COALESCE(${this.toText(c.sql, c.type)}, '')`;
+      switch (e.match) {
+        case 'has':
+          return d.has(x, e.term, e.caseSensitive, this.p);
+        case 'prefix':
+        case 'suffix':
+          return d.has(x, e.term, e.caseSensitive, this.p, e.match);
+        case 'contains':
+          return e.caseSensitive ? d.containsCs(x, this.p(e.term, 'string')) : d.ilike(x, this.p(`%${e.term.replace(/[\\%_]/g, '\\$&')}%`, 'string'));
+        case 'regex':
+          return d.regexMatch(x, searchTermRegex(e), this.p);
+      }
+    };
+    return cols.length ? `(${cols.map(match).join(' OR ')})` : '(1 = 0)';
+  }
+
+  /**
+   * top-nested: level i groups the input by keys 0…i, ranks the groups within their level-(i−1) key by
+   * the aggregate and keeps the first N; the levels are joined on their shared keys.
+   */
+  topNested(level: Level, levels: TopNestedLevel[], out: Column[], pos: Span, req: Set<string>): Level {
+    if (level.groupBy || level.limit !== undefined || level.bare || this.heavy(level)) level = this.wrap(level, false);
+    const scope = this.scope(level);
+    const keys = levels.map((l) => this.expr(l.key.expr, scope));
+    const cols: LCol[] = [];
+    let from = '';
+    let prev = '';
+    const where: string[] = [];
+    levels.forEach((l, i) => {
+      const a = q(this.alias('n'));
+      const agg = this.expr(l.agg.expr, scope, true);
+      const partition = i ? `PARTITION BY ${keys.slice(0, i).join(', ')} ` : '';
+      const dir = l.dir === 'asc' ? 'ASC NULLS LAST' : 'DESC NULLS LAST';
+      const sel = [
+        ...keys.slice(0, i + 1).map((k, j) => `${k} AS ${q(`k${j}`)}`),
+        `${agg} AS ${q('a')}`,
+        `ROW_NUMBER() OVER (${partition}ORDER BY ${agg} ${dir}, ${keys[i]}) AS ${q('rn')}`,
+      ];
+      const sql = this.selectSql({ ...level, groupBy: keys.slice(0, i + 1), having: [], orderBy: [], limit: undefined }, sel, false);
+      const n = l.count ? constNumber(l.count, this.lets) : undefined;
+      const top = n !== undefined ? `${a}.${q('rn')} <= ${this.p(n, 'long')}` : null;
+      if (i === 0) {
+        from = `(${sql}) AS ${a}`;
+        if (top) where.push(top);
+      } else {
+        const on = keys.slice(0, i).map((_, j) => this.d.nullSafeEq(`${a}.${q(`k${j}`)}`, `${prev}.${q(`k${j}`)}`));
+        from += ` JOIN (${sql}) AS ${a} ON ${[...on, ...(top ? [top] : [])].join(' AND ')}`;
+      }
+      cols.push({ name: l.key.name, type: l.key.expr.type, sql: `${a}.${q(`k${i}`)}` }, { name: l.agg.name, type: l.agg.expr.type, sql: `${a}.${q('a')}` });
+      prev = a;
+    });
+    return { from, where, having: [], cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), pos, req), orderBy: [] };
   }
 
   /**
@@ -630,10 +729,15 @@ class Compiler {
     const d = this.d;
     const scope = this.scope(level);
     const oneRow = this.scope(this.oneRow());
-    const from = this.expr(op.from!, oneRow);
-    const to = this.expr(op.to!, oneRow);
-    const step = this.p(constNumber(op.step, this.lets) ?? 1, 'long');
+    const stepValue = constNumber(op.step, this.lets) ?? 1;
+    const step = this.p(stepValue, 'long');
     const axis = this.expr(op.axis.expr, scope);
+    // Without from/to the series spans the data: from the bin of the first axis value to the end of the bin of the last.
+    const axisType = op.axis.expr.type;
+    const dataBound = (fn: 'min' | 'max') =>
+      `(SELECT ${this.bin(`${fn}(${axis})`, axisType, axisType, stepValue)}${fn === 'max' ? ` + ${step}` : ''} FROM ${level.from}${level.where.length ? ` WHERE ${level.where.join(' AND ')}` : ''})`;
+    const from = op.from ? this.expr(op.from, oneRow) : dataBound('min');
+    const to = op.to ? this.expr(op.to, oneRow) : dataBound('max');
     const keyNames = this.aliases(op.by.map((b) => b.name)).map((n) => `k_${n}`);
     const valueNames = op.items.map((_, i) => `v${i}`);
     const keySel = op.by.map((b, i) => `${this.expr(b.expr, scope)} AS ${q(keyNames[i])}`);
@@ -968,6 +1072,8 @@ class Compiler {
         return this.d.jsonMember(x(e.target), e.key, this.p);
       case 'call':
         return this.call(e, scope, agg, depth);
+      case 'searchTerm':
+        return this.searchTerm(e, scope);
       case 'star':
       case 'unsupported':
         throw this.err(e.pos, `${e.kind === 'star' ? "'*'" : e.what} is not supported here`);
@@ -1223,6 +1329,21 @@ class Compiler {
       case 'todynamic':
       case 'parse_json':
         return a[0].type === 'dynamic' ? x(a[0]) : d.parseJson(x(a[0]));
+      case 'hash':
+        return d.hash(x(a[0]), a[0].type === 'datetime', a.length > 1 ? x(a[1]) : null);
+      case 'series_stats_dynamic':
+        return `kql_series_stats(${x(a[0])})`;
+      case 'series_fill_linear': {
+        const missing = a.length > 1 ? constValue(a[1], this.lets) : null;
+        const constant = a.length > 3 ? constValue(a[3], this.lets) : 0;
+        const args = [
+          x(a[0]),
+          this.p(missing === null || missing === undefined ? null : JSON.stringify(Number(missing)), 'string'),
+          this.p(a.length > 2 ? constValue(a[2], this.lets) !== false : true, 'bool'),
+          this.p(constant === null || constant === undefined ? null : Number(constant), 'real'),
+        ];
+        return `kql_series_fill_linear(${args.join(', ')})`;
+      }
       // ---------------- logic
       case 'max_of':
       case 'min_of':
@@ -1444,30 +1565,32 @@ class Compiler {
 }
 
 /** Column names a scalar reads from its row (not descending into tabular subqueries). */
-function refs(e: Scalar, out: Set<string>): Set<string> {
+function refs(e: Scalar, out: Set<string>, types?: Map<string, KType>): Set<string> {
+  const r = (x: Scalar) => refs(x, out, types);
   switch (e.kind) {
     case 'column':
       out.add(e.name);
+      types?.set(e.name, e.type);
       break;
     case 'binary':
-      refs(e.left, out);
-      refs(e.right, out);
+      r(e.left);
+      r(e.right);
       break;
     case 'unary':
-      refs(e.operand, out);
+      r(e.operand);
       break;
     case 'in':
-      refs(e.operand, out);
-      if (Array.isArray(e.values)) e.values.forEach((v) => refs(v, out));
+      r(e.operand);
+      if (Array.isArray(e.values)) e.values.forEach(r);
       break;
     case 'between':
-      [e.operand, e.low, e.high].forEach((v) => refs(v, out));
+      [e.operand, e.low, e.high].forEach(r);
       break;
     case 'call':
-      e.args.forEach((a) => refs(a, out));
+      e.args.forEach(r);
       break;
     case 'member':
-      refs(e.target, out);
+      r(e.target);
       break;
     default:
       break;

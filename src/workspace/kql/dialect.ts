@@ -65,8 +65,10 @@ export interface Dialect {
   round(x: string, digits: number, integral: boolean, p: ParamFn): string;
   /** Regex match with a constant RE2 pattern (checked by `regexProblem`). */
   regexMatch(x: string, pattern: string, p: ParamFn): string;
-  /** `has` term match with a constant needle. */
-  has(x: string, needle: string, caseSensitive: boolean, p: ParamFn): string;
+  /** `has` term match with a constant needle; with `affix`, hasprefix / hassuffix (the needle starts or ends a term). */
+  has(x: string, needle: string, caseSensitive: boolean, p: ParamFn, affix?: 'prefix' | 'suffix'): string;
+  /** Kusto `hash(x [, mod])` of a string or datetime (xxHash64; see xxhash64.ts). */
+  hash(x: string, datetime: boolean, mod: string | null): string;
   /** Case-insensitive LIKE with a constant pattern (already escaped with backslash). */
   ilike(x: string, pattern: string): string;
   /** Case-sensitive substring test (non-constant operands). */
@@ -199,12 +201,16 @@ export const sqlite: Dialect = {
     return integral ? `CAST(${r} AS INTEGER)` : r;
   },
   regexMatch: (x, pattern, p) => `kql_regex(${p(pattern, 'string')}, ${x})`,
-  has(x, needle, cs, p) {
+  has(x, needle, cs, p, affix) {
     if (needle === '') return '(1 = 1)';
     // LIKE (case-insensitive for ASCII) pre-filters cheaply before the exact term check.
     const pre = /^[\x20-\x7e]*$/.test(needle) ? `${x} LIKE ${p('%' + needle.replace(/[\\%_]/g, '\\$&') + '%', 'string')} ESCAPE '\\' AND ` : '';
-    return `(${pre}kql_has(${x}, ${p(needle, 'string')}, ${cs ? 1 : 0}) = 1)`;
+    const check = affix
+      ? `kql_has_affix(${x}, ${p(needle, 'string')}, ${cs ? 1 : 0}, ${affix === 'prefix' ? 1 : 2})`
+      : `kql_has(${x}, ${p(needle, 'string')}, ${cs ? 1 : 0})`;
+    return `(${pre}${check} = 1)`;
   },
+  hash: (x, datetime, mod) => `kql_hash(${x}, ${datetime ? 1 : 0}, ${mod ?? 'NULL'})`,
   ilike: (x, pattern) => `(${x} LIKE ${pattern} ESCAPE '\\')`,
   containsCs: (x, n) => `(instr(${x}, ${n}) > 0)`,
   startsWithCs: (x, n) => `(instr(${x}, ${n}) = 1)`,
@@ -297,11 +303,11 @@ export const postgres: Dialect = {
     return integral ? `${r}::bigint` : `${r}::double precision`;
   },
   regexMatch: (x, pattern, p) => `(${x} ~ ${p(postgresRegex(pattern), 'string')})`,
-  has(x, needle, cs, p) {
+  has(x, needle, cs, p, affix) {
     if (needle === '') return '(1 = 1)';
     const body = needle.replace(/[^\p{L}\p{N}\s_]/gu, '\\$&');
-    const pre = ALNUM.test(needle[0]) ? '(^|[^[:alnum:]])' : '';
-    const post = ALNUM.test(needle[needle.length - 1]) ? '($|[^[:alnum:]])' : '';
+    const pre = affix !== 'suffix' && ALNUM.test(needle[0]) ? '(^|[^[:alnum:]])' : '';
+    const post = affix !== 'prefix' && ALNUM.test(needle[needle.length - 1]) ? '($|[^[:alnum:]])' : '';
     return `(${x} ${cs ? '~' : '~*'} ${p(pre + body + post, 'string')})`;
   },
   ilike: (x, pattern) => `(${x} ILIKE ${pattern} ESCAPE '\\')`,
@@ -374,6 +380,7 @@ export const postgres: Dialect = {
     index: `(${a}.n - 1)`,
   }),
   leadingInteger: (x) => `substring(${x} from '^-?[0-9]+')`,
+  hash: (x, datetime, mod) => `kql_xxhash64(${datetime ? `kql_ticks_bytes(${x})` : `convert_to(${x}, 'UTF8')`}, ${mod === null ? 'NULL' : `(${mod})::bigint`})`,
 };
 
 export function dialectFor(name: DialectName): Dialect {

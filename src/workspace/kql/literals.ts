@@ -130,8 +130,23 @@ export function parseDynamicLiteral(body: string): string | null | undefined {
   }
   try {
     const parsed: unknown = JSON.parse(json);
-    return parsed === null ? null : JSON.stringify(parsed);
+    return parsed === null ? null : compactJson(json);
   } catch {
     return undefined;
   }
+}
+
+/** Valid JSON text without the whitespace between tokens; numbers keep their written form (111.0 stays a real). */
+function compactJson(json: string): string {
+  let out = '';
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      out += json.slice(i, j + 1);
+      i = j;
+    } else if (!/\s/.test(ch)) out += ch;
+  }
+  return out;
 }
