@@ -58,7 +58,8 @@ export function parseTimespanLiteral(text: string): number | null | undefined {
 /** Datetime literal text (`datetime(…)`) → epoch ms; null for `datetime(null)`; undefined if invalid. */
 export function parseDatetimeLiteral(text: string): number | null | undefined {
   const m = /^datetime\s*\(\s*(.*?)\s*\)$/is.exec(text.trim());
-  const inner = m ? m[1] : text.trim();
+  // datetime("2015-01-01") is the same literal as datetime(2015-01-01).
+  const inner = (m ? m[1] : text.trim()).replace(/^(["'])(.*)\1$/s, '$2');
   if (/^null$/i.test(inner)) return null;
   const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(inner);
   if (iso) {

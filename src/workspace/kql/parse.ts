@@ -198,6 +198,8 @@ class Adapter {
   private readonly functions = new Map<unknown, { decl: KNode; name: string }>();
   /** Arguments of the function calls being expanded (innermost last), by parameter name. */
   private readonly params: Map<string, Scalar>[] = [];
+  /** Lets declared inside expanded function bodies (added to the query's lets). */
+  readonly innerLets: LetStatement[] = [];
   /** Inside a `search` predicate: bare string literals are terms (case-sensitive with kind=case_sensitive). */
   private search: { caseSensitive: boolean } | null = null;
 
@@ -288,6 +290,7 @@ class Adapter {
     if (!body)
       throw kqlErrorAt('SemanticError', this.text, { offset: this.text.length, length: 0 }, 'The query has no tabular expression statement', 'SEM0003');
     q.body = body;
+    q.lets.push(...this.innerLets);
     return q;
   }
 
@@ -321,8 +324,8 @@ class Adapter {
       const type = p.NameAndType?.Type;
       if (this.kind(type) !== 'PrimitiveTypeExpression') return { what: 'a tabular parameter of a user-defined function', at: p };
     }
-    const body = decl.Body;
-    if (body?.Statements && body.Statements.Count > 0) return { what: 'statements inside a user-defined function body', at: body.Statements };
+    const other = listItems(decl.Body?.Statements).find((st) => this.kind(st) !== 'LetStatement');
+    if (other) return { what: 'statements other than let inside a user-defined function body', at: other };
     return null;
   }
 
@@ -336,14 +339,19 @@ class Adapter {
     if (this.params.length >= MAX_FUNCTION_DEPTH)
       throw kqlErrorAt('UnsupportedError', this.text, this.span(n), `user-defined function '${fn.name}' calls nest too deeply`, 'UNS0003');
     const args = this.kind(n) === 'FunctionCallExpression' ? listItems(n.ArgumentList?.Expressions) : [];
+    // Positional arguments first; `name = value` arguments may follow in any order.
+    const named = new Map(args.filter((a) => this.kind(a) === 'SimpleNamedExpression').map((a) => [a.Name?.SimpleName as string, a.Expression]));
+    const positional = args.filter((a) => this.kind(a) !== 'SimpleNamedExpression');
     const values = new Map<string, Scalar>();
     listItems(fn.decl.Parameters?.Parameters).forEach((p, i) => {
       const pname: string = p.NameAndType?.Name?.SimpleName ?? '';
-      const arg = args[i] ?? p.DefaultValue?.Value;
+      const arg = positional[i] ?? named.get(pname) ?? p.DefaultValue?.Value;
       values.set(pname, arg ? this.scalar(arg) : { kind: 'literal', type: mapType(p.NameAndType?.Name?.ResultType), value: null, pos: this.span(n) });
     });
     this.params.push(values);
     try {
+      // The body's own lets are converted per call (they may read the parameters).
+      for (const st of listItems(fn.decl.Body?.Statements)) this.innerLets.push(this.letStatement(st));
       return convert(fn.decl.Body?.Expression);
     } finally {
       this.params.pop();
@@ -967,8 +975,9 @@ class Adapter {
         const sym = n.ReferencedSymbol;
         const name: string = n.SimpleName ?? this.src(n);
         if (sym?.Kind === SYMBOL_COLUMN) return { kind: 'column', name: sym.Name, type, pos };
-        if (sym?.Kind === SYMBOL_PARAMETER && this.params.length) {
-          const arg = this.params[this.params.length - 1].get(name);
+        if (sym?.Kind === SYMBOL_PARAMETER) {
+          // The innermost call first: a nested function's body may read an enclosing function's parameters.
+          const arg = this.params.findLast((values) => values.has(name))?.get(name);
           if (arg) return arg;
         }
         const expanded = this.expandCall(n, (body) => this.scalar(body));
