@@ -754,25 +754,26 @@ class Compiler {
       [...keySel, `${bin} AS ${q('_b')}`, ...op.items.map((it, i) => `${this.expr(it.expr, scope, true)} AS ${q(valueNames[i])}`)],
       false,
     );
+    // One WITH: the per-bin aggregates (read twice: for the groups and for the values, so the engine
+    // materialises them once), the groups, the bin numbers; then groups × bins left-joined to the values.
     const ag = q(this.alias('a'));
-    const bins = q(this.alias('bins'));
-    const guard = d.counterGuard(`${bins}.${q('b')}`);
-    const binsCte =
-      `WITH RECURSIVE ${bins}(${q('b')}) AS (SELECT 0 WHERE ${from} < ${to} UNION ALL SELECT ${bins}.${q('b')} + 1 FROM ${bins}` +
-      ` WHERE ${from} + (${bins}.${q('b')} + 1) * ${step} < ${to} AND ${bins}.${q('b')} < ${this.p(MAX_SERIES_BINS, 'long')}${guard ? ` AND ${guard}` : ''})` +
-      ` SELECT ${q('b')} FROM ${bins}`;
     const gr = q(this.alias('g'));
-    const bn = q(this.alias('n'));
-    const groups = keyNames.length
-      ? `SELECT DISTINCT ${keyNames.map((k) => `${ag}.${q(k)}`).join(', ')} FROM (${aggSql}) AS ${ag}`
-      : `SELECT DISTINCT 1 AS ${q('_k')} FROM (${aggSql}) AS ${ag}`;
-    const av = q(this.alias('v'));
-    const on = [`${av}.${q('_b')} = ${bn}.${q('b')}`, ...keyNames.map((k) => d.nullSafeEq(`${av}.${q(k)}`, `${gr}.${q(k)}`))];
-    const orderKey = `${bn}.${q('b')}`;
-    const cols: LCol[] = op.by.map((b, i) => ({ name: b.name, type: b.expr.type, sql: `${gr}.${q(keyNames[i])}` }));
+    const bins = q(this.alias('bins'));
+    const ms = q(this.alias('m'));
+    const b = q('b');
+    const guard = d.counterGuard(`${bins}.${b}`);
+    const binsCte =
+      `${bins}(${b}) AS (SELECT 0 WHERE ${from} < ${to} UNION ALL SELECT ${bins}.${b} + 1 FROM ${bins}` +
+      ` WHERE ${from} + (${bins}.${b} + 1) * ${step} < ${to} AND ${bins}.${b} < ${this.p(MAX_SERIES_BINS, 'long')}${guard ? ` AND ${guard}` : ''})`;
+    const groupsCte = `${gr} AS (SELECT DISTINCT ${keyNames.length ? keyNames.map((k) => q(k)).join(', ') : `1 AS ${q('_k')}`} FROM ${ag})`;
+    const on = [`${ag}.${q('_b')} = ${bins}.${b}`, ...keyNames.map((k) => d.nullSafeEq(`${ag}.${q(k)}`, `${gr}.${q(k)}`))];
+    const sel = [...keyNames.map((k) => `${gr}.${q(k)} AS ${q(k)}`), `${bins}.${b} AS ${b}`, ...valueNames.map((v) => `${ag}.${q(v)} AS ${q(v)}`)];
+    const inner = `WITH RECURSIVE ${ag} AS (${aggSql}), ${groupsCte}, ${binsCte} SELECT ${sel.join(', ')} FROM ${gr} CROSS JOIN ${bins} LEFT JOIN ${ag} ON ${on.join(' AND ')}`;
+    const orderKey = `${ms}.${b}`;
+    const cols: LCol[] = op.by.map((by, i) => ({ name: by.name, type: by.expr.type, sql: `${ms}.${q(keyNames[i])}` }));
     op.items.forEach((it, i) => {
       const dflt = it.default ? this.expr(it.default, oneRow) : this.p(0, 'long');
-      const v = `COALESCE(${av}.${q(valueNames[i])}, ${dflt})`;
+      const v = `COALESCE(${ms}.${q(valueNames[i])}, ${dflt})`;
       cols.push({
         name: it.name,
         type: 'dynamic',
@@ -791,11 +792,10 @@ class Compiler {
         orderKey,
       ),
     });
-    const from_ = `(${groups}) AS ${gr} CROSS JOIN (${binsCte}) AS ${bn} LEFT JOIN (${aggSql}) AS ${av} ON ${on.join(' AND ')}`;
     return {
-      from: from_,
+      from: `(${inner}) AS ${ms}`,
       where: [],
-      groupBy: keyNames.map((k) => `${gr}.${q(k)}`),
+      groupBy: keyNames.map((k) => `${ms}.${q(k)}`),
       having: [],
       cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req),
       orderBy: [],
