@@ -126,6 +126,18 @@ interface Level {
   bare?: boolean;
 }
 
+/** A column a `stage` adds: name, type, SQL over the level's columns. */
+type StageCol = [string, KType, string];
+
+/** Internal column names of `parse` (no KQL column can be named so: they start with a control character). */
+const PARSE_SOURCE = '\u0001src';
+const PARSE_AT = '\u0001at';
+const PARSE_REST = '\u0001rest';
+const PARSE_PIECE = '\u0001piece';
+const PARSE_TEXT = '\u0001text';
+const PARSE_VALUE = '\u0001value';
+const PARSE_FOUND = '\u0001found';
+
 interface Param {
   value: unknown;
   type: KType;
@@ -223,13 +235,14 @@ class Compiler {
   }
 
   /** Level → subquery; the new level selects from it. Keeps row order when asked. */
-  wrap(level: Level, keepOrder: boolean): Level {
+  wrap(level: Level, keepOrder: boolean, fence = false): Level {
     const a = this.alias('q');
     const names = this.aliases(level.cols.map((c) => c.name));
     const items = level.cols.map((c, i) => `${c.sql} AS ${q(names[i])}`);
     const order = keepOrder ? level.orderBy : [];
     order.forEach((o, j) => items.push(`${o.sql} AS ${q(`_o${j}`)}`));
-    const inner = this.selectSql(level, items, level.limit !== undefined);
+    // A fence keeps the engine from inlining the subquery's expressions into the outer query.
+    const inner = this.selectSql(level, items, level.limit !== undefined) + (fence && level.limit === undefined ? ` ${this.d.noInline}` : '');
     if (++this.depth > MAX_LEVEL_DEPTH)
       throw new KqlError('UnsupportedError', 'The query is too complex (too many nested operators)', { innerCode: 'UNS0003' });
     return {
@@ -633,56 +646,92 @@ class Compiler {
    * the text between, the last column the rest. Any literal missing → every parsed column is null.
    * parse kind=regex: the pattern becomes one RE2 expression (`*` and string columns `.*?`, long/int
    * `-?\d+`, real a number), evaluated per column.
+   * Every intermediate value (each literal's position, the text after it, each column's text and typed
+   * value) is a column of its own subquery, fenced so that the engine computes it once per row instead
+   * of inlining it into every expression that reads it.
    */
   parse(level: Level, op: Extract<Operator, { op: 'parse' }>, out: Column[], req: Set<string>): Level {
-    if (level.bare || this.heavy(level)) level = this.wrap(level, true);
-    const scope = this.scope(level);
-    const source = `COALESCE(${this.toText(this.expr(op.source, scope), op.source.type)}, '')`;
-    const { texts, ok } = op.kind === 'regex' ? this.parseRegex(source, op) : this.parseSimple(source, op.parts);
+    if (level.bare || this.heavy(level) || level.groupBy || level.limit !== undefined) level = this.wrap(level, true);
+    const source = `COALESCE(${this.toText(this.expr(op.source, this.scope(level)), op.source.type)}, '')`;
+    level = this.stage(level, [[PARSE_SOURCE, 'string', source]]);
+    // Input columns only the source needed are not carried through the stages.
+    level = { ...level, cols: level.cols.filter((c) => req.has(c.name) || c.name === PARSE_SOURCE) };
+    const parsed = op.kind === 'regex' ? this.parseRegex(level, op) : this.parseSimple(level, op.parts);
+    level = parsed.level;
+    const columns = [...parsed.texts.keys()];
+    const col = (lv: Level, name: string) => this.scope(lv).get(name)!.sql;
+    const typeOf = (name: string) => out.find((c) => c.name === name)?.type ?? 'string';
+    level = this.stage(level, [...columns.map((c, i): StageCol => [`${PARSE_TEXT}${i}`, 'string', parsed.texts.get(c)!]), [PARSE_FOUND, 'bool', parsed.ok]]);
     // Strict, as Kusto's simple and regex kinds: a typed column that does not convert fails the whole row.
-    const typed = [...texts].map(([name, text]) => {
-      const type = out.find((c) => c.name === name)?.type ?? 'string';
-      return { name, type, sql: type === 'string' ? text : this.fromParsedText(text, type) };
+    const typed = columns.map((c, i) => ({ name: c, i, type: typeOf(c) })).filter((c) => c.type !== 'string');
+    if (typed.length)
+      level = this.stage(
+        level,
+        typed.map((c): StageCol => [`${PARSE_VALUE}${c.i}`, c.type, this.fromParsedText(col(level, `${PARSE_TEXT}${c.i}`), c.type)]),
+      );
+    const allOk = [col(level, PARSE_FOUND), ...typed.map((c) => `${col(level, `${PARSE_VALUE}${c.i}`)} IS NOT NULL`)].join(' AND ');
+    const scope = this.scope(level);
+    columns.forEach((name, i) => {
+      const type = typeOf(name);
+      const sql =
+        type === 'string'
+          ? `(CASE WHEN ${allOk} THEN ${col(level, `${PARSE_TEXT}${i}`)} ELSE '' END)`
+          : `(CASE WHEN ${allOk} THEN ${col(level, `${PARSE_VALUE}${i}`)} END)`;
+      scope.set(name, { name, type, sql });
     });
-    const allOk = [ok, ...typed.filter((c) => c.type !== 'string').map((c) => `${c.sql} IS NOT NULL`)].join(' AND ');
-    for (const c of typed)
-      scope.set(c.name, {
-        name: c.name,
-        type: c.type,
-        sql: c.type === 'string' ? `(CASE WHEN ${allOk} THEN ${c.sql} ELSE '' END)` : `(CASE WHEN ${allOk} THEN ${c.sql} END)`,
-      });
     return { ...level, cols: this.pick(out, scope, op.pos, req) };
   }
 
-  parseSimple(source: string, parts: ParsePart[]): { texts: Map<string, string>; ok: string } {
+  /** The level with more columns, computed once per row in a fenced subquery (row order kept). */
+  stage(level: Level, add: StageCol[]): Level {
+    const cols = [...level.cols, ...add.map(([name, type, sql]) => ({ name, type, sql }))];
+    return this.wrap({ ...level, cols }, true, true);
+  }
+
+  parseSimple(level: Level, parts: ParsePart[]): { level: Level; texts: Map<string, string>; ok: string } {
     const d = this.d;
-    let rest = source;
+    const col = (name: string) => this.scope(level).get(name)!.sql;
+    let rest = PARSE_SOURCE;
     /** The column waiting for its end, and whether junk (`*`) follows it before the next literal. */
     let pending: { column: string; type: KType; junk: boolean } | null = null;
     const found: string[] = [];
-    const texts = new Map<string, string>();
-    const close = (text: string) => {
-      if (!pending) return;
+    /** Column → the internal column holding its text. */
+    const holders = new Map<string, string>();
+    const closeText = (text: string): StageCol[] => {
+      if (!pending) return [];
       // `col:long *` takes the number at the start of the text (Kusto matches it as -?\d+ then .*?).
       const numeric = pending.type === 'long' || pending.type === 'int';
-      texts.set(pending.column, pending.junk && numeric ? d.leadingInteger(text) : text);
+      const holder = `${PARSE_PIECE}${holders.size}`;
+      holders.set(pending.column, holder);
+      return [[holder, 'string', pending.junk && numeric ? d.leadingInteger(text) : text]];
     };
-    for (const part of parts) {
+    parts.forEach((part, i) => {
       if ('literal' in part) {
         const lit = this.p(part.literal, 'string');
-        const at = d.position(rest, lit);
-        found.push(`${at} > 0`);
-        close(d.substr(rest, '1', `${at} - 1`));
-        rest = d.substr(rest, `${at} + ${d.strlen(lit)}`);
+        const at = `${PARSE_AT}${i}`;
+        level = this.stage(level, [[at, 'long', d.position(col(rest), lit)]]);
+        found.push(at);
+        const next = `${PARSE_REST}${i}`;
+        // (Not found: position 0, an empty text; PostgreSQL refuses a negative length.)
+        level = this.stage(level, [
+          ...closeText(d.substr(col(rest), '1', d.greatest(`${col(at)} - 1`, '0'))),
+          [next, 'string', d.substr(col(rest), `${col(at)} + ${d.strlen(lit)}`)],
+        ]);
+        // The text before this literal is read no more.
+        const done = rest;
+        level = { ...level, cols: level.cols.filter((c) => c.name !== done) };
+        rest = next;
         pending = null;
       } else if ('column' in part) pending = { column: part.column, type: part.type, junk: false };
       else if (pending) pending.junk = true;
-    }
-    close(rest);
-    return { texts, ok: found.length ? found.join(' AND ') : '1 = 1' };
+    });
+    const last = closeText(col(rest));
+    if (last.length) level = this.stage(level, last);
+    const texts = new Map([...holders].map(([c, h]) => [c, col(h)]));
+    return { level, texts, ok: found.length ? found.map((at) => `${col(at)} > 0`).join(' AND ') : '1 = 1' };
   }
 
-  parseRegex(source: string, op: Extract<Operator, { op: 'parse' }>): { texts: Map<string, string>; ok: string } {
+  parseRegex(level: Level, op: Extract<Operator, { op: 'parse' }>): { level: Level; texts: Map<string, string>; ok: string } {
     if (!this.d.re2Captures)
       throw this.err(op.pos, `'parse kind=regex' is not supported on ${this.d.title} (its regex engine picks different matches); use kind=simple or extract()`);
     let pattern = '';
@@ -695,8 +744,9 @@ class Compiler {
         pattern += part.type === 'long' || part.type === 'int' ? '(-?\\d+)' : part.type === 'real' ? '(-?\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?)' : '(.*?)';
       }
     }
+    const source = this.scope(level).get(PARSE_SOURCE)!.sql;
     const texts = new Map(columns.map((c, i) => [c, this.d.extract(source, pattern, i + 1, this.p)]));
-    return { texts, ok: this.d.regexMatch(source, pattern, this.p) };
+    return { level, texts, ok: this.d.regexMatch(source, pattern, this.p) };
   }
 
   /** Text parsed out of a string → the declared column type (null when it does not convert). */
@@ -1654,6 +1704,11 @@ function analyzeNeeds(t: Tabular, req: Set<string>, map: Map<Tabular, Set<string
     case 'count':
       need = new Set();
       break;
+    case 'parse': {
+      const parsed = new Set(op.parts.flatMap((p) => ('column' in p ? [p.column] : [])));
+      need = refs(op.source, new Set([...req].filter((n) => !parsed.has(n))));
+      break;
+    }
     case 'sort':
       need = new Set(req);
       op.keys.forEach((k) => refs(k.expr, need));

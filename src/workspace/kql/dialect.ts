@@ -29,6 +29,8 @@ export interface Dialect {
   readonly bareColumnAggregates: boolean;
   /** Regex captures follow RE2's leftmost-first rules (needed by parse kind=regex). */
   readonly re2Captures: boolean;
+  /** Appended to a subquery so that it is not flattened into (its expressions not inlined in) the outer query. */
+  readonly noInline: string;
   /** Placeholder for parameter number `index` (1-based) of the given type. */
   placeholder(index: number, type: KType): string;
   /** Convert a JS value into what the driver binds for the given type. */
@@ -158,6 +160,7 @@ export const sqlite: Dialect = {
   numberedParams: false,
   bareColumnAggregates: true,
   re2Captures: true,
+  noInline: 'LIMIT -1',
   placeholder: () => '?',
   bindValue(v, type) {
     if (v === null || v === undefined) return null;
@@ -180,9 +183,7 @@ export const sqlite: Dialect = {
   castReal: (x) => `CAST(${x} AS REAL)`,
   truncToLong: (x) => `CAST(${x} AS INTEGER)`,
   realToText: (x) => `(CASE WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(CAST(${x} AS INTEGER) AS TEXT) ELSE CAST(${x} AS TEXT) END)`,
-  stringToLong: (x) =>
-    `(CASE WHEN trim(${x}) GLOB '[0-9]*' AND NOT trim(${x}) GLOB '*[^0-9]*' AND length(trim(${x})) <= 18 THEN CAST(trim(${x}) AS INTEGER)` +
-    ` WHEN trim(${x}) GLOB '[+-][0-9]*' AND NOT substr(trim(${x}), 2) GLOB '*[^0-9]*' AND length(trim(${x})) <= 19 THEN CAST(trim(${x}) AS INTEGER) END)`,
+  stringToLong: (x) => `kql_tolong(${x})`,
   stringToReal: (x) => `kql_todouble(${x})`,
   stringToDatetime: (x) => `CAST(round(unixepoch(trim(${x}), 'subsec') * 1000) AS INTEGER)`,
   isoDatetime: (x) =>
@@ -269,6 +270,7 @@ export const postgres: Dialect = {
   numberedParams: true,
   bareColumnAggregates: false,
   re2Captures: false,
+  noInline: 'OFFSET 0',
   placeholder: (i, type) => `$${i}::${PG_TYPES[type]}`,
   bindValue(v, type) {
     if (v === null || v === undefined) return null;

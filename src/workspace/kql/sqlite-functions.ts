@@ -12,6 +12,7 @@
  *  - kql_tick()             → 1, or throws once the query deadline (setQueryDeadline) has passed
  *  - kql_split(s, delim)    → JSON array text
  *  - kql_todouble(s)        → real or null
+ *  - kql_tolong(s)          → integer or null (an integer literal of up to 18 digits)
  *  - kql_hash(x, isDatetime, mod) → Kusto `hash()` (xxHash64; mod null: the signed hash)
  *  - kql_series_stats(arr), kql_series_fill_linear(arr, placeholder, fillEdges, constant): the Kusto
  *    series functions (JSON text in and out)
@@ -236,6 +237,13 @@ export function registerSqliteFunctions(db: SqliteFunctionHost): void {
       constant === null ? null : Number(constant),
     );
     return out === null ? null : JSON.stringify(out);
+  });
+  db.function('kql_tolong', det, (s: unknown) => {
+    if (s === null) return null;
+    if (typeof s === 'bigint') return s;
+    // Kusto tolong(string): an integer literal (sign optional, up to 18 digits), blanks around it allowed.
+    const t = String(s).replace(/^ +| +$/g, '');
+    return /^[+-]?[0-9]{1,18}$/.test(t) ? BigInt(t) : null;
   });
   db.function('kql_todouble', det, (s: unknown) => {
     if (s === null) return null;
