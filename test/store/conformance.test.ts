@@ -100,7 +100,9 @@ for (const dialect of testDialects) {
         'default',
         'print h = tostring(hash("World")), m = hash("World", 100), s = series_stats_dynamic(dynamic([1, 5, 3])), f = series_fill_linear(dynamic([1, null, 3]))',
       );
-      assert.deepEqual(res.tables[0].rows, [['1846988464401551951', 51, '{"min":1,"min_idx":0,"max":5,"max_idx":1,"avg":3,"stdev":2,"variance":4}', '[1,2,3]']]);
+      assert.deepEqual(res.tables[0].rows, [
+        ['1846988464401551951', 51, '{"min":1,"min_idx":0,"max":5,"max_idx":1,"avg":3,"stdev":2,"variance":4}', '[1,2,3]'],
+      ]);
     });
 
     it('refuses a writing statement in the SQL runner', async () => {
