@@ -254,6 +254,8 @@ export interface TopNestedLevel {
   key: NamedExpr;
   agg: NamedExpr;
   dir: 'asc' | 'desc';
+  /** `with others = value`: the key of the row that aggregates the rest. */
+  others: Scalar | null;
   pos: Span;
 }
 

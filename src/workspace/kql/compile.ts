@@ -236,19 +236,24 @@ class Compiler {
 
   /** Level → subquery; the new level selects from it. Keeps row order when asked. */
   wrap(level: Level, keepOrder: boolean, fence = false): Level {
+    const sub = this.subquery(level, keepOrder, fence);
+    return { from: `(${sub.sql}) AS ${q(sub.alias)}`, where: [], having: [], cols: sub.cols, orderBy: sub.orderBy };
+  }
+
+  /** A level as one SELECT under a new alias, and its columns (and order keys) as read through that alias. */
+  subquery(level: Level, keepOrder: boolean, fence = false): { alias: string; sql: string; cols: LCol[]; orderBy: Order[] } {
     const a = this.alias('q');
     const names = this.aliases(level.cols.map((c) => c.name));
     const items = level.cols.map((c, i) => `${c.sql} AS ${q(names[i])}`);
     const order = keepOrder ? level.orderBy : [];
     order.forEach((o, j) => items.push(`${o.sql} AS ${q(`_o${j}`)}`));
     // A fence keeps the engine from inlining the subquery's expressions into the outer query.
-    const inner = this.selectSql(level, items, level.limit !== undefined) + (fence && level.limit === undefined ? ` ${this.d.noInline}` : '');
+    const sql = this.selectSql(level, items, level.limit !== undefined) + (fence && level.limit === undefined ? ` ${this.d.noInline}` : '');
     if (++this.depth > MAX_LEVEL_DEPTH)
       throw new KqlError('UnsupportedError', 'The query is too complex (too many nested operators)', { innerCode: 'UNS0003' });
     return {
-      from: `(${inner}) AS ${q(a)}`,
-      where: [],
-      having: [],
+      alias: a,
+      sql,
       cols: level.cols.filter((c) => !c.pinned).map((c) => ({ name: c.name, type: c.type, sql: `${q(a)}.${q(names[level.cols.indexOf(c)])}` })),
       orderBy: order.map((o, j) => ({ ...o, sql: `${q(a)}.${q(`_o${j}`)}` })),
     };
@@ -555,40 +560,72 @@ class Compiler {
 
   /**
    * top-nested: level i groups the input by keys 0…i, ranks the groups within their level-(i−1) key by
-   * the aggregate and keeps the first N; the levels are joined on their shared keys.
+   * the aggregate and keeps the first N; the selected groups of all levels are joined on their shared keys.
+   * `with others`: for each level i and each selected group above it, the input rows outside level i's top N
+   * give one more row, when level i or a deeper one has `with others`: the keys above as selected, from
+   * level i down the others value (or null where a level has none) and, where a level has `with others`,
+   * its aggregate over those rows (as in the reference's example).
+   * One WITH: the input (read by every level), one ranked CTE per level, then the rows as a UNION ALL.
    */
   topNested(level: Level, levels: TopNestedLevel[], out: Column[], pos: Span, req: Set<string>): Level {
-    if (level.groupBy || level.limit !== undefined || level.bare || this.heavy(level)) level = this.wrap(level, false);
-    const scope = this.scope(level);
+    const d = this.d;
+    const src = this.subquery(level, false);
+    const s = q(src.alias);
+    const scope = this.scope({ ...level, cols: src.cols });
+    const oneRow = this.scope(this.oneRow());
     const keys = levels.map((l) => this.expr(l.key.expr, scope));
-    const cols: LCol[] = [];
-    let from = '';
-    let prev = '';
-    const where: string[] = [];
+    const aggs = levels.map((l) => this.expr(l.agg.expr, scope, true));
+    const counts = levels.map((l) => (l.count ? constNumber(l.count, this.lets) : undefined));
+    const ranked = levels.map(() => q(this.alias('n')));
+    const k = (j: number) => q(`k${j}`);
+    const ctes = [`${s} AS (${src.sql})`];
     levels.forEach((l, i) => {
-      const a = q(this.alias('n'));
-      const agg = this.expr(l.agg.expr, scope, true);
       const partition = i ? `PARTITION BY ${keys.slice(0, i).join(', ')} ` : '';
       const dir = l.dir === 'asc' ? 'ASC NULLS LAST' : 'DESC NULLS LAST';
       const sel = [
-        ...keys.slice(0, i + 1).map((k, j) => `${k} AS ${q(`k${j}`)}`),
-        `${agg} AS ${q('a')}`,
-        `ROW_NUMBER() OVER (${partition}ORDER BY ${agg} ${dir}, ${keys[i]}) AS ${q('rn')}`,
+        ...keys.slice(0, i + 1).map((key, j) => `${key} AS ${k(j)}`),
+        `${aggs[i]} AS ${q('a')}`,
+        `ROW_NUMBER() OVER (${partition}ORDER BY ${aggs[i]} ${dir}, ${keys[i]}) AS ${q('rn')}`,
       ];
-      const sql = this.selectSql({ ...level, groupBy: keys.slice(0, i + 1), having: [], orderBy: [], limit: undefined }, sel, false);
-      const n = l.count ? constNumber(l.count, this.lets) : undefined;
-      const top = n !== undefined ? `${a}.${q('rn')} <= ${this.p(n, 'long')}` : null;
-      if (i === 0) {
-        from = `(${sql}) AS ${a}`;
-        if (top) where.push(top);
-      } else {
-        const on = keys.slice(0, i).map((_, j) => this.d.nullSafeEq(`${a}.${q(`k${j}`)}`, `${prev}.${q(`k${j}`)}`));
-        from += ` JOIN (${sql}) AS ${a} ON ${[...on, ...(top ? [top] : [])].join(' AND ')}`;
-      }
-      cols.push({ name: l.key.name, type: l.key.expr.type, sql: `${a}.${q(`k${i}`)}` }, { name: l.agg.name, type: l.agg.expr.type, sql: `${a}.${q('a')}` });
-      prev = a;
+      ctes.push(`${ranked[i]} AS (${this.selectSql({ from: s, where: [], having: [], orderBy: [], cols: [], groupBy: keys.slice(0, i + 1) }, sel, false)})`);
     });
-    return { from, where, having: [], cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), pos, req), orderBy: [] };
+    const inTop = (i: number, cmp: '<=' | '>') => (counts[i] !== undefined ? [`${ranked[i]}.${q('rn')} ${cmp} ${this.p(counts[i], 'long')}`] : []);
+    const sameKeys = (i: number, other: (j: number) => string) => keys.slice(0, i).map((_, j) => d.nullSafeEq(`${ranked[i]}.${k(j)}`, other(j)));
+    const outNames = levels.flatMap((_, i) => [q(`c${2 * i}`), q(`c${2 * i + 1}`)]);
+    // The selected groups of every level.
+    const selected = levels.map((_, i) => [`${ranked[i]}.${k(i)}`, `${ranked[i]}.${q('a')}`]).flat();
+    let top = `SELECT ${selected.map((x, j) => `${x} AS ${outNames[j]}`).join(', ')} FROM ${ranked[0]}`;
+    for (let i = 1; i < levels.length; i++)
+      top += ` JOIN ${ranked[i]} ON ${[...sameKeys(i, (j) => `${ranked[i - 1]}.${k(j)}`), ...inTop(i, '<=')].join(' AND ')}`;
+    if (inTop(0, '<=').length) top += ` WHERE ${inTop(0, '<=')[0]}`;
+    const branches = [top];
+    // The others rows of each level (the input rows inside the selected groups above, outside its top N).
+    levels.forEach((_, i) => {
+      if (counts[i] === undefined || !levels.slice(i).some((l) => l.others)) return;
+      const above = selected.slice(0, 2 * i);
+      const below = levels
+        .slice(i)
+        .flatMap((l, j) => [l.others ? this.expr(l.others, oneRow) : d.typedNull(l.key.expr.type), l.others ? aggs[i + j] : d.typedNull(l.agg.expr.type)]);
+      let from = s;
+      for (let j = 0; j <= i; j++) {
+        const on = [...keys.slice(0, j + 1).map((key, m) => d.nullSafeEq(`${ranked[j]}.${k(m)}`, key)), ...inTop(j, j < i ? '<=' : '>')];
+        from += ` JOIN ${ranked[j]} ON ${on.join(' AND ')}`;
+      }
+      const group = above.length ? ` GROUP BY ${above.join(', ')}` : ` HAVING count(*) > 0`;
+      branches.push(`SELECT ${[...above, ...below].map((x, j) => `${x} AS ${outNames[j]}`).join(', ')} FROM ${from}${group}`);
+    });
+    const tn = q(this.alias('t'));
+    const cols: LCol[] = levels.flatMap((l, i) => [
+      { name: l.key.name, type: l.key.expr.type, sql: `${tn}.${outNames[2 * i]}` },
+      { name: l.agg.name, type: l.agg.expr.type, sql: `${tn}.${outNames[2 * i + 1]}` },
+    ]);
+    return {
+      from: `(WITH ${ctes.join(', ')} ${branches.join(' UNION ALL ')}) AS ${tn}`,
+      where: [],
+      having: [],
+      cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), pos, req),
+      orderBy: [],
+    };
   }
 
   /**

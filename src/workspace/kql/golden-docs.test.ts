@@ -504,6 +504,23 @@ export const documentedRuleCases: DocCase[] = [
     ],
   },
   {
+    // "with others=": "an additional row … that holds the aggregated result for the other values that are not
+    // included in the top values"; a level without it gets nulls in its key and aggregate (the reference's
+    // StormEvents example: rows for the other end locations of each selected source, for the other sources
+    // of each selected state, and for the other states).
+    doc: `${KUSTO}top-nested-operator`,
+    kql: 'datatable(State:string, Source:string, EndLocation:string, Lat:real) ["KANSAS", "Public", "BUCKLIN", 3.0, "KANSAS", "Public", "ASHLAND", 2.0, "KANSAS", "Law", "FT SCOTT", 4.0, "KANSAS", "Spotter", "SHARON", 1.0, "TEXAS", "Public", "AMARILLO", 6.0, "TEXAS", "Law", "PERRYTON", 1.0, "TEXAS", "Law", "LEAKEY", 1.0, "IOWA", "Public", "AMES", 0.5] | top-nested 2 of State with others = "All Other States" by sum(Lat), top-nested 1 of Source by sum(Lat), top-nested 1 of EndLocation with others = "All Other End Locations" by sum(Lat)',
+    columns: 'State:string, aggregated_State:real, Source:string, aggregated_Source:real, EndLocation:string, aggregated_EndLocation:real',
+    rows: [
+      ['KANSAS', 10, 'Public', 5, 'BUCKLIN', 3],
+      ['TEXAS', 8, 'Public', 6, 'AMARILLO', 6],
+      ['KANSAS', 10, 'Public', 5, 'All Other End Locations', 2],
+      ['KANSAS', 10, '', null, 'All Other End Locations', 5],
+      ['TEXAS', 8, '', null, 'All Other End Locations', 2],
+      ['All Other States', 0.5, '', null, 'All Other End Locations', 0.5],
+    ],
+  },
+  {
     // A level without N returns every value; `asc` selects from the bottom.
     doc: `${KUSTO}top-nested-operator`,
     kql: 'datatable(State:string, Source:string, Lat:real) ["KANSAS", "Public", 1.5, "KANSAS", "Law", 5.0, "TEXAS", "Public", 10.0, "TEXAS", "Law", 1.0, "IOWA", "Public", 0.25] | top-nested of State by n = count(), top-nested 1 of Source by m = min(Lat) asc',

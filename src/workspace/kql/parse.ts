@@ -604,7 +604,6 @@ class Adapter {
     if (out.length !== clauses.length * 2) return this.opUnsupported(n, "this form of 'top-nested'");
     const levels: TopNestedLevel[] = [];
     for (const [i, c] of clauses.entries()) {
-      if (c.WithOthersClause) return this.opUnsupported(c.WithOthersClause, "'with others' of operator 'top-nested'");
       let by = c.ByExpression;
       let dir: 'asc' | 'desc' = 'desc';
       if (this.kind(by) === 'OrderedExpression') {
@@ -616,6 +615,7 @@ class Adapter {
         key: { name: out[2 * i].name, expr: this.scalar(this.unnamed(c.OfExpression)) },
         agg: { name: out[2 * i + 1].name, expr: this.scalar(this.unnamed(by)) },
         dir,
+        others: c.WithOthersClause ? this.scalar(c.WithOthersClause.Expression) : null,
         pos: this.span(c),
       });
     }

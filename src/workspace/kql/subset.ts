@@ -330,6 +330,11 @@ class Checker {
               this.scalar(l.key.expr, 'row');
               if (!this.containsAggregate(l.agg.expr)) this.add(l.agg.expr.pos, "the 'by' of a top-nested level must be an aggregate function");
               this.scalar(l.agg.expr, 'agg');
+              if (l.others) {
+                this.scalar(l.others, 'row');
+                if (constValue(l.others, this.lets) === undefined || l.others.type !== l.key.expr.type)
+                  this.add(l.others.pos, `the others value of a top-nested level must be a constant of the level's type (${l.key.expr.type})`);
+              }
             }
             return;
           case 'render':
