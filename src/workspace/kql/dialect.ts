@@ -328,6 +328,9 @@ export const postgres: Dialect = {
     switch (type) {
       case 'datetime':
         return `to_jsonb(${iso(x)})`;
+      case 'real':
+        // A whole real keeps its fraction (75.0, as SQLite writes it): series functions tell reals from integers by it.
+        return `(CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 1e15 THEN (trunc(${x})::bigint::text || '.0')::jsonb ELSE to_jsonb(${x}) END)`;
       case 'dynamic':
         return `(${x})::jsonb`;
       default:

@@ -504,6 +504,14 @@ export const documentedRuleCases: DocCase[] = [
     ],
   },
   {
+    // "The function preserves original type of array elements": a series of reals (avg) interpolates exactly,
+    // one of longs (sum) is truncated, even where every real in it is whole.
+    doc: `${KUSTO}series-fill-linear-function`,
+    kql: 'let d = datatable(t:long, v:real) [1, 1.0, 3, 2.0]; d | make-series a = avg(v) default = double(null), s = sum(tolong(v)) default = long(null) on t step 1 | project a, fa = series_fill_linear(a), s, fs = series_fill_linear(s)',
+    columns: 'a:dynamic, fa:dynamic, s:dynamic, fs:dynamic',
+    rows: [['[1,null,2]', '[1,1.5,2]', '[1,null,2]', '[1,1,2]']],
+  },
+  {
     // "with others=": "an additional row … that holds the aggregated result for the other values that are not
     // included in the top values"; a level without it gets nulls in its key and aggregate (the reference's
     // StormEvents example: rows for the other end locations of each selected source, for the other sources
