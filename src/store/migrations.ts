@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import { storeDialect, type Dialect } from './dialect.ts';
 import { createWorkspaceTablesSql } from './workspace-tables-sql.ts';
-import { kqlHelperFunctionsSql } from '../workspace/kql/pg-functions.ts';
+import { kqlHashAndSeriesFunctionsSql, kqlHelperFunctionsSql } from '../workspace/kql/pg-functions.ts';
 
 interface Migration {
   version: number;
@@ -126,6 +126,11 @@ export const migrations: Migration[] = [
     version: 6,
     name: 'KQL helper functions (PostgreSQL kql_parse_json)',
     statements: (d) => kqlHelperFunctionsSql(d),
+  },
+  {
+    version: 7,
+    name: 'KQL helper functions (PostgreSQL hash, series_stats, series_fill_linear)',
+    statements: (d) => kqlHashAndSeriesFunctionsSql(d),
   },
 ];
 

@@ -3,7 +3,7 @@
  * statements and the conversion of a row keyed by KQL column names into storage values, for either database.
  */
 import { quoteIdent, StorageRowError, toEpochMs, workspaceTables, type ColumnSchema, type WorkspaceTableName } from '../workspace/tables.ts';
-import { kqlHelperFunctionsSql } from '../workspace/kql/pg-functions.ts';
+import { kqlHashAndSeriesFunctionsSql, kqlHelperFunctionsSql } from '../workspace/kql/pg-functions.ts';
 import { storeDialect, type Dialect, type StoreDialect } from './dialect.ts';
 
 /**
@@ -22,7 +22,7 @@ export function createWorkspaceTablesSql(name: Dialect): string[] {
       out.push(`CREATE INDEX IF NOT EXISTS ${quoteIdent(ixName)} ON ${quoteIdent(table.sqlName)} (workspace, ${ix.map(quoteIdent).join(', ')})`);
     }
   }
-  out.push(...kqlHelperFunctionsSql(name));
+  out.push(...kqlHelperFunctionsSql(name), ...kqlHashAndSeriesFunctionsSql(name));
   return out;
 }
 

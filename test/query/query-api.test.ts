@@ -103,9 +103,9 @@ for (const dialect of testDialects) {
       const unknown = await kql(c.url, c.adminToken, 'ServiceDesk_CL | where NoSuchColumn_s == "x"');
       assert.equal(unknown.status, 400);
       assert.match(JSON.stringify(unknown.body.error.innererror), /NoSuchColumn_s/);
-      const unsupported = await kql(c.url, c.adminToken, 'ServiceDesk_CL | top-nested 3 of Priority_s by count()');
+      const unsupported = await kql(c.url, c.adminToken, 'ServiceDesk_CL | project-reorder Priority_s');
       assert.equal(unsupported.status, 400);
-      assert.match(JSON.stringify(unsupported.body.error.innererror), /top-nested/);
+      assert.match(JSON.stringify(unsupported.body.error.innererror), /project-reorder/);
       assert.ok(unsupported.body.error.innererror.innererror.pos > 0);
     });
 

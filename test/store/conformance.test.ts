@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { openTestStore, testDialects, type TestStore } from '../helpers/stores.ts';
 import type { ConnectionsTable } from '../../src/store/schema.ts';
+import { runKql } from '../../src/workspace/query.ts';
 
 function connectionRow(overrides: Partial<ConnectionsTable> = {}): ConnectionsTable {
   const now = Date.now();
@@ -91,6 +92,17 @@ for (const dialect of testDialects) {
         ['c1'],
       );
       assert.deepEqual(rows, [['snow', 30]]);
+    });
+
+    it('runs the KQL helper functions the migrations install (hash, series_stats_dynamic, series_fill_linear)', async () => {
+      const res = await runKql(
+        t.store.sql,
+        'default',
+        'print h = tostring(hash("World")), m = hash("World", 100), s = series_stats_dynamic(dynamic([1, 5, 3])), f = series_fill_linear(dynamic([1, null, 3]))',
+      );
+      assert.deepEqual(res.tables[0].rows, [
+        ['1846988464401551951', 51, '{"min":1,"min_idx":0,"max":5,"max_idx":1,"avg":3,"stdev":2,"variance":4}', '[1,2,3]'],
+      ]);
     });
 
     it('refuses a writing statement in the SQL runner', async () => {

@@ -156,7 +156,21 @@ export interface UnsupportedExpr {
   pos: Span;
 }
 
-export type Scalar = Literal | ColumnRef | ScalarLetRef | Binary | Unary | InList | Between | Call | Member | Star | UnsupportedExpr;
+/**
+ * A term of a `search` predicate: "err" (has), "err*" (hasprefix), "*err" (hassuffix), "*err*" (contains),
+ * "a*b" (a regex over one term); `column: null` means every string column.
+ */
+export interface SearchTerm {
+  kind: 'searchTerm';
+  column: string | null;
+  term: string;
+  match: 'has' | 'prefix' | 'suffix' | 'contains' | 'regex';
+  caseSensitive: boolean;
+  type: KType;
+  pos: Span;
+}
+
+export type Scalar = Literal | ColumnRef | ScalarLetRef | Binary | Unary | InList | Between | Call | Member | Star | SearchTerm | UnsupportedExpr;
 
 // ---------------------------------------------------------------- tabular expressions
 
@@ -228,7 +242,22 @@ export type Operator =
   /** `as Name`: names the input; rows pass through. */
   | { op: 'as'; pos: Span }
   | { op: 'render'; visualization: string; properties: Record<string, string>; pos: Span }
+  /** `search predicate` over the piped input; `$table` reads `table` (the input's source table, or ''). */
+  | { op: 'search'; predicate: Scalar; table: string; pos: Span }
+  /** `top-nested N of key by agg, …`: each level the top N keys (by its aggregate) within the level above. */
+  | { op: 'top-nested'; levels: TopNestedLevel[]; pos: Span }
   | { op: 'unsupported'; what: string; pos: Span };
+
+export interface TopNestedLevel {
+  /** null: every key. */
+  count: Scalar | null;
+  key: NamedExpr;
+  agg: NamedExpr;
+  dir: 'asc' | 'desc';
+  /** `with others = value`: the key of the row that aggregates the rest. */
+  others: Scalar | null;
+  pos: Span;
+}
 
 /** One element of a `parse … with` pattern. */
 export type ParsePart = { literal: string } | { column: string; type: KType } | { star: true };
@@ -243,6 +272,8 @@ export type Tabular =
   | { kind: 'print'; items: NamedExpr[]; columns: Column[]; pos: Span }
   /** `range x from a to b step s`: one column, inclusive bounds. */
   | { kind: 'range'; name: string; from: Scalar; to: Scalar; step: Scalar; columns: Column[]; pos: Span }
+  /** `search [in (T, …)] predicate` as the start of a query: the tables' rows with a `$table` column. */
+  | { kind: 'search'; tables: string[]; predicate: Scalar; columns: Column[]; pos: Span }
   /** `union A, B` as the start of a query (no piped input). */
   | { kind: 'union'; inputs: Tabular[]; columns: Column[]; pos: Span }
   | { kind: 'unsupported'; what: string; columns: Column[]; pos: Span };
@@ -250,6 +281,8 @@ export type Tabular =
 export type LetStatement =
   | { kind: 'scalarLet'; id: number; name: string; expr: Scalar; pos: Span }
   | { kind: 'tabularLet'; id: number; name: string; expr: Tabular; pos: Span }
+  /** `let f = (x:long, …) { … }`: expanded by the parser at each call, nothing left to compile. */
+  | { kind: 'functionLet'; name: string; pos: Span }
   | { kind: 'unsupportedLet'; name: string; what: string; pos: Span };
 
 export interface Query {

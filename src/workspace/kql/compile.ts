@@ -12,10 +12,25 @@
  * physical column/table names (from tables.ts, after Kusto resolved them against the schema) or
  * aliases we generate (only [A-Za-z0-9_]), always quoted. The result is always a single SELECT.
  */
-import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, ParsePart, Query, Scalar, SummarizeItem, Tabular, Span } from './ast.ts';
+import type {
+  Column,
+  KType,
+  LetStatement,
+  NamedExpr,
+  Operator,
+  OrderKey,
+  ParsePart,
+  Query,
+  Scalar,
+  SearchTerm,
+  SummarizeItem,
+  Tabular,
+  TopNestedLevel,
+  Span,
+} from './ast.ts';
 import { dialectFor, DAY_MS, EPOCH_OFFSET_MS, WEEK_MS, type Dialect, type DialectName } from './dialect.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
-import { constNumber, constValue, tokenizeDatetimeFormat, WINDOW_FUNCTIONS } from './subset.ts';
+import { constNumber, constValue, searchTermRegex, tokenizeDatetimeFormat, WINDOW_FUNCTIONS } from './subset.ts';
 import { parseDatetimeLiteral } from './literals.ts';
 import { isWorkspaceTableName, quoteIdent, workspaceTables } from '../tables.ts';
 
@@ -111,6 +126,18 @@ interface Level {
   bare?: boolean;
 }
 
+/** A column a `stage` adds: name, type, SQL over the level's columns. */
+type StageCol = [string, KType, string];
+
+/** Internal column names of `parse` (no KQL column can be named so: they start with a control character). */
+const PARSE_SOURCE = '\u0001src';
+const PARSE_AT = '\u0001at';
+const PARSE_REST = '\u0001rest';
+const PARSE_PIECE = '\u0001piece';
+const PARSE_TEXT = '\u0001text';
+const PARSE_VALUE = '\u0001value';
+const PARSE_FOUND = '\u0001found';
+
 interface Param {
   value: unknown;
   type: KType;
@@ -139,7 +166,7 @@ class Compiler {
   ) {
     this.d = dialectFor(opts.dialect);
     this.now = typeof opts.now === 'number' ? opts.now : opts.now.getTime();
-    for (const l of query.lets) if (l.kind !== 'unsupportedLet') this.lets.set(l.id, l);
+    for (const l of query.lets) if (l.kind === 'scalarLet' || l.kind === 'tabularLet') this.lets.set(l.id, l);
     let body = query.body;
     if (body.kind === 'pipe' && body.op.op === 'render') body = body.input;
     analyzeNeeds(body, new Set(body.columns.map((c) => c.name)), this.required);
@@ -208,19 +235,25 @@ class Compiler {
   }
 
   /** Level → subquery; the new level selects from it. Keeps row order when asked. */
-  wrap(level: Level, keepOrder: boolean): Level {
+  wrap(level: Level, keepOrder: boolean, fence = false): Level {
+    const sub = this.subquery(level, keepOrder, fence);
+    return { from: `(${sub.sql}) AS ${q(sub.alias)}`, where: [], having: [], cols: sub.cols, orderBy: sub.orderBy };
+  }
+
+  /** A level as one SELECT under a new alias, and its columns (and order keys) as read through that alias. */
+  subquery(level: Level, keepOrder: boolean, fence = false): { alias: string; sql: string; cols: LCol[]; orderBy: Order[] } {
     const a = this.alias('q');
     const names = this.aliases(level.cols.map((c) => c.name));
     const items = level.cols.map((c, i) => `${c.sql} AS ${q(names[i])}`);
     const order = keepOrder ? level.orderBy : [];
     order.forEach((o, j) => items.push(`${o.sql} AS ${q(`_o${j}`)}`));
-    const inner = this.selectSql(level, items, level.limit !== undefined);
+    // A fence keeps the engine from inlining the subquery's expressions into the outer query.
+    const sql = this.selectSql(level, items, level.limit !== undefined) + (fence && level.limit === undefined ? ` ${this.d.noInline}` : '');
     if (++this.depth > MAX_LEVEL_DEPTH)
       throw new KqlError('UnsupportedError', 'The query is too complex (too many nested operators)', { innerCode: 'UNS0003' });
     return {
-      from: `(${inner}) AS ${q(a)}`,
-      where: [],
-      having: [],
+      alias: a,
+      sql,
       cols: level.cols.filter((c) => !c.pinned).map((c) => ({ name: c.name, type: c.type, sql: `${q(a)}.${q(names[level.cols.indexOf(c)])}` })),
       orderBy: order.map((o, j) => ({ ...o, sql: `${q(a)}.${q(`_o${j}`)}` })),
     };
@@ -307,6 +340,11 @@ class Compiler {
         return keep(this.datatable(t));
       case 'range':
         return keep(this.range(t));
+      case 'search': {
+        // Each table filtered on its own (its indexes stay usable), then the union with `$table`.
+        const levels = t.tables.map((name) => this.withTable(this.searchWhere(this.source(name, t.pos), t.predicate), name));
+        return keep(this.union(levels, t.columns, depth));
+      }
       case 'unsupported':
         throw this.err(t.pos, `${t.what} is not supported`);
       case 'pipe': {
@@ -459,6 +497,12 @@ class Compiler {
         return this.union([level, ...op.inputs], out, depth);
       case 'make-series':
         return this.makeSeries(level, op, out, req);
+      case 'search': {
+        if (level.limit !== undefined || level.bare || this.heavy(level) || level.groupBy) level = this.wrap(level, true);
+        return this.withTable(this.searchWhere(level, op.predicate), op.table);
+      }
+      case 'top-nested':
+        return this.topNested(level, op.levels, out, op.pos, req);
       case 'parse':
         return this.parse(level, op, out, req);
       case 'getschema':
@@ -477,6 +521,111 @@ class Compiler {
       case 'unsupported':
         throw this.err(op.pos, `${op.what} is not supported`);
     }
+  }
+
+  /** A search predicate as a WHERE term; columns it names that this input lacks read as null (so they never match). */
+  searchWhere(level: Level, predicate: Scalar): Level {
+    const scope = this.scope(level);
+    const types = new Map<string, KType>();
+    refs(predicate, new Set(), types);
+    for (const [name, type] of types) if (!scope.has(name)) scope.set(name, { name, type, sql: this.d.typedNull(type) });
+    return { ...level, where: [...level.where, this.expr(predicate, scope)] };
+  }
+
+  /** The level with search's `$table` column first. */
+  withTable(level: Level, table: string): Level {
+    return { ...level, cols: [{ name: '$table', type: 'string', sql: this.p(table, 'string') }, ...level.cols] };
+  }
+
+  /** A search term over one column (strings only; other types by their text) or over every string column of the input. */
+  searchTerm(e: SearchTerm, scope: Scope): string {
+    const d = this.d;
+    const cols = e.column === null ? [...scope.values()].filter((c) => c.type === 'string' && c.name !== '$table') : [scope.get(e.column)].filter((c) => !!c);
+    const match = (c: LCol) => {
+      const x = c.type === 'string' ? c.sql : `COALESCE(${this.toText(c.sql, c.type)}, '')`;
+      switch (e.match) {
+        case 'has':
+          return d.has(x, e.term, e.caseSensitive, this.p);
+        case 'prefix':
+        case 'suffix':
+          return d.has(x, e.term, e.caseSensitive, this.p, e.match);
+        case 'contains':
+          return e.caseSensitive ? d.containsCs(x, this.p(e.term, 'string')) : d.ilike(x, this.p(`%${e.term.replace(/[\\%_]/g, '\\$&')}%`, 'string'));
+        case 'regex':
+          return d.regexMatch(x, searchTermRegex(e), this.p);
+      }
+    };
+    return cols.length ? `(${cols.map(match).join(' OR ')})` : '(1 = 0)';
+  }
+
+  /**
+   * top-nested: level i groups the input by keys 0…i, ranks the groups within their level-(i−1) key by
+   * the aggregate and keeps the first N; the selected groups of all levels are joined on their shared keys.
+   * `with others`: for each level i and each selected group above it, the input rows outside level i's top N
+   * give one more row, when level i or a deeper one has `with others`: the keys above as selected, from
+   * level i down the others value (or null where a level has none) and, where a level has `with others`,
+   * its aggregate over those rows (as in the reference's example).
+   * One WITH: the input (read by every level), one ranked CTE per level, then the rows as a UNION ALL.
+   */
+  topNested(level: Level, levels: TopNestedLevel[], out: Column[], pos: Span, req: Set<string>): Level {
+    const d = this.d;
+    const src = this.subquery(level, false);
+    const s = q(src.alias);
+    const scope = this.scope({ ...level, cols: src.cols });
+    const oneRow = this.scope(this.oneRow());
+    const keys = levels.map((l) => this.expr(l.key.expr, scope));
+    const aggs = levels.map((l) => this.expr(l.agg.expr, scope, true));
+    const counts = levels.map((l) => (l.count ? constNumber(l.count, this.lets) : undefined));
+    const ranked = levels.map(() => q(this.alias('n')));
+    const k = (j: number) => q(`k${j}`);
+    const ctes = [`${s} AS (${src.sql})`];
+    levels.forEach((l, i) => {
+      const partition = i ? `PARTITION BY ${keys.slice(0, i).join(', ')} ` : '';
+      const dir = l.dir === 'asc' ? 'ASC NULLS LAST' : 'DESC NULLS LAST';
+      const sel = [
+        ...keys.slice(0, i + 1).map((key, j) => `${key} AS ${k(j)}`),
+        `${aggs[i]} AS ${q('a')}`,
+        `ROW_NUMBER() OVER (${partition}ORDER BY ${aggs[i]} ${dir}, ${keys[i]}) AS ${q('rn')}`,
+      ];
+      ctes.push(`${ranked[i]} AS (${this.selectSql({ from: s, where: [], having: [], orderBy: [], cols: [], groupBy: keys.slice(0, i + 1) }, sel, false)})`);
+    });
+    const inTop = (i: number, cmp: '<=' | '>') => (counts[i] !== undefined ? [`${ranked[i]}.${q('rn')} ${cmp} ${this.p(counts[i], 'long')}`] : []);
+    const sameKeys = (i: number, other: (j: number) => string) => keys.slice(0, i).map((_, j) => d.nullSafeEq(`${ranked[i]}.${k(j)}`, other(j)));
+    const outNames = levels.flatMap((_, i) => [q(`c${2 * i}`), q(`c${2 * i + 1}`)]);
+    // The selected groups of every level.
+    const selected = levels.map((_, i) => [`${ranked[i]}.${k(i)}`, `${ranked[i]}.${q('a')}`]).flat();
+    let top = `SELECT ${selected.map((x, j) => `${x} AS ${outNames[j]}`).join(', ')} FROM ${ranked[0]}`;
+    for (let i = 1; i < levels.length; i++)
+      top += ` JOIN ${ranked[i]} ON ${[...sameKeys(i, (j) => `${ranked[i - 1]}.${k(j)}`), ...inTop(i, '<=')].join(' AND ')}`;
+    if (inTop(0, '<=').length) top += ` WHERE ${inTop(0, '<=')[0]}`;
+    const branches = [top];
+    // The others rows of each level (the input rows inside the selected groups above, outside its top N).
+    levels.forEach((_, i) => {
+      if (counts[i] === undefined || !levels.slice(i).some((l) => l.others)) return;
+      const above = selected.slice(0, 2 * i);
+      const below = levels
+        .slice(i)
+        .flatMap((l, j) => [l.others ? this.expr(l.others, oneRow) : d.typedNull(l.key.expr.type), l.others ? aggs[i + j] : d.typedNull(l.agg.expr.type)]);
+      let from = s;
+      for (let j = 0; j <= i; j++) {
+        const on = [...keys.slice(0, j + 1).map((key, m) => d.nullSafeEq(`${ranked[j]}.${k(m)}`, key)), ...inTop(j, j < i ? '<=' : '>')];
+        from += ` JOIN ${ranked[j]} ON ${on.join(' AND ')}`;
+      }
+      const group = above.length ? ` GROUP BY ${above.join(', ')}` : ` HAVING count(*) > 0`;
+      branches.push(`SELECT ${[...above, ...below].map((x, j) => `${x} AS ${outNames[j]}`).join(', ')} FROM ${from}${group}`);
+    });
+    const tn = q(this.alias('t'));
+    const cols: LCol[] = levels.flatMap((l, i) => [
+      { name: l.key.name, type: l.key.expr.type, sql: `${tn}.${outNames[2 * i]}` },
+      { name: l.agg.name, type: l.agg.expr.type, sql: `${tn}.${outNames[2 * i + 1]}` },
+    ]);
+    return {
+      from: `(WITH ${ctes.join(', ')} ${branches.join(' UNION ALL ')}) AS ${tn}`,
+      where: [],
+      having: [],
+      cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), pos, req),
+      orderBy: [],
+    };
   }
 
   /**
@@ -534,56 +683,92 @@ class Compiler {
    * the text between, the last column the rest. Any literal missing → every parsed column is null.
    * parse kind=regex: the pattern becomes one RE2 expression (`*` and string columns `.*?`, long/int
    * `-?\d+`, real a number), evaluated per column.
+   * Every intermediate value (each literal's position, the text after it, each column's text and typed
+   * value) is a column of its own subquery, fenced so that the engine computes it once per row instead
+   * of inlining it into every expression that reads it.
    */
   parse(level: Level, op: Extract<Operator, { op: 'parse' }>, out: Column[], req: Set<string>): Level {
-    if (level.bare || this.heavy(level)) level = this.wrap(level, true);
-    const scope = this.scope(level);
-    const source = `COALESCE(${this.toText(this.expr(op.source, scope), op.source.type)}, '')`;
-    const { texts, ok } = op.kind === 'regex' ? this.parseRegex(source, op) : this.parseSimple(source, op.parts);
+    if (level.bare || this.heavy(level) || level.groupBy || level.limit !== undefined) level = this.wrap(level, true);
+    const source = `COALESCE(${this.toText(this.expr(op.source, this.scope(level)), op.source.type)}, '')`;
+    level = this.stage(level, [[PARSE_SOURCE, 'string', source]]);
+    // Input columns only the source needed are not carried through the stages.
+    level = { ...level, cols: level.cols.filter((c) => req.has(c.name) || c.name === PARSE_SOURCE) };
+    const parsed = op.kind === 'regex' ? this.parseRegex(level, op) : this.parseSimple(level, op.parts);
+    level = parsed.level;
+    const columns = [...parsed.texts.keys()];
+    const col = (lv: Level, name: string) => this.scope(lv).get(name)!.sql;
+    const typeOf = (name: string) => out.find((c) => c.name === name)?.type ?? 'string';
+    level = this.stage(level, [...columns.map((c, i): StageCol => [`${PARSE_TEXT}${i}`, 'string', parsed.texts.get(c)!]), [PARSE_FOUND, 'bool', parsed.ok]]);
     // Strict, as Kusto's simple and regex kinds: a typed column that does not convert fails the whole row.
-    const typed = [...texts].map(([name, text]) => {
-      const type = out.find((c) => c.name === name)?.type ?? 'string';
-      return { name, type, sql: type === 'string' ? text : this.fromParsedText(text, type) };
+    const typed = columns.map((c, i) => ({ name: c, i, type: typeOf(c) })).filter((c) => c.type !== 'string');
+    if (typed.length)
+      level = this.stage(
+        level,
+        typed.map((c): StageCol => [`${PARSE_VALUE}${c.i}`, c.type, this.fromParsedText(col(level, `${PARSE_TEXT}${c.i}`), c.type)]),
+      );
+    const allOk = [col(level, PARSE_FOUND), ...typed.map((c) => `${col(level, `${PARSE_VALUE}${c.i}`)} IS NOT NULL`)].join(' AND ');
+    const scope = this.scope(level);
+    columns.forEach((name, i) => {
+      const type = typeOf(name);
+      const sql =
+        type === 'string'
+          ? `(CASE WHEN ${allOk} THEN ${col(level, `${PARSE_TEXT}${i}`)} ELSE '' END)`
+          : `(CASE WHEN ${allOk} THEN ${col(level, `${PARSE_VALUE}${i}`)} END)`;
+      scope.set(name, { name, type, sql });
     });
-    const allOk = [ok, ...typed.filter((c) => c.type !== 'string').map((c) => `${c.sql} IS NOT NULL`)].join(' AND ');
-    for (const c of typed)
-      scope.set(c.name, {
-        name: c.name,
-        type: c.type,
-        sql: c.type === 'string' ? `(CASE WHEN ${allOk} THEN ${c.sql} ELSE '' END)` : `(CASE WHEN ${allOk} THEN ${c.sql} END)`,
-      });
     return { ...level, cols: this.pick(out, scope, op.pos, req) };
   }
 
-  parseSimple(source: string, parts: ParsePart[]): { texts: Map<string, string>; ok: string } {
+  /** The level with more columns, computed once per row in a fenced subquery (row order kept). */
+  stage(level: Level, add: StageCol[]): Level {
+    const cols = [...level.cols, ...add.map(([name, type, sql]) => ({ name, type, sql }))];
+    return this.wrap({ ...level, cols }, true, true);
+  }
+
+  parseSimple(level: Level, parts: ParsePart[]): { level: Level; texts: Map<string, string>; ok: string } {
     const d = this.d;
-    let rest = source;
+    const col = (name: string) => this.scope(level).get(name)!.sql;
+    let rest = PARSE_SOURCE;
     /** The column waiting for its end, and whether junk (`*`) follows it before the next literal. */
     let pending: { column: string; type: KType; junk: boolean } | null = null;
     const found: string[] = [];
-    const texts = new Map<string, string>();
-    const close = (text: string) => {
-      if (!pending) return;
+    /** Column → the internal column holding its text. */
+    const holders = new Map<string, string>();
+    const closeText = (text: string): StageCol[] => {
+      if (!pending) return [];
       // `col:long *` takes the number at the start of the text (Kusto matches it as -?\d+ then .*?).
       const numeric = pending.type === 'long' || pending.type === 'int';
-      texts.set(pending.column, pending.junk && numeric ? d.leadingInteger(text) : text);
+      const holder = `${PARSE_PIECE}${holders.size}`;
+      holders.set(pending.column, holder);
+      return [[holder, 'string', pending.junk && numeric ? d.leadingInteger(text) : text]];
     };
-    for (const part of parts) {
+    parts.forEach((part, i) => {
       if ('literal' in part) {
         const lit = this.p(part.literal, 'string');
-        const at = d.position(rest, lit);
-        found.push(`${at} > 0`);
-        close(d.substr(rest, '1', `${at} - 1`));
-        rest = d.substr(rest, `${at} + ${d.strlen(lit)}`);
+        const at = `${PARSE_AT}${i}`;
+        level = this.stage(level, [[at, 'long', d.position(col(rest), lit)]]);
+        found.push(at);
+        const next = `${PARSE_REST}${i}`;
+        // (Not found: position 0, an empty text; PostgreSQL refuses a negative length.)
+        level = this.stage(level, [
+          ...closeText(d.substr(col(rest), '1', d.greatest(`${col(at)} - 1`, '0'))),
+          [next, 'string', d.substr(col(rest), `${col(at)} + ${d.strlen(lit)}`)],
+        ]);
+        // The text before this literal is read no more.
+        const done = rest;
+        level = { ...level, cols: level.cols.filter((c) => c.name !== done) };
+        rest = next;
         pending = null;
       } else if ('column' in part) pending = { column: part.column, type: part.type, junk: false };
       else if (pending) pending.junk = true;
-    }
-    close(rest);
-    return { texts, ok: found.length ? found.join(' AND ') : '1 = 1' };
+    });
+    const last = closeText(col(rest));
+    if (last.length) level = this.stage(level, last);
+    const texts = new Map([...holders].map(([c, h]) => [c, col(h)]));
+    return { level, texts, ok: found.length ? found.map((at) => `${col(at)} > 0`).join(' AND ') : '1 = 1' };
   }
 
-  parseRegex(source: string, op: Extract<Operator, { op: 'parse' }>): { texts: Map<string, string>; ok: string } {
+  parseRegex(level: Level, op: Extract<Operator, { op: 'parse' }>): { level: Level; texts: Map<string, string>; ok: string } {
     if (!this.d.re2Captures)
       throw this.err(op.pos, `'parse kind=regex' is not supported on ${this.d.title} (its regex engine picks different matches); use kind=simple or extract()`);
     let pattern = '';
@@ -596,8 +781,9 @@ class Compiler {
         pattern += part.type === 'long' || part.type === 'int' ? '(-?\\d+)' : part.type === 'real' ? '(-?\\d+(?:\\.\\d*)?(?:[eE][+-]?\\d+)?)' : '(.*?)';
       }
     }
+    const source = this.scope(level).get(PARSE_SOURCE)!.sql;
     const texts = new Map(columns.map((c, i) => [c, this.d.extract(source, pattern, i + 1, this.p)]));
-    return { texts, ok: this.d.regexMatch(source, pattern, this.p) };
+    return { level, texts, ok: this.d.regexMatch(source, pattern, this.p) };
   }
 
   /** Text parsed out of a string → the declared column type (null when it does not convert). */
@@ -630,10 +816,15 @@ class Compiler {
     const d = this.d;
     const scope = this.scope(level);
     const oneRow = this.scope(this.oneRow());
-    const from = this.expr(op.from!, oneRow);
-    const to = this.expr(op.to!, oneRow);
-    const step = this.p(constNumber(op.step, this.lets) ?? 1, 'long');
+    const stepValue = constNumber(op.step, this.lets) ?? 1;
+    const step = this.p(stepValue, 'long');
     const axis = this.expr(op.axis.expr, scope);
+    // Without from/to the series spans the data: from the bin of the first axis value to the end of the bin of the last.
+    const axisType = op.axis.expr.type;
+    const dataBound = (fn: 'min' | 'max') =>
+      `(SELECT ${this.bin(`${fn}(${axis})`, axisType, axisType, stepValue)}${fn === 'max' ? ` + ${step}` : ''} FROM ${level.from}${level.where.length ? ` WHERE ${level.where.join(' AND ')}` : ''})`;
+    const from = op.from ? this.expr(op.from, oneRow) : dataBound('min');
+    const to = op.to ? this.expr(op.to, oneRow) : dataBound('max');
     const keyNames = this.aliases(op.by.map((b) => b.name)).map((n) => `k_${n}`);
     const valueNames = op.items.map((_, i) => `v${i}`);
     const keySel = op.by.map((b, i) => `${this.expr(b.expr, scope)} AS ${q(keyNames[i])}`);
@@ -650,25 +841,26 @@ class Compiler {
       [...keySel, `${bin} AS ${q('_b')}`, ...op.items.map((it, i) => `${this.expr(it.expr, scope, true)} AS ${q(valueNames[i])}`)],
       false,
     );
+    // One WITH: the per-bin aggregates (read twice: for the groups and for the values, so the engine
+    // materialises them once), the groups, the bin numbers; then groups × bins left-joined to the values.
     const ag = q(this.alias('a'));
-    const bins = q(this.alias('bins'));
-    const guard = d.counterGuard(`${bins}.${q('b')}`);
-    const binsCte =
-      `WITH RECURSIVE ${bins}(${q('b')}) AS (SELECT 0 WHERE ${from} < ${to} UNION ALL SELECT ${bins}.${q('b')} + 1 FROM ${bins}` +
-      ` WHERE ${from} + (${bins}.${q('b')} + 1) * ${step} < ${to} AND ${bins}.${q('b')} < ${this.p(MAX_SERIES_BINS, 'long')}${guard ? ` AND ${guard}` : ''})` +
-      ` SELECT ${q('b')} FROM ${bins}`;
     const gr = q(this.alias('g'));
-    const bn = q(this.alias('n'));
-    const groups = keyNames.length
-      ? `SELECT DISTINCT ${keyNames.map((k) => `${ag}.${q(k)}`).join(', ')} FROM (${aggSql}) AS ${ag}`
-      : `SELECT DISTINCT 1 AS ${q('_k')} FROM (${aggSql}) AS ${ag}`;
-    const av = q(this.alias('v'));
-    const on = [`${av}.${q('_b')} = ${bn}.${q('b')}`, ...keyNames.map((k) => d.nullSafeEq(`${av}.${q(k)}`, `${gr}.${q(k)}`))];
-    const orderKey = `${bn}.${q('b')}`;
-    const cols: LCol[] = op.by.map((b, i) => ({ name: b.name, type: b.expr.type, sql: `${gr}.${q(keyNames[i])}` }));
+    const bins = q(this.alias('bins'));
+    const ms = q(this.alias('m'));
+    const b = q('b');
+    const guard = d.counterGuard(`${bins}.${b}`);
+    const binsCte =
+      `${bins}(${b}) AS (SELECT 0 WHERE ${from} < ${to} UNION ALL SELECT ${bins}.${b} + 1 FROM ${bins}` +
+      ` WHERE ${from} + (${bins}.${b} + 1) * ${step} < ${to} AND ${bins}.${b} < ${this.p(MAX_SERIES_BINS, 'long')}${guard ? ` AND ${guard}` : ''})`;
+    const groupsCte = `${gr} AS (SELECT DISTINCT ${keyNames.length ? keyNames.map((k) => q(k)).join(', ') : `1 AS ${q('_k')}`} FROM ${ag})`;
+    const on = [`${ag}.${q('_b')} = ${bins}.${b}`, ...keyNames.map((k) => d.nullSafeEq(`${ag}.${q(k)}`, `${gr}.${q(k)}`))];
+    const sel = [...keyNames.map((k) => `${gr}.${q(k)} AS ${q(k)}`), `${bins}.${b} AS ${b}`, ...valueNames.map((v) => `${ag}.${q(v)} AS ${q(v)}`)];
+    const inner = `WITH RECURSIVE ${ag} AS (${aggSql}), ${groupsCte}, ${binsCte} SELECT ${sel.join(', ')} FROM ${gr} CROSS JOIN ${bins} LEFT JOIN ${ag} ON ${on.join(' AND ')}`;
+    const orderKey = `${ms}.${b}`;
+    const cols: LCol[] = op.by.map((by, i) => ({ name: by.name, type: by.expr.type, sql: `${ms}.${q(keyNames[i])}` }));
     op.items.forEach((it, i) => {
       const dflt = it.default ? this.expr(it.default, oneRow) : this.p(0, 'long');
-      const v = `COALESCE(${av}.${q(valueNames[i])}, ${dflt})`;
+      const v = `COALESCE(${ms}.${q(valueNames[i])}, ${dflt})`;
       cols.push({
         name: it.name,
         type: 'dynamic',
@@ -687,11 +879,10 @@ class Compiler {
         orderKey,
       ),
     });
-    const from_ = `(${groups}) AS ${gr} CROSS JOIN (${binsCte}) AS ${bn} LEFT JOIN (${aggSql}) AS ${av} ON ${on.join(' AND ')}`;
     return {
-      from: from_,
+      from: `(${inner}) AS ${ms}`,
       where: [],
-      groupBy: keyNames.map((k) => `${gr}.${q(k)}`),
+      groupBy: keyNames.map((k) => `${ms}.${q(k)}`),
       having: [],
       cols: this.pick(out, new Map(cols.map((c) => [c.name, c])), op.pos, req),
       orderBy: [],
@@ -968,6 +1159,8 @@ class Compiler {
         return this.d.jsonMember(x(e.target), e.key, this.p);
       case 'call':
         return this.call(e, scope, agg, depth);
+      case 'searchTerm':
+        return this.searchTerm(e, scope);
       case 'star':
       case 'unsupported':
         throw this.err(e.pos, `${e.kind === 'star' ? "'*'" : e.what} is not supported here`);
@@ -1223,6 +1416,21 @@ class Compiler {
       case 'todynamic':
       case 'parse_json':
         return a[0].type === 'dynamic' ? x(a[0]) : d.parseJson(x(a[0]));
+      case 'hash':
+        return d.hash(x(a[0]), a[0].type === 'datetime', a.length > 1 ? x(a[1]) : null);
+      case 'series_stats_dynamic':
+        return `kql_series_stats(${x(a[0])})`;
+      case 'series_fill_linear': {
+        const missing = a.length > 1 ? constValue(a[1], this.lets) : null;
+        const constant = a.length > 3 ? constValue(a[3], this.lets) : 0;
+        const args = [
+          x(a[0]),
+          this.p(missing === null || missing === undefined ? null : JSON.stringify(Number(missing)), 'string'),
+          this.p(a.length > 2 ? constValue(a[2], this.lets) !== false : true, 'bool'),
+          this.p(constant === null || constant === undefined ? null : Number(constant), 'real'),
+        ];
+        return `kql_series_fill_linear(${args.join(', ')})`;
+      }
       // ---------------- logic
       case 'max_of':
       case 'min_of':
@@ -1444,30 +1652,32 @@ class Compiler {
 }
 
 /** Column names a scalar reads from its row (not descending into tabular subqueries). */
-function refs(e: Scalar, out: Set<string>): Set<string> {
+function refs(e: Scalar, out: Set<string>, types?: Map<string, KType>): Set<string> {
+  const r = (x: Scalar) => refs(x, out, types);
   switch (e.kind) {
     case 'column':
       out.add(e.name);
+      types?.set(e.name, e.type);
       break;
     case 'binary':
-      refs(e.left, out);
-      refs(e.right, out);
+      r(e.left);
+      r(e.right);
       break;
     case 'unary':
-      refs(e.operand, out);
+      r(e.operand);
       break;
     case 'in':
-      refs(e.operand, out);
-      if (Array.isArray(e.values)) e.values.forEach((v) => refs(v, out));
+      r(e.operand);
+      if (Array.isArray(e.values)) e.values.forEach(r);
       break;
     case 'between':
-      [e.operand, e.low, e.high].forEach((v) => refs(v, out));
+      [e.operand, e.low, e.high].forEach(r);
       break;
     case 'call':
-      e.args.forEach((a) => refs(a, out));
+      e.args.forEach(r);
       break;
     case 'member':
-      refs(e.target, out);
+      r(e.target);
       break;
     default:
       break;
@@ -1531,6 +1741,11 @@ function analyzeNeeds(t: Tabular, req: Set<string>, map: Map<Tabular, Set<string
     case 'count':
       need = new Set();
       break;
+    case 'parse': {
+      const parsed = new Set(op.parts.flatMap((p) => ('column' in p ? [p.column] : [])));
+      need = refs(op.source, new Set([...req].filter((n) => !parsed.has(n))));
+      break;
+    }
     case 'sort':
       need = new Set(req);
       op.keys.forEach((k) => refs(k.expr, need));

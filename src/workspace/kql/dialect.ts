@@ -31,6 +31,8 @@ export interface Dialect {
   readonly bareColumnAggregates: boolean;
   /** Regex captures follow RE2's leftmost-first rules (needed by parse kind=regex). */
   readonly re2Captures: boolean;
+  /** Appended to a subquery so that it is not flattened into (its expressions not inlined in) the outer query. */
+  readonly noInline: string;
   /** Placeholder for parameter number `index` (1-based) of the given type. */
   placeholder(index: number, type: KType): string;
   /** Convert a JS value into what the driver binds for the given type. */
@@ -67,8 +69,10 @@ export interface Dialect {
   round(x: string, digits: number, integral: boolean, p: ParamFn): string;
   /** Regex match with a constant RE2 pattern (checked by `regexProblem`). */
   regexMatch(x: string, pattern: string, p: ParamFn): string;
-  /** `has` term match with a constant needle. */
-  has(x: string, needle: string, caseSensitive: boolean, p: ParamFn): string;
+  /** `has` term match with a constant needle; with `affix`, hasprefix / hassuffix (the needle starts or ends a term). */
+  has(x: string, needle: string, caseSensitive: boolean, p: ParamFn, affix?: 'prefix' | 'suffix'): string;
+  /** Kusto `hash(x [, mod])` of a string or datetime (xxHash64; see xxhash64.ts). */
+  hash(x: string, datetime: boolean, mod: string | null): string;
   /** Case-insensitive LIKE with a constant pattern (already escaped with backslash). */
   ilike(x: string, pattern: string): string;
   /** Case-sensitive substring test (non-constant operands). */
@@ -158,6 +162,7 @@ export const sqlite: Dialect = {
   numberedParams: false,
   bareColumnAggregates: true,
   re2Captures: true,
+  noInline: 'LIMIT -1',
   placeholder: () => '?',
   bindValue(v, type) {
     if (v === null || v === undefined) return null;
@@ -180,9 +185,7 @@ export const sqlite: Dialect = {
   castReal: (x) => `CAST(${x} AS REAL)`,
   truncToLong: (x) => `CAST(${x} AS INTEGER)`,
   realToText: (x) => `(CASE WHEN ${x} = CAST(${x} AS INTEGER) AND abs(${x}) < 1e15 THEN CAST(CAST(${x} AS INTEGER) AS TEXT) ELSE CAST(${x} AS TEXT) END)`,
-  stringToLong: (x) =>
-    `(CASE WHEN trim(${x}) GLOB '[0-9]*' AND NOT trim(${x}) GLOB '*[^0-9]*' AND length(trim(${x})) <= 18 THEN CAST(trim(${x}) AS INTEGER)` +
-    ` WHEN trim(${x}) GLOB '[+-][0-9]*' AND NOT substr(trim(${x}), 2) GLOB '*[^0-9]*' AND length(trim(${x})) <= 19 THEN CAST(trim(${x}) AS INTEGER) END)`,
+  stringToLong: (x) => `kql_tolong(${x})`,
   stringToReal: (x) => `kql_todouble(${x})`,
   stringToDatetime: (x) => `CAST(round(unixepoch(trim(${x}), 'subsec') * 1000) AS INTEGER)`,
   isoDatetime: (x) =>
@@ -201,12 +204,16 @@ export const sqlite: Dialect = {
     return integral ? `CAST(${r} AS INTEGER)` : r;
   },
   regexMatch: (x, pattern, p) => `kql_regex(${p(pattern, 'string')}, ${x})`,
-  has(x, needle, cs, p) {
+  has(x, needle, cs, p, affix) {
     if (needle === '') return '(1 = 1)';
     // LIKE (case-insensitive for ASCII) pre-filters cheaply before the exact term check.
     const pre = /^[\x20-\x7e]*$/.test(needle) ? `${x} LIKE ${p('%' + needle.replace(/[\\%_]/g, '\\$&') + '%', 'string')} ESCAPE '\\' AND ` : '';
-    return `(${pre}kql_has(${x}, ${p(needle, 'string')}, ${cs ? 1 : 0}) = 1)`;
+    const check = affix
+      ? `kql_has_affix(${x}, ${p(needle, 'string')}, ${cs ? 1 : 0}, ${affix === 'prefix' ? 1 : 2})`
+      : `kql_has(${x}, ${p(needle, 'string')}, ${cs ? 1 : 0})`;
+    return `(${pre}${check} = 1)`;
   },
+  hash: (x, datetime, mod) => `kql_hash(${x}, ${datetime ? 1 : 0}, ${mod ?? 'NULL'})`,
   ilike: (x, pattern) => `(${x} LIKE ${pattern} ESCAPE '\\')`,
   containsCs: (x, n) => `(instr(${x}, ${n}) > 0)`,
   startsWithCs: (x, n) => `(instr(${x}, ${n}) = 1)`,
@@ -265,6 +272,7 @@ export const postgres: Dialect = {
   numberedParams: true,
   bareColumnAggregates: false,
   re2Captures: false,
+  noInline: 'OFFSET 0',
   placeholder: (i, type) => `$${i}::${PG_TYPES[type]}`,
   bindValue(v, type) {
     if (v === null || v === undefined) return null;
@@ -299,11 +307,11 @@ export const postgres: Dialect = {
     return integral ? `${r}::bigint` : `${r}::double precision`;
   },
   regexMatch: (x, pattern, p) => `(${x} ~ ${p(postgresRegex(pattern), 'string')})`,
-  has(x, needle, cs, p) {
+  has(x, needle, cs, p, affix) {
     if (needle === '') return '(1 = 1)';
     const body = needle.replace(/[^\p{L}\p{N}\s_]/gu, '\\$&');
-    const pre = ALNUM.test(needle[0]) ? '(^|[^[:alnum:]])' : '';
-    const post = ALNUM.test(needle[needle.length - 1]) ? '($|[^[:alnum:]])' : '';
+    const pre = affix !== 'suffix' && ALNUM.test(needle[0]) ? '(^|[^[:alnum:]])' : '';
+    const post = affix !== 'prefix' && ALNUM.test(needle[needle.length - 1]) ? '($|[^[:alnum:]])' : '';
     return `(${x} ${cs ? '~' : '~*'} ${p(pre + body + post, 'string')})`;
   },
   ilike: (x, pattern) => `(${x} ILIKE ${pattern} ESCAPE '\\')`,
@@ -322,6 +330,9 @@ export const postgres: Dialect = {
     switch (type) {
       case 'datetime':
         return `to_jsonb(${iso(x)})`;
+      case 'real':
+        // A whole real keeps its fraction (75.0, as SQLite writes it): series functions tell reals from integers by it.
+        return `(CASE WHEN ${x} = trunc(${x}) AND abs(${x}) < 1e15 THEN (trunc(${x})::bigint::text || '.0')::jsonb ELSE to_jsonb(${x}) END)`;
       case 'dynamic':
         return `(${x})::jsonb`;
       default:
@@ -376,6 +387,7 @@ export const postgres: Dialect = {
     index: `(${a}.n - 1)`,
   }),
   leadingInteger: (x) => `substring(${x} from '^-?[0-9]+')`,
+  hash: (x, datetime, mod) => `kql_xxhash64(${datetime ? `kql_ticks_bytes(${x})` : `convert_to(${x}, 'UTF8')`}, ${mod === null ? 'NULL' : `(${mod})::bigint`})`,
 };
 
 export function dialectFor(name: DialectName): Dialect {

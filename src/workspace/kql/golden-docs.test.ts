@@ -18,6 +18,8 @@ interface DocCase {
   columns: string;
   rows: unknown[][];
   ordered?: boolean;
+  /** The page prints reals rounded to this many decimals: numbers (also inside dynamic arrays) are compared so rounded. */
+  decimals?: number;
 }
 
 const KUSTO = 'https://learn.microsoft.com/kusto/query/';
@@ -130,6 +132,103 @@ export const docCases: DocCase[] = [
       ['User: David, Age: 35', 'David', '', '35'],
     ],
   },
+  // ---------------------------------------------------------------- hash (xxHash64)
+  // A JSON number holds a long above 2^53 only to the nearest double (the exact digits: the tostring case below).
+  { doc: `${KUSTO}hash-function`, kql: 'print result=hash("World")', columns: 'result:long', rows: [[Number(1846988464401551951n)]] },
+  { doc: `${KUSTO}hash-function`, kql: 'print result=hash("World", 100)', columns: 'result:long', rows: [[51]] },
+  { doc: `${KUSTO}hash-function`, kql: 'print result=hash(datetime("2015-01-01"))', columns: 'result:long', rows: [[Number(1380966698541616202n)]] },
+  {
+    // The same documented values as text: a long above 2^53 loses digits as a JSON number, its text does not.
+    doc: `${KUSTO}hash-function`,
+    kql: 'print a = tostring(hash("World")), b = tostring(hash(datetime("2015-01-01")))',
+    columns: 'a:string, b:string',
+    rows: [['1846988464401551951', '1380966698541616202']],
+  },
+  // ---------------------------------------------------------------- user-defined functions
+  {
+    doc: `${KUSTO}functions/user-defined-functions`,
+    kql: 'let Add7 = (arg0:long = 5) { arg0 + 7 }; range x from 1 to 3 step 1 | extend x_plus_7 = Add7(x), five_plus_seven = Add7()',
+    columns: 'x:long, x_plus_7:long, five_plus_seven:long',
+    rows: [
+      [1, 8, 12],
+      [2, 9, 12],
+      [3, 10, 12],
+    ],
+  },
+  {
+    doc: `${KUSTO}functions/user-defined-functions`,
+    kql: 'let tenNumbers = () { range x from 1 to 10 step 1}; tenNumbers | extend x_plus_7 = x + 7 | summarize min(x_plus_7), max(x_plus_7), count()',
+    columns: 'min_x_plus_7:long, max_x_plus_7:long, count_:long',
+    rows: [[8, 17, 10]],
+  },
+  {
+    // "The output is 70": lets inside the body, a nested function, a parameter read by a let.
+    doc: `${KUSTO}functions/user-defined-functions`,
+    kql: 'let Test1 = (id: int) { let Test2 = 10; let Test3 = 10 + Test2 + id; let Test4 = (arg: int) { let Test5 = 20; Test2 + Test3 + Test5 + arg }; Test4(10) }; range x from 1 to Test1(10) step 1 | count',
+    columns: 'Count:long',
+    rows: [[70]],
+  },
+  {
+    // Default values, and named arguments in any order.
+    doc: `${KUSTO}functions/user-defined-functions`,
+    kql: 'let f = (a:long, b:string = "b.default", c:long = 0) { strcat(a, "-", b, "-", c) }; union (print x=f(c=7, a=12)), (print x=f(12, c=7))',
+    columns: 'x:string',
+    rows: [['12-b.default-7'], ['12-b.default-7']],
+  },
+  {
+    doc: `${KUSTO}functions/user-defined-functions`,
+    kql: 'let a=(){123}; range x from 1 to 2 step 1 | extend y = x * a, z = x * a()',
+    columns: 'x:long, y:long, z:long',
+    rows: [
+      [1, 123, 123],
+      [2, 246, 246],
+    ],
+  },
+  {
+    doc: `${KUSTO}functions/user-defined-functions`,
+    kql: 'let f=(a:string, b:string) { strcat(a, " (la la la)", b) }; print f("hello", "world")',
+    columns: 'print_0:string',
+    rows: [['hello (la la la)world']],
+  },
+  // ---------------------------------------------------------------- series functions
+  {
+    doc: `${KUSTO}series-stats-function`,
+    kql: 'print x=dynamic([23,46,23,87,4,8,3,75,2,56,13,75,32,16,29]) | project series_stats(x)',
+    columns:
+      'series_stats_x_min:real, series_stats_x_min_idx:long, series_stats_x_max:real, series_stats_x_max_idx:long, series_stats_x_avg:real, series_stats_x_stdev:real, series_stats_x_variance:real',
+    rows: [[2, 8, 87, 3, 32.8, 28.5036338535483, 812.457142857143]],
+  },
+  {
+    doc: `${KUSTO}series-stats-dynamic-function`,
+    kql: 'print x=dynamic([23,46,23,87,4,8,3,75,2,56,13,75,32,16,29]) | extend stats=series_stats_dynamic(x) | project stats',
+    columns: 'stats:dynamic',
+    rows: [['{"min":2,"min_idx":8,"max":87,"max_idx":3,"avg":32.8,"stdev":28.5036338535483,"variance":812.457142857143}']],
+    decimals: 10,
+  },
+  {
+    doc: `${KUSTO}series-fill-linear-function`,
+    kql: 'let data = datatable(arr: dynamic) [dynamic([null, 111.0, null, 36.0, 41.0, null, null, 16.0, 61.0, 33.0, null, null]), dynamic([null, null, null, null])]; data | project arr, without_args = series_fill_linear(arr), with_edges = series_fill_linear(arr, double(null), true), wo_edges = series_fill_linear(arr, double(null), false), with_const = series_fill_linear(arr, double(null), true, 3.14159)',
+    columns: 'arr:dynamic, without_args:dynamic, with_edges:dynamic, wo_edges:dynamic, with_const:dynamic',
+    rows: [
+      [
+        '[null,111.0,null,36.0,41.0,null,null,16.0,61.0,33.0,null,null]',
+        '[111.0,111.0,73.5,36.0,41.0,32.667,24.333,16.0,61.0,33.0,33.0,33.0]',
+        '[111.0,111.0,73.5,36.0,41.0,32.667,24.333,16.0,61.0,33.0,33.0,33.0]',
+        '[null,111.0,73.5,36.0,41.0,32.667,24.333,16.0,61.0,33.0,null,null]',
+        '[111.0,111.0,73.5,36.0,41.0,32.667,24.333,16.0,61.0,33.0,33.0,33.0]',
+      ],
+      ['[null,null,null,null]', '[0.0,0.0,0.0,0.0]', '[0.0,0.0,0.0,0.0]', '[0.0,0.0,0.0,0.0]', '[3.14159,3.14159,3.14159,3.14159]'],
+    ],
+    decimals: 3,
+  },
+  {
+    // "If x contains only int or long elements then the linear interpolation will return rounded interpolated
+    // values" (the page's int row; its with_const cell contradicts its other cells and is left out).
+    doc: `${KUSTO}series-fill-linear-function`,
+    kql: 'let data = datatable(arr: dynamic) [dynamic([null, 111, null, 36, 41, null, null, 16, 61, 33, null, null])]; data | project without_args = series_fill_linear(arr), with_edges = series_fill_linear(arr, double(null), true), wo_edges = series_fill_linear(arr, double(null), false)',
+    columns: 'without_args:dynamic, with_edges:dynamic, wo_edges:dynamic',
+    rows: [['[111,111,73,36,41,32,24,16,61,33,33,33]', '[111,111,73,36,41,32,24,16,61,33,33,33]', '[null,111,73,36,41,32,24,16,61,33,null,null]']],
+  },
   ...joinCase('leftanti', 'Key:string, Value1:long', [['a', 1]]),
   ...joinCase('leftsemi', 'Key:string, Value1:long', [
     ['b', 2],
@@ -170,6 +269,9 @@ function joinCase(kind: string, columns: string, rows: unknown[][]): DocCase[] {
  * Operators whose reference examples read the help cluster's tables (StormEvents, Traces): the input is
  * ours, the expected output follows the documented rules quoted beside each case.
  */
+const SEARCH_INPUT =
+  'datatable(Name:string, Role:string, Note:string) ["billg", "CEO", "Error: disk full", "satyan", "CEO", "warning only", "steveb", "CSA", "errors found", "davec", "CSA", "LabPC-7 rebooted", "BillB", "ops", "no terror here"]';
+
 export const documentedRuleCases: DocCase[] = [
   {
     // "end: the high bound non-inclusive value"; "DefaultValue … Default is 0"; the axis holds the bin starts.
@@ -342,6 +444,114 @@ export const documentedRuleCases: DocCase[] = [
       ['5', '', ''],
     ],
   },
+  // search: "String literals … indicate a term match between all columns and the literal using has,
+  // hasprefix, hassuffix" (literal, literal*, *literal), "*literal*" contains, "bi*lg" matches regex;
+  // Column:"x" restricts to one column; case-insensitive unless kind=case_sensitive.
+  { doc: `${KUSTO}search-operator`, kql: `${SEARCH_INPUT} | search "error" | project Name`, columns: 'Name:string', rows: [['billg']] },
+  {
+    doc: `${KUSTO}search-operator`,
+    kql: `${SEARCH_INPUT} | search "err*" | project Name`,
+    columns: 'Name:string',
+    rows: [['billg'], ['steveb']],
+  },
+  { doc: `${KUSTO}search-operator`, kql: `${SEARCH_INPUT} | search "*rror" | project Name`, columns: 'Name:string', rows: [['billg'], ['BillB']] },
+  {
+    doc: `${KUSTO}search-operator`,
+    kql: `${SEARCH_INPUT} | search "*rro*" | project Name`,
+    columns: 'Name:string',
+    rows: [['billg'], ['steveb'], ['BillB']],
+  },
+  { doc: `${KUSTO}search-operator`, kql: `${SEARCH_INPUT} | search "Lab*PC" | project Name`, columns: 'Name:string', rows: [['davec']] },
+  { doc: `${KUSTO}search-operator`, kql: `${SEARCH_INPUT} | search Role:"csa" and "found" | project Name`, columns: 'Name:string', rows: [['steveb']] },
+  {
+    doc: `${KUSTO}search-operator`,
+    kql: `${SEARCH_INPUT} | search Role == "CEO" or "billb" | project Name`,
+    columns: 'Name:string',
+    rows: [['billg'], ['satyan'], ['BillB']],
+  },
+  { doc: `${KUSTO}search-operator`, kql: `${SEARCH_INPUT} | search kind=case_sensitive "BillB" | project Name`, columns: 'Name:string', rows: [['BillB']] },
+  {
+    doc: `${KUSTO}search-operator`,
+    kql: `${SEARCH_INPUT} | search "billg" and ("error" or "satyan") | project Name`,
+    columns: 'Name:string',
+    rows: [['billg']],
+  },
+  { doc: `${KUSTO}search-operator`, kql: `${SEARCH_INPUT} | search * | count`, columns: 'Count:long', rows: [[5]] },
+  {
+    // "The output will always include a column called $table of type string".
+    doc: `${KUSTO}search-operator`,
+    kql: `${SEARCH_INPUT} | search "warning" | getschema | project ColumnName, ColumnType`,
+    columns: 'ColumnName:string, ColumnType:string',
+    rows: [
+      ['$table', 'string'],
+      ['Name', 'string'],
+      ['Role', 'string'],
+      ['Note', 'string'],
+    ],
+    ordered: true,
+  },
+  {
+    // "top-nested N1 of Expression1 by Aggregation1, …": the top N values of each level within each value
+    // of the level above, each with its aggregate in aggregated_<column> (or the given name); desc by default.
+    doc: `${KUSTO}top-nested-operator`,
+    kql: 'datatable(State:string, Source:string, Lat:real) ["KANSAS", "Public", 1.5, "KANSAS", "Public", 2.0, "KANSAS", "Law", 5.0, "KANSAS", "Spotter", 0.5, "TEXAS", "Public", 10.0, "TEXAS", "Law", 1.0, "TEXAS", "Spotter", 3.0, "IOWA", "Public", 0.25] | top-nested 2 of State by sum(Lat), top-nested 2 of Source by s = sum(Lat)',
+    columns: 'State:string, aggregated_State:real, Source:string, s:real',
+    rows: [
+      ['TEXAS', 14, 'Public', 10],
+      ['TEXAS', 14, 'Spotter', 3],
+      ['KANSAS', 9, 'Law', 5],
+      ['KANSAS', 9, 'Public', 3.5],
+    ],
+  },
+  {
+    // "The function preserves original type of array elements": a series of reals (avg) interpolates exactly,
+    // one of longs (sum) is truncated, even where every real in it is whole.
+    doc: `${KUSTO}series-fill-linear-function`,
+    kql: 'let d = datatable(t:long, v:real) [1, 1.0, 3, 2.0]; d | make-series a = avg(v) default = double(null), s = sum(tolong(v)) default = long(null) on t step 1 | project a, fa = series_fill_linear(a), s, fs = series_fill_linear(s)',
+    columns: 'a:dynamic, fa:dynamic, s:dynamic, fs:dynamic',
+    rows: [['[1,null,2]', '[1,1.5,2]', '[1,null,2]', '[1,1,2]']],
+  },
+  {
+    // "with others=": "an additional row … that holds the aggregated result for the other values that are not
+    // included in the top values"; a level without it gets nulls in its key and aggregate (the reference's
+    // StormEvents example: rows for the other end locations of each selected source, for the other sources
+    // of each selected state, and for the other states).
+    doc: `${KUSTO}top-nested-operator`,
+    kql: 'datatable(State:string, Source:string, EndLocation:string, Lat:real) ["KANSAS", "Public", "BUCKLIN", 3.0, "KANSAS", "Public", "ASHLAND", 2.0, "KANSAS", "Law", "FT SCOTT", 4.0, "KANSAS", "Spotter", "SHARON", 1.0, "TEXAS", "Public", "AMARILLO", 6.0, "TEXAS", "Law", "PERRYTON", 1.0, "TEXAS", "Law", "LEAKEY", 1.0, "IOWA", "Public", "AMES", 0.5] | top-nested 2 of State with others = "All Other States" by sum(Lat), top-nested 1 of Source by sum(Lat), top-nested 1 of EndLocation with others = "All Other End Locations" by sum(Lat)',
+    columns: 'State:string, aggregated_State:real, Source:string, aggregated_Source:real, EndLocation:string, aggregated_EndLocation:real',
+    rows: [
+      ['KANSAS', 10, 'Public', 5, 'BUCKLIN', 3],
+      ['TEXAS', 8, 'Public', 6, 'AMARILLO', 6],
+      ['KANSAS', 10, 'Public', 5, 'All Other End Locations', 2],
+      ['KANSAS', 10, '', null, 'All Other End Locations', 5],
+      ['TEXAS', 8, '', null, 'All Other End Locations', 2],
+      ['All Other States', 0.5, '', null, 'All Other End Locations', 0.5],
+    ],
+  },
+  {
+    // A level without N returns every value; `asc` selects from the bottom.
+    doc: `${KUSTO}top-nested-operator`,
+    kql: 'datatable(State:string, Source:string, Lat:real) ["KANSAS", "Public", 1.5, "KANSAS", "Law", 5.0, "TEXAS", "Public", 10.0, "TEXAS", "Law", 1.0, "IOWA", "Public", 0.25] | top-nested of State by n = count(), top-nested 1 of Source by m = min(Lat) asc',
+    columns: 'State:string, n:long, Source:string, m:real',
+    rows: [
+      ['KANSAS', 2, 'Public', 1.5],
+      ['TEXAS', 2, 'Law', 1],
+      ['IOWA', 1, 'Public', 0.25],
+    ],
+  },
+  {
+    // The reference example's data without from/to: "If start is not specified, it will be the first bin … that
+    // has data"; "If end is not specified, it will be the upper bound of the last bin … that has data".
+    doc: `${KUSTO}make-series-operator`,
+    kql: 'let data=datatable(timestamp:datetime, metric: real) [datetime(2016-12-31T06:00), 50, datetime(2017-01-01), 4, datetime(2017-01-02), 3, datetime(2017-01-03), 4, datetime(2017-01-03T03:00), 6, datetime(2017-01-05), 8, datetime(2017-01-05T13:40), 13, datetime(2017-01-06), 4, datetime(2017-01-07), 3, datetime(2017-01-08), 8, datetime(2017-01-08T21:00), 8, datetime(2017-01-09), 2, datetime(2017-01-09T12:00), 11, datetime(2017-01-10T05:00), 5]; data | make-series avg(metric) on timestamp step 1d',
+    columns: 'avg_metric:dynamic, timestamp:dynamic',
+    rows: [
+      [
+        '[50,4,3,5,0,10.5,4,3,8,6.5,5]',
+        JSON.stringify(Array.from({ length: 11 }, (_, i) => new Date(Date.UTC(2016, 11, 31 + i)).toISOString().replace('.000Z', 'Z'))),
+      ],
+    ],
+  },
   {
     doc: `${KUSTO}getschema-operator`,
     kql: 'datatable(Name:string, Count:long, When:datetime, Ratio:real)[] | getschema',
@@ -355,6 +565,16 @@ export const documentedRuleCases: DocCase[] = [
     ordered: true,
   },
 ];
+
+/** Reals to 12 significant digits; with `decimals`, numbers (also inside JSON text) rounded to that many places. */
+function roundValue(v: unknown, decimals?: number): unknown {
+  const round = (n: number) => (decimals === undefined ? Number(n.toPrecision(12)) : Number(n.toFixed(decimals)));
+  if (typeof v === 'number') return Number.isInteger(v) ? v : round(v);
+  if (decimals !== undefined && typeof v === 'string' && /^[[{]/.test(v)) {
+    return JSON.stringify(JSON.parse(v), (_k, x: unknown) => (typeof x === 'number' ? round(x) : x));
+  }
+  return v;
+}
 
 warmUpKql();
 
@@ -377,7 +597,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const table = res.tables[0];
         assert.equal(table.columns.map((col) => `${col.name}:${col.type}`).join(', '), c.columns.split(/,\s*/).join(', '));
         const norm = (rows: unknown[][]) => {
-          const out = rows.map((r) => r.map((v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(12)) : v)));
+          const out = rows.map((r) => r.map((v) => roundValue(v, c.decimals)));
           return c.ordered ? out : out.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
         };
         assert.deepEqual(norm(table.rows), norm(c.rows));

@@ -674,6 +674,34 @@ const goldens: Golden[] = [
     rows: [['CHG001'], ['INC001']],
     truncated: true,
   },
+  // ---------------------------------------------------------------- search (ITSMC's troubleshooting guide searches ServiceDeskLog_CL)
+  {
+    name: 'search in (table) finds a term in any string column and names the table in $table',
+    kql: 'search in (ServiceDeskLog_CL) "429" | project $table, Message',
+    columns: '$table:string, Message:string',
+    rows: [['ServiceDeskLog_CL', 'Could not contact ITSM Partner.']],
+  },
+  {
+    name: 'search without tables searches every workspace table, case-insensitively',
+    kql: 'search "sync" | project $table, Message',
+    columns: '$table:string, Message:string',
+    rows: [['ServiceDeskLog_CL', 'Sync completed']],
+  },
+  {
+    name: 'search combines column predicates and terms; a table without the column does not match it',
+    kql: 'search LogType_s == "ERROR" or "expires" | summarize n = count() by $table',
+    columns: '$table:string, n:long',
+    rows: [['ServiceDeskLog_CL', 2]],
+  },
+  {
+    name: 'search Column:"term" looks in that column of every table that has it',
+    kql: 'search Computer:"srv" | summarize n = count() by $table',
+    columns: '$table:string, n:long',
+    rows: [
+      ['ItsmActionOutcome_CL', 3],
+      ['ServiceDesk_CL', 7],
+    ],
+  },
 ];
 
 function normalize(g: Golden, rows: unknown[][]): unknown[][] {

@@ -58,7 +58,8 @@ export function parseTimespanLiteral(text: string): number | null | undefined {
 /** Datetime literal text (`datetime(…)`) → epoch ms; null for `datetime(null)`; undefined if invalid. */
 export function parseDatetimeLiteral(text: string): number | null | undefined {
   const m = /^datetime\s*\(\s*(.*?)\s*\)$/is.exec(text.trim());
-  const inner = m ? m[1] : text.trim();
+  // datetime("2015-01-01") is the same literal as datetime(2015-01-01).
+  const inner = (m ? m[1] : text.trim()).replace(/^(["'])(.*)\1$/s, '$2');
   if (/^null$/i.test(inner)) return null;
   const iso = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(inner);
   if (iso) {
@@ -130,8 +131,23 @@ export function parseDynamicLiteral(body: string): string | null | undefined {
   }
   try {
     const parsed: unknown = JSON.parse(json);
-    return parsed === null ? null : JSON.stringify(parsed);
+    return parsed === null ? null : compactJson(json);
   } catch {
     return undefined;
   }
+}
+
+/** Valid JSON text without the whitespace between tokens; numbers keep their written form (111.0 stays a real). */
+function compactJson(json: string): string {
+  let out = '';
+  for (let i = 0; i < json.length; i++) {
+    const ch = json[i];
+    if (ch === '"') {
+      let j = i + 1;
+      while (json[j] !== '"') j += json[j] === '\\' ? 2 : 1;
+      out += json.slice(i, j + 1);
+      i = j;
+    } else if (!/\s/.test(ch)) out += ch;
+  }
+  return out;
 }

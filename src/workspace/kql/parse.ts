@@ -7,7 +7,23 @@
  */
 import { createRequire } from 'node:module';
 import { workspaceTables, type TableSchema } from '../tables.ts';
-import type { Column, KType, LetStatement, NamedExpr, Operator, OrderKey, Query, Scalar, Span, SummarizeItem, Tabular, BinaryOp, ParsePart } from './ast.ts';
+import type {
+  Column,
+  KType,
+  LetStatement,
+  NamedExpr,
+  Operator,
+  OrderKey,
+  Query,
+  Scalar,
+  SearchTerm,
+  Span,
+  SummarizeItem,
+  Tabular,
+  BinaryOp,
+  ParsePart,
+  TopNestedLevel,
+} from './ast.ts';
 import { KqlError, kqlErrorAt } from './errors.ts';
 import { parseDatetimeLiteral, parseDynamicLiteral, parseNumberLiteral, parseTimespanLiteral } from './literals.ts';
 
@@ -31,6 +47,7 @@ let runtime: KustoRuntime | null = null;
 const SYMBOL_VARIABLE = 2;
 const SYMBOL_FUNCTION = 3;
 const SYMBOL_COLUMN = 9;
+const SYMBOL_PARAMETER = 4;
 const SYMBOL_TABLE = 10;
 
 function load(): KustoRuntime {
@@ -177,6 +194,14 @@ class Adapter {
   private readonly letIds = new Map<unknown, number>();
   private readonly letIdsByName = new Map<string, number>();
   private nextLetId = 1;
+  /** User-defined functions (`let f = (x:long) { … }`) by their symbol: expanded at each call. */
+  private readonly functions = new Map<unknown, { decl: KNode; name: string }>();
+  /** Arguments of the function calls being expanded (innermost last), by parameter name. */
+  private readonly params: Map<string, Scalar>[] = [];
+  /** Lets declared inside expanded function bodies (added to the query's lets). */
+  readonly innerLets: LetStatement[] = [];
+  /** Inside a `search` predicate: bare string literals are terms (case-sensitive with kind=case_sensitive). */
+  private search: { caseSensitive: boolean } | null = null;
 
   constructor(
     private readonly rt: KustoRuntime,
@@ -265,6 +290,7 @@ class Adapter {
     if (!body)
       throw kqlErrorAt('SemanticError', this.text, { offset: this.text.length, length: 0 }, 'The query has no tabular expression statement', 'SEM0003');
     q.body = body;
+    q.lets.push(...this.innerLets);
     return q;
   }
 
@@ -272,7 +298,12 @@ class Adapter {
     const name: string = st.Name?.SimpleName ?? '';
     const e = st.Expression;
     const k = this.kind(e);
-    if (k === 'FunctionDeclaration') return { kind: 'unsupportedLet', name, what: 'a user-defined function (let … = (…) { … })', pos: this.span(st) };
+    if (k === 'FunctionDeclaration') {
+      const problem = this.functionProblem(e);
+      if (problem) return { kind: 'unsupportedLet', name, what: problem.what, pos: this.span(problem.at) };
+      if (st.Name?.ReferencedSymbol) this.functions.set(st.Name.ReferencedSymbol, { decl: e, name });
+      return { kind: 'functionLet', name, pos: this.span(st) };
+    }
     if (k === 'MaterializeExpression') return { kind: 'unsupportedLet', name, what: "function 'materialize'", pos: this.span(e) };
     const id = this.nextLetId++;
     const sym = st.Name?.ReferencedSymbol;
@@ -285,6 +316,46 @@ class Adapter {
     const expr = this.scalar(e);
     this.letIdsByName.set(name, id);
     return { kind: 'scalarLet', id, name, expr, pos: this.span(st) };
+  }
+
+  /** What of a function declaration we cannot expand (tabular parameters, statements in the body), else null. */
+  functionProblem(decl: KNode): { what: string; at: KNode } | null {
+    for (const p of listItems(decl.Parameters?.Parameters)) {
+      const type = p.NameAndType?.Type;
+      if (this.kind(type) !== 'PrimitiveTypeExpression') return { what: 'a tabular parameter of a user-defined function', at: p };
+    }
+    const other = listItems(decl.Body?.Statements).find((st) => this.kind(st) !== 'LetStatement');
+    if (other) return { what: 'statements other than let inside a user-defined function body', at: other };
+    return null;
+  }
+
+  /**
+   * A call of a user-defined function: its body with each parameter replaced by the call's argument (or
+   * the parameter's default value). Returns undefined when `n` does not call a user-defined function.
+   */
+  expandCall<T>(n: KNode, convert: (body: KNode) => T): T | undefined {
+    const fn = this.functions.get(n.ReferencedSymbol);
+    if (!fn) return undefined;
+    if (this.params.length >= MAX_FUNCTION_DEPTH)
+      throw kqlErrorAt('UnsupportedError', this.text, this.span(n), `user-defined function '${fn.name}' calls nest too deeply`, 'UNS0003');
+    const args = this.kind(n) === 'FunctionCallExpression' ? listItems(n.ArgumentList?.Expressions) : [];
+    // Positional arguments first; `name = value` arguments may follow in any order.
+    const named = new Map(args.filter((a) => this.kind(a) === 'SimpleNamedExpression').map((a) => [a.Name?.SimpleName as string, a.Expression]));
+    const positional = args.filter((a) => this.kind(a) !== 'SimpleNamedExpression');
+    const values = new Map<string, Scalar>();
+    listItems(fn.decl.Parameters?.Parameters).forEach((p, i) => {
+      const pname: string = p.NameAndType?.Name?.SimpleName ?? '';
+      const arg = positional[i] ?? named.get(pname) ?? p.DefaultValue?.Value;
+      values.set(pname, arg ? this.scalar(arg) : { kind: 'literal', type: mapType(p.NameAndType?.Name?.ResultType), value: null, pos: this.span(n) });
+    });
+    this.params.push(values);
+    try {
+      // The body's own lets are converted per call (they may read the parameters).
+      for (const st of listItems(fn.decl.Body?.Statements)) this.innerLets.push(this.letStatement(st));
+      return convert(fn.decl.Body?.Expression);
+    } finally {
+      this.params.pop();
+    }
   }
 
   letIdOf(n: KNode, name: string): number | undefined {
@@ -316,6 +387,8 @@ class Adapter {
           const id = this.letIdOf(n, name);
           if (id !== undefined) return { kind: 'letRef', id, name, columns: columnsOf(n.ResultType), pos: this.span(n) };
         }
+        const expanded = this.expandCall(n, (body) => this.tabular(body));
+        if (expanded) return expanded;
         return this.unsupportedTab(n, `table reference '${name}'`);
       }
       case 'UnionOperator': {
@@ -325,7 +398,15 @@ class Adapter {
         return { kind: 'union', inputs, columns: columnsOf(n.ResultType), pos: this.span(n) };
       }
       case 'FunctionCallExpression':
-        return this.unsupportedTab(n, `function '${n.Name?.SimpleName ?? '?'}' as a table source`);
+        return this.expandCall(n, (body) => this.tabular(body)) ?? this.unsupportedTab(n, `function '${n.Name?.SimpleName ?? '?'}' as a table source`);
+      case 'SearchOperator': {
+        const bad = this.searchParams(n);
+        if (bad) return this.unsupportedTab(n, bad);
+        const tables = n.InClause ? listItems(n.InClause.Expressions).map((e) => e.ReferencedSymbol?.Name as string | undefined) : Object.keys(workspaceTables);
+        if (tables.some((t) => !t || !Object.prototype.hasOwnProperty.call(workspaceTables, t)))
+          return this.unsupportedTab(n.InClause, "'search in (…)' over anything but workspace tables");
+        return { kind: 'search', tables: tables as string[], predicate: this.searchPredicate(n), columns: columnsOf(n.ResultType), pos: this.span(n) };
+      }
       case 'DataTableExpression': {
         const columns = columnsOf(n.ResultType);
         const bad = this.checkParams(n.Parameters);
@@ -386,9 +467,15 @@ class Adapter {
         return { op: 'where', predicate: this.scalar(n.Condition), pos };
       }
       case 'ProjectOperator': {
-        const exprs = listItems(n.Expressions);
-        if (exprs.length !== out.length) return this.opUnsupported(n, "wildcards in operator 'project'");
-        return { op: 'project', items: exprs.map((e, i) => ({ name: out[i].name, expr: this.scalar(this.unnamed(e)) })), pos };
+        const items: NamedExpr[] = [];
+        for (const e of listItems(n.Expressions)) {
+          const width = tupleWidth(e);
+          const names = out.slice(items.length, items.length + width);
+          if (names.length < width) return this.opUnsupported(n, "wildcards in operator 'project'");
+          items.push(...(width > 1 ? this.tupleItems(e, names) : [{ name: names[0].name, expr: this.scalar(this.unnamed(e)) }]));
+        }
+        if (items.length !== out.length) return this.opUnsupported(n, "wildcards in operator 'project'");
+        return { op: 'project', items, pos };
       }
       case 'ProjectAwayOperator':
         return { op: 'project-away', pos };
@@ -467,6 +554,13 @@ class Adapter {
         // Rows are already in a defined order here (the SQL keeps it); the columns are an extend.
         return this.extend(n, input, out);
       }
+      case 'SearchOperator': {
+        const bad = this.searchParams(n);
+        if (bad) return this.opUnsupported(n, bad);
+        return { op: 'search', predicate: this.searchPredicate(n), table: rootTable(input), pos };
+      }
+      case 'TopNestedOperator':
+        return this.topNested(n, out);
       case 'AsOperator': {
         const bad = this.checkParams(n.Parameters);
         if (bad) return this.opUnsupported(n, `${bad} of operator 'as'`);
@@ -475,6 +569,57 @@ class Adapter {
       default:
         return this.opUnsupported(n);
     }
+  }
+
+  /** `kind=case_sensitive` (or the default) is all `search` takes. */
+  searchParams(n: KNode): string | null {
+    const bad = this.checkParams(n.Parameters, { kind: ['case_sensitive', 'case_insensitive', 'default'] });
+    return bad ? `${bad} of operator 'search'` : null;
+  }
+
+  searchPredicate(n: KNode): Scalar {
+    const kindParam = listItems(n.Parameters).find((p) => p.Name?.SimpleName === 'kind');
+    this.search = { caseSensitive: !!kindParam && this.src(kindParam.Expression).trim() === 'case_sensitive' };
+    try {
+      return this.scalar(n.Condition);
+    } finally {
+      this.search = null;
+    }
+  }
+
+  /** A string literal in a search predicate → the term match its asterisks select. */
+  searchTerm(lit: KNode, column: string | null, pos: Span): Scalar {
+    const v: unknown = lit?.LiteralValue;
+    if (typeof v !== 'string' || !this.search) return this.unsupportedExpr(lit, 'this search term');
+    const lead = v.startsWith('*');
+    const trail = v.length > 1 && v.endsWith('*');
+    const core = v.slice(lead ? 1 : 0, trail ? -1 : undefined);
+    const match: SearchTerm['match'] = core.includes('*') ? 'regex' : lead && trail ? 'contains' : lead ? 'suffix' : trail ? 'prefix' : 'has';
+    return { kind: 'searchTerm', column, term: core, match, caseSensitive: this.search.caseSensitive, type: 'bool', pos };
+  }
+
+  /** top-nested levels: `[N] of key [with others = …] by [name =] aggregate [asc|desc]`, each adding key and aggregate columns. */
+  topNested(n: KNode, out: Column[]): Operator {
+    const clauses = listItems(n.Clauses);
+    if (out.length !== clauses.length * 2) return this.opUnsupported(n, "this form of 'top-nested'");
+    const levels: TopNestedLevel[] = [];
+    for (const [i, c] of clauses.entries()) {
+      let by = c.ByExpression;
+      let dir: 'asc' | 'desc' = 'desc';
+      if (this.kind(by) === 'OrderedExpression') {
+        dir = by.Ordering?.AscOrDescKeyword?.Text?.toLowerCase() === 'asc' ? 'asc' : 'desc';
+        by = by.Expression;
+      }
+      levels.push({
+        count: c.Expression ? this.scalar(c.Expression) : null,
+        key: { name: out[2 * i].name, expr: this.scalar(this.unnamed(c.OfExpression)) },
+        agg: { name: out[2 * i + 1].name, expr: this.scalar(this.unnamed(by)) },
+        dir,
+        others: c.WithOthersClause ? this.scalar(c.WithOthersClause.Expression) : null,
+        pos: this.span(c),
+      });
+    }
+    return { op: 'top-nested', levels, pos: this.span(n) };
   }
 
   /** mv-expand of one array (column or `name = expression`), optionally `with_itemindex`. */
@@ -564,16 +709,48 @@ class Adapter {
       return { name: null, node: e };
     });
     const explicit = new Set(items.filter((i) => i.name !== null).map((i) => i.name as string));
-    const generated = out.map((c) => c.name).filter((nm) => !inputNames.has(nm) && !explicit.has(nm));
+    const generated = out.filter((c) => !inputNames.has(c.name) && !explicit.has(c.name));
     const result: NamedExpr[] = [];
     for (const it of items) {
-      const name = it.name ?? generated.shift();
+      const width = it.name === null ? tupleWidth(it.node) : 1;
+      if (width > 1) {
+        const names = generated.splice(0, width);
+        if (names.length < width) return this.opUnsupported(n, "this form of 'extend'");
+        result.push(...this.tupleItems(it.node, names));
+        continue;
+      }
+      const name = it.name ?? generated.shift()?.name;
       if (!name) return this.opUnsupported(n, "this form of 'extend'");
       result.push({ name, expr: this.scalar(it.node) });
     }
     const outNames = new Set(out.map((c) => c.name));
     if (result.some((r) => !outNames.has(r.name))) return this.opUnsupported(n, "this form of 'extend'");
     return { op: 'extend', items: result, pos: this.span(n) };
+  }
+
+  /** `series_stats(x)`: one column per statistic, each read from series_stats_dynamic(x). */
+  tupleItems(e: KNode, names: Column[]): NamedExpr[] {
+    const pos = this.span(e);
+    const namePos = this.span(e.Name);
+    const stats: Scalar = {
+      kind: 'call',
+      name: 'series_stats_dynamic',
+      args: [this.scalar(listItems(e.ArgumentList?.Expressions)[0])],
+      type: 'dynamic',
+      pos,
+      namePos,
+    };
+    return names.map((c, i) => ({
+      name: c.name,
+      expr: {
+        kind: 'call',
+        name: c.type === 'long' ? 'tolong' : 'todouble',
+        args: [{ kind: 'member', target: stats, key: SERIES_STATS_FIELDS[i], type: 'dynamic', pos }],
+        type: c.type,
+        pos,
+        namePos,
+      },
+    }));
   }
 
   summarize(n: KNode, out: Column[]): Operator {
@@ -733,6 +910,20 @@ class Adapter {
     const k = this.kind(n);
     const pos = this.span(n);
     const type = mapType(n?.ResultType);
+    if (this.search) {
+      // search "err" / Column:"err" / * has "err" / search *
+      if ((k === 'StringLiteralExpression' || k === 'CompoundStringLiteralExpression') && type === 'bool') return this.searchTerm(n, null, pos);
+      if (k === 'SearchExpression') {
+        const col = n.Left?.ReferencedSymbol;
+        if (col?.Kind !== SYMBOL_COLUMN) return this.unsupportedExpr(n, `search term '${this.src(n).slice(0, 40)}'`);
+        return this.searchTerm(n.Right, col.Name, pos);
+      }
+      if (k === 'StarExpression' && type === 'bool') return { kind: 'literal', type: 'bool', value: true, pos };
+      if (this.kind(n.Left) === 'StarExpression' && (k === 'HasExpression' || k === 'ContainsExpression') && typeof n.Right?.LiteralValue === 'string') {
+        const term = this.searchTerm(n.Right, null, pos);
+        return term.kind === 'searchTerm' ? { ...term, term: n.Right.LiteralValue, match: k === 'HasExpression' ? 'has' : 'contains' } : term;
+      }
+    }
     const binOp = BINARY_KINDS[k];
     if (binOp) return { kind: 'binary', op: binOp, left: this.scalar(n.Left), right: this.scalar(n.Right), type, pos };
     switch (k) {
@@ -784,6 +975,13 @@ class Adapter {
         const sym = n.ReferencedSymbol;
         const name: string = n.SimpleName ?? this.src(n);
         if (sym?.Kind === SYMBOL_COLUMN) return { kind: 'column', name: sym.Name, type, pos };
+        if (sym?.Kind === SYMBOL_PARAMETER) {
+          // The innermost call first: a nested function's body may read an enclosing function's parameters.
+          const arg = this.params.findLast((values) => values.has(name))?.get(name);
+          if (arg) return arg;
+        }
+        const expanded = this.expandCall(n, (body) => this.scalar(body));
+        if (expanded) return expanded;
         if (sym?.Kind === SYMBOL_VARIABLE && !isTableType(n.ResultType)) {
           const id = this.letIdOf(n, name);
           if (id !== undefined) return { kind: 'letRef', id, name, type, pos };
@@ -819,6 +1017,8 @@ class Adapter {
       case 'UnaryPlusExpression':
         return { kind: 'unary', op: k === 'UnaryMinusExpression' ? '-' : '+', operand: this.scalar(n.Expression), type, pos };
       case 'FunctionCallExpression': {
+        const expanded = this.expandCall(n, (body) => this.scalar(body));
+        if (expanded) return expanded;
         const name: string = n.Name?.SimpleName ?? '?';
         const args = listItems(n.ArgumentList?.Expressions).map((a) => this.scalar(a));
         return { kind: 'call', name, args, type, pos, namePos: this.span(n.Name) };
@@ -851,6 +1051,24 @@ class Adapter {
         return this.unsupportedExpr(n);
     }
   }
+}
+
+/** Nesting of user-defined function calls (a function calling another …) we expand. */
+const MAX_FUNCTION_DEPTH = 16;
+
+/** The statistics of `series_stats`, in the order of its result columns. */
+const SERIES_STATS_FIELDS = ['min', 'min_idx', 'max', 'max_idx', 'avg', 'stdev', 'variance'];
+
+/** How many result columns an unnamed extend/project expression gives (series_stats returns a tuple). */
+function tupleWidth(e: KNode): number {
+  const cols = e?.ResultType?.Columns;
+  return e?.Name?.SimpleName === 'series_stats' && cols ? cols.Count : 1;
+}
+
+/** The table a piped `search` reads (for its `$table` column): the source of the pipeline, or ''. */
+function rootTable(t: Tabular): string {
+  while (t.kind === 'pipe') t = t.input;
+  return t.kind === 'table' || t.kind === 'letRef' ? t.name : '';
 }
 
 /** Weight of a query once `let` references are expanded; Kusto's analyser (and our inlining) is exponential in it. */

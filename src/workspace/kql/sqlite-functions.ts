@@ -7,10 +7,15 @@
  *  - kql_extract(pattern, group, s), kql_extract_all(pattern, s), kql_replace_regex(s, pattern, rewrite),
  *    kql_countof_regex(s, pattern): the Kusto functions of the same names, RE2 too
  *  - kql_has(s, term, cs)   → 1/0   (`has`: term = maximal run of letters/digits)
+ *  - kql_has_affix(s, term, cs, 1|2) → 1/0 (`hasprefix` / `hassuffix`, for search "err*" / "*err")
  *  - kql_trim(regex, s)     → text  (`trim()`: strip leading and trailing matches)
  *  - kql_tick()             → 1, or throws once the query deadline (setQueryDeadline) has passed
  *  - kql_split(s, delim)    → JSON array text
  *  - kql_todouble(s)        → real or null
+ *  - kql_tolong(s)          → integer or null (an integer literal of up to 18 digits)
+ *  - kql_hash(x, isDatetime, mod) → Kusto `hash()` (xxHash64; mod null: the signed hash)
+ *  - kql_series_stats(arr), kql_series_fill_linear(arr, placeholder, fillEdges, constant): the Kusto
+ *    series functions (JSON text in and out)
  *  - kql_percentile(x, f)   → aggregate: nearest-rank percentile, f in [0, 1] (SQLite's own
  *                             percentile_disc picks a different rank)
  */
@@ -33,6 +38,8 @@ export function nearestRank(values: number[], fraction: number): number | null {
 }
 
 import { re2 } from './regex.ts';
+import { kustoHash } from './xxhash64.ts';
+import { seriesFillLinear, seriesStats } from './series.ts';
 
 const MAX_CACHE = 256;
 const cache = new Map<string, RegExp>();
@@ -53,11 +60,12 @@ function escapeRegExp(s: string): string {
 
 const ALNUM = /[\p{L}\p{N}]/u;
 
-export function kqlHas(s: string, term: string, cs: boolean): boolean {
+/** `has` (the term is a whole run of letters and digits); `hasprefix` / `hassuffix` (it starts / ends one). */
+export function kqlHas(s: string, term: string, cs: boolean, affix?: 'prefix' | 'suffix'): boolean {
   if (term === '') return true;
-  const pre = ALNUM.test(term[0]) ? '(?<![\\p{L}\\p{N}])' : '';
-  const post = ALNUM.test(term[term.length - 1]) ? '(?![\\p{L}\\p{N}])' : '';
-  const re = cached(`has:${cs ? 1 : 0}:${term}`, () => new RegExp(pre + escapeRegExp(term) + post, cs ? 'u' : 'iu'));
+  const pre = affix !== 'suffix' && ALNUM.test(term[0]) ? '(?<![\\p{L}\\p{N}])' : '';
+  const post = affix !== 'prefix' && ALNUM.test(term[term.length - 1]) ? '(?![\\p{L}\\p{N}])' : '';
+  const re = cached(`has:${cs ? 1 : 0}:${affix ?? ''}:${term}`, () => new RegExp(pre + escapeRegExp(term) + post, cs ? 'u' : 'iu'));
   return re.test(s);
 }
 
@@ -151,6 +159,10 @@ export function registerSqliteFunctions(db: SqliteFunctionHost): void {
     if (s === null || term === null) return null;
     return kqlHas(String(s), String(term), Number(cs) === 1) ? 1 : 0;
   });
+  db.function('kql_has_affix', det, (s: unknown, term: unknown, cs: unknown, affix: unknown) => {
+    if (s === null || term === null) return null;
+    return kqlHas(String(s), String(term), Number(cs) === 1, Number(affix) === 1 ? 'prefix' : 'suffix') ? 1 : 0;
+  });
   db.function('kql_trim', det, (pattern: unknown, s: unknown) => {
     if (pattern === null || s === null) return null;
     return kqlTrim(String(pattern), String(s));
@@ -211,6 +223,27 @@ export function registerSqliteFunctions(db: SqliteFunctionHost): void {
       return acc;
     },
     result: (acc: { values: number[]; fraction: number }) => nearestRank(acc.values, acc.fraction),
+  });
+  db.function('kql_hash', det, (x: unknown, isDatetime: unknown, mod: unknown) => {
+    if (x === null || x === undefined) return null;
+    return kustoHash(typeof x === 'bigint' ? x : typeof x === 'number' ? x : String(x), Number(isDatetime) === 1, mod === null ? null : BigInt(mod as number));
+  });
+  db.function('kql_series_stats', det, (arr: unknown) => JSON.stringify(seriesStats(arr === null ? null : String(arr))));
+  db.function('kql_series_fill_linear', det, (arr: unknown, placeholder: unknown, fillEdges: unknown, constant: unknown) => {
+    const out = seriesFillLinear(
+      arr === null ? null : String(arr),
+      placeholder === null ? null : String(placeholder),
+      Number(fillEdges) !== 0,
+      constant === null ? null : Number(constant),
+    );
+    return out === null ? null : JSON.stringify(out);
+  });
+  db.function('kql_tolong', det, (s: unknown) => {
+    if (s === null) return null;
+    if (typeof s === 'bigint') return s;
+    // Kusto tolong(string): an integer literal (sign optional, up to 18 digits), blanks around it allowed.
+    const t = String(s).replace(/^ +| +$/g, '');
+    return /^[+-]?[0-9]{1,18}$/.test(t) ? BigInt(t) : null;
   });
   db.function('kql_todouble', det, (s: unknown) => {
     if (s === null) return null;

@@ -35,6 +35,8 @@ export const SUPPORTED_OPERATORS = [
   'mv-expand',
   'serialize',
   'lookup',
+  'search',
+  'top-nested',
 ] as const;
 
 export const SUPPORTED_JOIN_KINDS = [
@@ -103,6 +105,9 @@ export const SCALAR_FUNCTIONS = new Set([
   'min_of',
   'todynamic',
   'parse_json',
+  'hash',
+  'series_stats_dynamic',
+  'series_fill_linear',
 ]);
 
 /** Functions over the serialized row order: only in extend/project/serialize items. */
@@ -227,6 +232,9 @@ class Checker {
       case 'union':
         t.inputs.forEach((i) => this.tabular(i, false));
         return;
+      case 'search':
+        this.scalar(t.predicate, 'row');
+        return;
       case 'print':
         t.items.forEach((i) => this.scalar(i.expr, 'row'));
         return;
@@ -313,6 +321,22 @@ class Checker {
           case 'make-series':
             this.makeSeries(op);
             return;
+          case 'search':
+            this.scalar(op.predicate, 'row');
+            return;
+          case 'top-nested':
+            for (const l of op.levels) {
+              if (l.count) this.rowCount(l.count, 'top-nested');
+              this.scalar(l.key.expr, 'row');
+              if (!this.containsAggregate(l.agg.expr)) this.add(l.agg.expr.pos, "the 'by' of a top-nested level must be an aggregate function");
+              this.scalar(l.agg.expr, 'agg');
+              if (l.others) {
+                this.scalar(l.others, 'row');
+                if (constValue(l.others, this.lets) === undefined || l.others.type !== l.key.expr.type)
+                  this.add(l.others.pos, `the others value of a top-nested level must be a constant of the level's type (${l.key.expr.type})`);
+              }
+            }
+            return;
           case 'render':
             if (!isBody) this.add(op.pos, "operator 'render' is only supported as the last operator of the query");
             return;
@@ -339,8 +363,7 @@ class Checker {
     const axisType = op.axis.expr.type;
     if (axisType !== 'datetime' && axisType !== 'long' && axisType !== 'int')
       this.add(op.axis.expr.pos, `a make-series axis of type ${axisType} is not supported (datetime, long, int)`);
-    if (!op.from || !op.to) this.add(op.pos, "make-series needs 'from' and 'to' (the range of the series)");
-    else [op.from, op.to].forEach((x) => this.scalar(x, 'row'));
+    [op.from, op.to].forEach((x) => x && this.scalar(x, 'row'));
     const step = constNumber(op.step, this.lets);
     if (step === undefined || !(step > 0) || !Number.isInteger(step)) this.add(op.step.pos, "the step of 'make-series' must be a positive constant");
     for (const it of op.items) {
@@ -427,6 +450,9 @@ class Checker {
         return;
       case 'column':
       case 'letRef':
+        return;
+      case 'searchTerm':
+        if (e.match === 'regex') checkRegex(searchTermRegex(e), e.pos, this);
         return;
       case 'unsupported':
         this.add(e.pos, `${e.what} is not supported`);
@@ -588,8 +614,35 @@ class Checker {
         if (t !== 'string' && t !== 'datetime' && t !== 'dynamic') this.add(e.namePos, `todatetime() of a ${t} is not supported`);
         return;
       }
+      case 'hash': {
+        // Kusto documents the hashes of strings (UTF-8 bytes) and datetimes (ticks); other types would be guesses.
+        const t = e.args[0]?.type;
+        if (t !== 'string' && t !== 'datetime') this.add(e.namePos, `hash() of a ${t} is not supported (string and datetime values)`);
+        return;
+      }
+      case 'series_fill_linear': {
+        const [, missing, edges, constant] = e.args;
+        if (missing && !isNumberOrNull(constValue(missing, this.lets)))
+          this.add(missing.pos, "the missing value placeholder of 'series_fill_linear' must be a constant number");
+        if (edges && typeof constValue(edges, this.lets) !== 'boolean')
+          this.add(edges.pos, "the fill_edges argument of 'series_fill_linear' must be true or false");
+        if (constant && !isNumberOrNull(constValue(constant, this.lets)))
+          this.add(constant.pos, "the constant of 'series_fill_linear' must be a constant number");
+        return;
+      }
     }
   }
+}
+
+const isNumberOrNull = (v: unknown): boolean => v === null || typeof v === 'number' || typeof v === 'bigint';
+
+/** The RE2 pattern of a `search` term with an inner asterisk ("Lab*PC" → \bLab\w*PC\b, as the reference gives it). */
+export function searchTermRegex(t: { term: string; caseSensitive: boolean }): string {
+  const body = t.term
+    .split('*')
+    .map((part) => part.replace(/[\\^$.|?*+()[\]{}]/g, '\\$&'))
+    .join('\\w*');
+  return `${t.caseSensitive ? '' : '(?i)'}\\b${body}\\b`;
 }
 
 function checkRegex(re: string, pos: Span, c: Checker, forCaptures = false): void {
@@ -603,14 +656,14 @@ function checkRegex(re: string, pos: Span, c: Checker, forCaptures = false): voi
  */
 export function checkSubset(q: Query): void {
   const lets = new Map<number, LetStatement>();
-  for (const l of q.lets) if (l.kind !== 'unsupportedLet') lets.set(l.id, l);
+  for (const l of q.lets) if (l.kind === 'scalarLet' || l.kind === 'tabularLet') lets.set(l.id, l);
   const c = new Checker(lets);
   const verb = (what: string) => (/(statements|commands|directives)'?$/.test(what) ? 'are' : 'is');
   for (const s of q.unsupportedStatements) c.add(s.pos, `${s.what} ${verb(s.what)} not supported`);
   for (const l of q.lets) {
     if (l.kind === 'unsupportedLet') c.add(l.pos, `${l.what} ${verb(l.what)} not supported (let '${l.name}')`);
     else if (l.kind === 'scalarLet') c.scalar(l.expr, 'row');
-    else c.tabular(l.expr, false);
+    else if (l.kind === 'tabularLet') c.tabular(l.expr, false);
   }
   c.tabular(q.body, true);
   if (c.issues.length) {
