@@ -7,7 +7,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDialects } from '../helpers/stores.ts';
-import { alertmanagerGroup, drained, fastDelivery, ourIncidents, postHook, putGroup, startRig, workNotes, type Rig } from './helpers.ts';
+import { alertmanagerGroup, drained, fastDelivery, ourIncidents, postHook, putGroup, startRig, workNotes, type Rig, type SnIncident } from './helpers.ts';
 
 type AmAlert = { fingerprint: string; instance: string; status?: 'firing' | 'resolved' };
 
@@ -23,7 +23,7 @@ async function flushJobs(rig: Rig): Promise<{ ordering_key: string; run_at: numb
   return rows.map((r) => ({ ordering_key: r.ordering_key, run_at: Number(r.run_at) }));
 }
 
-async function resolvedSoon(rig: Rig, name: string, timeoutMs = 15_000): Promise<{ sys_id: string; state: string }> {
+async function resolvedSoon(rig: Rig, name: string, timeoutMs = 15_000): Promise<SnIncident> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const [inc] = (await ourIncidents(rig.sandbox)).filter((i) => i.short_description.includes(name));
