@@ -1,14 +1,29 @@
 /**
- * A resolve never waits for a work note's coalescing window (issue 9): occurrences still pending are folded into
- * the resolve note and the work item is resolved at once. The window here is 10 minutes; the resolve must come
- * long before it. Alertmanager-shaped traffic (group notifications) against the ServiceNow sandbox.
+ * A resolve never waits for a work note's coalescing window (issue 9 item 2): occurrences still pending are
+ * folded into the resolve note and the work item is resolved at once. The windows here are 60 s and 10 minutes;
+ * the resolve must come long before them. Alertmanager-shaped traffic (group notifications, every alert of the
+ * group in each one) against the ServiceNow sandbox over HTTP, with the real store on SQLite and PostgreSQL.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDialects } from '../helpers/stores.ts';
-import { alertmanagerGroup, drained, fastDelivery, ourIncidents, postHook, putGroup, startRig, workNotes, type Rig } from './helpers.ts';
+import { alertmanagerGroup, drained, fastDelivery, ourIncidents, postHook, putGroup, startRig, workNotes, type Rig, type SnIncident } from './helpers.ts';
 
-async function resolvedSoon(rig: Rig, name: string, timeoutMs = 15_000): Promise<{ sys_id: string; state: string }> {
+type AmAlert = { fingerprint: string; instance: string; status?: 'firing' | 'resolved' };
+
+/** One Alertmanager notification of group `name` (groupKey `{}:{alertname="name"}`) carrying `alerts`. */
+async function notify(hook: string, name: string, alerts: AmAlert[]): Promise<void> {
+  const res = await postHook(hook, alertmanagerGroup({ groupKey: `{}:{alertname="${name}"}`, alertname: name, alerts }));
+  assert.equal(res.status, 202, `notification of ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+}
+
+/** The coalesced-note flush jobs waiting in the queue (one per key whose note is pending), with their due times. */
+async function flushJobs(rig: Rig): Promise<{ ordering_key: string; run_at: number }[]> {
+  const rows = await rig.c.store.db.selectFrom('jobs').select(['ordering_key', 'run_at']).where('kind', '=', 'flush').where('state', '=', 'pending').execute();
+  return rows.map((r) => ({ ordering_key: r.ordering_key, run_at: Number(r.run_at) }));
+}
+
+async function resolvedSoon(rig: Rig, name: string, timeoutMs = 15_000): Promise<SnIncident> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const [inc] = (await ourIncidents(rig.sandbox)).filter((i) => i.short_description.includes(name));
@@ -25,9 +40,11 @@ for (const dialect of testDialects) {
   describe(`resolves go at once on ${dialect}`, () => {
     let rig: Rig;
     let hook: string;
+    let hook60: string;
     before(async () => {
       rig = await startRig(dialect, fastDelivery());
       hook = (await putGroup(rig, 'am', [{ name: 'inc', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 600 } }])).webhookUrl;
+      hook60 = (await putGroup(rig, 'am-60s', [{ name: 'inc', ticketConfiguration: { WorkItemType: 'Incident', noteCoalesceSeconds: 60 } }])).webhookUrl;
     });
     after(async () => rig.cleanup());
 
@@ -82,6 +99,69 @@ for (const dialect of testDialects) {
         ]),
       );
       await resolvedSoon(rig, name);
+    });
+
+    it('resolves two Alertmanager groups within seconds while each has a note pending in its 60 s window, folding the pending events into the resolve note', async (t) => {
+      // Alertmanager with group_wait 1s and group_interval 2s: each group's first notification (the incident), then
+      // one per interval as alerts join (re-fires on the same node: no new CI, so the note is coalesced and a flush
+      // job waits for the end of the 60 s window), then the notification that resolves the whole group.
+      const groups = ['NodeDown', 'DiskFull'].map((n) => `${n}-pair-${dialect}`);
+      const earlier = new Set((await flushJobs(rig)).map((f) => f.ordering_key));
+      const newFlushJobs = async () => (await flushJobs(rig)).filter((f) => !earlier.has(f.ordering_key));
+      const alerts = (name: string, ids: string[], status?: 'resolved'): AmAlert[] =>
+        ids.map((id) => ({ fingerprint: `${name}-${id}`, instance: 'node-1', ...(status ? { status } : {}) }));
+      await Promise.all(groups.map((g) => notify(hook60, g, alerts(g, ['a']))));
+      await drained(rig.c);
+      await Promise.all(groups.map((g) => notify(hook60, g, alerts(g, ['a', 'b']))));
+      for (const end = Date.now() + 10_000; (await newFlushJobs()).length < 2;) {
+        if (Date.now() > end) throw new Error(`no coalesced note waiting: ${JSON.stringify(await flushJobs(rig))}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await Promise.all(groups.map((g) => notify(hook60, g, alerts(g, ['a', 'b', 'c']))));
+
+      // The state the defect needs: per group one flush job not due before the window ends, no note written yet.
+      const waiting = await newFlushJobs();
+      assert.equal(waiting.length, 2, `one coalesced-note flush per group: ${JSON.stringify(waiting)}`);
+      for (const f of waiting) assert.ok(f.run_at > Date.now() + 45_000, `the flush waits for the end of the 60 s window: due in ${f.run_at - Date.now()} ms`);
+      const open = (await ourIncidents(rig.sandbox)).filter((i) => groups.some((g) => i.short_description.includes(g)));
+      assert.equal(open.length, 2, `one incident per group: ${JSON.stringify(open)}`);
+      for (const inc of open) {
+        assert.equal(inc.state, '1', `${inc.number} is open`);
+        assert.deepEqual(await workNotes(rig.sandbox, inc.sys_id), [], `${inc.number}: the re-fires wait in the coalescing window`);
+      }
+
+      const t0 = Date.now();
+      await Promise.all(groups.map((g) => notify(hook60, g, alerts(g, ['a', 'b', 'c'], 'resolved'))));
+      const resolved = await Promise.all(groups.map((g) => resolvedSoon(rig, g, 5_000)));
+      const latencyMs = Date.now() - t0;
+      assert.ok(latencyMs < 5_000, `both incidents resolved ${latencyMs} ms after the resolving notifications`);
+      t.diagnostic(`${dialect}: both incidents resolved ${latencyMs} ms after the resolving notifications`);
+
+      const notesAtResolve = new Map<string, string[]>();
+      for (const inc of resolved) {
+        const notes = await workNotes(rig.sandbox, inc.sys_id);
+        notesAtResolve.set(inc.sys_id, notes);
+        // b and c fired, then a and b resolved while the window was open: four events, all in the one resolve note.
+        assert.equal(notes.length, 1, `${inc.number}: one note, the resolve note: ${JSON.stringify(notes)}`);
+        assert.match(notes[0], /^Alert resolved at /);
+        assert.match(notes[0], /\n4 further alert events since \S+ folded into this note\./);
+      }
+
+      // The window ends (its flush jobs made due now): nothing is written after the resolve, no separate later note.
+      const keys = waiting.map((f) => f.ordering_key);
+      await rig.c.store.db.updateTable('jobs').set({ run_at: Date.now() }).where('kind', '=', 'flush').where('ordering_key', 'in', keys).execute();
+      const end = Date.now() + 10_000;
+      const left = async () =>
+        (await rig.c.store.db.selectFrom('jobs').select('id').where('ordering_key', 'in', keys).where('state', 'in', ['pending', 'running']).execute()).length;
+      while ((await left()) > 0) {
+        if (Date.now() > end) throw new Error(`queue not empty: ${JSON.stringify(await rig.c.store.jobs.counts())}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      for (const inc of resolved) {
+        assert.deepEqual(await workNotes(rig.sandbox, inc.sys_id), notesAtResolve.get(inc.sys_id), `${inc.number}: no note after the resolve`);
+        const [after] = (await ourIncidents(rig.sandbox)).filter((i) => i.sys_id === inc.sys_id);
+        assert.equal(after.state, '6', `${inc.number} stays resolved`);
+      }
     });
   });
 }

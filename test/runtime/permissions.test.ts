@@ -4,7 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readSettings } from '../../src/config/env.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
-import { startServiceNowSandbox, type ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
+import { startServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
+import { startScsmSandbox } from '../../src/sandbox/scsm/index.ts';
+import { startCherwellSandbox } from '../../src/sandbox/cherwell/index.ts';
+import { startProvanceSandbox } from '../../src/sandbox/provance/index.ts';
 import { tempDir } from '../helpers/stores.ts';
 
 function walk(dir: string): string[] {
@@ -19,7 +22,7 @@ const modeOf = (p: string) => (fs.statSync(p).mode & 0o777).toString(8);
 describe('data directory permissions', () => {
   let dataDir: string;
   let connector: Connector;
-  let sandbox: ServiceNowSandbox;
+  const sandboxes: { close(): Promise<void> }[] = [];
   before(async () => {
     // A data directory left world-readable (as earlier versions did) with a world-readable key file in it.
     dataDir = path.join(tempDir(), 'data');
@@ -29,11 +32,15 @@ describe('data directory permissions', () => {
     fs.chmodSync(path.join(dataDir, 'master.key'), 0o644);
     const settings = readSettings({ PORT: '0', ITSMC_HOST: '127.0.0.1', ITSMC_DATA_DIR: dataDir, ITSMC_SANDBOX: '0', ITSMC_SYNC: '0', ITSMC_DELIVERY: '0' });
     connector = await startConnector({ settings });
-    // Where the quick start keeps the bundled sandbox (a small volume keeps the test quick).
-    sandbox = await startServiceNowSandbox({ port: 0, dataDir: path.join(dataDir, 'sandbox'), volume: { incidents: 5, changeRequests: 2, computers: 2 } });
+    // Where the quick start keeps the bundled sandboxes (small volumes keep the test quick).
+    const sandboxDir = path.join(dataDir, 'sandbox');
+    sandboxes.push(await startServiceNowSandbox({ port: 0, dataDir: sandboxDir, volume: { incidents: 5, changeRequests: 2, computers: 2 } }));
+    sandboxes.push(await startScsmSandbox({ port: 0, dataDir: sandboxDir, volume: { incidents: 5, changeRequests: 2, computers: 2 } }));
+    sandboxes.push(await startCherwellSandbox({ port: 0, dataDir: sandboxDir, volume: { incidents: 5, changeRequests: 2, configItems: 2 } }));
+    sandboxes.push(await startProvanceSandbox({ port: 0, dataDir: sandboxDir, volume: { incidents: 5, changeRequests: 2, cis: 2 } }));
   });
   after(async () => {
-    await sandbox?.close();
+    for (const s of sandboxes) await s.close();
     await connector?.close();
     fs.rmSync(path.dirname(dataDir), { recursive: true, force: true });
   });
@@ -47,7 +54,7 @@ describe('data directory permissions', () => {
     for (const d of dirs) assert.equal(modeOf(d), '700', d);
   });
 
-  it('makes the SQLite files (with -wal and -shm), keys and tokens 0600, the sandbox’s included', () => {
+  it('makes the SQLite files (with -wal and -shm), keys and tokens 0600, every sandbox’s included', () => {
     const files = walk(dataDir).filter((p) => fs.statSync(p).isFile());
     const names = files.map((f) => path.relative(dataDir, f)).sort();
     for (const expected of [
@@ -58,6 +65,9 @@ describe('data directory permissions', () => {
       'admin.token',
       path.join('sandbox', 'servicenow.sqlite'),
       path.join('sandbox', 'servicenow.sqlite-wal'),
+      path.join('sandbox', 'scsm.sqlite'),
+      path.join('sandbox', 'cherwell.sqlite'),
+      path.join('sandbox', 'provance.sqlite'),
     ]) {
       assert.ok(names.includes(expected), `${expected} exists (found ${names.join(', ')})`);
     }

@@ -5,7 +5,7 @@
  * the integration adds to the Incident business object) and looked up with an `eq` search.
  */
 import { decodeCursor as decodeCursorOf, encodeCursor, type CursorBase } from '../cursor.ts';
-import { createHash } from 'node:crypto';
+import { storedCorrelationKey } from '../correlation.ts';
 import {
   PartnerError,
   type ChangedPage,
@@ -58,9 +58,7 @@ interface BusinessObject {
 
 /** The stored key: the correlation key itself when it fits, otherwise `sha-<sha256 hex>` (deterministic). */
 export function cherwellKey(correlationKey: string): string {
-  if (correlationKey === '') throw new PartnerError('invalid', 'a work item needs a non-empty correlation key');
-  if (correlationKey.length <= CORRELATION_MAX && correlationKey.trim() === correlationKey) return correlationKey;
-  return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
+  return storedCorrelationKey(correlationKey, CORRELATION_MAX);
 }
 
 function fieldsOf(bo: BusinessObject): Record<string, string> {

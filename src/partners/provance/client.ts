@@ -4,7 +4,7 @@
  * column name comes from mapping.ts (unverified against a real Provance instance); all HTTP goes through
  * request.ts, all tokens through tokens.ts. Writes are never retried in-process.
  */
-import { createHash } from 'node:crypto';
+import { storedCorrelationKey } from '../correlation.ts';
 import {
   PartnerError,
   type ChangedPage,
@@ -50,9 +50,7 @@ const REF_SELECT = [I.id, I.number, I.state, I.resolvedOn, 'modifiedon'].join(',
 
 /** The key written to prov_correlationkey: the key itself when it fits, else `sha-<sha256 hex>` (deterministic). */
 export function partnerKey(correlationKey: string): string {
-  if (correlationKey === '') throw new PartnerError('invalid', 'a work item needs a non-empty correlation key');
-  if (correlationKey.length <= CORRELATION_KEY_MAX && correlationKey.trim() === correlationKey) return correlationKey;
-  return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
+  return storedCorrelationKey(correlationKey, CORRELATION_KEY_MAX);
 }
 
 /** An OData string literal: single quotes doubled. */

@@ -8,7 +8,7 @@
  * unused there. The connector's keys (`oitsmc:` + 32 characters) fit; others become `sha-<sha256 hex>`.
  */
 import { decodeCursor as decodeCursorOf, encodeCursor, type CursorBase } from '../cursor.ts';
-import { createHash } from 'node:crypto';
+import { storedCorrelationKey } from '../correlation.ts';
 import {
   PartnerError,
   type ChangedPage,
@@ -54,9 +54,7 @@ const NEXT_PATH = /^\/api\/workitems\/next\/[A-Za-z0-9_-]+\/\d+\/\d+$/;
 
 /** The value stored in ContactMethod for a correlation key. */
 export function correlationValue(correlationKey: string): string {
-  if (correlationKey === '') throw new PartnerError('invalid', 'a work item needs a non-empty correlation key');
-  if (correlationKey.length <= CORRELATION_MAX && correlationKey.trim() === correlationKey && !/[\u0000-\u001f]/.test(correlationKey)) return correlationKey;
-  return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
+  return storedCorrelationKey(correlationKey, CORRELATION_MAX, (key) => !/[\u0000-\u001f]/.test(key));
 }
 
 interface Cursor extends CursorBase {

@@ -3,7 +3,7 @@
  * the OAuth token endpoint. All HTTP goes through request.ts; all encoded queries through query.ts.
  */
 import { decodeCursor as decodeCursorOf, encodeCursor, type CursorBase } from '../cursor.ts';
-import { createHash } from 'node:crypto';
+import { storedCorrelationKey } from '../correlation.ts';
 import {
   PartnerError,
   type ChangedPage,
@@ -64,9 +64,7 @@ const EVENT_FIELDS = ['node', 'type', 'resource', 'metric_name', 'event_class', 
  * query, otherwise `sha-<sha256 hex>` (deterministic, so lookups find what creates wrote).
  */
 export function partnerKey(correlationKey: string, max: number): string {
-  if (correlationKey === '') throw new PartnerError('invalid', 'a work item needs a non-empty correlation key');
-  if (correlationKey.length <= max && unsafeReason(correlationKey) === undefined && correlationKey.trim() === correlationKey) return correlationKey;
-  return `sha-${createHash('sha256').update(correlationKey, 'utf8').digest('hex')}`;
+  return storedCorrelationKey(correlationKey, max, (key) => unsafeReason(key) === undefined);
 }
 
 /** Event Management binds an event or alert to a CMDB CI by `node` (host name, max 100); `resource` is its component. */

@@ -4,7 +4,8 @@
  * See server.ts for the routes and the admin API, README.md for what each behaviour is based on.
  */
 import type { SandboxStartOptions } from '../../partners/descriptor.ts';
-import { listenSandbox } from '../common/server.ts';
+import { serveSandbox } from '../common/server.ts';
+import { openSeededStore, seedOptions } from '../common/store.ts';
 import type { CherwellRules } from './config.ts';
 import { assertTimeZone } from '../../partners/cherwell/dates.ts';
 import { buildApp, PREFIX } from './server.ts';
@@ -33,66 +34,27 @@ export interface CherwellSandbox {
   close(): Promise<void>;
 }
 
-/** Bumped whenever the stored schema changes; an older data file is refused rather than misread. */
+/** Bumped whenever the stored schema changes (see openSeededStore). */
 const SCHEMA_VERSION = '1';
 
 export const DEFAULT_VOLUME = { incidents: 6000, changeRequests: 1500, configItems: 300 };
 
-/** Opens (and on first use seeds) the store. The "seeded" marker is written last: a file whose seed was
- * interrupted has none and is seeded again from scratch. */
-async function openStore(opts: CherwellSandboxOptions): Promise<CwStore> {
-  const store = new CwStore(opts.dataDir);
-  try {
-    store.createTables();
-    const version = store.getMeta('schema_version');
-    if (store.getMeta('seeded_at') && version !== SCHEMA_VERSION) {
-      throw new Error(`${store.file} was made by another version of the Cherwell sandbox (schema ${version ?? '?'}); delete it to reseed`);
-    }
-    if (!store.getMeta('seeded_at')) {
-      const seedOpts = {
-        seed: opts.seed ?? 1,
-        days: opts.days ?? 120,
-        nowMs: opts.now === undefined ? Date.now() : new Date(opts.now).getTime(),
-        incidents: opts.volume?.incidents ?? DEFAULT_VOLUME.incidents,
-        changeRequests: opts.volume?.changeRequests ?? DEFAULT_VOLUME.changeRequests,
-        configItems: opts.volume?.configItems ?? DEFAULT_VOLUME.configItems,
-      };
-      await seedStore(store, seedOpts);
-      store.setMeta('seed', JSON.stringify(seedOpts));
-      store.setMeta('schema_version', SCHEMA_VERSION);
-      store.setMeta('seeded_at', new Date().toISOString());
-    }
-    store.createIndexes();
-    return store;
-  } catch (e) {
-    store.close();
-    throw e;
-  }
+/** Opens (and on first use seeds) the store. The seed inserts in small transactions and yields; the "seeded"
+ * marker is written last: a file whose seed was interrupted has none and is seeded again from scratch. */
+function openStore(opts: CherwellSandboxOptions): Promise<CwStore> {
+  return openSeededStore(new CwStore(opts.dataDir), {
+    product: 'Cherwell',
+    schemaVersion: SCHEMA_VERSION,
+    options: seedOptions(opts, DEFAULT_VOLUME),
+    writes: 'batches',
+    seed: seedStore,
+  });
 }
 
 export async function startCherwellSandbox(opts: CherwellSandboxOptions = {}): Promise<CherwellSandbox> {
   if (opts.rules?.timeZone) assertTimeZone(opts.rules.timeZone);
-  const host = opts.host ?? '127.0.0.1';
   const store = await openStore(opts);
   const { app, abortHeld } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls, rules: opts.rules });
-  let where: { url: string; port: number };
-  try {
-    where = await listenSandbox(app, host, opts.port ?? 0, !!opts.tls);
-  } catch (e) {
-    store.close();
-    throw e;
-  }
-  let closed = false;
-  return {
-    url: where.url,
-    apiUrl: where.url + PREFIX,
-    port: where.port,
-    async close() {
-      if (closed) return;
-      closed = true;
-      abortHeld();
-      await app.close();
-      store.close();
-    },
-  };
+  const running = await serveSandbox(app, store, abortHeld, opts);
+  return { ...running, apiUrl: running.url + PREFIX };
 }

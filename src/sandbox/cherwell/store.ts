@@ -3,9 +3,7 @@
  * date/times as epoch ms), users, REST API clients, login sessions (= licences) and tokens.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { SandboxSqlite } from '../common/store.ts';
 import type { BusObDef, FieldDef } from './schema.ts';
 
 export type Values = Record<string, string | number | null>;
@@ -26,38 +24,12 @@ export function fieldPath(f: FieldDef): string {
   return `json_extract(data, '$.${f.name}')`;
 }
 
-export class CwStore {
-  readonly db: Database.Database;
-  readonly file: string;
-  private readonly stmts = new Map<string, Database.Statement>();
-
+export class CwStore extends SandboxSqlite {
   constructor(dataDir?: string) {
-    if (dataDir) {
-      mkdirSync(dataDir, { recursive: true });
-      this.file = join(dataDir, 'cherwell.sqlite');
-      this.db = new Database(this.file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-    } else {
-      this.file = ':memory:';
-      this.db = new Database(':memory:');
-    }
+    super(dataDir, 'cherwell.sqlite', 'cw_meta');
   }
 
-  close(): void {
-    this.db.close();
-  }
-
-  stmt(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
-  }
-
-  createTables(): void {
+  override createTables(): void {
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS cw_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS cw_record (
@@ -85,20 +57,12 @@ export class CwStore {
   }
 
   /** Indexes on the values searched most (status and last-modified), after the bulk seed. */
-  createIndexes(): void {
+  override createIndexes(): void {
     this.db.exec(`
       CREATE INDEX IF NOT EXISTS cw_record_modified ON cw_record (bus_ob_id, json_extract(data, '$.LastModifiedDateTime'));
       CREATE INDEX IF NOT EXISTS cw_record_correlation ON cw_record (bus_ob_id, json_extract(data, '$.CorrelationKey'));
       CREATE INDEX IF NOT EXISTS cw_record_parent ON cw_record (bus_ob_id, json_extract(data, '$.ParentRecID'));
     `);
-  }
-
-  getMeta(key: string): string | undefined {
-    return (this.stmt('SELECT value FROM cw_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO cw_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   nextPublicId(bo: BusObDef): string {

@@ -180,3 +180,33 @@ export function adminFaultsClient(url: string, authorization: string, prefix: st
     reset: () => call('POST', `${prefix}/reset_faults`),
   };
 }
+
+/**
+ * Listens and hands back the running emulator: where it is, and `close` (once: held requests aborted, server
+ * closed, then its store). The store is closed at once when listening fails.
+ */
+export async function serveSandbox(
+  app: FastifyInstance,
+  store: { close(): void },
+  abortHeld: () => void,
+  opts: { host?: string; port?: number; tls?: TlsFiles },
+): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  let where: { url: string; port: number };
+  try {
+    where = await listenSandbox(app, opts.host ?? '127.0.0.1', opts.port ?? 0, !!opts.tls);
+  } catch (e) {
+    store.close();
+    throw e;
+  }
+  let closed = false;
+  return {
+    ...where,
+    async close() {
+      if (closed) return;
+      closed = true;
+      abortHeld();
+      await app.close();
+      store.close();
+    },
+  };
+}

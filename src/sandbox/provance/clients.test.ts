@@ -1,51 +1,29 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import type { ProvanceSandbox } from './index.ts';
 import { startSmall } from './test-support.ts';
+import { selfSignedCertificate, type TestCertificate } from '../common/test-support.ts';
 
 describe('Provance sandbox: unchanged third-party clients (MSAL for Node, dynamics-web-api)', () => {
   let sb: ProvanceSandbox;
-  let dir: string;
+  let tlsCert: TestCertificate;
   let report: any;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'pv-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    sb = await startSmall({ tls: { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') } });
+    tlsCert = selfSignedCertificate('pv-tls-');
+    sb = await startSmall({ tls: tlsCert });
     // Asynchronous: the sandbox runs in this process and must keep answering while the child works.
     const { stdout: out } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'third-party-clients.run.ts'), sb.url], {
-      env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') },
+      env: { ...process.env, NODE_EXTRA_CA_CERTS: tlsCert.certFile },
       encoding: 'utf8',
     });
     report = JSON.parse(out);
   });
   after(async () => {
     await sb.close();
-    rmSync(dir, { recursive: true, force: true });
+    tlsCert.remove();
   });
 
   test('MSAL acquireTokenByUsernamePassword gets a token for the integration user from the sandbox authority', () => {

@@ -4,7 +4,8 @@
  * Provance-specific names come from src/partners/provance/mapping.ts and are unverified against a real
  * Provance instance. See server.ts for the routes.
  */
-import { listenSandbox } from '../common/server.ts';
+import { serveSandbox } from '../common/server.ts';
+import { openSeededStore, seedOptions } from '../common/store.ts';
 import { buildApp } from './server.ts';
 import { seedStore } from './seed.ts';
 import { ProvanceStore } from './store.ts';
@@ -39,66 +40,24 @@ export interface ProvanceSandbox {
   close(): Promise<void>;
 }
 
+/** Bumped whenever the stored schema changes (see openSeededStore). */
 const SCHEMA_VERSION = '1';
 
 export const DEFAULT_VOLUME = { incidents: 6000, changeRequests: 1500, cis: 500 };
 
-function openStore(opts: ProvanceSandboxOptions): ProvanceStore {
-  const store = new ProvanceStore(opts.dataDir);
-  try {
-    store.createTables();
-    const version = store.getMeta('schema_version');
-    if (store.getMeta('seeded_at') && version !== SCHEMA_VERSION) {
-      throw new Error(`${store.file} was made by another version of the Provance sandbox (schema ${version ?? '?'}); delete it to reseed`);
-    }
-    if (!store.getMeta('seeded_at')) {
-      const seedOpts = {
-        seed: opts.seed ?? 1,
-        days: opts.days ?? 120,
-        nowMs: opts.now === undefined ? Date.now() : new Date(opts.now).getTime(),
-        incidents: opts.volume?.incidents ?? DEFAULT_VOLUME.incidents,
-        changeRequests: opts.volume?.changeRequests ?? DEFAULT_VOLUME.changeRequests,
-        cis: opts.volume?.cis ?? DEFAULT_VOLUME.cis,
-      };
-      // Data and the "seeded" marker commit together, so a crash never leaves a half-seeded file.
-      store.db.transaction(() => {
-        seedStore(store, seedOpts);
-        store.setMeta('seed', JSON.stringify(seedOpts));
-        store.setMeta('schema_version', SCHEMA_VERSION);
-        store.setMeta('seeded_at', new Date().toISOString());
-      })();
-    }
-    store.createIndexes();
-    return store;
-  } catch (e) {
-    store.close();
-    throw e;
-  }
+function openStore(opts: ProvanceSandboxOptions): Promise<ProvanceStore> {
+  return openSeededStore(new ProvanceStore(opts.dataDir), {
+    product: 'Provance',
+    schemaVersion: SCHEMA_VERSION,
+    options: seedOptions(opts, DEFAULT_VOLUME),
+    writes: 'transaction',
+    seed: seedStore,
+  });
 }
 
 export async function startProvanceSandbox(opts: ProvanceSandboxOptions = {}): Promise<ProvanceSandbox> {
-  const host = opts.host ?? '127.0.0.1';
-  const store = openStore(opts);
+  const store = await openStore(opts);
   const { app, held } = buildApp(store, { seed: opts.seed ?? 1, logger: opts.logger ?? false, tls: opts.tls });
-  let url: string;
-  let port: number;
-  try {
-    ({ url, port } = await listenSandbox(app, host, opts.port ?? 0, !!opts.tls));
-  } catch (e) {
-    store.close();
-    throw e;
-  }
-  let closed = false;
-  return {
-    url,
-    port,
-    apiUrl: `${url}/api/data/v9.2`,
-    async close() {
-      if (closed) return;
-      closed = true;
-      held.abortHeld();
-      await app.close();
-      store.close();
-    },
-  };
+  const running = await serveSandbox(app, store, () => held.abortHeld(), opts);
+  return { ...running, apiUrl: `${running.url}/api/data/v9.2` };
 }

@@ -3,9 +3,7 @@
  * intersect tables for N:N relationships, and internal `sb_*` tables (directory users, app registrations,
  * refresh tokens, counters, metadata). Never the connector's database.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { SandboxSqlite } from '../common/store.ts';
 import type { SqlPart } from './odata.ts';
 import { keysetAfter, quote, type OrderKey } from './odata.ts';
 import type { AttrDef, EntityMeta, ManyToMany } from './schema.ts';
@@ -26,40 +24,16 @@ function sqlType(a: AttrDef): string {
   }
 }
 
-export class ProvanceStore {
-  readonly db: Database.Database;
-  readonly file: string | undefined;
+export class ProvanceStore extends SandboxSqlite {
   readonly bySet: Map<string, EntityMeta>;
   readonly byLogical: Map<string, EntityMeta>;
-  private readonly stmts = new Map<string, Database.Statement>();
 
   constructor(dataDir?: string) {
-    if (dataDir) {
-      mkdirSync(dataDir, { recursive: true });
-      this.file = join(dataDir, 'provance.sqlite');
-      this.db = new Database(this.file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-    } else {
-      this.db = new Database(':memory:');
-    }
+    super(dataDir, 'provance.sqlite', 'sb_meta');
     ({ bySet: this.bySet, byLogical: this.byLogical } = buildEntities());
   }
 
-  close(): void {
-    this.db.close();
-  }
-
-  stmt(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
-  }
-
-  createTables(): void {
+  override createTables(): void {
     const intersects = new Map<string, ManyToMany & { owner: string }>();
     for (const m of this.byLogical.values()) {
       const cols = m.attrs.map((a) => {
@@ -90,21 +64,13 @@ export class ProvanceStore {
     `);
   }
 
-  createIndexes(): void {
+  override createIndexes(): void {
     for (const m of this.byLogical.values()) {
       this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(m.logical + '_mod')} ON ${quote(m.logical)} ("modifiedon", ${quote(m.primaryId)})`);
       if (m.autonumber) this.db.exec(`CREATE INDEX IF NOT EXISTS ${quote(m.logical + '_num')} ON ${quote(m.logical)} (${quote(m.autonumber.column)})`);
     }
     this.db.exec('CREATE INDEX IF NOT EXISTS incident_corr ON "incident" ("prov_correlationkey")');
     this.db.exec('ANALYZE');
-  }
-
-  getMeta(key: string): string | undefined {
-    return (this.stmt('SELECT value FROM sb_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO sb_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** Next value of a named counter (autonumbers, row versions). */

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { ScsmSandbox } from './index.ts';
 import { SEEDED_CREDENTIALS, startScsmSandbox, TENANT_ID } from './index.ts';
 import { ADMIN, call, startSmall, token, tokenRequest } from './test-support.ts';
+import { selfSignedCertificate, type TestCertificate } from '../common/test-support.ts';
 
 const decode = (jwt: string): any => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8'));
 const CC = { grant_type: 'client_credentials', client_id: SEEDED_CREDENTIALS.clientId, client_secret: SEEDED_CREDENTIALS.clientSecret };
@@ -123,39 +121,19 @@ describe('the web app checks the bearer token', () => {
 });
 
 describe('a standard Azure AD client (MSAL for Node) against the sandbox', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'scsm-msal-'));
+  let tlsCert: TestCertificate;
   let tls: ScsmSandbox;
   let cert: string;
   const probe = fileURLToPath(new URL('./fixtures/msal-client.ts', import.meta.url));
 
   before(async () => {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    tls = await startScsmSandbox({ tls: { cert, key: readFileSync(join(dir, 'key.pem'), 'utf8') }, volume: { incidents: 5, changeRequests: 1, computers: 2 } });
+    tlsCert = selfSignedCertificate('scsm-msal-');
+    cert = tlsCert.cert;
+    tls = await startScsmSandbox({ tls: tlsCert, volume: { incidents: 5, changeRequests: 1, computers: 2 } });
   });
   after(async () => {
     await tls.close();
-    rmSync(dir, { recursive: true, force: true });
+    tlsCert.remove();
   });
 
   const runMsal = (clientId: string, secret: string): Promise<any> =>
@@ -163,7 +141,7 @@ describe('a standard Azure AD client (MSAL for Node) against the sandbox', () =>
       execFile(
         process.execPath,
         ['--import', 'tsx', probe, `${tls.url}/sandbox`, clientId, secret, `${tls.url}/.default`],
-        { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem') } },
+        { env: { ...process.env, NODE_EXTRA_CA_CERTS: tlsCert.certFile } },
         (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout))),
       );
     });

@@ -4,9 +4,7 @@
  * Work item ids come from one counter for every class, as in Service Manager (IR7, CR8, IR9 …).
  * Enum values are stored by name, dates as epoch milliseconds, booleans as 0/1.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { SandboxSqlite } from '../common/store.ts';
 import type { CompiledCriteria } from './criteria.ts';
 import type { ClassDef, PropertyDef } from './model.ts';
 import { CLASSES } from './model.ts';
@@ -43,37 +41,12 @@ function sqlType(p: PropertyDef): string {
   return p.type === 'datetime' || p.type === 'int' || p.type === 'bool' ? 'INTEGER' : 'TEXT';
 }
 
-export class ScsmStore {
-  readonly db: Database.Database;
-  readonly file: string | undefined;
-  private readonly stmts = new Map<string, Database.Statement>();
-
+export class ScsmStore extends SandboxSqlite {
   constructor(dataDir?: string) {
-    if (dataDir) {
-      mkdirSync(dataDir, { recursive: true });
-      this.file = join(dataDir, 'scsm.sqlite');
-      this.db = new Database(this.file);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-    } else {
-      this.db = new Database(':memory:');
-    }
+    super(dataDir, 'scsm.sqlite', 'meta');
   }
 
-  close(): void {
-    this.db.close();
-  }
-
-  stmt(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
-  }
-
-  createTables(): void {
+  override createTables(): void {
     for (const cls of CLASSES.values()) {
       const cols = cls.properties.map((p) => `${quote(p.name)} ${sqlType(p)}`);
       this.db.exec(
@@ -90,7 +63,7 @@ export class ScsmStore {
     `);
   }
 
-  createIndexes(): void {
+  override createIndexes(): void {
     this.db.exec(`
       CREATE INDEX IF NOT EXISTS incident_modified ON incident ("LastModified", seq);
       CREATE INDEX IF NOT EXISTS incident_id ON incident ("Id");
@@ -102,27 +75,6 @@ export class ScsmStore {
       CREATE INDEX IF NOT EXISTS affected_ci_ci ON affected_ci (ci);
     `);
     this.db.exec('ANALYZE');
-  }
-
-  /** Runs a bulk load without fsync/journal (seeding). */
-  bulk(fn: () => void): void {
-    const memory = !this.file;
-    if (memory) this.db.pragma('journal_mode = OFF');
-    else this.db.pragma('synchronous = OFF');
-    try {
-      this.db.transaction(fn)();
-    } finally {
-      if (memory) this.db.pragma('journal_mode = MEMORY');
-      else this.db.pragma('synchronous = NORMAL');
-    }
-  }
-
-  getMeta(key: string): string | undefined {
-    return (this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   /** Next work item number (shared by every work item class). */

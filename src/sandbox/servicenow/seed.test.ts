@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import type { ServiceNowSandbox } from './index.ts';
 import { startServiceNowSandbox } from './index.ts';
 import { ADMIN, call, q } from './test-support.ts';
+import { selfSignedCertificate } from '../common/test-support.ts';
 
 const NOW = '2026-06-15T12:00:00Z';
 const VOLUME = { incidents: 400, changeRequests: 80, computers: 60 };
@@ -124,32 +124,10 @@ describe('deterministic seed data', () => {
 });
 
 describe('HTTPS', () => {
-  test('with tls cert/key the sandbox serves HTTPS (self-signed certificate trusted as CA)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sn-tls-'));
-    dirs.push(dir);
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-        '-days',
-        '1',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
-    const key = readFileSync(join(dir, 'key.pem'), 'utf8');
+  test('with tls cert/key the sandbox serves HTTPS (self-signed certificate trusted as CA)', async (t) => {
+    const tlsCert = selfSignedCertificate('sn-tls-');
+    t.after(() => tlsCert.remove());
+    const { cert, key } = tlsCert;
     const sb = await start({ tls: { cert, key }, volume: { incidents: 5, changeRequests: 1, computers: 2 } });
     assert.match(sb.url, /^https:\/\/127\.0\.0\.1:\d+$/);
     const res = await new Promise<{ status: number; body: string; authorized: boolean }>((resolve, reject) => {

@@ -3,9 +3,7 @@
  * plus a few internal `sb_*` tables (counters, tokens, metadata). Never the connector's database.
  */
 import { randomBytes } from 'node:crypto';
-import { openPrivateSqlite } from '../../store/open.ts';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { SandboxSqlite } from '../common/store.ts';
 import type { SandboxRules } from './config.ts';
 import { DEFAULT_RULES } from './config.ts';
 import { hashPassword } from '../common/passwords.ts';
@@ -76,15 +74,12 @@ export function newSysId(): string {
   return randomBytes(16).toString('hex');
 }
 
-export class SnStore {
-  readonly db: Database.Database;
+export class SnStore extends SandboxSqlite {
   readonly metas: Map<string, TableMeta>;
   readonly columns = new Map<string, FieldDef[]>();
-  readonly file: string | undefined;
   rules: SandboxRules = { ...DEFAULT_RULES };
   /** Bumped whenever users, roles or OAuth clients change (credential caches depend on it). */
   authVersion = 0;
-  private readonly stmts = new Map<string, Database.Statement>();
   private readonly versions = new Map<string, number>();
   private readonly countCache = new Map<string, number>();
   private readonly chains = new Map<string, { version: number; keyColumns: string; lastKey: unknown[]; count: number; pageLen: number }>();
@@ -98,13 +93,7 @@ export class SnStore {
     dataDir: string | undefined,
     private readonly businessRules: BusinessRules,
   ) {
-    if (dataDir) {
-      this.file = join(dataDir, 'servicenow.sqlite');
-      this.db = openPrivateSqlite(this.file);
-      this.db.pragma('synchronous = NORMAL');
-    } else {
-      this.db = new Database(':memory:');
-    }
+    super(dataDir, 'servicenow.sqlite', 'sb_meta');
     this.db.pragma('cache_size = -262144');
     this.db.pragma('temp_store = MEMORY');
     this.db.pragma('threads = 2');
@@ -114,26 +103,9 @@ export class SnStore {
     }
   }
 
-  close(): void {
-    this.db.close();
-  }
-
   // ---------------------------------------------------------------- schema
 
-  /** Runs a bulk load with journaling relaxed (in-memory: no rollback journal; file: no fsync). */
-  bulk(fn: () => void): void {
-    const memory = !this.file;
-    if (memory) this.db.pragma('journal_mode = OFF');
-    else this.db.pragma('synchronous = OFF');
-    try {
-      fn();
-    } finally {
-      if (memory) this.db.pragma('journal_mode = MEMORY');
-      else this.db.pragma('synchronous = NORMAL');
-    }
-  }
-
-  createTables(): void {
+  override createTables(): void {
     for (const [physical, cols] of this.columns) {
       const defs = cols.map((fd) => {
         let d = `${quoteIdent(fd.name)} ${sqlType(fd)}`;
@@ -154,7 +126,7 @@ export class SnStore {
     `);
   }
 
-  createIndexes(): void {
+  override createIndexes(): void {
     const idx: [string, string, string[], boolean?][] = [];
     for (const physical of this.columns.keys()) {
       idx.push([physical, 'sys_id', ['sys_id'], true]);
@@ -187,30 +159,7 @@ export class SnStore {
     this.db.exec('ANALYZE');
   }
 
-  getMeta(key: string): string | undefined {
-    const row = this.stmt('SELECT value FROM sb_meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value;
-  }
-
-  setMeta(key: string, value: string): void {
-    this.stmt('INSERT INTO sb_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
-  }
-
-  // ---------------------------------------------------------------- statements and caches
-
-  /** A cached prepared statement, always handed out in the default (object rows) mode. */
-  stmt(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      if (this.stmts.size > 2000) this.stmts.clear();
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    } else if (s.reader) {
-      s.pluck(false);
-      s.raw(false);
-    }
-    return s;
-  }
+  // ---------------------------------------------------------------- caches
 
   /** Marks a physical table changed (count cache, choice and credential caches). */
   touched(physical: string): void {
