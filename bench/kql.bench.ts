@@ -317,13 +317,16 @@ async function connectorRss(file: string, queries: string[]): Promise<{ idle: nu
           headers: { authorization: 'Bearer ' + c.adminToken, 'content-type': 'application/json' },
           body: JSON.stringify({ query }),
         });
-        if (res.status !== 200) throw new Error('query ' + res.status + ': ' + (await res.text()).slice(0, 300));
+        if (res.status !== 200) throw new Error('query ' + res.status + ': ' + (await res.text()).slice(0, 500));
         await res.arrayBuffer();
       }
     process.stdout.write(JSON.stringify({ idle, after: mb() }) + '\\n');
     await c.close();
     process.exit(0);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // A file, not `node -e`: --input-type=module would be inherited by the query pool's worker threads.
+  const scriptFile = path.join(path.dirname(file), 'p6.mjs');
+  fs.writeFileSync(scriptFile, script);
+  const child = spawn(process.execPath, [scriptFile], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((r) => child.once('exit', r));

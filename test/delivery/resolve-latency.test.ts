@@ -8,6 +8,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { testDialects } from '../helpers/stores.ts';
 import { alertmanagerGroup, drained, fastDelivery, ourIncidents, postHook, putGroup, startRig, workNotes, type Rig, type SnIncident } from './helpers.ts';
+import { storeInternals } from '../../src/store/testkit.ts';
 
 type AmAlert = { fingerprint: string; instance: string; status?: 'firing' | 'resolved' };
 
@@ -19,7 +20,12 @@ async function notify(hook: string, name: string, alerts: AmAlert[]): Promise<vo
 
 /** The coalesced-note flush jobs waiting in the queue (one per key whose note is pending), with their due times. */
 async function flushJobs(rig: Rig): Promise<{ ordering_key: string; run_at: number }[]> {
-  const rows = await rig.c.store.db.selectFrom('jobs').select(['ordering_key', 'run_at']).where('kind', '=', 'flush').where('state', '=', 'pending').execute();
+  const rows = await storeInternals(rig.c.store)
+    .db.selectFrom('jobs')
+    .select(['ordering_key', 'run_at'])
+    .where('kind', '=', 'flush')
+    .where('state', '=', 'pending')
+    .execute();
   return rows.map((r) => ({ ordering_key: r.ordering_key, run_at: Number(r.run_at) }));
 }
 
@@ -149,10 +155,22 @@ for (const dialect of testDialects) {
 
       // The window ends (its flush jobs made due now): nothing is written after the resolve, no separate later note.
       const keys = waiting.map((f) => f.ordering_key);
-      await rig.c.store.db.updateTable('jobs').set({ run_at: Date.now() }).where('kind', '=', 'flush').where('ordering_key', 'in', keys).execute();
+      await storeInternals(rig.c.store)
+        .db.updateTable('jobs')
+        .set({ run_at: Date.now() })
+        .where('kind', '=', 'flush')
+        .where('ordering_key', 'in', keys)
+        .execute();
       const end = Date.now() + 10_000;
       const left = async () =>
-        (await rig.c.store.db.selectFrom('jobs').select('id').where('ordering_key', 'in', keys).where('state', 'in', ['pending', 'running']).execute()).length;
+        (
+          await storeInternals(rig.c.store)
+            .db.selectFrom('jobs')
+            .select('id')
+            .where('ordering_key', 'in', keys)
+            .where('state', 'in', ['pending', 'running'])
+            .execute()
+        ).length;
       while ((await left()) > 0) {
         if (Date.now() > end) throw new Error(`queue not empty: ${JSON.stringify(await rig.c.store.jobs.counts())}`);
         await new Promise((r) => setTimeout(r, 25));
