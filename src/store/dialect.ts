@@ -62,6 +62,8 @@ export const postgresDialect: StoreDialect = {
   forUpdateSkipLocked: (tableAlias) => `FOR UPDATE OF ${tableAlias} SKIP LOCKED`,
   migrationLock: 'SELECT pg_advisory_xact_lock(727274)',
   serialisesWrites: false,
+  // One at a time: job ids give the order of a key's alerts, and batches committing side by side could
+  // interleave their ids.
   acceptPipelineDepth: 1,
   // Each statement is a network round trip: a batch commits while the next ones form.
   concurrentWriteTransactions: 4,
