@@ -22,6 +22,9 @@ export default async function run(): Promise<BenchResult[]> {
       clientSecret: 'secret',
       syncDataDays: 30,
     });
+    // Created once first: ten concurrent PUTs of a connection that does not exist yet race to create it (409s).
+    const created = await fetch(`${address}/api/v1/workspaces/default/connections/bench`, { method: 'PUT', headers, body });
+    if (created.status !== 201) throw new Error(`PUT connection: ${created.status} ${await created.text()}`);
     await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 1); // warm-up
     const put = await load(`${address}/api/v1/workspaces/default/connections/bench`, 'PUT', headers, body, 5);
     const noop = await load(`${address}/api/v1/noop`, 'GET', headers, undefined, 5);

@@ -169,6 +169,7 @@ export class DeliveryEngine implements KeyRunHost {
 
   private async loop(): Promise<void> {
     let lastShortClaim = 0;
+    let lastExpiredScan = 0;
     while (this.running) {
       const free = this.options.maxInFlight - this.inFlight.size;
       const pace = lastShortClaim + this.options.claimIntervalMs - Date.now();
@@ -178,6 +179,8 @@ export class DeliveryEngine implements KeyRunHost {
       if (free > 0) {
         try {
           const { exclude, slots } = this.caller.slots(this.groupsPerConnection);
+          // Jobs of a worker that died are looked for at most once per poll interval (one statement less per claim).
+          const scanExpired = Date.now() - lastExpiredScan >= this.options.pollMs;
           const groups = await this.store.jobs.claim({
             workerId: this.options.workerId,
             kinds: [DELIVER_KIND, FLUSH_KIND],
@@ -189,7 +192,9 @@ export class DeliveryEngine implements KeyRunHost {
             excludeConnections: exclude,
             slots,
             defaultSlots: this.options.gate.concurrency,
+            includeExpired: scanExpired,
           });
+          if (scanExpired) lastExpiredScan = Date.now();
           for (const g of groups) this.launch(g);
           claimed = groups.length;
           this.idleExcept = claimed === 0 && !this.woken ? new Set(exclude) : null;
@@ -248,12 +253,15 @@ export class DeliveryEngine implements KeyRunHost {
   private async processGroup(jobs: JobRow[]): Promise<void> {
     const head = jobs[0];
     const first = decodeJobPayload(head);
-    const group = first ? await this.groups.resolveById(first.g) : null;
+    // The connection is read beside the (cached) action group: on PostgreSQL each read is a round trip.
+    const [group, queuedFor] = await Promise.all([
+      first ? this.groups.resolveById(first.g) : null,
+      head.connection_id ? this.store.connections.getById(head.connection_id) : undefined,
+    ]);
     const receiver = group?.receivers.find((r) => r.name === first?.r);
     // The action group or the ITSM action was deleted since: nothing to deliver to.
     if (!group || !receiver) return this.settle.ackAll(jobs);
-    const connectionId = head.connection_id ?? receiver.connectionId;
-    const conn = connectionId ? await this.store.connections.getById(connectionId) : undefined;
+    const conn = head.connection_id ? queuedFor : receiver.connectionId ? await this.store.connections.getById(receiver.connectionId) : undefined;
     if (!conn) {
       const why = `connection '${receiver.connectionName}' does not exist (deleted after the alert arrived); recreate it and replay the dead letters`;
       return this.settle.deadLetter(jobs, group, receiver, null, why);

@@ -66,8 +66,9 @@ export class KeyRun {
 
   async run(): Promise<void> {
     const store = this.engine.store;
-    this.rec = fromRow(await store.links.get(this.ctx.owner.dedupKey));
-    await this.loadAlerts(store);
+    // Both reads at once: on PostgreSQL each is a round trip.
+    const [link] = await Promise.all([store.links.get(this.ctx.owner.dedupKey), this.loadAlerts(store)]);
+    this.rec = fromRow(link);
     for (let i = 0; i < this.queue.length; i++) {
       const job = this.queue[i];
       try {

@@ -49,6 +49,8 @@ export interface ClaimOptions {
   /** Free slots per connection; a connection not listed has `defaultSlots`. */
   slots?: Map<string, number>;
   defaultSlots?: number;
+  /** Look for jobs whose worker died (lease expired) too (default true); they are rare, so callers may look less often. */
+  includeExpired?: boolean;
 }
 
 export interface JobCounts {
@@ -131,7 +133,10 @@ export class JobRepo {
           AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.ordering_key = j.ordering_key AND p.state IN ('pending', 'running') AND p.id < j.id ${notBlocking})`;
         // Jobs of a worker that died (lease expired) first; they are few. Then due jobs in run_at order,
         // walking the (state, run_at, ordering_key) index so that keys known to be busy cost no row lookups.
-        const expired = await sql<JobRow>`
+        const expired =
+          opts.includeExpired === false
+            ? { rows: [] as JobRow[] }
+            : await sql<JobRow>`
         SELECT j.* FROM jobs j
         WHERE j.state = 'running' AND j.locked_until <= ${now} AND j.kind IN (${kinds}) ${isHead} ${exclude}
         ORDER BY j.id LIMIT ${scan} ${lock}`.execute(trx);
