@@ -173,8 +173,7 @@ const ROWS_PER_STATEMENT = 32;
 /** WAL size (pages) at which a sync page commit checkpoints (64 MB at 4 KB pages; SQLite's default is 1,000). */
 const SYNC_CHECKPOINT_PAGES = 16_384;
 const PUT_HASH_SQL = 'INSERT INTO sync_records (connection_id, scope, record_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?)';
-const PUT_HASH_CONFLICT =
-  'ON CONFLICT (connection_id, scope, record_id) DO UPDATE SET content_hash = excluded.content_hash, updated_at = excluded.updated_at';
+const PUT_HASH_CONFLICT = 'ON CONFLICT (connection_id, scope, record_id) DO UPDATE SET content_hash = excluded.content_hash, updated_at = excluded.updated_at';
 
 /** `INSERT … VALUES (?, …)` → the same with ROWS_PER_STATEMENT value groups, then `tail`. */
 function manyRows(insert: string, tail: string): string {
@@ -365,7 +364,7 @@ let syncPageSql: { hashes: string; rows: string } | undefined;
  * per column: node-postgres writes array literals in JavaScript, escaping every element (most of the
  * connector's time per page), where JSON.stringify is native.
  */
-export function pgSyncPageSql(): { hashes: string; rows: string } {
+function pgSyncPageSql(): { hashes: string; rows: string } {
   if (syncPageSql) return syncPageSql;
   const schema = workspaceTables[TABLE];
   const names = ['workspace', ...schema.columns.map((c) => quoteIdent(c.name))];
