@@ -10,7 +10,7 @@
  * position (`sync_state`). A crash before the commit loses the whole page and nothing else; a crash after
  * it loses nothing.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
@@ -68,8 +68,12 @@ const knownColumns = new Map<WorkspaceTableName, Set<string>>(
  */
 export function contentHash(values: readonly unknown[]): string {
   let text = '';
-  for (const v of values) text += (v === null || v === undefined ? '\u0000' : String(v)) + '\u0001';
-  return createHash('sha1').update(text).digest('base64url').slice(0, 22);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    text += v === null || v === undefined ? '\u0000\u0001' : typeof v === 'string' ? v + '\u0001' : `${String(v)}\u0001`;
+  }
+  // The one-shot hash: no Hash object per record. The text and digest are those stored hashes were made with.
+  return hash('sha1', text, 'base64url').slice(0, 22);
 }
 
 const serviceDeskColumns = workspaceTables.ServiceDesk_CL.columns;
@@ -156,10 +160,39 @@ function pgArrayType(type: KqlColumnType): string {
 
 const sqliteSql = (text: string) => text.replace(/\$\d+/g, '?');
 
+/** Rows per multi-row INSERT on SQLite (35 parameters a ServiceDesk_CL row: far below SQLite's limit). */
+const ROWS_PER_STATEMENT = 32;
+/** WAL size (pages) at which a sync page commit checkpoints (64 MB at 4 KB pages; SQLite's default is 1,000). */
+const SYNC_CHECKPOINT_PAGES = 16_384;
+const PUT_HASH_SQL = 'INSERT INTO sync_records (connection_id, scope, record_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?)';
+const PUT_HASH_CONFLICT = 'ON CONFLICT (connection_id, scope, record_id) DO UPDATE SET content_hash = excluded.content_hash, updated_at = excluded.updated_at';
+
+/** `INSERT … VALUES (?, …)` → the same with ROWS_PER_STATEMENT value groups, then `tail`. */
+function manyRows(insert: string, tail: string): string {
+  const group = insert.slice(insert.lastIndexOf('VALUES ') + 'VALUES '.length);
+  return `${insert}${`, ${group}`.repeat(ROWS_PER_STATEMENT - 1)} ${tail}`;
+}
+
+/** Runs `many` for each full batch of ROWS_PER_STATEMENT items and `one` for the rest. */
+function runBatched<T>(many: BetterSqlite3.Statement, one: BetterSqlite3.Statement, items: readonly T[], params: (item: T) => readonly unknown[]): void {
+  let i = 0;
+  const batch: unknown[] = [];
+  for (; i + ROWS_PER_STATEMENT <= items.length; i += ROWS_PER_STATEMENT) {
+    batch.length = 0;
+    for (let j = i; j < i + ROWS_PER_STATEMENT; j++) for (const v of params(items[j])) batch.push(v);
+    many.run(batch);
+  }
+  for (; i < items.length; i++) one.run(params(items[i]));
+}
+
 interface SqliteStatements {
   insert: Map<WorkspaceTableName, BetterSqlite3.Statement>;
-  getHash: BetterSqlite3.Statement;
+  /** ServiceDesk_CL, ROWS_PER_STATEMENT rows at once. */
+  insertMany: BetterSqlite3.Statement;
+  getHashes: BetterSqlite3.Statement;
   putHash: BetterSqlite3.Statement;
+  /** sync_records, ROWS_PER_STATEMENT rows at once. */
+  putHashes: BetterSqlite3.Statement;
   fence: BetterSqlite3.Statement;
   state: BetterSqlite3.Statement;
 }
@@ -224,28 +257,30 @@ export class WorkspaceRows {
       const insert = st.insert.get(TABLE)!;
       return this.write(() =>
         this.db.connection().execute(async () => {
-          // Synced rows can be read again from the partner: a power loss may roll back the last pages (rows
-          // and sync position together, WAL keeps them consistent), so these commits skip the WAL fsync.
+          // Synced rows can be read again from the partner: a power loss may roll back the last pages (rows and
+          // sync position together, WAL keeps them consistent), so these commits skip the WAL fsync. They also
+          // checkpoint less often: each page rewrites pages all over the record-hash and index B-trees (record
+          // ids are random), and a checkpoint after every page wrote those pages to the database again each time.
           const durability = Number(sqlite.pragma('synchronous', { simple: true }));
+          const checkpointAt = Number(sqlite.pragma('wal_autocheckpoint', { simple: true }));
           sqlite.pragma('synchronous = NORMAL');
+          sqlite.pragma(`wal_autocheckpoint = ${SYNC_CHECKPOINT_PAGES}`);
           try {
             return sqlite
               .transaction((): SyncPageResult => {
                 if (page.lease && st.fence.run(now + page.lease.ttlMs, page.lease.name, page.lease.holder).changes !== 1)
                   throw new LeaseLostError(SYNC_LEASE_LOST);
-                let appended = 0;
-                for (const r of records) {
-                  if (st.getHash.get(page.connectionId, page.scope, r.id) === r.hash) continue;
-                  insert.run(...(r.values as unknown[]));
-                  st.putHash.run(page.connectionId, page.scope, r.id, r.hash, r.updatedAt);
-                  appended++;
-                }
-                st.state.run(...stateParams, appended);
-                return { appended, unchanged: records.length - appended };
+                const known = new Map(st.getHashes.all(page.connectionId, page.scope, JSON.stringify(records.map((r) => r.id))) as [string, string][]);
+                const changed = records.filter((r) => known.get(r.id) !== r.hash);
+                runBatched(st.insertMany, insert, changed, (r) => r.values);
+                runBatched(st.putHashes, st.putHash, changed, (r) => [page.connectionId, page.scope, r.id, r.hash, r.updatedAt]);
+                st.state.run(...stateParams, changed.length);
+                return { appended: changed.length, unchanged: records.length - changed.length };
               })
               .immediate();
           } finally {
             sqlite.pragma(`synchronous = ${Number.isInteger(durability) ? durability : 2}`);
+            sqlite.pragma(`wal_autocheckpoint = ${Number.isInteger(checkpointAt) ? checkpointAt : 1000}`);
           }
         }),
       );
@@ -253,9 +288,8 @@ export class WorkspaceRows {
 
     const client = await this.raw.pool.connect();
     try {
-      await client.query('BEGIN');
       // As on SQLite: a server crash may roll back the last pages (rows and position together); no WAL flush wait.
-      await client.query('SET LOCAL synchronous_commit = off');
+      await client.query('BEGIN; SET LOCAL synchronous_commit = off');
       if (page.lease) {
         const fenced = await client.query('UPDATE leases SET expires_at = $1 WHERE name = $2 AND holder = $3', [
           now + page.lease.ttlMs,
@@ -264,31 +298,23 @@ export class WorkspaceRows {
         ]);
         if (fenced.rowCount !== 1) throw new LeaseLostError(SYNC_LEASE_LOST);
       }
-      const known = new Map<string, string>();
+      // Two statements a page, both without a plan to choose (see pgSyncPageSql), whatever the statistics say.
+      let appended = 0;
       if (records.length > 0) {
-        const res = await client.query<{ record_id: string; content_hash: string }>(
-          'SELECT record_id, content_hash FROM sync_records WHERE connection_id = $1 AND scope = $2 AND record_id = ANY($3::text[])',
-          [page.connectionId, page.scope, records.map((r) => r.id)],
-        );
-        for (const r of res.rows) known.set(r.record_id, r.content_hash);
+        const sqlText = pgSyncPageSql();
+        const res = await client.query<{ record_id: string }>(sqlText.hashes, [
+          page.connectionId,
+          page.scope,
+          jsonText(records.map((r) => [r.id, r.hash, r.updatedAt])),
+        ]);
+        const changedIds = new Set(res.rows.map((r) => r.record_id));
+        const changed = changedIds.size === records.length ? records : records.filter((r) => changedIds.has(r.id));
+        if (changed.length > 0) await client.query(sqlText.rows, [jsonText(changed.map((r) => r.values))]);
+        appended = changed.length;
       }
-      const changed = records.filter((r) => known.get(r.id) !== r.hash);
-      if (changed.length > 0) {
-        await pgInsertRows(
-          client,
-          TABLE,
-          changed.map((r) => r.values),
-        );
-        await client.query(
-          `INSERT INTO sync_records (connection_id, scope, record_id, content_hash, updated_at)
-           SELECT $1, $2, r, h, u FROM unnest($3::text[], $4::text[], $5::text[]) AS t(r, h, u)
-           ON CONFLICT (connection_id, scope, record_id) DO UPDATE SET content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
-          [page.connectionId, page.scope, changed.map((r) => r.id), changed.map((r) => r.hash), changed.map((r) => r.updatedAt)],
-        );
-      }
-      await client.query(upsertSyncStateSql, [...stateParams, changed.length]);
+      await client.query(upsertSyncStateSql, [...stateParams, appended]);
       await client.query('COMMIT');
-      return { appended: changed.length, unchanged: records.length - changed.length };
+      return { appended, unchanged: records.length - appended };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
@@ -305,16 +331,54 @@ export class WorkspaceRows {
     for (const t of Object.keys(workspaceTables) as WorkspaceTableName[]) insert.set(t, db.prepare(insertRowSql(t, 'sqlite')));
     this.statements = {
       insert,
-      getHash: db.prepare('SELECT content_hash FROM sync_records WHERE connection_id = ? AND scope = ? AND record_id = ?').pluck(),
-      putHash: db.prepare(
-        `INSERT INTO sync_records (connection_id, scope, record_id, content_hash, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (connection_id, scope, record_id) DO UPDATE SET content_hash = excluded.content_hash, updated_at = excluded.updated_at`,
-      ),
+      insertMany: db.prepare(manyRows(insertRowSql(TABLE, 'sqlite'), '')),
+      getHashes: db
+        .prepare('SELECT record_id, content_hash FROM sync_records WHERE connection_id = ? AND scope = ? AND record_id IN (SELECT value FROM json_each(?))')
+        .raw(),
+      putHash: db.prepare(`${PUT_HASH_SQL} ${PUT_HASH_CONFLICT}`),
+      putHashes: db.prepare(manyRows(PUT_HASH_SQL, PUT_HASH_CONFLICT)),
       fence: db.prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?'),
       state: db.prepare(sqliteSql(upsertSyncStateSql)),
     };
     return this.statements;
   }
+}
+
+let syncPageSql: { hashes: string; rows: string } | undefined;
+
+/**
+ * PostgreSQL: one page of synced records in two statements. `hashes` upserts the content hashes
+ * ($3: JSON `[[record id, content hash, updated at], …]`) and answers the ids whose hash was new or
+ * different; `rows` appends their rows ($1: JSON `[[workspace, …ServiceDesk_CL columns in declared order], …]`).
+ * Neither joins: ON CONFLICT finds each record through the primary key. (A lookup joined to the page was
+ * planned from sync_records' statistics, which lag far behind during a backfill: a hash join against
+ * every hash of the connection, a scan that grows with each page.) JSON rather than one array parameter
+ * per column: node-postgres writes array literals in JavaScript, escaping every element (most of the
+ * connector's time per page), where JSON.stringify is native.
+ */
+function pgSyncPageSql(): { hashes: string; rows: string } {
+  if (syncPageSql) return syncPageSql;
+  const schema = workspaceTables[TABLE];
+  const names = ['workspace', ...schema.columns.map((c) => quoteIdent(c.name))];
+  const values = ['e->>0', ...schema.columns.map((c, i) => (c.type === 'string' ? `e->>${i + 1}` : `(e->>${i + 1})::${pgArrayType(c.type).slice(0, -2)}`))];
+  syncPageSql = {
+    hashes: `INSERT INTO sync_records AS s (connection_id, scope, record_id, content_hash, updated_at)
+  SELECT $1, $2, e->>0, e->>1, e->>2 FROM jsonb_array_elements($3::jsonb) AS e
+  ${PUT_HASH_CONFLICT} WHERE s.content_hash IS DISTINCT FROM excluded.content_hash
+  RETURNING record_id`,
+    rows: `INSERT INTO ${quoteIdent(schema.sqlName)} (${names.join(', ')}) SELECT ${values.join(', ')} FROM jsonb_array_elements($1::jsonb) AS e`,
+  };
+  return syncPageSql;
+}
+
+/**
+ * JSON text PostgreSQL accepts: JSON.stringify writes a lone UTF-16 surrogate as a `\ud800`-style escape,
+ * which jsonb refuses; it becomes U+FFFD, as it would in any UTF-8 parameter.
+ */
+export function jsonText(value: unknown): string {
+  const text = JSON.stringify(value);
+  // An escape `\uDxxx` preceded by an even number of backslashes (an odd number means an escaped backslash and text).
+  return text.includes('\\ud') ? text.replace(/(?<=(?:^|[^\\])(?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g, '\\ufffd') : text;
 }
 
 /** One `INSERT … SELECT FROM unnest($1::text[], $2::bigint[], …)` for a batch of storage rows. */

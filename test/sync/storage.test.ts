@@ -59,4 +59,14 @@ describe('ServiceDesk_CL storage form', () => {
     assert.equal(contentHash(a), contentHash(b));
     assert.notEqual(contentHash(a), contentHash(serviceDeskStorage({ ServiceDeskId_s: 'INC1', Title_s: 'y' }, 'sqlite')));
   });
+
+  it('keeps the hashes stored by earlier versions (a re-read record with the same content adds no row after an upgrade)', () => {
+    // Made with the first implementation (SHA-1 over the values joined by U+0001, null as U+0000, base64url, 22 characters).
+    const v = serviceDeskStorage(
+      { ServiceDeskId_s: 'INC0010001', Title_s: 'Disk full on ´srv-01´', CreatedDate_t: '2026-01-02T03:04:05Z', Urgency_s: '1 - High' },
+      'sqlite',
+    );
+    assert.equal(contentHash(v), '1p6LPmerfMzRiK3skpRz9e');
+    assert.equal(contentHash([null, '', 'x', 1767225600000, undefined, 'ü']), '7_8W4S8x4emj3wB55JiB1r');
+  });
 });
