@@ -191,7 +191,7 @@ export class DeliveryEngine implements KeyRunHost {
             leaseMs: this.options.leaseMs,
             excludeConnections: exclude,
             slots,
-            defaultSlots: this.options.gate.concurrency,
+            defaultSlots: this.caller.keysPerConnection(),
             includeExpired: scanExpired,
           });
           if (scanExpired) lastExpiredScan = Date.now();
