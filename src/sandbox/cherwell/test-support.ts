@@ -1,4 +1,6 @@
 /** Helpers for the Cherwell sandbox tests: a small instance and raw-HTTP calls with fetch. */
+import { rawRequest, type Res } from '../common/test-support.ts';
+export type { Res };
 import type { CherwellSandbox, CherwellSandboxOptions } from './index.ts';
 import { SANDBOX_CREDENTIALS, startCherwellSandbox } from './index.ts';
 
@@ -11,35 +13,13 @@ export function startSmall(opts: CherwellSandboxOptions = {}): Promise<CherwellS
   return startCherwellSandbox({ volume: SMALL, now: '2026-11-20T12:00:00Z', ...opts });
 }
 
-export interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
-
 export async function call(
   sb: CherwellSandbox,
   method: string,
   path: string,
   opts: { auth?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
 ): Promise<Res> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) };
-  if (opts.auth) headers.Authorization = opts.auth;
-  let body = opts.raw;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['Content-Type'] ??= 'application/json';
-  }
-  const r = await fetch(sb.apiUrl + path, { method, headers, body });
-  const text = await r.text();
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, headers: r.headers, text, body: parsed };
+  return rawRequest(sb.apiUrl + path, method, opts);
 }
 
 export function token(sb: CherwellSandbox, form: Record<string, string>, query = `?auth_mode=Internal&api_key=${CLIENT_ID}`): Promise<Res> {

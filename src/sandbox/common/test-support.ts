@@ -47,3 +47,40 @@ export function selfSignedCertificate(prefix: string): TestCertificate {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** An emulator's answer as raw-HTTP tests read it. */
+export interface Res {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON body (undefined when the body is empty or not JSON). */
+  body: any;
+}
+
+/** Reads an answer: its text, and its JSON when it is JSON. */
+export async function readRes(r: Response): Promise<Res> {
+  const text = await r.text();
+  let body: any;
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  return { status: r.status, headers: r.headers, text, body };
+}
+
+/** One raw call: JSON by default (`body` is serialised), or `raw` text sent as is; `auth` is the Authorization header. */
+export async function rawRequest(
+  url: string,
+  method: string,
+  opts: { auth?: string | null; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Res> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) };
+  if (opts.auth) headers.Authorization = opts.auth;
+  let body = opts.raw;
+  if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['Content-Type'] ??= 'application/json';
+  }
+  return readRes(await fetch(url, { method, headers, body }));
+}

@@ -1,4 +1,6 @@
 /** Helpers for the Provance sandbox tests: a small instance, tokens and raw-HTTP calls with fetch. */
+import { readRes, type Res } from '../common/test-support.ts';
+export type { Res };
 import type { ProvanceSandbox, ProvanceSandboxOptions } from './index.ts';
 import { SANDBOX_CREDENTIALS, startProvanceSandbox } from './index.ts';
 
@@ -9,28 +11,10 @@ export function startSmall(opts: ProvanceSandboxOptions = {}): Promise<ProvanceS
   return startProvanceSandbox({ volume: SMALL, ...opts });
 }
 
-export interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
-
-async function read(r: Response): Promise<Res> {
-  const text = await r.text();
-  let body: any;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    body = undefined;
-  }
-  return { status: r.status, headers: r.headers, text, body };
-}
-
 /** POST a form to the sandbox tenant's v1 or v2 token endpoint. */
 export async function tokenRequest(sb: ProvanceSandbox, form: Record<string, string>, endpoint: 'v1' | 'v2' = 'v2', tenant = 'sandbox'): Promise<Res> {
   const path = endpoint === 'v2' ? 'oauth2/v2.0/token' : 'oauth2/token';
-  return read(
+  return readRes(
     await fetch(`${sb.url}/${tenant}/${path}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
@@ -69,12 +53,12 @@ export async function api(
   if (token) headers.Authorization = `Bearer ${token}`;
   if (opts.body !== undefined) headers['Content-Type'] = 'application/json; charset=utf-8';
   const url = path.startsWith('http') ? path : `${sb.apiUrl}/${path}`;
-  return read(await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }));
+  return readRes(await fetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) }));
 }
 
 /** A call to the sandbox admin API. */
 export async function adminCall(sb: ProvanceSandbox, method: string, path: string, body?: unknown): Promise<Res> {
-  return read(
+  return readRes(
     await fetch(`${sb.url}/_sandbox/${path}`, {
       method,
       headers: { Authorization: ADMIN_BASIC, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },

@@ -1,4 +1,6 @@
 /** Helpers for the SCSM sandbox tests: a small instance, tokens and raw-HTTP calls with fetch. */
+import { rawRequest, type Res } from '../common/test-support.ts';
+export type { Res };
 import type { ScsmSandbox, ScsmSandboxOptions } from './index.ts';
 import { SEEDED_CREDENTIALS, startScsmSandbox } from './index.ts';
 
@@ -11,36 +13,14 @@ export function startSmall(opts: ScsmSandboxOptions = {}): Promise<ScsmSandbox> 
   return startScsmSandbox({ volume: SMALL, ...opts });
 }
 
-export interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
-
 export async function call(
   sb: ScsmSandbox,
   method: string,
   path: string,
   opts: { token?: string | null; auth?: string; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
 ): Promise<Res> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) };
-  if (opts.auth) headers.Authorization = opts.auth;
-  else if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-  let body: string | undefined = opts.raw;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['Content-Type'] ??= 'application/json';
-  }
-  const r = await fetch(sb.url + path, { method, headers, body });
-  const text = await r.text();
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, headers: r.headers, text, body: parsed };
+  const auth = opts.auth ?? (opts.token ? `Bearer ${opts.token}` : undefined);
+  return rawRequest(sb.url + path, method, { ...opts, auth });
 }
 
 /** POSTs a form to a token endpoint of the sandbox tenant. */

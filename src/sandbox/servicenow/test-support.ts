@@ -1,4 +1,6 @@
 /** Helpers for the ServiceNow sandbox tests: a small instance and raw-HTTP calls with fetch. */
+import { rawRequest, type Res } from '../common/test-support.ts';
+export type { Res };
 import type { ServiceNowSandbox, ServiceNowSandboxOptions } from './index.ts';
 import { startServiceNowSandbox } from './index.ts';
 
@@ -13,37 +15,14 @@ export function startSmall(opts: ServiceNowSandboxOptions = {}): Promise<Service
   return startServiceNowSandbox({ volume: SMALL, ...opts });
 }
 
-export interface Res {
-  status: number;
-  headers: Headers;
-  text: string;
-  /** Parsed JSON body (undefined when the body is empty or not JSON). */
-  body: any;
-}
-
 export async function call(
   sb: ServiceNowSandbox,
   method: string,
   path: string,
   opts: { auth?: string | null; body?: unknown; headers?: Record<string, string>; raw?: string } = {},
 ): Promise<Res> {
-  const headers: Record<string, string> = { Accept: 'application/json', ...(opts.headers ?? {}) };
   const auth = opts.auth === undefined ? ADMIN : opts.auth;
-  if (auth) headers.Authorization = auth;
-  let body: string | undefined = opts.raw;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['Content-Type'] ??= 'application/json';
-  }
-  const r = await fetch(sb.url + path, { method, headers, body });
-  const text = await r.text();
-  let parsed: any;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
-  return { status: r.status, headers: r.headers, text, body: parsed };
+  return rawRequest(sb.url + path, method, { ...opts, auth });
 }
 
 /** POST a form to oauth_token.do. */
