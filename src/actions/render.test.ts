@@ -80,11 +80,10 @@ describe('truncateText: never inside a character', () => {
     assertWellFormed(out);
   });
 
-  it('stays fast on huge input', () => {
+  // How fast it is belongs in bench/; here only that a 3 MB input is cut to the limit.
+  it('truncates a 3 MB input to the limit', () => {
     const big = '日本語🔥'.repeat(500_000);
-    const t = performance.now();
     assert.equal(measure(truncateText(big, 4000), 'utf16') <= 4000, true);
-    assert.ok(performance.now() - t < 1000);
   });
 
   it('collapses control characters and line breaks for one-line fields', () => {

@@ -252,7 +252,8 @@ describe('fuzz: the engine only ever throws KqlError and only emits one safe SEL
     }
   });
 
-  it('huge and deeply nested queries fail fast with KqlError or compile safely', () => {
+  // How fast the front end refuses them belongs in bench/ (P5d); here only that each ends in a KqlError or safe SQL.
+  it('huge and deeply nested queries fail with KqlError or compile safely', () => {
     const cases = [
       `ServiceDesk_CL | where ${Array.from({ length: 3000 }, (_, i) => `Title_s == "t${i}"`).join(' or ')}`,
       `ServiceDesk_CL ${'| where true '.repeat(400)}| count`,
@@ -265,11 +266,7 @@ describe('fuzz: the engine only ever throws KqlError and only emits one safe SEL
       `ServiceDesk_CL ${Array.from({ length: 120 }, (_, i) => `| extend e${i} = strcat(Title_s, "${i}") | where strlen(e${i}) > 0 | take 1000`).join(' ')}`,
       `ServiceDesk_CL | where Title_s == "${'x'.repeat(90_000)}"`,
     ];
-    cases.forEach((kql, i) => {
-      const t0 = performance.now();
-      translateOrKqlError(kql, i % 2 ? 'sqlite' : 'postgres');
-      assert.ok(performance.now() - t0 < 10_000, `too slow: ${kql.slice(0, 80)}`);
-    });
+    cases.forEach((kql, i) => translateOrKqlError(kql, i % 2 ? 'sqlite' : 'postgres'));
   });
 });
 
