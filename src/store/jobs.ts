@@ -220,14 +220,9 @@ export class JobRepo {
   }
 
   /**
-   * How many of these jobs this worker still holds (the fence before committing their outcome). On
-   * PostgreSQL the rows stay locked until the caller's transaction ends, so no claim can take them meanwhile.
+   * Which of these jobs this worker still holds (the fence before committing their outcome). On PostgreSQL the
+   * rows stay locked until the caller's transaction ends, so no claim can take them meanwhile.
    */
-  async owned(ids: number[], workerId: string, db: Db = this.db): Promise<number> {
-    return (await this.ownedIds(ids, workerId, db)).size;
-  }
-
-  /** Which of these jobs this worker still holds (locked as `owned` locks them). */
   async ownedIds(ids: number[], workerId: string, db: Db = this.db): Promise<Set<number>> {
     const owned = new Set<number>();
     for (let i = 0; i < ids.length; i += 500) {

@@ -11,17 +11,7 @@ export class LinkRepo {
     return db.selectFrom('work_item_links').selectAll().where('dedup_key', '=', dedupKey).executeTakeFirst();
   }
 
-  /** Inserts or replaces the whole row. */
-  async put(row: WorkItemLinksTable, db: Db = this.db): Promise<void> {
-    const { dedup_key: _key, created_at: _created, ...changes } = row;
-    await db
-      .insertInto('work_item_links')
-      .values(row)
-      .onConflict((oc) => oc.column('dedup_key').doUpdateSet(changes))
-      .execute();
-  }
-
-  /** `put` for many keys in one statement per 200 rows (the last row of a key wins). */
+  /** Inserts or replaces whole rows, in one statement per 200 rows (the last row of a key wins). */
   async putMany(rows: WorkItemLinksTable[], db: Db = this.db): Promise<void> {
     const unique = [...new Map(rows.map((r) => [r.dedup_key, r])).values()];
     if (unique.length === 0) return;

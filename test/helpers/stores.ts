@@ -9,8 +9,9 @@ import { Store } from '../../src/store/store.ts';
 import { readSettings, type Settings } from '../../src/config/env.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import type { DeliverySettings } from '../../src/delivery/settings.ts';
+import type { Dialect } from '../../src/store/dialect.ts';
 
-export type TestDialect = 'sqlite' | 'postgres';
+export type TestDialect = Dialect;
 export const testDialects: TestDialect[] = ['sqlite', 'postgres'];
 
 export const pgUrl = () => process.env.ITSMC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
