@@ -10,6 +10,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BenchResult } from './types.ts';
+import { productionLaunch, type ProductionLaunch } from './production-launch.ts';
 import { createWorkspaceTablesSql, insertRowSql, toStorageRow } from '../src/store/workspace-tables-sql.ts';
 import { registerSqliteFunctions, runKql, translateKql, warmUpKql, type SqlRunner } from '../src/workspace/query.ts';
 import { seededRandom } from '../src/core/random.ts';
@@ -272,18 +273,27 @@ export default async function run(): Promise<BenchResult[]> {
       ratio: null,
     });
     db.close();
-    const rss = await connectorRss(
-      path.join(dir, 'ws.sqlite'),
-      cases.map((c) => c.kql),
-    );
+    const dataDir = moveIntoDataDir(path.join(dir, 'ws.sqlite'));
+    const queries = cases.map((c) => c.kql);
+    const production = await connectorRss(dataDir, queries, productionLaunch());
     results.push({
       id: 'P6',
-      name: 'Connector RSS (compiled JS) with these 1M workspace rows, after the P5 queries through the query API',
-      value: rss.after,
+      name: 'Connector RSS (compiled JS, launched as npm start) with these 1M workspace rows, after the P5 queries through the query API',
+      value: production.after,
       unit: 'MB',
       goal: '≤ 200 MB',
-      baseline: rss.idle,
-      ratio: rss.after / rss.idle,
+      baseline: production.idle,
+      ratio: production.after / production.idle,
+    });
+    const defaults = await connectorRss(dataDir, queries, { env: {}, nodeArgs: [] });
+    results.push({
+      id: 'P6',
+      name: 'The same with Node and glibc defaults (no flags, no MALLOC_* settings)',
+      value: defaults.after,
+      unit: 'MB',
+      goal: null,
+      baseline: production.after,
+      ratio: defaults.after / production.after,
     });
     return results;
   } finally {
@@ -292,15 +302,21 @@ export default async function run(): Promise<BenchResult[]> {
   }
 }
 
-/**
- * P6 as production runs it: `dist/` (compiled by `npm install`; run `npm run build` after changing src) in a
- * process of its own, the 1M-row file as its store, the KQL engine warmed by the P5 queries sent through the
- * Logs query API. Baseline: the same process before its first query.
- */
-async function connectorRss(file: string, queries: string[]): Promise<{ idle: number; after: number }> {
+/** The bench file becomes the store of a connector's data directory. */
+function moveIntoDataDir(file: string): string {
   const dataDir = path.join(path.dirname(file), 'data');
   fs.mkdirSync(dataDir, { mode: 0o700 });
   fs.renameSync(file, path.join(dataDir, 'itsmc.sqlite'));
+  return dataDir;
+}
+
+/**
+ * P6 as production runs it: `dist/` (compiled by `npm install`; run `npm run build` after changing src) in a
+ * process of its own, launched with `launch` (npm start's environment and node flags), the 1M-row file as its
+ * store, the KQL engine warmed by the P5 queries sent through the Logs query API. Baseline: the same process
+ * before its first query.
+ */
+async function connectorRss(dataDir: string, queries: string[], launch: ProductionLaunch): Promise<{ idle: number; after: number }> {
   const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
   if (!fs.existsSync(path.join(dist, 'runtime', 'connector.js'))) throw new Error('P6 needs dist/: run npm run build');
   const script = `
@@ -324,9 +340,9 @@ async function connectorRss(file: string, queries: string[]): Promise<{ idle: nu
     await c.close();
     process.exit(0);`;
   // A file, not `node -e`: --input-type=module would be inherited by the query pool's worker threads.
-  const scriptFile = path.join(path.dirname(file), 'p6.mjs');
+  const scriptFile = path.join(path.dirname(dataDir), 'p6.mjs');
   fs.writeFileSync(scriptFile, script);
-  const child = spawn(process.execPath, [scriptFile], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...launch.nodeArgs, scriptFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((r) => child.once('exit', r));

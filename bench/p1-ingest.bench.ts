@@ -7,6 +7,7 @@
  * - POST /hooks/{secret} with a distinct Azure common-schema metric alert per request (so every alert is a new
  *   incident to deliver), every 202 only after the alert row and its delivery job committed: alerts/s;
  * - p99 accept latency at a fixed 2,000 alerts/s.
+ * Both children start with the environment and node flags of `npm start` (production-launch.ts).
  * P1_STORES=sqlite (or postgres) limits the stores; P1_SECONDS the length of each load.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import type { BenchResult } from './types.ts';
+import { productionLaunch } from './production-launch.ts';
 
 const SECONDS = Number(process.env.P1_SECONDS ?? 8);
 const PG_URL = process.env.ITSMC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -142,8 +144,10 @@ interface Counts {
 
 /** Spawns this file in a child mode; resolves with the first JSON line it prints. */
 async function child<T>(env: Record<string, string>, ipc = false): Promise<{ proc: ChildProcess; info: T }> {
-  const proc = spawn(process.execPath, [...(process.env.P1_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', fileURLToPath(import.meta.url)], {
-    env: { ...process.env, ITSMC_LOG_LEVEL: 'error', ...env },
+  const launch = productionLaunch();
+  const nodeArgs = [...launch.nodeArgs, ...(process.env.P1_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const proc = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(import.meta.url)], {
+    env: { ...process.env, ...launch.env, ITSMC_LOG_LEVEL: 'error', ...env },
     stdio: ['ignore', 'pipe', 'inherit', ...(ipc ? (['ipc'] as const) : [])],
   });
   const info = await new Promise<T>((resolve, reject) => {

@@ -26,6 +26,12 @@ const { workerData } = require('node:worker_threads');
 })().catch((err) => { setImmediate(() => { throw err; }); });
 `;
 
+/**
+ * A query thread's objects are short-lived (one statement's rows, then the message to the main thread): a small
+ * young generation is enough, and each thread's heap counts in the connector's RSS.
+ */
+const QUERY_THREAD_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 interface Running {
   resolve: (rows: unknown[][]) => void;
   reject: (err: Error) => void;
@@ -142,7 +148,11 @@ export class SqliteQueryPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(BOOTSTRAP, { eval: true, workerData: { file: this.file, entry: WORKER_ENTRY, tsxApi: TSX_API } });
+    const worker = new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: { file: this.file, entry: WORKER_ENTRY, tsxApi: TSX_API },
+      resourceLimits: QUERY_THREAD_LIMITS,
+    });
     worker.unref();
     let started!: () => void;
     let failedToStart!: (err: Error) => void;

@@ -87,12 +87,16 @@ describe('shutdown: the compiled connector stops on SIGTERM and frees its port',
   });
   after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  it('stops `npm start` (compiled JavaScript, no tsx) when the npm process itself gets SIGTERM', async () => {
+  it('stops `npm start` (compiled JavaScript, no tsx, with the memory settings) when the npm process itself gets SIGTERM', async () => {
     const s = await start('npm', ['start'], dataDir);
     const tree = descendants(s.proc.pid!);
     const server = tree.find((p) => p.cmdline.includes('dist/cli/main.js serve'));
     assert.ok(server, `the connector runs from dist/: ${JSON.stringify(tree)}`);
     assert.ok(!tree.some((p) => p.cmdline.includes('tsx')), `no tsx at run time: ${JSON.stringify(tree)}`);
+    // The memory settings of P6 (README, "Memory"): a smaller young generation and glibc returning freed memory.
+    assert.match(server.cmdline, /--max-semi-space-size=8/);
+    const environ = fs.readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');
+    assert.ok(environ.includes('MALLOC_ARENA_MAX=2') && environ.includes('MALLOC_TRIM_THRESHOLD_=131072'), 'npm start sets the malloc settings');
     assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
 
     s.proc.kill('SIGTERM');
