@@ -11,7 +11,7 @@ import { ActionGroupRepo } from './action-groups.ts';
 import { AlertRepo } from './alerts.ts';
 import { JobRepo } from './jobs.ts';
 import { LinkRepo } from './links.ts';
-import { AsyncMutex, WalSync, writeGate, writeTransaction, type WriteGate } from './write-tx.ts';
+import { AsyncMutex, turnGate, WalSync, writeGate, writeTransaction, type WriteGate } from './write-tx.ts';
 import { LeaseRepo } from './leases.ts';
 import { SyncRunRepo, SyncStateRepo } from './sync-state.ts';
 import { WorkspaceRows } from './workspace-rows.ts';
@@ -81,7 +81,7 @@ export class Store {
     this.leases = new LeaseRepo(db, gate);
     this.syncState = new SyncStateRepo(db, gate);
     this.syncRuns = new SyncRunRepo(db, gate);
-    this.workspaceRows = new WorkspaceRows(db, raw, gate);
+    this.workspaceRows = new WorkspaceRows(db, raw, gate, turnGate(dialect, this.writeLock));
     this.workspaceLog = new WorkspaceLog(dialect, this.workspaceRows);
   }
 
@@ -146,6 +146,7 @@ export class Store {
   async close(): Promise<void> {
     await this.sql.close();
     await this.alerts.close();
+    await this.workspaceRows.close();
     await this.db.destroy();
   }
 }

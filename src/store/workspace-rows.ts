@@ -1,8 +1,8 @@
 /**
  * Bulk writes into the workspace tables (ServiceDesk_CL, ServiceDeskLog_CL, …), on the raw driver:
  * SQLite runs prepared statements in one IMMEDIATE transaction (under Kysely's connection lock, so no
- * Kysely transaction interleaves); PostgreSQL inserts a whole page with one `INSERT … SELECT FROM
- * unnest(…)` per table.
+ * Kysely transaction interleaves; sync pages on a writer thread of their own, see SYNC_WRITER_BODY);
+ * PostgreSQL inserts a whole page with one `INSERT … SELECT FROM unnest(…)` per table.
  *
  * `commitSyncPage` is the sync engine's unit of durability: in one transaction it checks the sync lease
  * (fence), appends a row for each record whose content changed since the last stored version (a content
@@ -19,6 +19,7 @@ import type { RawHandle } from './open.ts';
 import { upsertSyncStateSql } from './sync-state.ts';
 import { ungated, type WriteGate } from './write-tx.ts';
 import { LeaseLostError } from './lease-lost.ts';
+import { SqliteWriterThread } from './writer-thread.ts';
 import type { Dialect } from './dialect.ts';
 import { quoteIdent, StorageRowError, toEpochMs, workspaceTables, type KqlColumnType, type WorkspaceTableName } from '../workspace/tables.ts';
 import { insertRowSql, toStorageRow } from './workspace-tables-sql.ts';
@@ -46,6 +47,11 @@ export interface SyncPageCommit {
   state: { watermark: string | null; cursor: string | null; backfillDone: boolean; runAt: number };
   /** The lease the writer must still hold; renewed inside the transaction. */
   lease?: { name: string; holder: string; ttlMs: number };
+  /**
+   * The commit of the page before this one, still running: this page is converted at once but commits only
+   * after that one succeeded (and not at all when it failed), so the position never skips a page.
+   */
+  after?: Promise<unknown>;
 }
 
 export interface SyncPageResult {
@@ -173,37 +179,91 @@ function manyRows(insert: string, tail: string): string {
   return `${insert}${`, ${group}`.repeat(ROWS_PER_STATEMENT - 1)} ${tail}`;
 }
 
-/** Runs `many` for each full batch of ROWS_PER_STATEMENT items and `one` for the rest. */
-function runBatched<T>(many: BetterSqlite3.Statement, one: BetterSqlite3.Statement, items: readonly T[], params: (item: T) => readonly unknown[]): void {
+/** What the sync page writer thread commits: the page in storage form, converted on the main thread. */
+interface SyncPageRequest {
+  connectionId: string;
+  scope: string;
+  records: { id: string; updatedAt: string; hash: string; values: unknown[] }[];
+  stateParams: unknown[];
+  lease: { expiresAt: number; name: string; holder: string } | null;
+}
+
+const LEASE_LOST_CODE = 'ITSMC_SYNC_LEASE_LOST';
+
+/** The SQL of the sync page writer, prepared once in its thread. */
+function syncWriterData(): Record<string, unknown> {
+  return {
+    rowsPerStatement: ROWS_PER_STATEMENT,
+    checkpointPages: SYNC_CHECKPOINT_PAGES,
+    leaseLostCode: LEASE_LOST_CODE,
+    sql: {
+      insertOne: insertRowSql(TABLE, 'sqlite'),
+      insertMany: manyRows(insertRowSql(TABLE, 'sqlite'), ''),
+      getHashes: 'SELECT record_id, content_hash FROM sync_records WHERE connection_id = ? AND scope = ? AND record_id IN (SELECT value FROM json_each(?))',
+      putHash: `${PUT_HASH_SQL} ${PUT_HASH_CONFLICT}`,
+      putHashes: manyRows(PUT_HASH_SQL, PUT_HASH_CONFLICT),
+      fence: 'UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?',
+      state: sqliteSql(upsertSyncStateSql),
+    },
+  };
+}
+
+/**
+ * The sync page commit on SQLite, in a writer thread of its own (writer-thread.ts): thousands of B-tree inserts
+ * a page, which held the event loop for tens of milliseconds, now overlap the parsing of the next page. Synced
+ * rows can be read again from the partner: a power loss may roll back the last pages (rows and sync position
+ * together, WAL keeps them consistent), so these commits skip the WAL fsync (synchronous=NORMAL, and the caller
+ * does not wait for the main connection's WAL sync either: `writeSyncPage`). They also
+ * checkpoint less often: each page rewrites pages all over the record-hash and index B-trees (record ids are
+ * random), and a checkpoint after every page wrote those pages to the database again each time. Multi-row
+ * statements (ROWS_PER_STATEMENT rows) for full batches, one-row statements for the rest.
+ */
+const SYNC_WRITER_BODY = `
+db.pragma('synchronous = NORMAL');
+db.pragma('foreign_keys = ON');
+db.pragma('wal_autocheckpoint = ' + workerData.checkpointPages);
+const sql = workerData.sql;
+const n = workerData.rowsPerStatement;
+const st = {};
+for (const k of Object.keys(sql)) st[k] = db.prepare(sql[k]);
+st.getHashes.raw();
+function runBatched(many, one, items, params) {
   let i = 0;
-  const batch: unknown[] = [];
-  for (; i + ROWS_PER_STATEMENT <= items.length; i += ROWS_PER_STATEMENT) {
+  const batch = [];
+  for (; i + n <= items.length; i += n) {
     batch.length = 0;
-    for (let j = i; j < i + ROWS_PER_STATEMENT; j++) for (const v of params(items[j])) batch.push(v);
+    for (let j = i; j < i + n; j++) for (const v of params(items[j])) batch.push(v);
     many.run(batch);
   }
   for (; i < items.length; i++) one.run(params(items[i]));
 }
+const commit = db.transaction((p) => {
+  if (p.lease && st.fence.run(p.lease.expiresAt, p.lease.name, p.lease.holder).changes !== 1)
+    throw Object.assign(new Error('sync lease lost'), { code: workerData.leaseLostCode });
+  const known = new Map(st.getHashes.all(p.connectionId, p.scope, JSON.stringify(p.records.map((r) => r.id))));
+  const changed = p.records.filter((r) => known.get(r.id) !== r.hash);
+  runBatched(st.insertMany, st.insertOne, changed, (r) => r.values);
+  runBatched(st.putHashes, st.putHash, changed, (r) => [p.connectionId, p.scope, r.id, r.hash, r.updatedAt]);
+  st.state.run(...p.stateParams, changed.length);
+  return { appended: changed.length, unchanged: p.records.length - changed.length };
+});
+function handle(p) { return commit.immediate(p); }
+`;
 
 interface SqliteStatements {
   insert: Map<WorkspaceTableName, BetterSqlite3.Statement>;
-  /** ServiceDesk_CL, ROWS_PER_STATEMENT rows at once. */
-  insertMany: BetterSqlite3.Statement;
-  getHashes: BetterSqlite3.Statement;
-  putHash: BetterSqlite3.Statement;
-  /** sync_records, ROWS_PER_STATEMENT rows at once. */
-  putHashes: BetterSqlite3.Statement;
-  fence: BetterSqlite3.Statement;
-  state: BetterSqlite3.Statement;
 }
 
 export class WorkspaceRows {
   private statements?: SqliteStatements;
+  private syncWriter?: SqliteWriterThread<SyncPageRequest, SyncPageResult>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly raw: RawHandle,
     private readonly write: WriteGate = ungated,
+    /** Sync pages take their turn with the other writers but do not wait for a WAL sync (see SYNC_WRITER_BODY). */
+    private readonly writeSyncPage: WriteGate = ungated,
   ) {}
 
   /** Appends rows (keyed by KQL column names) to a workspace table; returns the number written. */
@@ -249,41 +309,24 @@ export class WorkspaceRows {
       return { id: r.id, updatedAt: r.updatedAt, hash, values };
     });
     const stateParams = [page.connectionId, page.scope, page.state.watermark, page.state.cursor, page.state.backfillDone ? 1 : 0, page.state.runAt];
+    if (page.after) await page.after;
     const now = Date.now();
 
     if (this.raw.dialect === 'sqlite') {
-      const sqlite = this.raw.sqlite;
-      const st = this.sqliteStatements();
-      const insert = st.insert.get(TABLE)!;
-      return this.write(() =>
-        this.db.connection().execute(async () => {
-          // Synced rows can be read again from the partner: a power loss may roll back the last pages (rows and
-          // sync position together, WAL keeps them consistent), so these commits skip the WAL fsync. They also
-          // checkpoint less often: each page rewrites pages all over the record-hash and index B-trees (record
-          // ids are random), and a checkpoint after every page wrote those pages to the database again each time.
-          const durability = Number(sqlite.pragma('synchronous', { simple: true }));
-          const checkpointAt = Number(sqlite.pragma('wal_autocheckpoint', { simple: true }));
-          sqlite.pragma('synchronous = NORMAL');
-          sqlite.pragma(`wal_autocheckpoint = ${SYNC_CHECKPOINT_PAGES}`);
-          try {
-            return sqlite
-              .transaction((): SyncPageResult => {
-                if (page.lease && st.fence.run(now + page.lease.ttlMs, page.lease.name, page.lease.holder).changes !== 1)
-                  throw new LeaseLostError(SYNC_LEASE_LOST);
-                const known = new Map(st.getHashes.all(page.connectionId, page.scope, JSON.stringify(records.map((r) => r.id))) as [string, string][]);
-                const changed = records.filter((r) => known.get(r.id) !== r.hash);
-                runBatched(st.insertMany, insert, changed, (r) => r.values);
-                runBatched(st.putHashes, st.putHash, changed, (r) => [page.connectionId, page.scope, r.id, r.hash, r.updatedAt]);
-                st.state.run(...stateParams, changed.length);
-                return { appended: changed.length, unchanged: records.length - changed.length };
-              })
-              .immediate();
-          } finally {
-            sqlite.pragma(`synchronous = ${Number.isInteger(durability) ? durability : 2}`);
-            sqlite.pragma(`wal_autocheckpoint = ${Number.isInteger(checkpointAt) ? checkpointAt : 1000}`);
-          }
-        }),
-      );
+      const writer = (this.syncWriter ??= new SqliteWriterThread(this.raw.sqlite.name, 'the sync page writer', SYNC_WRITER_BODY, syncWriterData()));
+      const request: SyncPageRequest = {
+        connectionId: page.connectionId,
+        scope: page.scope,
+        records,
+        stateParams,
+        lease: page.lease ? { expiresAt: now + page.lease.ttlMs, name: page.lease.name, holder: page.lease.holder } : null,
+      };
+      try {
+        return await this.writeSyncPage(() => writer.call(request));
+      } catch (err) {
+        if ((err as { code?: string }).code === LEASE_LOST_CODE) throw new LeaseLostError(SYNC_LEASE_LOST);
+        throw err;
+      }
     }
 
     const client = await this.raw.pool.connect();
@@ -323,23 +366,19 @@ export class WorkspaceRows {
     }
   }
 
+  /** Stops the sync page writer thread (Store.close). */
+  async close(): Promise<void> {
+    await this.syncWriter?.close();
+    this.syncWriter = undefined;
+  }
+
   private sqliteStatements(): SqliteStatements {
     if (this.statements) return this.statements;
     if (this.raw.dialect !== 'sqlite') throw new Error('SQLite statements on a PostgreSQL store');
     const db = this.raw.sqlite;
     const insert = new Map<WorkspaceTableName, BetterSqlite3.Statement>();
     for (const t of Object.keys(workspaceTables) as WorkspaceTableName[]) insert.set(t, db.prepare(insertRowSql(t, 'sqlite')));
-    this.statements = {
-      insert,
-      insertMany: db.prepare(manyRows(insertRowSql(TABLE, 'sqlite'), '')),
-      getHashes: db
-        .prepare('SELECT record_id, content_hash FROM sync_records WHERE connection_id = ? AND scope = ? AND record_id IN (SELECT value FROM json_each(?))')
-        .raw(),
-      putHash: db.prepare(`${PUT_HASH_SQL} ${PUT_HASH_CONFLICT}`),
-      putHashes: db.prepare(manyRows(PUT_HASH_SQL, PUT_HASH_CONFLICT)),
-      fence: db.prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?'),
-      state: db.prepare(sqliteSql(upsertSyncStateSql)),
-    };
+    this.statements = { insert };
     return this.statements;
   }
 }

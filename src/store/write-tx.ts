@@ -116,3 +116,8 @@ export const ungated: WriteGate = (fn) => fn();
 export function writeGate(dialect: Dialect, lock: AsyncMutex): WriteGate {
   return storeDialect(dialect).serialisesWrites ? (fn) => lock.runDurably(fn) : ungated;
 }
+
+/** Takes its turn like `writeGate` but returns without waiting for durability: for writes that can be redone. */
+export function turnGate(dialect: Dialect, lock: AsyncMutex): WriteGate {
+  return storeDialect(dialect).serialisesWrites ? (fn) => lock.run(fn) : ungated;
+}

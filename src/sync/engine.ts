@@ -408,13 +408,16 @@ export class SyncEngine {
     const leaseInfo = { name: leaseName(row.id), holder: this.holder, ttlMs: this.ttl };
 
     let pending: Promise<ChangedPage> | null = this.fetchPage(client, scope, cursor.since, cursor.next || undefined, lost);
+    // Three stages overlap: the partner serves page N+1 while this thread converts page N and the store
+    // commits page N-1. Page N commits only after page N-1 did (`after`), so the position never skips a page.
+    let committing: Promise<void> | null = null;
     try {
       while (pending) {
         const page: ChangedPage = await pending;
         // Read the next page while this one commits (the cursor comes with the page).
         pending = page.next ? this.fetchPage(client, scope, cursor.since, page.next, lost) : null;
         pending?.catch(() => undefined);
-        // Let the request for the next page go out before this page's (synchronous, on SQLite) commit.
+        // Let the request for the next page go out before this page's conversion.
         if (pending) await new Promise<void>((resolve) => setImmediate(resolve));
         const records: SyncPageRecord[] = page.records.map((r) => ({ id: r.id, updatedAt: r.updatedAt, row: r.row }));
         let pageMax = cursor.max;
@@ -424,25 +427,35 @@ export class SyncEngine {
         const watermark = final ? maxIso(state?.watermark ?? null, pageMax) : (state?.watermark ?? null);
         const time = Math.max(Date.now(), this.lastTime + 1);
         this.lastTime = time;
-        const committed = await this.store.workspaceRows.commitSyncPage({
-          connectionId: row.id,
-          workspace: row.workspace,
-          connectionName: row.name,
-          scope,
-          records,
-          timeGenerated: time,
-          state: { watermark, cursor: nextCursor ? JSON.stringify(nextCursor) : null, backfillDone: final ? true : backfillDone, runAt: time },
-          lease: leaseInfo,
-        });
-        result.pages++;
-        result.fetched += records.length;
-        result.appended += committed.appended;
-        result.unchanged += committed.unchanged;
-        result.watermark = watermark;
+        const previous: Promise<void> | null = committing;
+        committing = this.store.workspaceRows
+          .commitSyncPage({
+            connectionId: row.id,
+            workspace: row.workspace,
+            connectionName: row.name,
+            scope,
+            records,
+            timeGenerated: time,
+            state: { watermark, cursor: nextCursor ? JSON.stringify(nextCursor) : null, backfillDone: final ? true : backfillDone, runAt: time },
+            lease: leaseInfo,
+            after: previous ?? undefined,
+          })
+          .then((committed) => {
+            result.pages++;
+            result.fetched += records.length;
+            result.appended += committed.appended;
+            result.unchanged += committed.unchanged;
+            result.watermark = watermark;
+            if (final) result.complete = true;
+          });
+        committing.catch(() => undefined);
         if (nextCursor) cursor = nextCursor;
-        if (final) result.complete = true;
+        if (previous) await previous;
       }
+      if (committing) await committing;
     } catch (err) {
+      // A page still committing finishes (or fails) before the run reports; its outcome is counted.
+      await committing?.catch(() => undefined);
       result.error = message(err);
       if (!(err instanceof Aborted || err instanceof LeaseLostError))
         await this.store.syncState.recordError(row.id, scope, result.error).catch(() => undefined);

@@ -89,5 +89,26 @@ for (const dialect of testDialects) {
         await t.cleanup();
       }
     });
+
+    it('commits a page only after the page before it committed, and not at all when that one failed', async () => {
+      const t = await openTestStore(dialect);
+      try {
+        await t.store.workspaces.ensure('default');
+        const rows = t.store.workspaceRows;
+        const cursor = (next: string) => JSON.stringify({ since: '2026-01-01T00:00:00Z', next, max: null, backfill: true });
+        const first = rows.commitSyncPage(page([record(1, 1)], cursor('a'), 1000));
+        const second = rows.commitSyncPage({ ...page([record(2, 1)], cursor('b'), 2000), after: first });
+        assert.deepEqual(await second, { appended: 1, unchanged: 0 });
+        assert.equal((await t.store.syncState.get('c1', 'Incident'))?.cursor?.next, 'b');
+
+        const failed = Promise.reject(new Error('the disk is full'));
+        await assert.rejects(rows.commitSyncPage({ ...page([record(3, 1)], cursor('c'), 3000), after: failed }), /the disk is full/);
+        const count = await t.store.sql.query('SELECT count(*) FROM ws_servicedesk_cl', []);
+        assert.equal(Number(count.rows[0][0]), 2, 'the page after a failed one added no row');
+        assert.equal((await t.store.syncState.get('c1', 'Incident'))?.cursor?.next, 'b', 'and did not move the position');
+      } finally {
+        await t.cleanup();
+      }
+    });
   });
 }
