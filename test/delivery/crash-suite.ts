@@ -9,7 +9,6 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,20 +17,10 @@ import type { RunningSandbox } from '../../src/partners/descriptor.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
 import { api, tempDir } from '../helpers/stores.ts';
 import { countByTitle, deliveryPartners, metricAlert, partnerIncidents, type SandboxedPartner } from './helpers.ts';
+import { freePort } from '../helpers/wait.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const TOKEN = 'itsma_crash_test_admin_token_0123456789';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 class Child {
   proc: ChildProcess | null = null;

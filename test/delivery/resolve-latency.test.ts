@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { testDialects } from '../helpers/stores.ts';
 import { alertmanagerGroup, drained, fastDelivery, ourIncidents, postHook, putGroup, startRig, workNotes, type Rig, type SnIncident } from './helpers.ts';
 import { storeInternals } from '../../src/store/testkit.ts';
+import { startAlertmanager, type AmAlertInput } from '../helpers/alertmanager.ts';
+import { eventually } from '../helpers/wait.ts';
 
 type AmAlert = { fingerprint: string; instance: string; status?: 'firing' | 'resolved' };
 
@@ -179,6 +181,54 @@ for (const dialect of testDialects) {
         assert.deepEqual(await workNotes(rig.sandbox, inc.sys_id), notesAtResolve.get(inc.sys_id), `${inc.number}: no note after the resolve`);
         const [after] = (await ourIncidents(rig.sandbox)).filter((i) => i.sys_id === inc.sys_id);
         assert.equal(after.state, '6', `${inc.number} stays resolved`);
+      }
+    });
+
+    it('resolves two groups sent by a real Alertmanager (group_wait 1s, group_interval 2s) within seconds, with notes pending in their 60 s windows', async (t) => {
+      const am = await startAlertmanager(hook60, { groupWait: '1s', groupInterval: '2s' });
+      try {
+        const groups = ['NodeDown', 'DiskFull'].map((n) => `Am${n}-${dialect}`);
+        const earlier = new Set((await flushJobs(rig)).map((f) => f.ordering_key));
+        const started = new Map<string, string>();
+        // As Prometheus sends them: every firing alert again with an end in the future; a resolved one with its end.
+        const alerts = (devices: string[], endsAt: string): AmAlertInput[] =>
+          groups.flatMap((g) =>
+            devices.map((d) => {
+              const key = `${g}/${d}`;
+              if (!started.has(key)) started.set(key, new Date().toISOString());
+              return { labels: { alertname: g, instance: 'node-1', device: d, severity: 'critical' }, startsAt: started.get(key)!, endsAt };
+            }),
+          );
+        const firing = () => new Date(Date.now() + 5 * 60_000).toISOString();
+        const ours = async () => (await ourIncidents(rig.sandbox)).filter((i) => groups.some((g) => i.short_description.includes(g)));
+
+        await am.push(alerts(['d1'], firing()));
+        await eventually('one incident per group', async () => ((await ours()).length === 2 ? true : undefined), 20_000, 100);
+        // A second alert joins each group: its notification is a re-fire on the same node, coalesced into the window.
+        await am.push(alerts(['d1', 'd2'], firing()));
+        const newFlushJobs = async () => (await flushJobs(rig)).filter((f) => !earlier.has(f.ordering_key));
+        await eventually('a coalesced note waiting in each group', async () => ((await newFlushJobs()).length === 2 ? true : undefined), 20_000, 100);
+        for (const inc of await ours()) {
+          assert.equal(inc.state, '1', `${inc.number} is open`);
+          assert.deepEqual(await workNotes(rig.sandbox, inc.sys_id), [], `${inc.number}: the re-fire waits in the coalescing window`);
+        }
+
+        const resolvedAt = Date.now();
+        await am.push(alerts(['d1', 'd2'], new Date(resolvedAt).toISOString()));
+        const resolved = await Promise.all(groups.map((g) => resolvedSoon(rig, g, 15_000)));
+        const latencyMs = Date.now() - resolvedAt;
+        t.diagnostic(`${dialect}: both incidents resolved ${latencyMs} ms after Alertmanager was told (its group_interval is 2 s)`);
+        assert.ok(latencyMs < 10_000, `resolved ${latencyMs} ms after the alerts ended, not at the end of the 60 s window`);
+        for (const inc of resolved) {
+          const notes = await workNotes(rig.sandbox, inc.sys_id);
+          assert.equal(notes.length, 1, `${inc.number}: one note, the resolve note: ${JSON.stringify(notes)}`);
+          assert.match(notes[0], /^Alert resolved at /);
+          assert.match(notes[0], /\n\d+ further alert events? since \S+ folded into this note\./);
+        }
+      } catch (err) {
+        throw new Error(`${String(err)}\nAlertmanager said:\n${am.log().slice(-3000)}`);
+      } finally {
+        await am.stop();
       }
     });
   });

@@ -1,5 +1,3 @@
-import { createServer } from 'node:net';
-import { sandboxedPartners } from '../../src/partners/registry.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,39 +111,4 @@ export async function api(base: string, token: string | null, method: string, pa
     json = text;
   }
   return { status: res.status, body: json, headers: res.headers };
-}
-
-/** A port on 127.0.0.1 that was free a moment ago (servers that need a port number before they start). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Each registered sandbox's port variable set to a free port, for connectors started with ITSMC_SANDBOX=1. */
-export async function sandboxPortsEnv(): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  for (const p of sandboxedPartners()) env[p.sandbox.quickStart.portEnv] = String(await freePort());
-  return env;
-}
-
-/** Polls `probe` until it gives a value; fails after `limitMs` naming what it waited for and the last error. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000, everyMs = 200): Promise<T> {
-  const deadline = Date.now() + limitMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }

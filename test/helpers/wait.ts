@@ -12,13 +12,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Polls `probe` until it returns a value (not undefined), or fails naming what it waited for. */
-export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000): Promise<T> {
+/** Polls `probe` until it gives a value; fails after `limitMs` naming what it waited for and the last error. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, limitMs = 60_000, everyMs = 200): Promise<T> {
   const deadline = Date.now() + limitMs;
+  let last: unknown;
   for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }

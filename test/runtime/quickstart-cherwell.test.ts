@@ -5,7 +5,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, eventually, sandboxPortsEnv, startTestConnector, type TestConnector } from '../helpers/stores.ts';
+import { api, startTestConnector, type TestConnector } from '../helpers/stores.ts';
+import { sandboxPortEnv } from '../helpers/sandbox-ports.ts';
+import { eventually } from '../helpers/wait.ts';
 import { metricAlert, postHook } from '../delivery/helpers.ts';
 import { cherwellCount, cherwellProbe, cherwellStates, type ProbeSandbox } from '../delivery/partners.ts';
 
@@ -14,7 +16,7 @@ describe('quick start with the Cherwell sandbox', () => {
   let sb: ProbeSandbox;
   let mapping: string[] = [];
   before(async () => {
-    const ports = await sandboxPortsEnv();
+    const ports = await sandboxPortEnv();
     c = await startTestConnector('sqlite', { ITSMC_SANDBOX: '1', ITSMC_SYNC: '1', ...ports });
     const url = `http://127.0.0.1:${ports.ITSMC_CHERWELL_SANDBOX_PORT}`;
     sb = { url, host: new URL(url).host, close: async () => undefined };

@@ -9,6 +9,7 @@ import { startServiceNowSandbox, type ServiceNowSandbox } from '../../sandbox/se
 import { PartnerError, type PartnerContext, type TokenSet, type TokenVault, type WorkItemInput } from '../partner.ts';
 import { ServiceNowClient } from './client.ts';
 import { serviceNowPartner } from './index.ts';
+import { freePort } from '../../../test/helpers/wait.ts';
 
 const ADMIN = `Basic ${Buffer.from('admin:admin').toString('base64')}`;
 const INTEGRATION = { username: 'itsmc.integration', password: 'sandbox', clientId: 'itsmc-sandbox', clientSecret: 'sandbox-secret' };
@@ -109,14 +110,6 @@ function holdsString(root: unknown, secret: string): boolean {
     return Object.values(v as Record<string, unknown>).some(walk);
   };
   return walk(root);
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 before(async () => {
