@@ -226,7 +226,7 @@ for (const dialect of testDialects) {
           assert.match(notes[0], /\n\d+ further alert events? since \S+ folded into this note\./);
         }
       } catch (err) {
-        throw new Error(`${String(err)}\nAlertmanager said:\n${am.log().slice(-3000)}`);
+        throw new Error(`${String(err)}\nAlertmanager said:\n${am.log().slice(-3000)}`, { cause: err });
       } finally {
         await am.stop();
       }

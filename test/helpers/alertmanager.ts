@@ -67,7 +67,7 @@ export async function startAlertmanager(webhookUrl: string, route: { groupWait: 
     await eventually(`Alertmanager ready on ${url}`, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 20_000, 100);
   } catch (err) {
     await stop();
-    throw new Error(`${String(err)}\n${output}`);
+    throw new Error(`${String(err)}\n${output}`, { cause: err });
   }
   return {
     url,
