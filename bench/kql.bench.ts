@@ -21,6 +21,7 @@ const SLOW_RUNS = 3;
 const WORKSPACE = 'default';
 const NOW = Date.UTC(2026, 5, 1);
 const DAY = 86400000;
+const PG_URL = process.env.ITSMC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 function weighted<T>(r: () => number, items: [T, number][]): T {
   const total = items.reduce((s, [, w]) => s + w, 0);
@@ -295,10 +296,62 @@ export default async function run(): Promise<BenchResult[]> {
       baseline: production.after,
       ratio: defaults.after / production.after,
     });
+    const onPostgres = await postgresConnectorRss(queries);
+    if (onPostgres)
+      results.push({
+        id: 'P6',
+        name: 'Connector RSS (compiled JS, launched as npm start) with 1M workspace rows in PostgreSQL, after the same queries',
+        value: onPostgres.after,
+        unit: 'MB',
+        goal: '≤ 200 MB',
+        baseline: onPostgres.idle,
+        ratio: onPostgres.after / onPostgres.idle,
+      });
     return results;
   } finally {
     if (db.open) db.close();
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * P6 on PostgreSQL: the same 1M rows appended through the store into a schema of its own, then the connector
+ * (launched as npm start) on that schema runs the same queries. Null (no row) when PostgreSQL does not answer.
+ */
+async function postgresConnectorRss(queries: string[]): Promise<{ idle: number; after: number } | null> {
+  const { Store } = await import('../src/store/store.ts');
+  const pg = (await import('pg')).default;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  try {
+    await admin.connect();
+  } catch {
+    return null;
+  }
+  const pgSchema = `p6_${process.pid}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'itsmc-p6-pg-'));
+  try {
+    const store = await Store.open({ dataDir, databaseUrl: PG_URL, pgSchema });
+    try {
+      await store.migrate();
+      await store.workspaces.ensure(WORKSPACE);
+      let chunk: Record<string, unknown>[] = [];
+      for (const row of syntheticRows(ROWS)) {
+        chunk.push(row);
+        if (chunk.length === 5_000) {
+          await store.workspaceRows.append('ServiceDesk_CL', WORKSPACE, chunk);
+          chunk = [];
+        }
+      }
+      if (chunk.length) await store.workspaceRows.append('ServiceDesk_CL', WORKSPACE, chunk);
+    } finally {
+      await store.close();
+    }
+    await admin.query(`ANALYZE "${pgSchema}".ws_servicedesk_cl`);
+    return await connectorRss(dataDir, queries, productionLaunch(), { databaseUrl: PG_URL, pgSchema });
+  } finally {
+    await admin.query(`DROP SCHEMA IF EXISTS "${pgSchema}" CASCADE`).catch(() => undefined);
+    await admin.end();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
@@ -316,14 +369,19 @@ function moveIntoDataDir(file: string): string {
  * store, the KQL engine warmed by the P5 queries sent through the Logs query API. Baseline: the same process
  * before its first query.
  */
-async function connectorRss(dataDir: string, queries: string[], launch: ProductionLaunch): Promise<{ idle: number; after: number }> {
+async function connectorRss(
+  dataDir: string,
+  queries: string[],
+  launch: ProductionLaunch,
+  postgres?: { databaseUrl: string; pgSchema: string },
+): Promise<{ idle: number; after: number }> {
   const dist = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist');
   if (!fs.existsSync(path.join(dist, 'runtime', 'connector.js'))) throw new Error('P6 needs dist/: run npm run build');
   const script = `
     const { readSettings } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'config', 'env.js')).href)});
     const { startConnector } = await import(${JSON.stringify(pathToFileURL(path.join(dist, 'runtime', 'connector.js')).href)});
-    const settings = readSettings({ PORT: '0', ITSMC_HOST: '127.0.0.1', ITSMC_DATA_DIR: ${JSON.stringify(dataDir)}, ITSMC_SANDBOX: '0', ITSMC_SYNC: '0', ITSMC_LOG_LEVEL: 'error' });
-    const c = await startConnector({ settings });
+    const settings = readSettings({ PORT: '0', ITSMC_HOST: '127.0.0.1', ITSMC_DATA_DIR: ${JSON.stringify(dataDir)}, ITSMC_SANDBOX: '0', ITSMC_SYNC: '0', ITSMC_LOG_LEVEL: 'error', ITSMC_DATABASE_URL: ${JSON.stringify(postgres?.databaseUrl ?? '')} });
+    const c = await startConnector({ settings, pgSchema: ${JSON.stringify(postgres?.pgSchema)} });
     const mb = () => process.memoryUsage().rss / 1024 / 1024;
     const idle = mb();
     for (let round = 0; round < 3; round++)
@@ -340,12 +398,13 @@ async function connectorRss(dataDir: string, queries: string[], launch: Producti
     await c.close();
     process.exit(0);`;
   // A file, not `node -e`: --input-type=module would be inherited by the query pool's worker threads.
-  const scriptFile = path.join(path.dirname(dataDir), 'p6.mjs');
+  const scriptFile = path.join(dataDir, '..', `p6-${path.basename(dataDir)}.mjs`);
   fs.writeFileSync(scriptFile, script);
   const child = spawn(process.execPath, [...launch.nodeArgs, scriptFile], { env: { ...process.env, ...launch.env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
   const code = await new Promise<number | null>((r) => child.once('exit', r));
+  fs.rmSync(scriptFile, { force: true });
   if (code !== 0) throw new Error(`P6 connector exited with ${code}`);
   return JSON.parse(out.trim().split('\n').pop()!);
 }
