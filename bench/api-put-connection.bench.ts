@@ -2,10 +2,10 @@ import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { readSettings } from '../src/config/env.ts';
 import { startConnector } from '../src/runtime/connector.ts';
 import { sandboxedPartners } from '../src/partners/registry.ts';
 import { sandboxConnectionInput } from '../src/runtime/quickstart.ts';
+import { testSettings } from '../test/helpers/stores.ts';
 import type { BenchResult } from './types.ts';
 
 /**
@@ -17,14 +17,7 @@ export default async function run(): Promise<BenchResult[]> {
   // A PUT checks the credentials against the partner: the ServiceNow sandbox answers them.
   const partner = sandboxedPartners()[0];
   const sandbox = await partner.sandbox.start({ port: 0, size: 'small', days: 1 });
-  const settings = readSettings({
-    PORT: '0',
-    ITSMC_HOST: '127.0.0.1',
-    ITSMC_DATA_DIR: dataDir,
-    ITSMC_SANDBOX: '0',
-    ITSMC_SYNC: '0',
-    ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host,
-  });
+  const settings = testSettings(dataDir, { ITSMC_ALLOWED_PARTNER_HOSTS: new URL(sandbox.url).host });
   const connector = await startConnector({ settings, listen: false });
   connector.app.get('/api/v1/noop', { config: { access: 'reader' } }, async () => ({ ok: true }));
   const address = await connector.app.listen({ port: 0, host: '127.0.0.1' });

@@ -4,7 +4,6 @@
  */
 import fs from 'node:fs';
 import { Command } from 'commander';
-import { readSettings } from '../../src/config/env.ts';
 import { addGlobalOptions } from '../../src/cli/program.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import type { ServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
@@ -14,7 +13,7 @@ import { partners } from '../../src/partners/registry.ts';
 import { sandboxConnectionInput } from '../../src/runtime/quickstart.ts';
 import { serviceNowWithSandbox } from '../sync/helpers.ts';
 import type { DeliverySettings } from '../../src/delivery/settings.ts';
-import { api, dropSchema, pgUrl, tempDir, uniqueSchema, type TestDialect } from '../helpers/stores.ts';
+import { api, dropSchema, pgUrl, tempDir, testSettings, uniqueSchema, type TestDialect } from '../helpers/stores.ts';
 import type { PartnerProbe, ProbeSandbox } from './partners.ts';
 import { storeInternals } from '../../src/store/testkit.ts';
 
@@ -78,12 +77,7 @@ export async function startRig(
   const pgSchema = dialect === 'postgres' ? (opts.pgSchema ?? uniqueSchema()) : undefined;
   const ownSchema = !opts.pgSchema;
   const host = new URL(sb.url).host;
-  const settings = readSettings({
-    PORT: '0',
-    ITSMC_HOST: '127.0.0.1',
-    ITSMC_DATA_DIR: dataDir,
-    ITSMC_SANDBOX: '0',
-    ITSMC_SYNC: '0',
+  const settings = testSettings(dataDir, {
     ITSMC_ALLOWED_PARTNER_HOSTS: host,
     ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
     ...(opts.masterKey ? { ITSMC_MASTER_KEY: opts.masterKey } : {}),
@@ -122,15 +116,7 @@ export async function startPartnerRig(probe: PartnerProbe, dialect: TestDialect,
   const sb = await probe.start();
   const dataDir = tempDir();
   const pgSchema = dialect === 'postgres' ? uniqueSchema() : undefined;
-  const settings = readSettings({
-    PORT: '0',
-    ITSMC_HOST: '127.0.0.1',
-    ITSMC_DATA_DIR: dataDir,
-    ITSMC_SANDBOX: '0',
-    ITSMC_SYNC: '0',
-    ITSMC_ALLOWED_PARTNER_HOSTS: sb.host,
-    ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
-  });
+  const settings = testSettings(dataDir, { ITSMC_ALLOWED_PARTNER_HOSTS: sb.host, ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}) });
   const c = await startConnector({ settings, pgSchema, delivery });
   const cleanup = async () => {
     await c.close();

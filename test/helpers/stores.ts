@@ -67,18 +67,18 @@ export interface TestConnector extends Connector {
  * A whole connector on port 0 with a fresh data dir (and schema on PostgreSQL). No sandbox and no
  * background data sync unless the test asks (`ITSMC_SYNC: '1'`): tests drive syncs themselves.
  */
+/**
+ * Settings of a connector started by a test or a benchmark: any free port on 127.0.0.1, no bundled sandboxes,
+ * no background data sync; `env` adds to or overrides them (ITSMC_* variables).
+ */
+export function testSettings(dataDir: string, env: Record<string, string> = {}): Settings {
+  return readSettings({ PORT: '0', ITSMC_HOST: '127.0.0.1', ITSMC_DATA_DIR: dataDir, ITSMC_SANDBOX: '0', ITSMC_SYNC: '0', ...env });
+}
+
 export async function startTestConnector(dialect: TestDialect, env: Record<string, string> = {}, delivery?: Partial<DeliverySettings>): Promise<TestConnector> {
   const dataDir = tempDir();
   const pgSchema = dialect === 'postgres' ? uniqueSchema() : undefined;
-  const settings = readSettings({
-    PORT: '0',
-    ITSMC_HOST: '127.0.0.1',
-    ITSMC_DATA_DIR: dataDir,
-    ITSMC_SANDBOX: '0',
-    ITSMC_SYNC: '0',
-    ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}),
-    ...env,
-  });
+  const settings = testSettings(dataDir, { ...(dialect === 'postgres' ? { ITSMC_DATABASE_URL: pgUrl() } : {}), ...env });
   const connector = await startConnector({ settings, pgSchema, delivery });
   return {
     ...connector,

@@ -2,13 +2,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { readSettings } from '../../src/config/env.ts';
 import { startConnector, type Connector } from '../../src/runtime/connector.ts';
 import { startServiceNowSandbox } from '../../src/sandbox/servicenow/index.ts';
 import { startScsmSandbox } from '../../src/sandbox/scsm/index.ts';
 import { startCherwellSandbox } from '../../src/sandbox/cherwell/index.ts';
 import { startProvanceSandbox } from '../../src/sandbox/provance/index.ts';
-import { tempDir } from '../helpers/stores.ts';
+import { tempDir, testSettings } from '../helpers/stores.ts';
 
 function walk(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -30,7 +29,7 @@ describe('data directory permissions', () => {
     fs.chmodSync(dataDir, 0o755);
     fs.writeFileSync(path.join(dataDir, 'master.key'), 'an-old-master-key-of-32-characters!!\n', { mode: 0o644 });
     fs.chmodSync(path.join(dataDir, 'master.key'), 0o644);
-    const settings = readSettings({ PORT: '0', ITSMC_HOST: '127.0.0.1', ITSMC_DATA_DIR: dataDir, ITSMC_SANDBOX: '0', ITSMC_SYNC: '0', ITSMC_DELIVERY: '0' });
+    const settings = testSettings(dataDir, { ITSMC_DELIVERY: '0' });
     connector = await startConnector({ settings });
     // Where the quick start keeps the bundled sandboxes (small volumes keep the test quick).
     const sandboxDir = path.join(dataDir, 'sandbox');
